@@ -1,0 +1,356 @@
+"""Columnar event files: Parquet (default) and ROOT ``TTree`` (uproot).
+
+Events are a ``dict[str, numpy.ndarray]`` whose arrays share their first axis (one row per
+event); an array may have fixed trailing dimensions, e.g. ``ecal`` with shape
+``(n, 2, 6, 6)``.
+
+* **Parquet**: a 1-D column is stored as is; a column with trailing dimensions is stored
+  as a ``FixedSizeList`` of the flattened cells, and its trailing shape is kept in the
+  field metadata (``na64.shape``, a JSON list).  :func:`read_events` restores the shape.
+* **ROOT**: a ``TTree`` named ``events`` whose branches are fixed-size arrays
+  (``ecal[2][6][6]/D``), readable by ROOT itself, uproot and coffea.
+
+Both carry the provenance record (:mod:`na64.io.provenance`): the Parquet key-value
+metadata ``na64.provenance``, or a ``TObjString`` named ``provenance`` in the ROOT file.
+
+Writers stream: :func:`event_writer` accepts one batch at a time, so a file of 10^7
+events is written with one chunk in memory.  The file appears only when the writer
+closes without error (:func:`na64.io.atomic.atomic_path`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from .atomic import atomic_path
+from .provenance import PROVENANCE_KEY
+
+__all__ = [
+    "EventFormat",
+    "EventSink",
+    "column_layout",
+    "detect_format",
+    "event_writer",
+    "iter_events",
+    "num_events",
+    "read_events",
+    "read_provenance",
+    "validate_events",
+    "write_events",
+]
+
+EventFormat = Literal["parquet", "root"]
+Events = dict[str, np.ndarray]
+
+_SHAPE_KEY = b"na64.shape"
+_TREE = "events"
+_ROOT_PROVENANCE = "provenance"
+_SUFFIXES: dict[str, EventFormat] = {".parquet": "parquet", ".pq": "parquet", ".root": "root"}
+
+
+def validate_events(events: Mapping[str, np.ndarray]) -> int:
+    """Check that ``events`` is a valid event batch and return its number of events.
+
+    Raises
+    ------
+    ValueError
+        No columns, a 0-d array, arrays of different lengths, a non-numeric dtype, or a
+        zero-sized trailing dimension.
+    """
+    if not events:
+        raise ValueError("an event batch needs at least one column")
+    n: int | None = None
+    for name, arr in events.items():
+        a = np.asarray(arr)
+        if a.ndim == 0:
+            raise ValueError(f"column {name!r} is a scalar; expected one row per event")
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"column {name!r} has dtype {a.dtype}; expected bool, int or float")
+        if any(d == 0 for d in a.shape[1:]):
+            raise ValueError(f"column {name!r} has a zero-sized trailing dimension {a.shape}")
+        if n is None:
+            n = a.shape[0]
+        elif a.shape[0] != n:
+            raise ValueError(f"column {name!r} has {a.shape[0]} rows, expected {n}")
+    assert n is not None
+    return int(n)
+
+
+def column_layout(events: Mapping[str, np.ndarray]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Return ``{name: (dtype string, trailing shape)}`` of an event batch."""
+    return {k: (np.asarray(v).dtype.str, tuple(np.shape(v)[1:])) for k, v in events.items()}
+
+
+def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> EventFormat:
+    """Resolve the output format from ``fmt`` or the file suffix.
+
+    Raises
+    ------
+    InputError
+        Unknown format, or a suffix that contradicts ``fmt``.
+    """
+    suffix = Path(path).suffix.lower()
+    by_suffix = _SUFFIXES.get(suffix)
+    if fmt is None:
+        return by_suffix or "parquet"
+    if fmt not in ("parquet", "root"):
+        raise InputError("--format", f"must be 'parquet' or 'root', got {fmt!r}")
+    if by_suffix is not None and by_suffix != fmt:
+        raise InputError("--format", f"{fmt!r} contradicts the file suffix {suffix!r} of {path}")
+    return fmt  # type: ignore[return-value]
+
+
+def detect_format(path: str | os.PathLike[str]) -> EventFormat:
+    """Return the format of an existing event file from its magic bytes.
+
+    Raises
+    ------
+    InputError
+        The file does not exist or is neither Parquet nor ROOT.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("FILE", f"{p} does not exist or is not a file")
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head == b"root":
+        return "root"
+    raise InputError("FILE", f"{p} is neither a Parquet nor a ROOT file")
+
+
+# --------------------------------------------------------------------------- arrow
+
+
+def _to_arrow(name: str, arr: np.ndarray) -> tuple[pa.Array, pa.Field]:
+    a = np.ascontiguousarray(arr)
+    if a.ndim == 1:
+        values: pa.Array = pa.array(a)
+        return values, pa.field(name, values.type, nullable=False)
+    inner = int(np.prod(a.shape[1:]))
+    flat = pa.array(a.reshape(-1))
+    values = pa.FixedSizeListArray.from_arrays(flat, inner)
+    meta = {_SHAPE_KEY: json.dumps(list(a.shape[1:])).encode()}
+    return values, pa.field(name, values.type, nullable=False, metadata=meta)
+
+
+def _table(events: Mapping[str, np.ndarray]) -> pa.Table:
+    arrays, fields = [], []
+    for name, arr in events.items():
+        values, field = _to_arrow(name, np.asarray(arr))
+        arrays.append(values)
+        fields.append(field)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _from_arrow(column: pa.Array | pa.ChunkedArray, field: pa.Field) -> np.ndarray:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_fixed_size_list(field.type):
+        raw = (field.metadata or {}).get(_SHAPE_KEY)
+        shape = tuple(json.loads(raw)) if raw else (field.type.list_size,)
+        flat = column.flatten().to_numpy(zero_copy_only=False)
+        return flat.reshape((len(column), *shape))
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _batch_to_events(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> Events:
+    return {f.name: _from_arrow(batch.column(f.name), schema.field(f.name)) for f in schema}
+
+
+# --------------------------------------------------------------------------- writers
+
+
+class EventSink(Protocol):
+    """Something that accepts event batches one after the other."""
+
+    def write(self, events: Mapping[str, np.ndarray]) -> None:
+        """Append one batch of events."""
+
+    def close(self) -> None:
+        """Finish the file."""
+
+
+class _ParquetSink:
+    def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
+        self._path = path
+        self._meta = {PROVENANCE_KEY: json.dumps(dict(provenance or {}))}
+        self._writer: pq.ParquetWriter | None = None
+        self._layout: dict[str, tuple[str, tuple[int, ...]]] | None = None
+
+    def write(self, events: Mapping[str, np.ndarray]) -> None:
+        validate_events(events)
+        layout = column_layout(events)
+        if self._layout is None:
+            self._layout = layout
+        elif layout != self._layout:
+            raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
+        table = _table(events)
+        if self._writer is None:
+            schema = table.schema.with_metadata(self._meta)
+            self._writer = pq.ParquetWriter(self._path, schema, compression="zstd")
+        self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
+
+    def close(self) -> None:
+        if self._writer is None:
+            raise ValueError("no events were written")
+        self._writer.close()
+
+
+class _RootSink:
+    def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
+        import uproot
+
+        self._file = uproot.recreate(path)
+        self._file[_ROOT_PROVENANCE] = json.dumps(dict(provenance or {}))
+        self._layout: dict[str, tuple[str, tuple[int, ...]]] | None = None
+
+    def write(self, events: Mapping[str, np.ndarray]) -> None:
+        validate_events(events)
+        layout = column_layout(events)
+        if self._layout is None:
+            self._layout = layout
+            branches = {
+                k: np.dtype((np.dtype(dt), shape)) if shape else np.dtype(dt)
+                for k, (dt, shape) in layout.items()
+            }
+            self._file.mktree(_TREE, branches, title="na64 events")
+        elif layout != self._layout:
+            raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
+        self._file[_TREE].extend({k: np.ascontiguousarray(v) for k, v in events.items()})
+
+    def close(self) -> None:
+        if self._layout is None:
+            self._file.close()
+            raise ValueError("no events were written")
+        self._file.close()
+
+
+@contextlib.contextmanager
+def event_writer(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> Iterator[EventSink]:
+    """Open a streaming, atomic event-file writer.
+
+    Parameters
+    ----------
+    path
+        Output file.  It appears (by rename) only if the block exits without error.
+    fmt
+        ``"parquet"`` or ``"root"``; by default from the suffix (``.root`` -> ROOT,
+        anything else -> Parquet).
+    provenance
+        JSON-serialisable record stored in the file (see :func:`make_provenance`).
+
+    Examples
+    --------
+    >>> with event_writer("run.parquet", provenance=prov) as sink:  # doctest: +SKIP
+    ...     for batch in batches:
+    ...         sink.write(batch)
+    """
+    kind = format_for_path(path, fmt)
+    with atomic_path(path) as tmp:
+        sink: _ParquetSink | _RootSink
+        sink = _ParquetSink(tmp, provenance) if kind == "parquet" else _RootSink(tmp, provenance)
+        try:
+            yield sink
+        except BaseException:
+            with contextlib.suppress(Exception):
+                sink.close()
+            raise
+        sink.close()
+
+
+def write_events(
+    path: str | os.PathLike[str],
+    events: Mapping[str, np.ndarray],
+    fmt: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    """Write one batch of events to ``path`` atomically (see :func:`event_writer`)."""
+    with event_writer(path, fmt, provenance) as sink:
+        sink.write(events)
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def read_events(
+    path: str | os.PathLike[str], columns: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Read an event file (Parquet or ROOT) into numpy arrays with their original shapes.
+
+    Parameters
+    ----------
+    path
+        A file written by :func:`event_writer` (format detected from its content).
+    columns
+        Subset of columns to read; all by default.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        One array per column, first axis = events, trailing dimensions restored.
+    """
+    kind = detect_format(path)
+    if kind == "parquet":
+        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+        return _batch_to_events(table, table.schema)
+    import uproot
+
+    with uproot.open(path) as f:
+        out = f[_TREE].arrays(list(columns) if columns is not None else None, library="np")
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[Events]:
+    """Iterate over an event file in batches of at most ``step`` events (bounded memory)."""
+    kind = detect_format(path)
+    if kind == "parquet":
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+        for batch in pf.iter_batches(batch_size=step):
+            yield _batch_to_events(batch, schema)
+        return
+    import uproot
+
+    with uproot.open(path) as f:
+        for arrays in f[_TREE].iterate(step_size=step, library="np"):
+            yield {k: np.asarray(v) for k, v in arrays.items()}
+
+
+def num_events(path: str | os.PathLike[str]) -> int:
+    """Number of events in a file, read from its metadata only."""
+    if detect_format(path) == "parquet":
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    import uproot
+
+    with uproot.open(path) as f:
+        return int(f[_TREE].num_entries)
+
+
+def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the provenance record stored in an event file (empty if there is none)."""
+    if detect_format(path) == "parquet":
+        meta = pq.ParquetFile(path).schema_arrow.metadata or {}
+        raw = meta.get(PROVENANCE_KEY.encode())
+        return json.loads(raw) if raw else {}
+    import uproot
+
+    with uproot.open(path) as f:
+        if _ROOT_PROVENANCE not in f:
+            return {}
+        return dict(json.loads(str(f[_ROOT_PROVENANCE])))

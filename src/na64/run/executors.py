@@ -1,0 +1,312 @@
+"""Executors: run independent tasks locally, on a process pool, or on a Dask cluster.
+
+All executors share one interface, :meth:`Executor.map_unordered`: give it a picklable
+top-level function and a list of arguments, get back ``(index, result)`` pairs *as tasks
+complete* (not in submission order).  Closing the iterator early (an exception or Ctrl-C
+in the consumer) cancels the tasks not yet started.
+
+* :class:`LocalExecutor` runs tasks one after the other in this process (debugging,
+  profiling, tiny runs).
+* :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
+  ``forkserver`` start method (``spawn`` where forkserver does not exist), ``workers``
+  processes, one task at a time each.
+* :class:`DaskExecutor` uses :mod:`dask.distributed`: a :class:`~distributed.LocalCluster`
+  of ``workers`` single-threaded worker processes, or an existing scheduler at
+  ``tcp://host:port``.
+
+Scaling beyond one machine
+--------------------------
+Start a Dask cluster anywhere and point na64 at its scheduler.  With dask-jobqueue on a
+SLURM (or HTCondor, PBS, ...) batch system::
+
+    # start_cluster.py -- keep it running while na64 works
+    from dask_jobqueue import SLURMCluster
+    cluster = SLURMCluster(cores=1, processes=1, memory="2GB", walltime="04:00:00")
+    cluster.scale(jobs=200)            # 200 single-core batch jobs become workers
+    print(cluster.scheduler_address)   # e.g. tcp://10.1.2.3:8786
+    input("press enter to stop")
+
+then, from any node that reaches the scheduler::
+
+    na64 simulate ... --executor dask --scheduler tcp://10.1.2.3:8786 --out /shared/run.parquet
+
+The workers must run the same na64 version and see the output directory (a shared
+file system): each worker writes its chunk file itself, only checksums travel back.
+Equivalently from Python: ``DaskExecutor(scheduler="tcp://10.1.2.3:8786")``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Literal, Protocol, TypeVar
+
+from ..errors import InputError
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "ExecutorKind",
+    "LocalExecutor",
+    "ProcessExecutor",
+    "make_executor",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+ExecutorKind = Literal["local", "processes", "dask"]
+
+#: Thread-count variables pinned to 1 inside worker processes (one task per core).
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _single_threaded() -> None:
+    """Worker initializer: avoid oversubscription by numerical libraries."""
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+class Executor(Protocol):
+    """A way to run independent tasks; results come back as they complete."""
+
+    name: str
+    workers: int
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Run ``fn(item)`` for every item; yield ``(position in items, result)``."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and clusters."""
+        ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class _Base:
+    name = "base"
+    workers = 1
+
+    def close(self) -> None:
+        """Release resources (nothing to do by default)."""
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """Short human-readable description, e.g. ``"processes (2 workers)"``."""
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+
+class LocalExecutor(_Base):
+    """Run tasks sequentially in the calling process."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Run ``fn`` on each item in order; yield ``(position, result)``."""
+        for i, item in enumerate(items):
+            yield i, fn(item)
+
+
+class ProcessExecutor(_Base):
+    """A pool of ``workers`` processes (:class:`concurrent.futures.ProcessPoolExecutor`).
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes (>= 1).
+    start_method
+        ``"forkserver"`` (default where available) or ``"spawn"``.  ``fork`` is not
+        offered: it is unsafe with threads (numba, dask, BLAS) in the parent.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int = 2, start_method: str | None = None) -> None:
+        if workers < 1:
+            raise InputError("--workers", f"must be >= 1, got {workers}")
+        if start_method is None:
+            methods = multiprocessing.get_all_start_methods()
+            start_method = "forkserver" if "forkserver" in methods else "spawn"
+        if start_method not in ("forkserver", "spawn"):
+            raise ValueError(f"start_method must be 'forkserver' or 'spawn', got {start_method!r}")
+        self.workers = workers
+        self.start_method = start_method
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(self.start_method),
+                initializer=_single_threaded,
+            )
+        return self._pool
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live worker processes (empty before the first task)."""
+        if self._pool is None:
+            return []
+        procs = getattr(self._pool, "_processes", None) or {}
+        return [p.pid for p in procs.values() if p.pid is not None]
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Submit all items; yield ``(position, result)`` as tasks complete.
+
+        A task that raises re-raises here; a worker killed by a signal raises
+        :class:`concurrent.futures.process.BrokenProcessPool`.
+        """
+        pool = self._get_pool()
+        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        try:
+            for fut in cf.as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    def close(self) -> None:
+        """Shut the pool down, cancelling tasks that have not started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(_Base):
+    """Run tasks on Dask: a local cluster of ``workers`` processes or a running scheduler.
+
+    Parameters
+    ----------
+    workers
+        Number of single-threaded worker processes of the :class:`distributed.LocalCluster`
+        started when no ``scheduler`` is given.
+    scheduler
+        Address of an existing scheduler, ``tcp://host:port`` (e.g. from dask-jobqueue,
+        see the module docstring).  Its workers are used as they are.
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int = 2, scheduler: str | None = None) -> None:
+        if workers < 1:
+            raise InputError("--workers", f"must be >= 1, got {workers}")
+        if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+            raise InputError(
+                "--scheduler", f"must be a Dask scheduler address 'tcp://host:port', got {scheduler!r}"
+            )
+        self.workers = workers
+        self.scheduler = scheduler
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self.scheduler is None:
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None,
+                )
+                self._client = Client(self._cluster)
+            else:
+                try:
+                    self._client = Client(self.scheduler, timeout="10s")
+                except OSError as exc:
+                    raise InputError(
+                        "--scheduler", f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
+                    ) from None
+                self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        return self._client
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Submit all items as Dask futures; yield ``(position, result)`` as they finish."""
+        from distributed import as_completed
+
+        client = self._get_client()
+        futures = client.map(fn, list(items), pure=False)
+        position = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for fut in as_completed(futures):
+                yield position[fut.key], fut.result()
+        finally:
+            client.cancel(futures)
+
+    def describe(self) -> str:
+        """Short human-readable description."""
+        where = self.scheduler or "local cluster"
+        return f"dask ({where}, {self.workers} worker{'s' if self.workers != 1 else ''})"
+
+    def close(self) -> None:
+        """Close the client and the local cluster, if one was started."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def make_executor(
+    kind: str = "local", workers: int | None = None, scheduler: str | None = None
+) -> LocalExecutor | ProcessExecutor | DaskExecutor:
+    """Build an executor from command-line style options.
+
+    Parameters
+    ----------
+    kind
+        ``"local"``, ``"processes"`` or ``"dask"``.
+    workers
+        Number of workers (default: the number of CPU cores; 1 for ``local``).
+    scheduler
+        Dask scheduler address (only with ``kind="dask"``).
+
+    Raises
+    ------
+    InputError
+        Unknown kind, ``workers`` outside [1, 1024], or a scheduler without ``dask``.
+    """
+    if kind not in ("local", "processes", "dask"):
+        raise InputError("--executor", f"must be one of local, processes, dask; got {kind!r}")
+    if workers is not None and not 1 <= workers <= 1024:
+        raise InputError("--workers", f"must be an integer in [1, 1024], got {workers}")
+    if scheduler is not None and kind != "dask":
+        raise InputError("--scheduler", "is only used with --executor dask")
+    if kind == "local":
+        if workers not in (None, 1):
+            raise InputError("--workers", f"the local executor has 1 worker, got {workers}")
+        return LocalExecutor()
+    n = workers if workers is not None else max(1, os.cpu_count() or 1)
+    if kind == "processes":
+        return ProcessExecutor(n)
+    return DaskExecutor(n, scheduler)

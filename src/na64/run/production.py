@@ -1,0 +1,339 @@
+"""Chunked, resumable, reproducible event production.
+
+:func:`run_production` cuts a run of ``n_events`` into chunks (:mod:`na64.run.seeds`),
+runs the chunks on an executor (:mod:`na64.run.executors`), and writes the output:
+
+1. Each chunk is simulated *and written* by a worker, as a Parquet file in the chunk
+   directory ``<out>.chunks/`` (atomically: temporary file + rename), and its SHA-256 is
+   returned.  Events never travel back to the main process, so memory is bounded by
+   one chunk per worker whatever ``n_events`` is.
+2. As chunks finish the main process rewrites ``manifest.json`` atomically
+   (:mod:`na64.run.manifest`): at most every :data:`MANIFEST_INTERVAL` seconds while the
+   run goes on, and always when it ends or stops.  A chunk finished but not yet recorded
+   when the process is killed is simply recomputed on resume (same seed, same events).
+3. When every chunk is done, the chunks are streamed, in chunk order, into the requested
+   output file (Parquet or ROOT) with the provenance record, written atomically.  Then the
+   chunk directory is removed (``keep_chunks=True`` keeps it).
+
+The dataset is the single output file; the chunk directory is only a checkpoint.  After a
+crash, a killed worker or Ctrl-C, calling again with ``resume=True`` verifies the
+checksum of every chunk marked done, recomputes missing, truncated or corrupted chunks
+and the pending ones, and merges: the result equals that of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import InputError
+from ..io.events import event_writer, format_for_path, read_events, validate_events, write_events
+from .executors import Executor, LocalExecutor
+from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, sha256_file
+from .seeds import ChunkSpec, chunk_generator, plan_chunks
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ChunkResult",
+    "ChunkTask",
+    "EventSource",
+    "RunError",
+    "RunSummary",
+    "chunk_dir_for",
+    "run_chunk",
+    "run_production",
+]
+
+log = logging.getLogger("na64.run")
+
+#: Default events per chunk.  Fixed (not derived from the worker count) so that a run's
+#: events depend only on (seed, chunk size), never on how many workers produced them.
+DEFAULT_CHUNK_SIZE = 20_000
+
+#: Minimum wall time between two manifest rewrites during a run, in seconds.
+MANIFEST_INTERVAL = 0.5
+
+
+class RunError(RuntimeError):
+    """A run stopped before completion (worker crash, failing task); it can be resumed."""
+
+
+class EventSource(Protocol):
+    """What a run produces: a picklable callable ``(n_events, rng) -> events``.
+
+    ``describe()`` returns a JSON-serialisable identity; a resumed run must have the same
+    one.  Implementations must be importable top-level classes (workers unpickle them).
+    """
+
+    def __call__(self, n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Produce ``n_events`` events using only ``rng`` for randomness."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-serialisable identity of the source."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to produce one chunk."""
+
+    source: EventSource
+    seed: int
+    spec: ChunkSpec
+    directory: str
+    file: str
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a worker returns: the chunk's file, size, checksum and wall time."""
+
+    index: int
+    file: str
+    n_events: int
+    sha256: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Outcome of :func:`run_production`."""
+
+    output: Path
+    format: str
+    n_events: int
+    n_chunks: int
+    chunks_computed: int
+    chunks_reused: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "output": str(self.output),
+            "format": self.format,
+            "n_events": self.n_events,
+            "n_chunks": self.n_chunks,
+            "chunks_computed": self.chunks_computed,
+            "chunks_reused": self.chunks_reused,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Produce one chunk and write it atomically; return its checksum (runs in a worker)."""
+    t0 = time.perf_counter()
+    rng = chunk_generator(task.seed, task.spec.index)
+    events = task.source(task.spec.n_events, rng)
+    n = validate_events(events)
+    if n != task.spec.n_events:
+        raise ValueError(f"source returned {n} events for chunk {task.spec.index}, "
+                         f"expected {task.spec.n_events}")
+    path = Path(task.directory) / task.file
+    meta = {"seed": task.seed, "chunk": task.spec.index, "first_event": task.spec.start}
+    write_events(path, events, "parquet", provenance=meta)
+    return ChunkResult(task.spec.index, task.file, n, sha256_file(path),
+                       time.perf_counter() - t0)
+
+
+def chunk_dir_for(out: str | Path) -> Path:
+    """The checkpoint directory of output ``out``: ``<out>.chunks`` next to it."""
+    p = Path(out)
+    return p.with_name(p.name + ".chunks")
+
+
+def _canonical(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True))
+
+
+def _remove_chunk_dir(directory: Path) -> None:
+    manifest = directory / MANIFEST_NAME
+    manifest.unlink(missing_ok=True)  # first: without it the directory is not a run
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _fresh_manifest(
+    identity: dict[str, Any], fmt: str, out: Path, provenance: dict[str, Any],
+    specs: list[ChunkSpec],
+) -> Manifest:
+    records = [ChunkRecord(s.index, f"chunk_{s.index:06d}.parquet", s.start, s.n_events)
+               for s in specs]
+    return Manifest(identity, fmt, out.name, provenance, records)
+
+
+def _check_same_run(old: Manifest, identity: dict[str, Any], fmt: str, directory: Path) -> None:
+    for key in sorted(set(old.identity) | set(identity)):
+        if old.identity.get(key) != identity.get(key):
+            raise InputError(
+                "--resume",
+                f"{directory} holds a different run ({key} was {old.identity.get(key)!r}, "
+                f"now {identity.get(key)!r}); repeat the original options or pass --overwrite",
+            )
+    if old.format != fmt:
+        raise InputError("--format", f"the run in {directory} writes {old.format!r}, not {fmt!r}")
+
+
+def run_production(
+    source: EventSource,
+    out: str | Path,
+    *,
+    n_events: int,
+    seed: int,
+    chunk_size: int | None = None,
+    executor: Executor | None = None,
+    fmt: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    provenance: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_chunks: bool = False,
+) -> RunSummary:
+    """Produce ``n_events`` events from ``source`` into ``out``, chunked and resumable.
+
+    Parameters
+    ----------
+    source
+        The event source (e.g. :class:`na64.run.sources.DetectorSource`).
+    out
+        Output file (``.parquet`` or ``.root``).
+    n_events, seed
+        Run size and root seed; chunk ``i`` uses child ``i`` of ``SeedSequence(seed)``.
+    chunk_size
+        Events per chunk; default :data:`DEFAULT_CHUNK_SIZE`, or the value stored in the
+        manifest when resuming.  The events depend on (seed, chunk_size) only.
+    executor
+        Where chunks run; :class:`LocalExecutor` by default.  It is not closed here.
+    fmt
+        ``"parquet"`` or ``"root"``; default from the suffix of ``out``.
+    resume
+        Continue the run checkpointed in ``<out>.chunks/`` (verifying checksums).
+    overwrite
+        Replace an existing output file and discard an existing checkpoint.
+    provenance
+        Record stored in the output file (see :func:`na64.io.provenance.make_provenance`).
+    progress
+        Called as ``progress(events_done, n_events)`` at the start and after each chunk.
+    keep_chunks
+        Keep the chunk directory and manifest after the merge.
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    InputError
+        Bad sizes or seed, an existing output or checkpoint without ``overwrite`` /
+        ``resume``, or a checkpoint of a different run.
+    RunError
+        A task failed or a worker died; completed chunks are kept for ``resume=True``.
+    KeyboardInterrupt
+        Propagated after the manifest is saved; resume later.
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    kind = format_for_path(out, fmt)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**128:
+        raise InputError("--seed", f"must be an integer in [0, 2^128), got {seed!r}")
+    directory = chunk_dir_for(out)
+    has_manifest = (directory / MANIFEST_NAME).is_file()
+    executor = executor or LocalExecutor()
+
+    if overwrite and has_manifest:
+        _remove_chunk_dir(directory)
+        has_manifest = False
+    if not resume and not overwrite:
+        if has_manifest:
+            raise InputError("--resume", f"an unfinished run is checkpointed in {directory}; "
+                             "pass --resume to complete it or --overwrite to start over")
+        if out.exists():
+            raise InputError("--out", f"{out} exists; pass --overwrite to replace it")
+
+    old: Manifest | None = Manifest.load(directory) if (resume and has_manifest) else None
+    if chunk_size is None:
+        chunk_size = int(old.identity.get("chunk_size", DEFAULT_CHUNK_SIZE)) if old else DEFAULT_CHUNK_SIZE
+    specs = plan_chunks(int(n_events), int(chunk_size))
+    identity = _canonical({"source": source.describe(), "seed": int(seed),
+                           "n_events": int(n_events), "chunk_size": int(chunk_size)})
+
+    if resume and old is None and out.exists():
+        log.info("%s exists and has no checkpoint: the run is complete", out)
+        return RunSummary(out, kind, int(n_events), len(specs), 0, len(specs),
+                          time.perf_counter() - t0)
+
+    if old is not None:
+        _check_same_run(old, identity, kind, directory)
+        manifest = old
+        for stale in directory.glob(".chunk_*"):  # temporaries of killed workers
+            stale.unlink(missing_ok=True)
+        for rec in manifest.chunks:
+            if rec.status == "done" and not rec.is_intact(directory):
+                log.warning("chunk %d (%s) is missing or corrupted; recomputing it",
+                            rec.index, rec.file)
+                rec.status, rec.sha256 = "pending", None
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        manifest = _fresh_manifest(identity, kind, out, _canonical(dict(provenance or {})), specs)
+    manifest.save(directory)
+
+    todo = [rec for rec in manifest.chunks if rec.status != "done"]
+    reused = len(manifest.chunks) - len(todo)
+    done_events = manifest.events_done
+    log.info("%d events in %d chunks of %d: %d to compute, %d reused, on %s",
+             n_events, len(specs), chunk_size, len(todo), reused,
+             getattr(executor, "describe", lambda: executor.name)())
+    if progress is not None:
+        progress(done_events, int(n_events))
+
+    tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file)
+             for rec in todo]
+    last_save = time.monotonic()
+    try:
+        for _, result in executor.map_unordered(run_chunk, tasks):
+            rec = manifest.chunks[result.index]
+            rec.sha256, rec.status = result.sha256, "done"
+            if time.monotonic() - last_save >= MANIFEST_INTERVAL:
+                manifest.save(directory)
+                last_save = time.monotonic()
+            done_events += result.n_events
+            if progress is not None:
+                progress(done_events, int(n_events))
+    except KeyboardInterrupt:
+        manifest.save(directory)
+        log.warning("interrupted: %d of %d chunks are saved in %s; rerun with --resume",
+                    manifest.n_done, len(specs), directory)
+        raise
+    except Exception as exc:
+        manifest.save(directory)
+        raise RunError(
+            f"run stopped ({type(exc).__name__}: {exc}); {manifest.n_done} of {len(specs)} "
+            f"chunks are saved in {directory}; rerun with --resume to complete it"
+        ) from exc
+
+    manifest.save(directory)
+    _merge(manifest, directory, out, kind)
+    if not keep_chunks:
+        _remove_chunk_dir(directory)
+    log.info("wrote %d events to %s", n_events, out)
+    return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
+                      time.perf_counter() - t0)
+
+
+def _merge(manifest: Manifest, directory: Path, out: Path, kind: str) -> None:
+    """Stream the chunks, in order, into ``out`` (atomic)."""
+    try:
+        with event_writer(out, kind, provenance=manifest.provenance) as sink:
+            for rec in manifest.chunks:
+                sink.write(read_events(directory / rec.file))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"merging the chunks of {directory} into {out} failed ({exc}); "
+                       "rerun with --resume") from exc
