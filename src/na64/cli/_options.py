@@ -1,0 +1,180 @@
+"""Command-line options shared by the commands that run chunked productions.
+
+``na64 simulate`` and ``na64 reach`` take the same execution options::
+
+    --executor local|processes|dask   where chunks run (default: processes)
+    --workers N                       worker processes (default: all cores)
+    --scheduler tcp://host:port       an existing Dask scheduler (with --executor dask)
+    --chunk-size N                    events per chunk (default 20000; fixes the events)
+    --resume                          complete an interrupted run from its checkpoint
+    --overwrite                       replace an existing output / checkpoint
+    --format parquet|root             output format (default: from the suffix, else parquet)
+    --quiet                           no progress bar, only warnings
+
+Use them as annotated parameter types in a typer command and turn them into an executor
+with :func:`executor_from_options`; :func:`progress_bar` gives the rich progress display.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import InputError
+from ..run.executors import DaskExecutor, LocalExecutor, ProcessExecutor, make_executor
+
+__all__ = [
+    "ChunkSizeOpt",
+    "ExecutorOpt",
+    "FormatOpt",
+    "OverwriteOpt",
+    "QuietOpt",
+    "ResumeOpt",
+    "SchedulerOpt",
+    "WorkersOpt",
+    "executor_from_options",
+    "parse_count",
+    "progress_bar",
+    "setup_logging",
+]
+
+_PANEL = "Execution"
+
+ExecutorOpt = Annotated[
+    str,
+    typer.Option("--executor", help="Where chunks run: local, processes or dask.",
+                 rich_help_panel=_PANEL),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Number of worker processes \\[default: number of cores].",
+                 rich_help_panel=_PANEL),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler",
+                 help="Address tcp://host:port of a running Dask scheduler (--executor dask); "
+                      "e.g. a dask-jobqueue SLURM/HTCondor cluster.",
+                 rich_help_panel=_PANEL),
+]
+ChunkSizeOpt = Annotated[
+    str | None,
+    typer.Option("--chunk-size",
+                 help="Events per chunk \\[default: 20000, or the checkpoint's on --resume]. "
+                      "The events depend on (seed, chunk size), not on the workers.",
+                 rich_help_panel=_PANEL),
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Complete an interrupted run from OUT.chunks/ (checksums "
+                 "verified, corrupted chunks recomputed).", rich_help_panel=_PANEL),
+]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Replace an existing output file and checkpoint.",
+                 rich_help_panel=_PANEL),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="Output format: parquet or root \\[default: from the suffix "
+                 "of --out, else parquet].", rich_help_panel=_PANEL),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bar; log warnings and errors only.",
+                 rich_help_panel=_PANEL),
+]
+
+
+def parse_count(text: str | int, field: str, low: int = 1, high: int = 10**12) -> int:
+    """Parse an integer count written as ``1000000``, ``1e6`` or ``1_000_000``.
+
+    Raises
+    ------
+    InputError
+        Not a number, not an integer, or outside ``[low, high]``.
+    """
+    try:
+        value = float(str(text).replace("_", ""))
+    except ValueError:
+        raise InputError(field, f"must be an integer in [{low}, {high:.0e}], got {text!r}") from None
+    if not math.isfinite(value) or value != int(value) or not low <= value <= high:
+        raise InputError(field, f"must be an integer in [{low}, {high:.0e}], got {text!r}")
+    return int(value)
+
+
+def executor_from_options(
+    executor: str, workers: int | None, scheduler: str | None
+) -> LocalExecutor | ProcessExecutor | DaskExecutor:
+    """Build the executor selected on the command line (validated, lazily started)."""
+    return make_executor(executor.strip().lower(), workers, scheduler)
+
+
+def setup_logging(quiet: bool, console: Console) -> None:
+    """Send ``na64`` log records to stderr (rich), INFO level, or WARNING with ``--quiet``."""
+    logger = logging.getLogger("na64")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_na64_cli", False):
+            logger.removeHandler(handler)
+    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    handler._na64_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+
+
+@contextlib.contextmanager
+def progress_bar(
+    description: str, quiet: bool, console: Console
+) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on ``console`` (stderr) showing events, rate and ETA.
+
+    Yields a callback ``update(done, total)`` suitable for
+    :func:`na64.run.run_production`'s ``progress``; with ``quiet`` it does nothing.
+    """
+    if quiet:
+        yield lambda done, total: None
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "task" not in state:  # events already on disk (resume) count in neither rate nor ETA
+            state["task"] = progress.add_task(description, total=total, completed=done, rate="")
+            state["first"] = done
+            return
+        task = state["task"]
+        elapsed = progress.tasks[task].elapsed or 0.0
+        new = done - state["first"]
+        rate = f"{new / elapsed:,.0f} ev/s" if elapsed > 0 and new > 0 else ""
+        progress.update(task, completed=done, total=total, rate=rate)
+
+    with progress:
+        yield update
