@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from na64.errors import InputError
 from na64.io.events import (
+    concatenate_files,
     detect_format,
     event_writer,
     iter_events,
@@ -134,3 +135,24 @@ def test_parquet_round_trip_any_shape(tmp_path: Path, arr: np.ndarray) -> None:
     assert back.dtype == arr.dtype
     np.testing.assert_array_equal(back, arr)
     path.unlink()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".root"])
+def test_concatenate_files_keeps_order_and_provenance(tmp_path: Path, suffix: str) -> None:
+    rng = np.random.default_rng(9)
+    parts = [sample(n, rng) for n in (40, 1, 25)]
+    paths = []
+    for i, p in enumerate(parts):
+        paths.append(tmp_path / f"p{i}.parquet")
+        write_events(paths[-1], p, provenance={"chunk": i})
+    out = tmp_path / f"all{suffix}"
+    assert concatenate_files(paths, out, provenance={"seed": 9}) == 66
+    back = read_events(out)
+    for k in parts[0]:
+        np.testing.assert_array_equal(back[k], np.concatenate([p[k] for p in parts]))
+    assert read_provenance(out) == {"seed": 9}
+    bad = tmp_path / "bad.parquet"
+    write_events(bad, {"e_ecal": np.zeros(3)})
+    with pytest.raises(ValueError, match="differ"):
+        concatenate_files([paths[0], bad], tmp_path / f"x{suffix}")
+    assert not (tmp_path / f"x{suffix}").exists()

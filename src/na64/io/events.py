@@ -39,6 +39,7 @@ __all__ = [
     "EventFormat",
     "EventSink",
     "column_layout",
+    "concatenate_files",
     "detect_format",
     "event_writer",
     "iter_events",
@@ -202,6 +203,18 @@ class _ParquetSink:
             self._writer = pq.ParquetWriter(self._path, schema, compression="zstd")
         self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
 
+    def write_table(self, table: pa.Table) -> None:
+        """Append an Arrow table written by this module (same columns and shapes)."""
+        table = table.replace_schema_metadata(None)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self._path, table.schema.with_metadata(self._meta), compression="zstd")
+            self._layout = None
+        expected = self._writer.schema.remove_metadata()
+        if not table.schema.remove_metadata().equals(expected, check_metadata=True):
+            raise ValueError(f"table schema {table.schema} differs from {expected}")
+        self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
+
     def close(self) -> None:
         if self._writer is None:
             raise ValueError("no events were written")
@@ -283,6 +296,37 @@ def write_events(
     """Write one batch of events to ``path`` atomically (see :func:`event_writer`)."""
     with event_writer(path, fmt, provenance) as sink:
         sink.write(events)
+
+
+def concatenate_files(
+    inputs: Sequence[str | os.PathLike[str]],
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> int:
+    """Concatenate event files, in order, into one file (atomic, one input in memory).
+
+    Parquet inputs going to a Parquet output are copied as Arrow tables without a round
+    trip through numpy.  All inputs must have the same columns, dtypes and shapes.
+
+    Returns
+    -------
+    int
+        Number of events written.
+    """
+    kind = format_for_path(path, fmt)
+    total = 0
+    with event_writer(path, kind, provenance) as sink:
+        for src in inputs:
+            if isinstance(sink, _ParquetSink) and detect_format(src) == "parquet":
+                table = pq.read_table(src)
+                sink.write_table(table)
+                total += table.num_rows
+            else:
+                events = read_events(src)
+                sink.write(events)
+                total += validate_events(events)
+    return total
 
 
 # --------------------------------------------------------------------------- readers

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
-from ..io.events import event_writer, format_for_path, read_events, validate_events, write_events
+from ..io.events import concatenate_files, format_for_path, validate_events, write_events
 from .executors import Executor, LocalExecutor
 from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, sha256_file
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
@@ -115,6 +115,7 @@ class RunSummary:
     chunks_computed: int
     chunks_reused: int
     seconds: float
+    merge_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -126,6 +127,7 @@ class RunSummary:
             "chunks_computed": self.chunks_computed,
             "chunks_reused": self.chunks_reused,
             "seconds": round(self.seconds, 3),
+            "merge_seconds": round(self.merge_seconds, 3),
         }
 
 
@@ -320,20 +322,21 @@ def run_production(
         ) from exc
 
     manifest.save(directory)
+    t_merge = time.perf_counter()
     _merge(manifest, directory, out, kind)
+    t_merge = time.perf_counter() - t_merge
     if not keep_chunks:
         _remove_chunk_dir(directory)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
-                      time.perf_counter() - t0)
+                      time.perf_counter() - t0, t_merge)
 
 
 def _merge(manifest: Manifest, directory: Path, out: Path, kind: str) -> None:
     """Stream the chunks, in order, into ``out`` (atomic)."""
     try:
-        with event_writer(out, kind, provenance=manifest.provenance) as sink:
-            for rec in manifest.chunks:
-                sink.write(read_events(directory / rec.file))
+        concatenate_files([directory / rec.file for rec in manifest.chunks], out, kind,
+                          provenance=manifest.provenance)
     except (OSError, ValueError) as exc:
         raise RunError(f"merging the chunks of {directory} into {out} failed ({exc}); "
                        "rerun with --resume") from exc
