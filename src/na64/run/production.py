@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -95,13 +96,14 @@ class ChunkTask:
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a worker returns: the chunk's file, size, checksum and wall time."""
+    """What a worker returns: the chunk's file, size, checksum, wall time, peak RSS."""
 
     index: int
     file: str
     n_events: int
     sha256: str
     seconds: float
+    peak_rss_mb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class RunSummary:
     chunks_reused: int
     seconds: float
     merge_seconds: float = 0.0
+    worker_peak_rss_mb: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -128,6 +131,7 @@ class RunSummary:
             "chunks_reused": self.chunks_reused,
             "seconds": round(self.seconds, 3),
             "merge_seconds": round(self.merge_seconds, 3),
+            "worker_peak_rss_mb": round(self.worker_peak_rss_mb, 1),
         }
 
 
@@ -144,7 +148,17 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     meta = {"seed": task.seed, "chunk": task.spec.index, "first_event": task.spec.start}
     write_events(path, events, "parquet", provenance=meta)
     return ChunkResult(task.spec.index, task.file, n, sha256_file(path),
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, _peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (0 where unsupported)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    scale = 1.0 if sys.platform == "darwin" else 1024.0  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def chunk_dir_for(out: str | Path) -> Path:
@@ -299,8 +313,10 @@ def run_production(
     tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file)
              for rec in todo]
     last_save = time.monotonic()
+    peak_rss = 0.0
     try:
         for _, result in executor.map_unordered(run_chunk, tasks):
+            peak_rss = max(peak_rss, result.peak_rss_mb)
             rec = manifest.chunks[result.index]
             rec.sha256, rec.status = result.sha256, "done"
             if time.monotonic() - last_save >= MANIFEST_INTERVAL:
@@ -329,7 +345,7 @@ def run_production(
         _remove_chunk_dir(directory)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
-                      time.perf_counter() - t0, t_merge)
+                      time.perf_counter() - t0, t_merge, peak_rss)
 
 
 def _merge(manifest: Manifest, directory: Path, out: Path, kind: str) -> None:
