@@ -30,8 +30,8 @@ A signal yield is then N_sig = EOT Σ_passed w ε² (:func:`signal_yield`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
@@ -146,15 +146,16 @@ class DarkBremSignal:
     beam
         ``"e-"`` or ``"e+"``.
     energy
-        Beam energy (default 100 GeV).
+        Beam energy (default: the setup's, else 100 GeV).
     threshold
         Lowest A' energy generated (default ``energy / 100``); e± below it cannot emit such
         an A' and are not followed.
     method, spin
         Passed to :mod:`na64.physics.dark_brem` (``"etl"``, ``"iww"``, ``"ww"``; vector ...).
     setup
-        A detector setup; if given, its ECAL material and depth define the target (attributes
-        ``ecal_material`` and ``ecal_depth``, or a mapping with those keys).
+        A :class:`na64.detector.Setup` or the name of a shipped one: its active-target
+        calorimeter defines target and thickness, its beam the energy (see
+        :func:`_target_from_setup`).
     thickness
         Target thickness (mm); ``None`` (default) for a semi-infinite target.
     n_showers
@@ -168,7 +169,7 @@ class DarkBremSignal:
         mass: float,
         target: str | Material = "Pb",
         beam: str = "e-",
-        energy: float = 100 * GeV,
+        energy: float | None = None,
         threshold: float | None = None,
         method: str = "etl",
         setup: Any = None,
@@ -178,7 +179,11 @@ class DarkBremSignal:
         n_showers: int = 20_000,
         cross_section: EmissionCrossSection | None = None,
     ) -> None:
-        self.energy = _finite(energy, "energy")
+        if setup is not None:
+            target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
+            energy = setup_energy if energy is None else energy
+            beam = setup_beam if setup_beam in ("e-", "e+") else beam
+        self.energy = 100 * GeV if energy is None else _finite(energy, "energy")
         self.mass = _finite(mass, "mass")
         if self.mass >= self.energy:
             raise InputError("mass", f"must be below the beam energy {self.energy / GeV:g} GeV, "
@@ -186,8 +191,6 @@ class DarkBremSignal:
         if beam not in ("e-", "e+"):
             raise InputError("beam", f"must be 'e-' or 'e+', got {beam!r}")
         self.beam = beam
-        if setup is not None:
-            target, thickness = _target_from_setup(setup)
         self.material = get_material(target, field="target")
         self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
         self.threshold = max(self.threshold, self.mass)
@@ -456,15 +459,31 @@ class DarkBremSignal:
         return np.minimum(scaled * self._theta_c(x, energy), np.pi)
 
 
-def _target_from_setup(setup: Any) -> tuple[str | Material, float | None]:
-    """ECAL material and depth of a detector setup (object attributes or mapping keys)."""
-    get = setup.get if isinstance(setup, Mapping) else (lambda k, d=None: getattr(setup, k, d))
-    material = get("ecal_material")
-    depth = get("ecal_depth")
-    if material is None:
-        raise InputError("setup", "needs 'ecal_material' (and optionally 'ecal_depth') to define "
-                                  "the active target")
-    return material, None if depth is None else float(depth)
+def _target_from_setup(setup: Any) -> tuple[Material, float, float, str]:
+    """Effective target of a detector setup: its first (active-target) calorimeter.
+
+    ``setup`` is a :class:`na64.detector.Setup` or the name of a shipped one.  The sampling
+    calorimeter is replaced by a homogeneous medium with the layer-averaged X0 and E_c
+    (cascade in units of X0) and the absorber's atoms diluted by its volume fraction; the
+    A' emission off the scintillator (Z² ≈ 36 vs 6724 for Pb) is neglected.
+
+    Returns
+    -------
+    (material, thickness, beam energy, beam particle)
+    """
+    if isinstance(setup, str):
+        from ..detector import load_setup  # sibling package, imported lazily
+
+        setup = load_setup(setup)
+    cal = getattr(setup, "target", None)
+    if cal is None or not hasattr(cal, "absorber_material"):
+        raise InputError("setup", "must be a na64.detector.Setup (or the name of a shipped one)")
+    absorber = cal.absorber_material
+    fraction = cal.absorber_thickness / cal.layer_thickness
+    material = dataclasses.replace(absorber, density=absorber.density * fraction, X0=cal.X0,
+                                   critical_energy=cal.critical_energy,
+                                   description=f"{absorber.name} sampling calorimeter")
+    return material, float(cal.length), float(setup.beam_energy), str(setup.beam_particle)
 
 
 def signal_yield(eot: float, weights: np.ndarray, passed: np.ndarray | None = None, *,
