@@ -136,7 +136,8 @@ def test_root_output_holds_the_same_events(tmp_path: Path) -> None:
     run_production(ToyShower(), tmp_path / "a.root", n_events=N, seed=SEED, chunk_size=CHUNK,
                    provenance={"seed": SEED})
     assert_same(read_events(tmp_path / "a.parquet"), read_events(tmp_path / "a.root"))
-    assert read_provenance(tmp_path / "a.root") == {"seed": SEED}
+    # the provenance given is stored, completed with the chunking
+    assert read_provenance(tmp_path / "a.root") == {"seed": SEED, "chunk_size": CHUNK, "n_chunks": 7}
 
 
 def test_resume_after_a_worker_is_killed(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -48,6 +49,7 @@ __all__ = [
     "ResumeOpt",
     "SchedulerOpt",
     "WorkersOpt",
+    "command_line",
     "executor_from_options",
     "parse_count",
     "progress_bar",
@@ -117,6 +119,28 @@ def parse_count(text: str | int, field: str, low: int = 1, high: int = 10**12) -
     if not math.isfinite(value) or value != int(value) or not low <= value <= high:
         raise InputError(field, f"must be an integer in [{low}, {high:.0e}], got {text!r}")
     return int(value)
+
+
+def command_line() -> list[str]:
+    """The running command as an argument list, rebuilt from the parsed options.
+
+    Options left at their defaults are omitted, so the list is the shortest command
+    reproducing the run (``["na64", "simulate", "--setup", "...", "--seed", "1", ...]``).
+    """
+    ctx = click.get_current_context()
+    argv = ctx.command_path.split()
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name is None:
+            continue
+        value = ctx.params.get(param.name)
+        if value == param.default or value is None:
+            continue
+        flag = max(param.opts, key=len)
+        if param.is_flag:
+            argv.append(flag)
+        else:
+            argv += [flag, str(value)]
+    return argv
 
 
 def executor_from_options(

@@ -34,6 +34,7 @@ from ._options import (
     ResumeOpt,
     SchedulerOpt,
     WorkersOpt,
+    command_line,
     executor_from_options,
     parse_count,
     progress_bar,
@@ -86,10 +87,10 @@ def register(app: typer.Typer) -> None:
         source = DetectorSource.from_options(setup, beam, energy)
         provenance = make_provenance(
             seed=seed_value, n_events=n_events, setup_name=source.setup_name,
-            setup_toml=source.setup_toml, command_line=["na64", *sys.argv[1:]],
+            setup_toml=source.setup_toml, command_line=command_line(),
             extra={"beam_particle": source.setup().beam_particle,
                    "beam_energy_MeV": source.setup().beam_energy,
-                   "chunk_size": size, "executor": executor},
+                   "executor": executor},
         )
         console = Console(stderr=True)
         setup_logging(quiet, console)

@@ -298,7 +298,8 @@ def run_production(
                 rec.status, rec.sha256 = "pending", None
     else:
         directory.mkdir(parents=True, exist_ok=True)
-        manifest = _fresh_manifest(identity, kind, out, _canonical(dict(provenance or {})), specs)
+        prov = {**dict(provenance or {}), "chunk_size": int(chunk_size), "n_chunks": len(specs)}
+        manifest = _fresh_manifest(identity, kind, out, _canonical(prov), specs)
     manifest.save(directory)
 
     todo = [rec for rec in manifest.chunks if rec.status != "done"]
