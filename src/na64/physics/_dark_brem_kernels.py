@@ -198,7 +198,11 @@ def ww_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, z: float, a_e
 
     arXiv:1609.06781 Eq. (9)-(10) (with arXiv:0906.0580 Eq. (A12)-(A17)):
 
-        dsigma/dx dcos = 2 alpha^3 |k| E0 (1 - x) chi A(u~),   u~ = m_X^2 - 2 p.k,
+        dsigma/dx dcos = 2 alpha^3 |k| E0 (1 - x) chi A(u~),
+        u~ = -(x E0^2 theta^2 + m_X^2 (1-x)/x + m_l^2 x)   (arXiv:0906.0580 Eq. (A12)),
+
+    the small-angle form of (p - k)^2 - m_l^2 for which A(u~) > 0 (the approximation is
+    built for m_X << E0; the exact u~ would make A negative near the kinematic limit).
 
     WW: chi(tmin(x, theta), tmax) with tmin = u~^2 / (4 E0^2 (1-x)^2) (arXiv:1705.01633
     Eq. (19)); IWW (improved): chi(m_X^4 / 4E0^2, tmax) fixed; tmax = m_X^2 + m_l^2.
@@ -206,11 +210,9 @@ def ww_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, z: float, a_e
     ke = x * e0
     if ke <= mx or w < 0.0 or w > 2.0 or x >= 1.0:
         return 0.0
-    pz = math.sqrt(max(e0 * e0 - ml * ml, 0.0))
     km = math.sqrt(ke * ke - mx * mx)
-    u = mx * mx - 2.0 * _p_dot_k(e0, pz, ke, km, mx, ml, w)
-    if u >= 0.0:
-        return 0.0
+    theta = 2.0 * math.asin(min(math.sqrt(0.5 * w), 1.0))
+    u = -(x * e0 * e0 * theta * theta + mx * mx * (1.0 - x) / x + ml * ml * x)
     tmax = mx * mx + ml * ml
     if improved:
         tmin = mx**4 / (4.0 * e0 * e0)
