@@ -1,0 +1,137 @@
+"""The common interface of all dark-sector models: couplings in, widths and BRs out.
+
+A model is a small frozen dataclass holding a mass and couplings.  Subclasses implement
+:meth:`Model.widths` (partial widths keyed by final state) and
+:meth:`Model.lepton_coupling`; everything else (total width, branching ratios, proper
+decay length, lab decay length, invisible fraction) follows here from special relativity:
+:math:`c\\tau = \\hbar c/\\Gamma` and :math:`L = \\gamma\\beta c\\tau = (p/m)\\,c\\tau`
+(PDG 2024 review "Kinematics", Sec. 49.1).
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import ClassVar, Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..constants import HBARC
+from ..errors import InputError
+
+__all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "Model", "check_range"]
+
+#: Final states that leave no trace in the detector.
+INVISIBLE_CHANNELS: Final[frozenset[str]] = frozenset({"chichi", "nunu"})
+
+#: Charged-lepton names accepted by :meth:`Model.lepton_coupling`.
+LEPTONS: Final[tuple[str, ...]] = ("e-", "e+", "mu-", "mu+", "tau-", "tau+", "e", "mu", "tau")
+
+
+def check_range(field: str, value: float, low: float, high: float, *, low_open: bool = True,
+                unit: str = "", scale: float = 1.0) -> float:
+    """Return ``float(value)`` if it lies in the interval, else raise :class:`InputError`.
+
+    Parameters
+    ----------
+    field
+        Parameter name used in the message.
+    value
+        The value (internal units).
+    low, high
+        Interval limits (internal units); ``high`` is always included.
+    low_open
+        Whether ``low`` itself is excluded.
+    unit, scale
+        Unit label and its size for the message (e.g. ``"MeV"``, ``MeV``).
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(field, f"must be a number, got {value!r}") from None
+    ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        bra = "(" if low_open else "["
+        u = f" {unit}" if unit else ""
+        raise InputError(
+            field, f"must be in {bra}{low / scale:.6g}, {high / scale:.6g}]{u}, got {v / scale:.6g}{u}"
+        )
+    return v
+
+
+class Model(abc.ABC):
+    """Abstract dark-sector model: one new particle of mass :attr:`mass` and its couplings.
+
+    Subclasses are frozen dataclasses; they define :attr:`name`, :meth:`widths` and
+    :meth:`lepton_coupling`.
+    """
+
+    #: Registry name of the model (e.g. ``"dark-photon"``).
+    name: ClassVar[str]
+    mass: float
+
+    @abc.abstractmethod
+    def widths(self) -> dict[str, float]:
+        """Partial decay widths (MeV) keyed by final state (``"e+e-"``, ``"chichi"``, ...)."""
+
+    @abc.abstractmethod
+    def lepton_coupling(self, lepton: str) -> float:
+        """Coupling to the charged lepton ``lepton`` in units of the electric charge e.
+
+        Dark-bremsstrahlung cross sections scale as the square of this number.
+        """
+
+    @property
+    def total_width(self) -> float:
+        """Total width (MeV): the sum of :meth:`widths`."""
+        return float(sum(self.widths().values()))
+
+    def branching_ratios(self) -> dict[str, float]:
+        """Branching ratios keyed like :meth:`widths`; they sum to 1."""
+        w = self.widths()
+        tot = sum(w.values())
+        return {k: v / tot for k, v in w.items()}
+
+    @property
+    def ctau(self) -> float:
+        """Proper decay length :math:`c\\tau=\\hbar c/\\Gamma` (mm)."""
+        return HBARC / self.total_width
+
+    @property
+    def invisible_fraction(self) -> float:
+        """Branching ratio into invisible final states (dark matter, neutrinos)."""
+        br = self.branching_ratios()
+        return float(sum(v for k, v in br.items() if k in INVISIBLE_CHANNELS))
+
+    def decay_length(self, energy: ArrayLike) -> NDArray[np.float64]:
+        """Mean lab-frame decay length :math:`\\gamma\\beta c\\tau` (mm) at total ``energy``.
+
+        Parameters
+        ----------
+        energy
+            Total energy of the particle (MeV), any shape; must be >= :attr:`mass`.
+
+        Returns
+        -------
+        ndarray
+            Decay length in mm, same shape as ``energy``.
+
+        Raises
+        ------
+        InputError
+            If an energy is below the mass or not finite.
+        """
+        e = np.asarray(energy, dtype=float)
+        if not np.all(np.isfinite(e)) or np.any(e < self.mass):
+            raise InputError(
+                "energy", f"must be finite and >= the mass {self.mass:.6g} MeV"
+            )
+        p_over_m = np.sqrt((e / self.mass) ** 2 - 1.0)
+        return np.asarray(p_over_m * self.ctau)
+
+    def _check_lepton(self, lepton: str) -> str:
+        """Normalise a lepton name to ``"e"``, ``"mu"`` or ``"tau"``."""
+        if lepton not in LEPTONS:
+            raise InputError("lepton", f"must be one of {', '.join(LEPTONS)}, got {lepton!r}")
+        return lepton.rstrip("+-")

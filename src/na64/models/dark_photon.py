@@ -1,0 +1,122 @@
+r"""The kinetically mixed dark photon :math:`A'` with an optional light dark-matter state.
+
+:math:`\mathcal L\supset -\tfrac{\epsilon}{2}F'_{\mu\nu}F^{\mu\nu} + g_D A'_\mu J^\mu_D`,
+so the :math:`A'` couples to the electromagnetic current with strength :math:`\epsilon e`
+and to the dark current with :math:`g_D=\sqrt{4\pi\alpha_D}` (arXiv:0906.0580, Sec. II;
+arXiv:1505.00011, eq. (1)).  Decay widths (all in :mod:`na64.models._widths`):
+
+* :math:`A'\to\ell^+\ell^-`: vector width with :math:`\alpha_{\rm eff}=\epsilon^2\alpha`;
+* :math:`A'\to` hadrons: :math:`\Gamma_{\mu\mu}(m_\mu\to0)\,R(m_{A'}) =
+  \tfrac{\epsilon^2\alpha m_{A'}}{3}R(m_{A'})` (arXiv:1801.04847, Sec. 2, with R from
+  :func:`na64.physics.r_ratio.r_ratio`);
+* :math:`A'\to\chi\bar\chi`: Dirac and pseudo-Dirac (:math:`A'\to\chi_1\chi_2`, mass
+  splitting neglected) vector width; complex scalar and Majorana widths as derived in
+  :mod:`na64.models._widths` (arXiv:1505.00011; arXiv:1807.01730), all with
+  :math:`\alpha_{\rm eff}=\alpha_D`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Final, Literal
+
+from ..constants import ALPHA, M_E, M_MU, M_TAU
+from ..errors import InputError
+from ..physics.r_ratio import r_ratio
+from ..units import GeV, MeV
+from . import _widths
+from .base import Model, check_range
+
+__all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton"]
+
+ChiKind = Literal["dirac", "pseudo-dirac", "majorana", "scalar"]
+#: Allowed dark-matter kinds.
+CHI_KINDS: Final[tuple[str, ...]] = ("dirac", "pseudo-dirac", "majorana", "scalar")
+#: Heaviest mass accepted (the computed R ratio is not trusted far above it).
+MAX_MASS: Final[float] = 10.0 * GeV
+
+_LEPTON_MASSES: Final[dict[str, float]] = {"e+e-": M_E, "mu+mu-": M_MU, "tau+tau-": M_TAU}
+
+
+@dataclass(frozen=True)
+class DarkPhoton(Model):
+    r"""Dark photon of mass ``mass`` and kinetic mixing ``epsilon``, decaying to SM and to chi.
+
+    Parameters
+    ----------
+    mass
+        :math:`m_{A'}` (MeV), in (0, 10 GeV].
+    epsilon
+        Kinetic mixing :math:`\epsilon`, in (0, 1].
+    alpha_D
+        Dark coupling :math:`\alpha_D=g_D^2/4\pi`, in [0, 4π]; 0 switches the dark decay off
+        (visible mode).
+    m_chi
+        Dark-matter mass (MeV); default ``mass / 3`` (the :math:`m_{A'}=3m_\chi` benchmark).
+    chi
+        ``"dirac"``, ``"pseudo-dirac"``, ``"majorana"`` or ``"scalar"``.
+
+    Examples
+    --------
+    >>> from na64.units import MeV
+    >>> a = DarkPhoton(16.7 * MeV, 1e-3, alpha_D=0.0)
+    >>> round(a.branching_ratios()["e+e-"], 6)
+    1.0
+    """
+
+    name: ClassVar[str] = "dark-photon"
+    mass: float
+    epsilon: float
+    alpha_D: float = 0.5
+    m_chi: float | None = None
+    chi: ChiKind = "dirac"
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "mass", check_range("mass", self.mass, 0.0, MAX_MASS, unit="MeV", scale=MeV))
+        set_(self, "epsilon", check_range("epsilon", self.epsilon, 0.0, 1.0))
+        set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0 * math.pi,
+                                          low_open=False))
+        mchi = self.mass / 3.0 if self.m_chi is None else self.m_chi
+        set_(self, "m_chi", check_range("m_chi", mchi, 0.0, MAX_MASS, unit="MeV", scale=MeV))
+        if self.chi not in CHI_KINDS:
+            raise InputError("chi", f"must be one of {', '.join(CHI_KINDS)}, got {self.chi!r}")
+        if self.total_width <= 0.0:
+            raise InputError(
+                "mass", f"{self.mass / MeV:.6g} MeV has no open decay channel: it must exceed "
+                f"2 m_e = {2 * M_E / MeV:.6g} MeV, or 2 m_chi with alpha_D > 0",
+            )
+
+    @property
+    def y(self) -> float:
+        r"""Dimensionless :math:`y=\epsilon^2\alpha_D(m_\chi/m_{A'})^4` (arXiv:1505.00011, eq. (3))."""
+        assert self.m_chi is not None
+        return self.epsilon**2 * self.alpha_D * (self.m_chi / self.mass) ** 4
+
+    def widths(self) -> dict[str, float]:
+        """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi``."""
+        a_eff = self.epsilon**2 * ALPHA
+        out = {k: float(_widths.width_vector(self.mass, m_l, a_eff))
+               for k, m_l in _LEPTON_MASSES.items()}
+        out["hadrons"] = float(a_eff * self.mass / 3.0 * r_ratio(self.mass))
+        out["chichi"] = self.dark_width()
+        return out
+
+    def dark_width(self) -> float:
+        r"""Width (MeV) of :math:`A'\to\chi\bar\chi` (or :math:`\chi_1\chi_2`) for :attr:`chi`."""
+        assert self.m_chi is not None
+        if self.alpha_D == 0.0:
+            return 0.0
+        fn = {
+            "dirac": _widths.width_vector,
+            "pseudo-dirac": _widths.width_vector,
+            "majorana": _widths.width_majorana,
+            "scalar": _widths.width_scalar_pair,
+        }[self.chi]
+        return float(fn(self.mass, self.m_chi, self.alpha_D))
+
+    def lepton_coupling(self, lepton: str) -> float:
+        """Coupling to any charged lepton: :math:`\\epsilon` (in units of e)."""
+        self._check_lepton(lepton)
+        return self.epsilon
