@@ -95,14 +95,20 @@ def column_layout(events: Mapping[str, np.ndarray]) -> dict[str, tuple[str, tupl
 def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> EventFormat:
     """Resolve the output format from ``fmt`` or the file suffix.
 
+    Without ``fmt``: ``.parquet``/``.pq`` -> Parquet, ``.root`` -> ROOT, no suffix ->
+    Parquet, any other suffix is an error.
+
     Raises
     ------
     InputError
-        Unknown format, or a suffix that contradicts ``fmt``.
+        Unknown format or suffix, or a suffix that contradicts ``fmt``.
     """
     suffix = Path(path).suffix.lower()
     by_suffix = _SUFFIXES.get(suffix)
     if fmt is None:
+        if suffix and by_suffix is None:
+            raise InputError("--out", f"unknown file type {suffix!r} of {path}: use .parquet, "
+                             ".pq or .root, or choose with --format parquet|root")
         return by_suffix or "parquet"
     if fmt not in ("parquet", "root"):
         raise InputError("--format", f"must be 'parquet' or 'root', got {fmt!r}")
