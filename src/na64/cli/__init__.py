@@ -30,6 +30,7 @@ app = typer.Typer(
 _COMMAND_MODULES: list[str] = [
     "simulate",
     "info",
+    "widths",
 ]
 
 

@@ -1,0 +1,185 @@
+"""``na64 widths``: partial widths, branching ratios, lifetime and decay length of a model.
+
+Examples
+--------
+``na64 widths --model dark-photon --mass 100MeV --epsilon 1e-4``
+``na64 widths --model dark-photon --mass 16.7MeV --epsilon 1e-3 --visible --json``
+``na64 widths --model alp --mass 10MeV --g-agg 1e-4``
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import InputError
+from ..models import CHI_KINDS, MODEL_NAMES, Model, make_model
+from ..units import GeV, MeV, format_quantity, parse_quantity
+
+__all__ = ["build_model", "register", "summary"]
+
+_MODEL_OPTIONS: dict[str, set[str]] = {
+    "dark-photon": {"--epsilon", "--alpha-d", "--mchi", "--chi", "--invisible/--visible"},
+    "alp": {"--g-agg", "--g-aee"},
+    "lmu-ltau": {"--g"},
+}
+
+
+_FIELD_TO_OPTION: dict[str, str] = {
+    "mass": "--mass", "epsilon": "--epsilon", "alpha_D": "--alpha-d", "m_chi": "--mchi",
+    "chi": "--chi", "g_agg": "--g-agg", "g_aee": "--g-aee", "g": "--g",
+}
+
+
+def _make(name: str, **params: Any) -> Model:
+    """:func:`make_model`, with errors renamed to the command-line option."""
+    try:
+        return make_model(name, **params)
+    except InputError as exc:
+        raise InputError(_FIELD_TO_OPTION.get(exc.field, exc.field), exc.message) from None
+
+
+def _number(text: str, field: str) -> float:
+    return parse_quantity(text, "dimensionless", field=field)
+
+
+def build_model(
+    model: str,
+    mass: str,
+    *,
+    epsilon: str | None = None,
+    alpha_d: str | None = None,
+    mchi: str | None = None,
+    chi: str | None = None,
+    invisible: bool | None = None,
+    g_agg: str | None = None,
+    g_aee: str | None = None,
+    g: str | None = None,
+) -> Model:
+    """Build a model from command-line text (units allowed; a bare mass is GeV).
+
+    ``g_agg`` is in GeV^-1.  Options that do not belong to ``model`` raise
+    :class:`InputError`.
+    """
+    name = model.strip().lower()
+    if name not in MODEL_NAMES:
+        raise InputError("--model", f"unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}")
+    given = {
+        "--epsilon": epsilon, "--alpha-d": alpha_d, "--mchi": mchi, "--chi": chi,
+        "--invisible/--visible": invisible, "--g-agg": g_agg, "--g-aee": g_aee, "--g": g,
+    }
+    for opt, value in given.items():
+        if value is not None and opt not in _MODEL_OPTIONS[name]:
+            allowed = ", ".join(sorted(_MODEL_OPTIONS[name]))
+            raise InputError(opt, f"does not apply to --model {name} (its options: {allowed})")
+    m = parse_quantity(mass, "energy", field="--mass")
+    if name == "dark-photon":
+        ad = 0.5 if alpha_d is None else _number(alpha_d, "--alpha-d")
+        if invisible is False:
+            ad = 0.0
+        kind = (chi or "dirac").strip().lower()
+        if kind not in CHI_KINDS:
+            raise InputError("--chi", f"must be one of {', '.join(CHI_KINDS)}, got {chi!r}")
+        params: dict[str, Any] = {
+            "mass": m,
+            "epsilon": _number(epsilon or "1e-4", "--epsilon"),
+            "alpha_D": ad,
+            "chi": kind,
+        }
+        if mchi is not None:
+            params["m_chi"] = parse_quantity(mchi, "energy", field="--mchi")
+        return _make(name, **params)
+    if name == "alp":
+        if g_agg is None:
+            raise InputError("--g-agg", "is required for --model alp (in GeV^-1, e.g. 1e-4)")
+        return _make(name, mass=m, g_agg=_number(g_agg, "--g-agg") / GeV,
+                          g_aee=_number(g_aee or "0", "--g-aee"))
+    if g is None:
+        raise InputError("--g", "is required for --model lmu-ltau (e.g. 1e-4)")
+    return _make(name, mass=m, g=_number(g, "--g"))
+
+
+def summary(model: Model, energy: float) -> dict[str, Any]:
+    """The JSON-ready summary: widths (MeV), branching ratios, total width, ctau, decay length."""
+    params = {k: v for k, v in vars(model).items()}
+    for key in ("mass", "m_chi"):
+        if isinstance(params.get(key), float):
+            params[key + "_MeV"] = params.pop(key) / MeV
+    if "g_agg" in params:
+        params["g_agg_per_GeV"] = params.pop("g_agg") * GeV
+    out: dict[str, Any] = {
+        "model": model.name,
+        "parameters": params,
+        "widths_MeV": {k: v / MeV for k, v in model.widths().items()},
+        "branching_ratios": model.branching_ratios(),
+        "total_width_MeV": model.total_width / MeV,
+        "ctau_mm": model.ctau,
+        "invisible_fraction": model.invisible_fraction,
+        "energy_GeV": energy / GeV,
+        "decay_length_mm": float(model.decay_length(energy)),
+    }
+    if hasattr(model, "y"):
+        out["y"] = model.y
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``na64 widths`` to ``app``."""
+
+    @app.command("widths")
+    def widths(
+        model: Annotated[str, typer.Option("--model", help=f"One of: {', '.join(MODEL_NAMES)}.")
+                         ] = "dark-photon",
+        mass: Annotated[str, typer.Option("--mass", help="Mass, e.g. 100MeV (bare number: GeV).")
+                        ] = "100MeV",
+        epsilon: Annotated[str | None, typer.Option(
+            "--epsilon", help="Dark photon kinetic mixing \\[default: 1e-4].")] = None,
+        alpha_d: Annotated[str | None, typer.Option(
+            "--alpha-d", help="Dark coupling alpha_D \\[default: 0.5]; 0 = visible mode.")] = None,
+        mchi: Annotated[str | None, typer.Option(
+            "--mchi", help="Dark-matter mass \\[default: mass/3].")] = None,
+        chi: Annotated[str | None, typer.Option(
+            "--chi", help=f"Dark-matter kind: {', '.join(CHI_KINDS)} \\[default: dirac].")] = None,
+        invisible: Annotated[bool | None, typer.Option(
+            "--invisible/--visible",
+            help="Allow A' -> chi chi (default) or switch the dark sector off.")] = None,
+        g_agg: Annotated[str | None, typer.Option(
+            "--g-agg", help="ALP photon coupling in GeV^-1.")] = None,
+        g_aee: Annotated[str | None, typer.Option(
+            "--g-aee", help="ALP electron coupling (dimensionless) \\[default: 0].")] = None,
+        g: Annotated[str | None, typer.Option("--g", help="L_mu - L_tau gauge coupling.")] = None,
+        energy: Annotated[str, typer.Option(
+            "--energy", help="Lab energy for the decay length.")] = "100GeV",
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    ) -> None:
+        """Partial widths, branching ratios, total width, c*tau and decay length of a model."""
+        m = build_model(model, mass, epsilon=epsilon, alpha_d=alpha_d, mchi=mchi, chi=chi,
+                        invisible=invisible, g_agg=g_agg, g_aee=g_aee, g=g)
+        e = parse_quantity(energy, "energy", field="--energy")
+        if e < m.mass:
+            raise InputError("--energy", f"must be >= the mass {format_quantity(m.mass)}, "
+                             f"got {format_quantity(e)}")
+        info = summary(m, e)
+        if as_json:
+            typer.echo(json.dumps(info))
+            return
+        console = Console()
+        title = f"{m.name}: " + ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in info["parameters"].items())
+        table = Table(title=title, title_justify="left")
+        table.add_column("channel")
+        table.add_column("width", justify="right")
+        table.add_column("BR", justify="right")
+        for ch, w in m.widths().items():
+            table.add_row(ch, format_quantity(w, "energy"), f"{info['branching_ratios'][ch]:.4g}")
+        table.add_row("total", format_quantity(m.total_width, "energy"), "1", style="bold")
+        console.print(table)
+        console.print(f"c*tau = {format_quantity(m.ctau, 'length')}   "
+                      f"decay length at {format_quantity(e)} = "
+                      f"{format_quantity(info['decay_length_mm'], 'length')}   "
+                      f"invisible fraction = {m.invisible_fraction:.4g}")

@@ -1,0 +1,476 @@
+"""Detector setups: a validated description of an NA64-like detector read from TOML.
+
+A setup is a small TOML file (shipped ones live in ``na64/data/setups/``; a user can write
+their own).  Every length accepts a unit (``"38mm"``, ``"1.5 cm"``; a bare number is mm),
+every energy accepts a unit (``"5MeV"``; a bare number is GeV).  Materials are names known
+to :func:`na64.materials.get_material`.
+
+Schema (all tables optional except ``[beam]``; positions ``z`` are the upstream faces in mm,
+measured along the beam from the target face of the experiment):
+
+``name``, ``description``, ``mode`` (``"invisible"`` or ``"visible"``)
+    Identification.
+``beamline``
+    Name of a shipped beamline file, or an inline table (schema of :mod:`na64.beam.config`).
+``[beam]``
+    Beam particle and energy (schema of :mod:`na64.beam.config`).
+``[ecal]``, ``[wcal]``
+    Sampling calorimeters (:class:`Calorimeter`): absorber/active materials and thicknesses,
+    ``layers`` per longitudinal section (e.g. ``[16, 134]`` = pre-shower + main), ``cells``
+    ``[nx, ny]``, ``cell_size``, transverse ``center``, resolution terms.
+``[hcal]``
+    Hadron calorimeter (:class:`Calorimeter` with ``modules`` > 1): each module is one section.
+``[veto]``
+    Scintillator counters (:class:`Veto`) stacked along the beam.
+``[vhcal]``
+    Optional hadronic veto calorimeter with a central hole (:class:`Calorimeter` with ``hole``).
+``[decay_volume]``
+    Optional evacuated decay volume (:class:`DecayVolume`).
+
+See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import InputError
+from ..materials import Material, get_material
+from ..units import GeV, parse_quantity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "Calorimeter",
+    "DecayVolume",
+    "Setup",
+    "Veto",
+    "list_setups",
+    "load_setup",
+]
+
+
+def _length(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return parse_quantity(value, "length", field="length")
+    return value
+
+
+def _energy(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return parse_quantity(value, "energy", field="energy")
+    return value
+
+
+def _material(value: Any) -> Any:
+    if isinstance(value, str):
+        return get_material(value).name
+    return value
+
+
+Length = Annotated[float, BeforeValidator(_length)]
+Energy = Annotated[float, BeforeValidator(_energy)]
+MaterialName = Annotated[str, BeforeValidator(_material)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Calorimeter(_Model):
+    """A longitudinally segmented sampling calorimeter with a rectangular cell grid.
+
+    Attributes
+    ----------
+    z
+        Upstream face along the beam (mm).
+    absorber, active
+        Material names (absorber plates, active scintillator).
+    absorber_thickness, active_thickness
+        Thickness of one plate of each (mm); one layer = one absorber + one active plate.
+    layers
+        Layers in each longitudinal readout section (e.g. ``[16, 134]``); for an HCAL with
+        ``modules`` > 1 a single entry is the number of layers of each module.
+    modules
+        Number of identical modules one behind the other (HCAL); 1 otherwise.
+    cells
+        ``[nx, ny]`` cells per section.
+    cell_size
+        Cell pitch in x and y (mm), one value or ``[sx, sy]``.
+    center
+        Transverse position ``[x, y]`` of the grid centre (mm); the beam axis is x = y = 0.
+    gap
+        Longitudinal air gap between consecutive modules (mm).
+    hole
+        Side of a square central hole (mm) with no active material (VHCAL); 0 for none.
+    stochastic, constant
+        Energy resolution sigma_E/E = stochastic/sqrt(E/GeV) (+) constant, for electrons.
+        The stochastic term contains the sampling and the photo-statistics contributions
+        unless ``photoelectrons_per_gev`` is given, which then adds 1/sqrt(N_pe) in
+        quadrature.
+    noise
+        Gaussian electronic noise per cell (energy).
+    e_over_h
+        Ratio of the responses to the electromagnetic and non-electromagnetic parts of a
+        hadron shower.
+    e_over_mip
+        Response to electrons relative to minimum-ionizing particles (sampling fractions).
+    """
+
+    z: Length = Field(ge=-1.0e5, le=1.0e6, description="upstream face in mm [-100 m, 1 km]")
+    absorber: MaterialName
+    active: MaterialName = "Sc"
+    absorber_thickness: Length = Field(gt=0.0, le=500.0, description="mm (0, 500]")
+    active_thickness: Length = Field(gt=0.0, le=500.0, description="mm (0, 500]")
+    layers: tuple[int, ...] = Field(min_length=1, max_length=8)
+    modules: int = Field(1, ge=1, le=16, description="modules [1, 16]")
+    cells: tuple[int, int]
+    cell_size: tuple[Length, Length]
+    center: tuple[Length, Length] = (0.0, 0.0)
+    gap: Length = Field(0.0, ge=0.0, le=1.0e4, description="mm [0, 10 m]")
+    hole: Length = Field(0.0, ge=0.0, le=1.0e4, description="mm [0, 10 m]")
+    stochastic: float = Field(ge=0.0, le=2.0, description="sigma_E/E at 1 GeV [0, 2]")
+    constant: float = Field(0.0, ge=0.0, le=0.5, description="[0, 0.5]")
+    noise: Energy = Field(0.0, ge=0.0, le=1.0 * GeV, description="per cell [0, 1 GeV]")
+    photoelectrons_per_gev: float | None = Field(
+        None, gt=0.0, le=1.0e7, description="photo-electrons per GeV (0, 1e7]"
+    )
+    e_over_h: float = Field(1.0, ge=0.5, le=3.0, description="[0.5, 3]")
+    e_over_mip: float = Field(1.0, ge=0.3, le=1.5, description="[0.3, 1.5]")
+
+    @field_validator("cell_size", "center", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        if isinstance(value, (str, int, float)):
+            return (value, value)
+        return value
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers_list(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value,)
+        return value
+
+    @field_validator("layers")
+    @classmethod
+    def _layers_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(n < 1 or n > 10_000 for n in value):
+            raise ValueError(f"each section needs between 1 and 10000 layers, got {list(value)}")
+        return value
+
+    @field_validator("cells")
+    @classmethod
+    def _cells_positive(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if any(n < 1 or n > 1000 for n in value):
+            raise ValueError(f"cells [nx, ny] must each be in [1, 1000], got {list(value)}")
+        return value
+
+    @field_validator("cell_size")
+    @classmethod
+    def _sizes_positive(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if any(not (0.0 < s <= 1.0e4) for s in value):
+            raise ValueError(f"cell sizes must be in (0, 10000] mm, got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _hole_fits(self) -> Calorimeter:
+        if self.hole > 0 and (self.hole >= self.cells[0] * self.cell_size[0]
+                              or self.hole >= self.cells[1] * self.cell_size[1]):
+            raise ValueError("hole must be smaller than the calorimeter face")
+        return self
+
+    # -- derived geometry -------------------------------------------------------------------
+    @property
+    def absorber_material(self) -> Material:
+        """The absorber :class:`~na64.materials.Material`."""
+        return get_material(self.absorber)
+
+    @property
+    def active_material(self) -> Material:
+        """The active :class:`~na64.materials.Material`."""
+        return get_material(self.active)
+
+    @property
+    def layer_thickness(self) -> float:
+        """Thickness of one absorber + active layer (mm)."""
+        return self.absorber_thickness + self.active_thickness
+
+    @property
+    def section_layers(self) -> tuple[int, ...]:
+        """Layers of each readout section, modules expanded."""
+        return self.layers * self.modules if len(self.layers) == 1 else self.layers
+
+    @property
+    def n_sections(self) -> int:
+        """Number of longitudinal readout sections (layers of the output array)."""
+        return len(self.section_layers)
+
+    @property
+    def length(self) -> float:
+        """Total length along the beam including gaps between modules (mm)."""
+        return sum(self.section_layers) * self.layer_thickness + (self.modules - 1) * self.gap
+
+    @property
+    def X0(self) -> float:
+        """Effective radiation length of the layer mixture (mm), thickness-weighted 1/X0."""
+        a, s = self.absorber_material, self.active_material
+        return self.layer_thickness / (self.absorber_thickness / a.X0 + self.active_thickness / s.X0)
+
+    @property
+    def lambda_int(self) -> float:
+        """Effective nuclear interaction length of the layer mixture (mm)."""
+        a, s = self.absorber_material, self.active_material
+        return self.layer_thickness / (
+            self.absorber_thickness / a.lambda_int + self.active_thickness / s.lambda_int
+        )
+
+    @property
+    def moliere_radius(self) -> float:
+        """Effective Molière radius (mm): R_M = X0_eff E_s / E_c,eff with E_c weighted per X0.
+
+        Combination rule of Grindhammer & Peters, arXiv:hep-ex/0001020, Sec. 2.2 (effective
+        quantities of a sampling structure): 1/R_M = sum_i w_i / R_M,i with mass weights
+        w_i = rho_i d_i / sum(rho d).
+        """
+        a, s = self.absorber_material, self.active_material
+        wa = a.density * self.absorber_thickness
+        ws = s.density * self.active_thickness
+        inv = (wa / a.moliere_radius / a.density + ws / s.moliere_radius / s.density) / (wa + ws)
+        rho_eff = (wa + ws) / self.layer_thickness
+        return 1.0 / (inv * rho_eff)
+
+    @property
+    def critical_energy(self) -> float:
+        """Effective critical energy (MeV), E_c,eff = X0_eff * sum_i w_i E_c,i / X0_i
+        (arXiv:hep-ex/0001020, Sec. 2.2, with mass weights w_i)."""
+        a, s = self.absorber_material, self.active_material
+        wa = a.density * self.absorber_thickness
+        ws = s.density * self.active_thickness
+        rho_eff = (wa + ws) / self.layer_thickness
+        x0_mass = self.X0 * rho_eff
+        return x0_mass * (wa * a.critical_energy / (a.X0 * a.density)
+                          + ws * s.critical_energy / (s.X0 * s.density)) / (wa + ws)
+
+    @property
+    def z_eff(self) -> float:
+        """Mass-weighted effective atomic number of the layer (hep-ex/0001020, Sec. 2.2)."""
+        a, s = self.absorber_material, self.active_material
+        wa = a.density * self.absorber_thickness
+        ws = s.density * self.active_thickness
+        return (wa * a.Z + ws * s.Z) / (wa + ws)
+
+    @property
+    def sampling_frequency(self) -> float:
+        """F_s = X0_eff / (d_absorber + d_active), arXiv:hep-ex/0001020, Sec. 2.2."""
+        return self.X0 / self.layer_thickness
+
+    @property
+    def e_hat(self) -> float:
+        """ê = 1 / (1 + 0.007 (Z_absorber - Z_active)), arXiv:hep-ex/0001020, Sec. 2.2."""
+        return 1.0 / (1.0 + 0.007 * (self.absorber_material.Z - self.active_material.Z))
+
+    @property
+    def x_edges(self) -> list[float]:
+        """Cell boundaries in x (mm)."""
+        nx, sx = self.cells[0], self.cell_size[0]
+        x0 = self.center[0] - 0.5 * nx * sx
+        return [x0 + i * sx for i in range(nx + 1)]
+
+    @property
+    def y_edges(self) -> list[float]:
+        """Cell boundaries in y (mm)."""
+        ny, sy = self.cells[1], self.cell_size[1]
+        y0 = self.center[1] - 0.5 * ny * sy
+        return [y0 + i * sy for i in range(ny + 1)]
+
+
+class Veto(_Model):
+    """Plastic scintillator counters stacked along the beam, covering the whole beam spot.
+
+    Attributes
+    ----------
+    z
+        Upstream face of the first counter (mm).
+    counters
+        Number of counters (one readout each).
+    thickness
+        Thickness of each counter (mm).
+    material
+        Counter material (default plastic scintillator).
+    noise
+        Gaussian noise per counter (energy).
+    photoelectrons_per_mev
+        Light yield; Poisson photo-statistics on the deposit.
+    """
+
+    z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm [-100 m, 1 km]")
+    counters: int = Field(1, ge=1, le=32, description="[1, 32]")
+    thickness: Length = Field(gt=0.0, le=1000.0, description="mm (0, 1000]")
+    material: MaterialName = "Sc"
+    noise: Energy = Field(0.0, ge=0.0, le=0.1 * GeV, description="[0, 100 MeV]")
+    photoelectrons_per_mev: float = Field(10.0, gt=0.0, le=1.0e5, description="(0, 1e5]")
+
+    @property
+    def length(self) -> float:
+        """Total length of the stack (mm)."""
+        return self.counters * self.thickness
+
+
+class DecayVolume(_Model):
+    """An evacuated decay volume (visible mode): only its extent along the beam matters."""
+
+    z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm")
+    length: Length = Field(gt=0.0, le=1.0e6, description="mm (0, 1 km]")
+
+
+_DETECTOR_KEYS = ("wcal", "ecal", "veto", "decay_volume", "vhcal", "hcal")
+
+
+class Setup(_Model):
+    """A complete detector setup (see the module docstring for the TOML schema)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    mode: Literal["invisible", "visible"] = "invisible"
+    references: tuple[str, ...] = ()
+    beamline: str | dict[str, Any] = "h4"
+    beam: dict[str, Any] = Field(default_factory=dict)
+    wcal: Calorimeter | None = None
+    ecal: Calorimeter | None = None
+    veto: Veto | None = None
+    decay_volume: DecayVolume | None = None
+    vhcal: Calorimeter | None = None
+    hcal: Calorimeter | None = None
+
+    @model_validator(mode="after")
+    def _geometry(self) -> Setup:
+        if self.ecal is None and self.wcal is None:
+            raise ValueError("a setup needs a target calorimeter: an [ecal] or a [wcal] table")
+        parts = sorted(
+            ((k, getattr(self, k)) for k in _DETECTOR_KEYS if getattr(self, k) is not None),
+            key=lambda kv: kv[1].z,
+        )
+        for (k1, d1), (k2, d2) in itertools.pairwise(parts):
+            if d1.z + d1.length > d2.z + 1e-9:
+                raise ValueError(
+                    f"{k1} (z = {d1.z:g} .. {d1.z + d1.length:g} mm) overlaps {k2} "
+                    f"(z = {d2.z:g} mm); detectors must not overlap along the beam"
+                )
+        return self
+
+    @cached_property
+    def target_name(self) -> str:
+        """The calorimeter hit first by the beam (``"wcal"`` or ``"ecal"``)."""
+        cands = [(k, getattr(self, k)) for k in ("wcal", "ecal") if getattr(self, k) is not None]
+        return min(cands, key=lambda kv: kv[1].z)[0]
+
+    @property
+    def target(self) -> Calorimeter:
+        """The active target calorimeter."""
+        cal = getattr(self, self.target_name)
+        assert isinstance(cal, Calorimeter)
+        return cal
+
+    @property
+    def beam_energy(self) -> float:
+        """Nominal beam energy (MeV) from the ``[beam]`` table."""
+        return float(parse_quantity(self.beam.get("energy", "100GeV"), "energy",
+                                    field="beam.energy"))
+
+    @property
+    def beam_particle(self) -> str:
+        """Beam particle name from the ``[beam]`` table (``"e-"``, ``"mu+"``, ...)."""
+        return str(self.beam.get("particle", "e-"))
+
+    def detectors(self) -> list[tuple[str, Calorimeter | Veto | DecayVolume]]:
+        """The configured detectors ordered along the beam."""
+        parts = [(k, getattr(self, k)) for k in _DETECTOR_KEYS if getattr(self, k) is not None]
+        return sorted(parts, key=lambda kv: kv[1].z)
+
+
+def list_setups() -> list[str]:
+    """Names of the setups shipped with na64."""
+    root = resources.files("na64.data") / "setups"
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "setup"
+
+
+def setup_from_dict(data: dict[str, Any], *, source: str = "setup") -> Setup:
+    """Validate a setup given as a (TOML-like) dictionary.
+
+    Raises
+    ------
+    InputError
+        With the dotted path of the first offending key (``"ecal.cells"``) as field.
+    """
+    try:
+        return Setup.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        msgs = []
+        for err in errors[:5]:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if isinstance(err.get("ctx"), dict) and "error" in err["ctx"]:
+                inner = err["ctx"]["error"]
+                if isinstance(inner, InputError):
+                    msg = inner.message
+            msgs.append(f"{_format_loc(tuple(err['loc']))}: {msg}" if err is not first else msg)
+        raise InputError(_format_loc(tuple(first["loc"])), f"{'; '.join(msgs)} (in {source})") from None
+
+
+def load_setup(name_or_path: str | Path) -> Setup:
+    """Load and validate a setup: a shipped name (``"na64e_2016_2018"``) or a TOML path.
+
+    Raises
+    ------
+    InputError
+        Unknown name or missing file (field ``"setup"``), malformed TOML (names the file and
+        line), or a schema violation (field = dotted TOML path, message = allowed range).
+    """
+    text: str
+    source: str
+    path = Path(name_or_path)
+    if isinstance(name_or_path, str) and name_or_path in list_setups():
+        res = resources.files("na64.data") / "setups" / f"{name_or_path}.toml"
+        text, source = res.read_text(encoding="utf-8"), f"{name_or_path}.toml"
+    elif path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise InputError("setup", f"file {str(path)!r} not found")
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    else:
+        raise InputError(
+            "setup",
+            f"unknown setup {str(name_or_path)!r}; shipped: {', '.join(list_setups())} "
+            "(or give a path to a .toml file)",
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("setup", f"malformed TOML in {source}: {exc}") from None
+    setup = setup_from_dict(data, source=source)
+    _ = math.isfinite(setup.beam_energy)  # validates [beam].energy early
+    return setup

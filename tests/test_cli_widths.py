@@ -1,0 +1,87 @@
+"""Tests for ``na64 widths`` (through na64.cli.main, as a user runs it)."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from na64.cli import main
+from na64.constants import ALPHA, HBARC
+
+
+def run(argv, capsys):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_visible_x17(capsys):
+    code, out, _ = run(["widths", "--model", "dark-photon", "--mass", "16.7MeV",
+                        "--epsilon", "1e-3", "--visible", "--json"], capsys)
+    assert code == 0
+    info = json.loads(out)
+    assert set(info) >= {"widths_MeV", "branching_ratios", "total_width_MeV", "ctau_mm"}
+    # Gamma = alpha eps^2 m/3 (1 + 2r) sqrt(1 - 4r), r = (m_e/m)^2 (arXiv:0906.0580, Sec. II)
+    r = (0.51099895 / 16.7) ** 2
+    gamma = ALPHA * 1e-6 * 16.7 / 3 * (1 + 2 * r) * math.sqrt(1 - 4 * r)
+    assert info["total_width_MeV"] == pytest.approx(gamma, rel=1e-9)
+    assert info["ctau_mm"] == pytest.approx(HBARC / gamma, rel=1e-9)
+    assert info["branching_ratios"]["e+e-"] == 1.0
+    # decay length at the default 100 GeV: (p/m) c tau
+    assert info["decay_length_mm"] == pytest.approx(
+        math.sqrt((100e3 / 16.7) ** 2 - 1) * HBARC / gamma, rel=1e-9)
+
+
+def test_json_invisible_default_and_alpha_d_zero(capsys):
+    code, out, _ = run(["widths", "--mass", "0.1", "--epsilon", "1e-4", "--json"], capsys)
+    assert code == 0
+    info = json.loads(out)  # a bare mass is GeV
+    assert info["parameters"]["mass_MeV"] == pytest.approx(100.0)
+    assert info["branching_ratios"]["chichi"] > 0.999
+    code, out, _ = run(["widths", "--mass", "100MeV", "--alpha-d", "0", "--json"], capsys)
+    assert json.loads(out)["branching_ratios"]["chichi"] == 0.0
+
+
+def test_table_output(capsys):
+    code, out, _ = run(["widths", "--mass", "1GeV", "--epsilon", "1e-3", "--chi", "scalar"],
+                       capsys)
+    assert code == 0
+    for word in ("e+e-", "mu+mu-", "hadrons", "chichi", "total", "c*tau", "MeV"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["widths", "--mass", "-5MeV"], "--mass: must be in (0, 10000] MeV"),
+        (["widths", "--mass", "5 parsec"], "--mass"),
+        (["widths", "--epsilon", "2"], "--epsilon: must be in (0, 1]"),
+        (["widths", "--chi", "wimp"], "--chi: must be one of"),
+        (["widths", "--model", "axion"], "allowed: dark-photon, alp, lmu-ltau"),
+        (["widths", "--model", "alp", "--mass", "10MeV", "--epsilon", "1e-3"], "does not apply"),
+        (["widths", "--model", "alp", "--mass", "10MeV"], "--g-agg: is required"),
+        (["widths", "--mass", "1GeV", "--energy", "0.5GeV"], "--energy"),
+    ],
+)
+def test_bad_input_one_line_exit_2(capsys, argv, needle):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert needle in err
+
+
+def test_subprocess_entry_point():
+    proc = subprocess.run(
+        [sys.executable, "-m", "na64", "widths", "--model", "lmu-ltau", "--mass", "50MeV",
+         "--g", "1e-4", "--json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["invisible_fraction"] == 1.0  # below 2 m_mu only Z' -> nu nu

@@ -1,0 +1,150 @@
+"""Setups from TOML: shipped files load, geometry matches the cited papers, bad input is
+rejected with the dotted TOML path and the allowed range."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from na64.detector import list_setups, load_setup
+from na64.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SHIPPED = ["na64e_2016_2018", "na64e_visible_2018", "na64mu_2022"]
+
+
+def test_shipped_setups_are_listed_and_load() -> None:
+    assert set(SHIPPED) <= set(list_setups())
+    for name in SHIPPED:
+        assert load_setup(name).name == name
+
+
+def test_na64e_ecal_depth_and_segmentation() -> None:
+    # arXiv:1610.02988: ECAL 6x6 cells, ~40 X0 with a ~4 X0 pre-shower.  X0 of the Pb/Sc
+    # mixture from PDG X0 of Pb and polystyrene; 10% tolerance = "~" in the paper.
+    ecal = load_setup("na64e_2016_2018").ecal
+    assert ecal is not None
+    assert ecal.cells == (6, 6)
+    ps_x0 = ecal.layers[0] * ecal.layer_thickness / ecal.X0
+    total_x0 = ecal.length / ecal.X0
+    assert ps_x0 == pytest.approx(4.0, rel=0.1)
+    assert total_x0 == pytest.approx(40.0, rel=0.1)
+
+
+def test_na64e_hcal_interaction_lengths() -> None:
+    # arXiv:1610.02988: four HCAL modules of ~7.5 lambda_int each (10% tolerance).
+    hcal = load_setup("na64e_2016_2018").hcal
+    assert hcal is not None
+    assert hcal.modules == 4
+    per_module = hcal.layers[0] * hcal.layer_thickness / hcal.lambda_int
+    assert per_module == pytest.approx(7.5, rel=0.1)
+
+
+def test_mixture_x0_matches_hand_computation() -> None:
+    # 1/X0_eff = sum (d_i/d) / X0_i with PDG X0(Pb) = 5.612 mm, X0(Sc) = 413.1 mm.
+    ecal = load_setup("na64e_2016_2018").ecal
+    assert ecal is not None
+    expected = 3.0 / (1.5 / 5.612 + 1.5 / 413.1)
+    assert pytest.approx(expected, rel=1e-3) == ecal.X0
+
+
+def test_visible_setup_wcal_is_target() -> None:
+    s = load_setup("na64e_visible_2018")
+    assert s.target_name == "wcal"
+    assert s.mode == "visible"
+    # arXiv:1912.11389: compact W/Sc target of ~40 X0 (10% tolerance).
+    assert s.target.length / s.target.X0 == pytest.approx(40.0, rel=0.1)
+
+
+def test_na64mu_has_vhcal_hole() -> None:
+    s = load_setup("na64mu_2022")
+    assert s.vhcal is not None
+    assert s.vhcal.hole > 0
+    assert s.beam_particle == "mu+"
+    assert s.beam_energy == pytest.approx(160e3)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "custom.toml"
+    p.write_text(text)
+    return p
+
+
+def _base_text() -> str:
+    from importlib import resources
+
+    return (resources.files("na64.data") / "setups" / "na64e_2016_2018.toml").read_text()
+
+
+def test_user_setup_from_path(tmp_path: Path) -> None:
+    text = _base_text().replace('cells = [6, 6]', 'cells = [5, 5]')
+    s = load_setup(_write(tmp_path, text))
+    assert s.ecal is not None
+    assert s.ecal.cells == (5, 5)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('cells = [6, 6]', 'cells = [0, 6]', "ecal.cells"),
+        ('absorber_thickness = "1.5mm"', 'absorber_thickness = "-1.5mm"', "ecal.absorber_thickness"),
+        ('stochastic = 0.09', 'stochastic = 5.0', "ecal.stochastic"),
+        ('absorber = "Pb"', 'absorber = "unobtainium"', "ecal.absorber"),
+        ('[hcal]\nz = "700mm"', '[hcal]\nz = "300mm"', "setup"),
+        ('layers = [15, 135]', 'layers = [0, 135]', "ecal.layers"),
+    ],
+)
+def test_invalid_values_name_the_field(tmp_path: Path, old: str, new: str, field: str) -> None:
+    text = _base_text()
+    assert old in text
+    with pytest.raises(InputError) as info:
+        load_setup(_write(tmp_path, text.replace(old, new, 1)))
+    assert info.value.field == field
+
+
+def test_overlap_message_names_both_detectors(tmp_path: Path) -> None:
+    text = _base_text().replace('[hcal]\nz = "700mm"', '[hcal]\nz = "300mm"')
+    with pytest.raises(InputError, match=r"ecal.*overlaps hcal"):
+        load_setup(_write(tmp_path, text))
+
+
+def test_range_is_in_message(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"less than or equal to 2"):
+        load_setup(_write(tmp_path, _base_text().replace("stochastic = 0.09", "stochastic = 5.0")))
+
+
+def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:
+    p = _write(tmp_path, 'name = "x"\n[ecal\nz = 1\n')
+    with pytest.raises(InputError, match=r"custom\.toml.*line 2"):
+        load_setup(p)
+
+
+def test_missing_file_and_unknown_name() -> None:
+    with pytest.raises(InputError, match="not found"):
+        load_setup("/nonexistent/dir/setup.toml")
+    with pytest.raises(InputError, match="unknown setup"):
+        load_setup("no_such_setup")
+
+
+def test_missing_target_rejected(tmp_path: Path) -> None:
+    data = tomllib.loads(_base_text())
+    data.pop("ecal")
+    from na64.detector import setup_from_dict
+
+    with pytest.raises(InputError, match="target calorimeter"):
+        setup_from_dict(data)
+
+
+def test_units_are_parsed() -> None:
+    ecal = load_setup("na64e_2016_2018").ecal
+    assert ecal is not None
+    assert ecal.cell_size == (38.2, 38.2)  # "38.2mm" -> mm
+    assert ecal.noise == pytest.approx(5.0)  # "5MeV" -> MeV
+    assert math.isclose(ecal.center[0], -19.1)
