@@ -1,0 +1,92 @@
+"""Expected limits, bands and projections."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from na64.errors import InputError
+from na64.stats import (
+    BAND_KEYS,
+    PROJECTION_EXPOSURES,
+    background_quantiles,
+    expected_limits,
+    projected_limits,
+    upper_limit,
+)
+
+
+def test_band_quantiles_of_poisson_background() -> None:
+    # b = 10, no uncertainty: lower quantiles of Poisson(10) computed with scipy (independent):
+    # poisson.ppf returns the smallest n with CDF(n) >= p, the convention documented.
+    q = background_quantiles(10.0)
+    for key, z in zip(BAND_KEYS, (-2, -1, 0, 1, 2), strict=True):
+        assert q[key] == int(stats.poisson.ppf(stats.norm.cdf(z), 10.0))
+
+
+def test_band_quantiles_of_gamma_smeared_background() -> None:
+    # Poisson x Gamma(mean b, sd sigma) = negative binomial with r = (b/sigma)^2, p = r/(r+b)
+    # (Cousins, Linnemann, Tucker arXiv:physics/0702156 eq. 11); compared with scipy.nbinom.
+    b, sig = 8.0, 4.0
+    r = (b / sig) ** 2
+    q = background_quantiles(b, sig)
+    for key, z in zip(BAND_KEYS, (-2, -1, 0, 1, 2), strict=True):
+        assert q[key] == int(stats.nbinom.ppf(stats.norm.cdf(z), r, r / (r + b)))
+
+
+def test_small_background_bands_collapse_to_zero_observed() -> None:
+    # b = 0.53 +- 0.17 (NA64 2016-2018, PRL 123 (2019) 121801, arXiv:1906.00176): P(n=0) ~ 0.59 >
+    # 0.5, so the median and the lower bands are all the n = 0 limit ln(10).
+    lim = expected_limits(0.53, 0.17)
+    for key in ("m2", "m1", "median"):
+        assert lim[key] == pytest.approx(math.log(10.0), rel=1e-7)
+    assert lim["p1"] == pytest.approx(upper_limit(1, 0.53, 0.17), rel=1e-12)
+    assert lim["p2"] == pytest.approx(upper_limit(2, 0.53, 0.17), rel=1e-12)
+
+
+def test_bands_ordered_and_median_near_asymptotic_at_large_b() -> None:
+    # CCGV arXiv:1007.1727 eq. 89: median CLs limit = 1.645 sqrt(b), +-1 sigma band edges
+    # sqrt(b) (Phi^-1(1 - alpha Phi(N)) + N).  b = 2500: discreteness/skewness O(1/sqrt(b)) =
+    # 2% -> tolerance 3%.
+    b = 2500.0
+    lim = expected_limits(b)
+    vals = [lim[k] for k in BAND_KEYS]
+    assert all(v2 > v1 for v1, v2 in itertools.pairwise(vals))
+    alpha = 0.1
+    for key, n_sig in (("median", 0), ("m1", -1), ("p1", 1)):
+        ref = math.sqrt(b) * (stats.norm.ppf(1 - alpha * stats.norm.cdf(n_sig)) + n_sig)
+        assert lim[key] == pytest.approx(ref, rel=0.03)
+
+
+def test_projection_scaling_statistics_vs_systematics() -> None:
+    # Background-free (b << 1): the expected limit stays ln(10) at every exposure.
+    free = projected_limits([1e11, 1e12], 1e-14)
+    assert np.allclose(free["median"], math.log(10.0), rtol=1e-7)
+    # Statistics-limited (large b, no systematic): s_up ~ sqrt(b), doubling EOT -> x sqrt(2).
+    # b = 2e3 -> 4e3: the O(1/sqrt(b)) corrections cancel to < 1% in the ratio.
+    stat = projected_limits([5e12, 1e13], 4e-10)
+    assert stat["median"][1] / stat["median"][0] == pytest.approx(math.sqrt(2.0), rel=0.01)
+    # Systematics-limited (sigma_b/b = 0.3, b = 2e4 -> 4e4): s_up ~ b, ratio -> 2 (the
+    # statistical part, sqrt(b)/(0.3 b) < 2%, sets the 3% tolerance).
+    syst = projected_limits([5e12, 1e13], 4e-9, 0.3)
+    assert syst["median"][1] / syst["median"][0] == pytest.approx(2.0, rel=0.03)
+
+
+def test_projection_matches_expected_limits_and_exposure_table() -> None:
+    eot = np.array([PROJECTION_EXPOSURES["na64e_5e12_eot"], PROJECTION_EXPOSURES["na64e_1e13_eot"]])
+    b_per_eot = 0.53 / 2.84e11  # NA64 2016-2018 background per EOT (arXiv:1906.00176)
+    proj = projected_limits(eot, b_per_eot, 0.3)
+    assert proj["b"] == pytest.approx(b_per_eot * eot)
+    ref = expected_limits(b_per_eot * 1e13, 0.3 * b_per_eot * 1e13)
+    for key in BAND_KEYS:
+        assert proj[key][1] == pytest.approx(ref[key], rel=1e-12)
+
+
+@pytest.mark.parametrize("eot", [0.0, -1.0, float("inf")])
+def test_projection_rejects_bad_exposure(eot: float) -> None:
+    with pytest.raises(InputError, match="eot"):
+        projected_limits(eot, 1e-12)
