@@ -1,0 +1,464 @@
+"""Validated beam and beam-line configurations (pydantic v2 models).
+
+A setup TOML has a ``[beam]`` table (:class:`BeamConfig`) and a ``beamline`` key that is
+either the name of a shipped beam line (``src/na64/data/beamlines/NAME.toml``) or an
+inline table (:class:`BeamlineConfig`).  Quantities accept units: ``"100GeV"``,
+``"38mm"``, ``"1.75T"``, ``"0.1mrad"``; a bare energy is GeV, a bare length mm, a bare
+field tesla and a bare angle radian.
+
+Every user error is raised as :class:`na64.errors.InputError` with the dotted field name
+(``beam.admixtures.0.fraction``) and the allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import tomllib
+from hepunits import MeV, mm, tesla
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import InputError
+from ..units import Dimension, parse_quantity
+from .particles import PARTICLES
+
+__all__ = [
+    "Admixture",
+    "BeamConfig",
+    "BeamlineConfig",
+    "LowEnergyTail",
+    "Magnet",
+    "SRDConfig",
+    "Spectrometer",
+    "TrackerStation",
+    "beamline_names",
+    "load_beam",
+    "load_beamline",
+]
+
+BeamParticle = Literal["e-", "e+", "mu-", "mu+", "pi-"]
+AdmixtureParticle = Literal["e-", "e+", "mu-", "mu+", "pi-", "pi+", "K-", "K+", "p", "pbar"]
+
+_ANGLE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(rad|mrad|urad|µrad)?\s*$")
+_ANGLE_SCALE = {None: 1.0, "rad": 1.0, "mrad": 1e-3, "urad": 1e-6, "µrad": 1e-6}
+
+
+def _quantity(dimension: Dimension) -> Any:
+    """A ``mode="before"`` validator body parsing text with units into hepunits."""
+
+    def parse(value: Any, info: Any) -> Any:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return parse_quantity(value, dimension, field=info.field_name)
+        return value
+
+    return parse
+
+
+def _angle(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        match = _ANGLE.match(value)
+        if match is None:
+            raise ValueError(f"cannot parse {value!r} as an angle (e.g. '0.1mrad', '50urad', '0.002')")
+        return float(match[1]) * _ANGLE_SCALE[match[2]]
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Fields holding quantities: field name -> (unit text, unit value in hepunits).
+    _units: ClassVar[dict[str, tuple[str, float]]] = {}
+
+    def as_table(self) -> dict[str, Any]:
+        """A TOML-ready table with explicit units; ``load_*(x.as_table()) == x``."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, _Model):
+                out[name] = value.as_table()
+            elif isinstance(value, tuple):
+                out[name] = [v.as_table() if isinstance(v, _Model) else v for v in value]
+            elif name in self._units and value is not None:
+                unit, scale = self._units[name]
+                out[name] = f"{value / scale!r}{unit}"
+            elif value is not None:
+                out[name] = value
+        return out
+
+
+class LowEnergyTail(_Model):
+    """Low-energy tail of the primary beam (radiative losses upstream, halo).
+
+    A fraction ``fraction`` of the primary particles has momentum ``p = p0 * r`` with
+    ``r`` in ``[min_ratio, 1)``; for ``shape="exponential"`` the density of ``1 - r``
+    is an exponential of mean ``scale`` truncated to the interval, for
+    ``shape="uniform"`` ``r`` is uniform.
+    """
+
+    fraction: float = Field(default=0.0, ge=0.0, le=0.5, description="fraction of primaries in the tail [0, 0.5]")
+    shape: Literal["exponential", "uniform"] = "exponential"
+    scale: float = Field(default=0.1, gt=0.0, le=1.0, description="mean of 1 - p/p0 for the exponential shape (0, 1]")
+    min_ratio: float = Field(default=0.1, ge=0.01, lt=1.0, description="lowest p/p0 in the tail [0.01, 1)")
+    fraction_uncertainty: float | None = Field(default=None, ge=0.0, le=0.5, description="absolute 1-sigma uncertainty of fraction; None = 100% of fraction"
+    )
+
+
+class Admixture(_Model):
+    """A contaminant species carried by the beam line at the same momentum."""
+
+    particle: AdmixtureParticle
+    fraction: float = Field(ge=0.0, le=0.5, description="particles per beam particle [0, 0.5]")
+    fraction_uncertainty: float | None = Field(default=None, ge=0.0, le=0.5, description="absolute 1-sigma uncertainty; None = 100% of fraction"
+    )
+
+
+class BeamConfig(_Model):
+    """The beam delivered to the target face.
+
+    Energies are in MeV internally (``"100GeV"`` accepted).  ``momentum_spread`` is the
+    Gaussian sigma_p/p of the core; positions and slopes are Gaussian with the given
+    sigmas at the target face.
+    """
+
+    _units: ClassVar[dict[str, tuple[str, float]]] = {
+        "energy": ("MeV", MeV), "sigma_x": ("mm", mm), "sigma_y": ("mm", mm)
+    }
+
+    particle: BeamParticle = "e-"
+    energy: float = Field(default=100_000.0, gt=0.0, le=1.0e6, description="nominal energy (0, 1 TeV]")
+    momentum_spread: float = Field(default=0.01, ge=0.0, le=0.2, description="sigma_p/p of the core [0, 0.2]")
+    sigma_x: float = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_x in mm [0, 200]")
+    sigma_y: float = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_y in mm [0, 200]")
+    divergence_x: float = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dx/dz in rad [0, 0.05]")
+    divergence_y: float = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dy/dz in rad [0, 0.05]")
+    tail: LowEnergyTail = Field(default_factory=LowEnergyTail)
+    admixtures: tuple[Admixture, ...] = ()
+
+    _energy = field_validator("energy", mode="before")(_quantity("energy"))
+    _lengths = field_validator("sigma_x", "sigma_y", mode="before")(_quantity("length"))
+    _angles = field_validator("divergence_x", "divergence_y", mode="before")(_angle)
+
+    @model_validator(mode="after")
+    def _check(self) -> BeamConfig:
+        total = sum(a.fraction for a in self.admixtures)
+        if total >= 1.0:
+            raise ValueError(f"admixture fractions add up to {total:.3g}; must be < 1")
+        names = [a.particle for a in self.admixtures]
+        if self.particle in names:
+            raise ValueError(f"the primary particle {self.particle!r} cannot also be an admixture")
+        if len(set(names)) != len(names):
+            raise ValueError("each admixture particle may appear only once")
+        mass = PARTICLES[self.particle].mass
+        if self.energy <= mass:
+            raise ValueError(f"energy must exceed the {self.particle} mass ({mass:.4g} MeV)")
+        return self
+
+    @property
+    def primary_fraction(self) -> float:
+        """Fraction of beam particles that are the primary species."""
+        return 1.0 - sum(a.fraction for a in self.admixtures)
+
+    @property
+    def momentum(self) -> float:
+        """Nominal momentum (MeV)."""
+        m = PARTICLES[self.particle].mass
+        return math.sqrt(self.energy**2 - m**2)
+
+
+class Magnet(_Model):
+    """A dipole bending in the x-z plane; ``z`` is its centre, relative to the target face."""
+
+    _units: ClassVar[dict[str, tuple[str, float]]] = {
+        "field": ("T", tesla), "length": ("mm", mm), "z": ("mm", mm)
+    }
+
+    name: str = Field(min_length=1)
+    field: float = Field(gt=0.0, le=10.0 * tesla, description="field in T (0, 10]")
+    length: float = Field(gt=0.0, le=20_000.0, description="length in mm (0, 20 m]")
+    z: float = Field(le=1.0e6, ge=-1.0e6, description="centre position in mm relative to the target face")
+
+    _field = field_validator("field", mode="before")(_quantity("magnetic_field"))
+    _lengths = field_validator("length", "z", mode="before")(_quantity("length"))
+
+    @property
+    def field_integral(self) -> float:
+        """Integral B dl (hepunits tesla * mm)."""
+        return self.field * self.length
+
+
+class TrackerStation(_Model):
+    """A tracking station (one x and one y measurement)."""
+
+    _units: ClassVar[dict[str, tuple[str, float]]] = {"z": ("mm", mm), "resolution": ("mm", mm)}
+
+    name: str = Field(min_length=1)
+    kind: Literal["micromegas", "gem", "straw", "scifi", "silicon"] = "micromegas"
+    z: float = Field(ge=-1.0e6, le=1.0e6, description="position in mm relative to the target face")
+    resolution: float = Field(gt=0.0, le=10.0, description="hit resolution in mm (0, 10]")
+    x_over_x0: float = Field(ge=0.0, le=0.5, description="material budget x/X0 [0, 0.5]")
+    efficiency: float = Field(default=1.0, gt=0.0, le=1.0, description="hit efficiency (0, 1]")
+
+    _lengths = field_validator("z", "resolution", mode="before")(_quantity("length"))
+
+
+class Spectrometer(_Model):
+    """Magnets and the tracker stations upstream and downstream of them (by name)."""
+
+    name: str = Field(min_length=1)
+    magnets: tuple[str, ...] = Field(min_length=1)
+    stations: tuple[str, ...] = Field(min_length=4)
+
+
+class SRDConfig(_Model):
+    """Synchrotron-radiation detector: ``n_modules`` layers along the photon direction.
+
+    The front face is at ``distance`` downstream of the end of the last bending magnet,
+    and spans lateral offsets ``[inner_offset, inner_offset + width]`` from the
+    undeflected-beam axis on the inside of the bend.  A photon converts at a depth
+    drawn from an exponential of mean ``attenuation_length`` and deposits
+    ``sampling_fraction`` of its energy in the module it converts in.
+    """
+
+    _units: ClassVar[dict[str, tuple[str, float]]] = {
+        **{k: ("mm", mm) for k in ("module_depth", "attenuation_length", "distance", "inner_offset", "width")},
+        **{k: ("MeV", MeV) for k in ("noise", "threshold", "max_total")},
+    }
+
+    material: Literal["BGO", "PbSc"] = "BGO"
+    n_modules: int = Field(default=3, ge=1, le=10, description="number of modules [1, 10]")
+    module_depth: float = Field(gt=0.0, le=1000.0, description="depth of one module in mm (0, 1000]")
+    attenuation_length: float = Field(gt=0.0, le=1000.0, description="photon attenuation length in mm")
+    distance: float = Field(gt=0.0, le=100_000.0, description="magnet end to SRD in mm (0, 100 m]")
+    inner_offset: float = Field(ge=0.0, le=1000.0, description="beam axis to SRD inner edge in mm")
+    width: float = Field(gt=0.0, le=1000.0, description="lateral size in mm (0, 1000]")
+    sampling_fraction: float = Field(default=1.0, gt=0.0, le=1.0, description="visible energy fraction (0, 1]")
+    stochastic: float = Field(default=0.05, ge=0.0, le=2.0, description="sigma_E/E at 1 MeV: sigma = a sqrt(E/MeV) MeV")
+    noise: float = Field(default=0.1, ge=0.0, le=100.0, description="Gaussian noise per module in MeV [0, 100]")
+    threshold: float = Field(default=1.0, gt=0.0, le=1000.0, description="per-module tag threshold in MeV (0, 1000]")
+    max_total: float | None = Field(default=None, gt=0.0, description="upper bound of the summed energy in MeV")
+
+    _lengths = field_validator(
+        "module_depth", "attenuation_length", "distance", "inner_offset", "width", mode="before"
+    )(_quantity("length"))
+    @field_validator("noise", "threshold", "max_total", mode="before")
+    @classmethod
+    def _mev(cls, value: Any, info: Any) -> Any:
+        # a bare number for an SRD energy is MeV (not the global GeV default)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, (str, int, float)):
+            return parse_quantity(value, "energy", field=info.field_name, default_unit="MeV")
+        return value
+
+
+class BeamlineConfig(_Model):
+    """The beam line upstream of (and spectrometers around) the target."""
+
+    _units: ClassVar[dict[str, tuple[str, float]]] = {"decay_length": ("mm", mm)}
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    magnets: tuple[Magnet, ...] = ()
+    srd: SRDConfig | None = None
+    trackers: tuple[TrackerStation, ...] = ()
+    spectrometers: tuple[Spectrometer, ...] = ()
+    decay_length: float = Field(default=0.0, ge=0.0, le=2.0e6, description="flight path (mm) over which decays in flight are simulated"
+    )
+
+    _decay = field_validator("decay_length", mode="before")(_quantity("length"))
+
+    @model_validator(mode="after")
+    def _check(self) -> BeamlineConfig:
+        magnets = {m.name for m in self.magnets}
+        stations = {t.name for t in self.trackers}
+        if len(magnets) != len(self.magnets):
+            raise ValueError("magnet names must be unique")
+        if len(stations) != len(self.trackers):
+            raise ValueError("tracker station names must be unique")
+        if self.srd is not None and not self.magnets:
+            raise ValueError("an SRD needs at least one bending magnet")
+        for spec in self.spectrometers:
+            for m in spec.magnets:
+                if m not in magnets:
+                    raise ValueError(f"spectrometer {spec.name!r}: unknown magnet {m!r}; known: {sorted(magnets)}")
+            for s in spec.stations:
+                if s not in stations:
+                    raise ValueError(f"spectrometer {spec.name!r}: unknown station {s!r}; known: {sorted(stations)}")
+            z_lo, z_hi = self.magnet_span(spec.magnets)
+            zs = [self.station(s).z for s in spec.stations]
+            n_up = sum(z < z_lo for z in zs)
+            n_down = sum(z > z_hi for z in zs)
+            if n_up < 2 or n_down < 2 or n_up + n_down != len(zs):
+                raise ValueError(
+                    f"spectrometer {spec.name!r} needs >= 2 stations before z={z_lo:g} mm and "
+                    f">= 2 after z={z_hi:g} mm, none inside the magnets"
+                )
+        return self
+
+    def magnet(self, name: str) -> Magnet:
+        """The magnet called ``name``."""
+        for m in self.magnets:
+            if m.name == name:
+                return m
+        raise InputError("magnet", f"unknown magnet {name!r}; known: {[m.name for m in self.magnets]}")
+
+    def station(self, name: str) -> TrackerStation:
+        """The tracker station called ``name``."""
+        for t in self.trackers:
+            if t.name == name:
+                return t
+        raise InputError("station", f"unknown station {name!r}; known: {[t.name for t in self.trackers]}")
+
+    def spectrometer(self, name: str | None = None) -> Spectrometer:
+        """The spectrometer called ``name`` (the first one when ``name`` is None)."""
+        if not self.spectrometers:
+            raise InputError("spectrometer", f"beam line {self.name!r} has no spectrometer")
+        if name is None:
+            return self.spectrometers[0]
+        for s in self.spectrometers:
+            if s.name == name:
+                return s
+        raise InputError(
+            "spectrometer", f"unknown spectrometer {name!r}; known: {[s.name for s in self.spectrometers]}"
+        )
+
+    def magnet_span(self, names: tuple[str, ...] | None = None) -> tuple[float, float]:
+        """(z of the first magnet entrance, z of the last magnet exit) in mm."""
+        mags = self.magnets if names is None else tuple(self.magnet(n) for n in names)
+        return (min(m.z - m.length / 2 for m in mags), max(m.z + m.length / 2 for m in mags))
+
+    @property
+    def field_integral(self) -> float:
+        """Total integral B dl of the bending magnets (tesla * mm)."""
+        return sum(m.field_integral for m in self.magnets)
+
+    @property
+    def magnet_length(self) -> float:
+        """Summed length of the bending magnets (mm)."""
+        return sum(m.length for m in self.magnets)
+
+
+def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The ``description`` of the field at ``loc`` (walking nested models), or ''."""
+    current: Any = model
+    description = ""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return ""
+        info = fields[part]
+        description = info.description or ""
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            # tuple[Model, ...]: look one level deeper
+            inner = [a for c in args for a in getattr(c, "__args__", ())]
+            current = next(
+                (c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)), None
+            )
+    return description
+
+
+def _to_input_error(exc: ValidationError, prefix: str, model: type[BaseModel]) -> InputError:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+    msg = err["msg"]
+    ctx = err.get("ctx") or {}
+    if "error" in ctx and isinstance(ctx["error"], InputError):
+        return InputError(loc, ctx["error"].message)
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    given = err.get("input")
+    if given is not None and not isinstance(given, (dict, list)):
+        msg = f"{msg}, got {given!r}"
+    description = _describe(model, tuple(err["loc"]))
+    if description:
+        msg = f"{msg} (allowed: {description})"
+    return InputError(loc or prefix, msg)
+
+
+def load_beam(table: Mapping[str, Any] | BeamConfig, *, field: str = "beam") -> BeamConfig:
+    """Validate a ``[beam]`` table into a :class:`BeamConfig`.
+
+    Raises
+    ------
+    InputError
+        With the dotted field name (``beam.tail.fraction``) and the allowed range.
+    """
+    if isinstance(table, BeamConfig):
+        return table
+    if not isinstance(table, Mapping):
+        raise InputError(field, f"must be a table, got {type(table).__name__}")
+    try:
+        return BeamConfig.model_validate(dict(table))
+    except ValidationError as exc:
+        raise _to_input_error(exc, field, BeamConfig) from None
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("na64") / "data" / "beamlines"))
+
+
+def beamline_names() -> list[str]:
+    """Names of the beam lines shipped with na64 (``h4_electrons``, ``m2_muons``, ...)."""
+    return sorted(p.stem for p in _data_dir().glob("*.toml"))
+
+
+def load_beamline(
+    name_or_table: str | Mapping[str, Any] | BeamlineConfig, *, field: str = "beamline"
+) -> BeamlineConfig:
+    """Load a shipped beam line by name, a TOML file path, or validate an inline table.
+
+    Parameters
+    ----------
+    name_or_table
+        ``"h4_electrons"`` (a file in ``na64/data/beamlines``), a path to a TOML file,
+        or a mapping with the :class:`BeamlineConfig` fields.
+
+    Raises
+    ------
+    InputError
+        Unknown name, unreadable TOML, or invalid values (dotted field names).
+    """
+    if isinstance(name_or_table, BeamlineConfig):
+        return name_or_table
+    if isinstance(name_or_table, str):
+        path = Path(name_or_table)
+        if path.suffix != ".toml":
+            path = _data_dir() / f"{name_or_table}.toml"
+        if not path.is_file():
+            raise InputError(field, f"unknown beam line {name_or_table!r}; shipped: {beamline_names()}")
+        try:
+            table: Mapping[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(field, f"{path.name}: invalid TOML: {exc}") from None
+    elif isinstance(name_or_table, Mapping):
+        table = name_or_table
+    else:
+        raise InputError(field, f"must be a beam-line name or a table, got {type(name_or_table).__name__}")
+    try:
+        return BeamlineConfig.model_validate(dict(table))
+    except ValidationError as exc:
+        raise _to_input_error(exc, field, BeamlineConfig) from None
