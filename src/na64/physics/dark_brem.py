@@ -152,6 +152,11 @@ def _nuclei(target: Target) -> list[tuple[Nucleus, float]]:
     return target_nuclei(target)
 
 
+def _flat(a: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Writeable, C-contiguous float64 copy, flattened (numba wants owned arrays)."""
+    return np.array(a, dtype=np.float64, order="C").reshape(-1)
+
+
 def _finish(out: npt.NDArray[np.float64], scalar: bool) -> float | npt.NDArray[np.float64]:
     return float(out.reshape(())) if scalar else out
 
@@ -217,9 +222,9 @@ def total_cross_section(
         if np.any(~np.isfinite(thr)) or np.any(thr < 0):
             raise InputError("threshold", f"must be finite and >= 0 MeV, got {threshold!r}")
     nuclei = _nuclei(target)
-    e_flat = np.ascontiguousarray(e_arr.ravel())
-    m_flat = np.ascontiguousarray(m_arr.ravel())
-    x_lo = np.ascontiguousarray(np.broadcast_to(thr, m_arr.shape).ravel() / e_flat)
+    e_flat = _flat(e_arr)
+    m_flat = _flat(m_arr)
+    x_lo = _flat(np.broadcast_to(thr, m_arr.shape)) / e_flat
     out = np.zeros(e_flat.size)
     for nuc, frac in nuclei:
         out += frac * _k.total_many(code, e_flat, m_flat, m_lep, nuc.mass, nuc.Z, nuc.a_el,
@@ -263,7 +268,7 @@ def dsigma_dx(
     Same parameters as :func:`total_cross_section`; x, mass and energy broadcast.
     """
     m_lep, code, c, (xx, mm, ee) = _prepare(x, mass, energy, lepton, method, spin, coupling)
-    flat = [np.ascontiguousarray(a.ravel()) for a in (xx, ee, mm)]
+    flat = [_flat(a) for a in (xx, ee, mm)]
     out = np.zeros(flat[0].size)
     for nuc, frac in _nuclei(target):
         out += frac * _k.dx_many(code, flat[0], flat[1], flat[2], m_lep, nuc.mass, nuc.Z,
@@ -294,7 +299,7 @@ def dsigma_dx_dcos(
     if np.any(~np.isfinite(cc)) or np.any(np.abs(cc) > 1):
         raise InputError("cos_theta", "must be in [-1, 1]")
     w = 1.0 - cc
-    flat = [np.ascontiguousarray(a.ravel()) for a in (xx, w, ee, mm)]
+    flat = [_flat(a) for a in (xx, w, ee, mm)]
     out = np.zeros(flat[0].size)
     for nuc, frac in _nuclei(target):
         out += frac * _k.dxdcos_many(code, flat[0], flat[1], flat[2], flat[3], m_lep, nuc.mass,
