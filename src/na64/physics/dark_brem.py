@@ -168,7 +168,7 @@ def total_cross_section(
     lepton: str = "e-",
     target: Target = "Pb",
     coupling: float = 1.0,
-    method: Method = "etl",
+    method: Method | str = "etl",
     spin: str = "vector",
     threshold: npt.ArrayLike | None = None,
     inelastic: bool = True,
@@ -258,7 +258,7 @@ def dsigma_dx(
     lepton: str = "e-",
     target: Target = "Pb",
     coupling: float = 1.0,
-    method: Method = "etl",
+    method: Method | str = "etl",
     spin: str = "vector",
     inelastic: bool = True,
 ) -> npt.NDArray[np.float64]:
@@ -285,7 +285,7 @@ def dsigma_dx_dcos(
     lepton: str = "e-",
     target: Target = "Pb",
     coupling: float = 1.0,
-    method: Method = "etl",
+    method: Method | str = "etl",
     spin: str = "vector",
     inelastic: bool = True,
 ) -> npt.NDArray[np.float64]:
