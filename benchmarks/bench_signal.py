@@ -13,8 +13,7 @@ import time
 import numpy as np
 from hepunits import GeV, MeV
 
-from na64.generate import DarkBremSignal, track_length_spectrum
-from na64.generate import _cascade
+from na64.generate import DarkBremSignal, _cascade, track_length_spectrum
 
 
 def _rate(n: int, fn) -> float:  # type: ignore[no-untyped-def]
