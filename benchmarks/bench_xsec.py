@@ -24,10 +24,11 @@ from hepunits import GeV, MeV, keV, picobarn
 
 from na64.physics import dark_brem
 
-MASSES_MEV = np.array(
+MASSES_MEV = np.concatenate([
     [0.001, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
-     0.8, 0.9, 1, 2, 4, 6, 8, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
-    + list(range(200, 3001, 100)), dtype=float)
+     0.8, 0.9, 1, 2, 4, 6, 8, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    np.arange(200.0, 3001.0, 100.0),
+])
 ENERGIES_GEV = np.arange(20.0, 161.0, 20.0)
 
 
