@@ -63,7 +63,8 @@ def test_sampled_mean_photon_energy() -> None:
     # photons the statistical error of the mean is ~5e-4: allow 4 sigma.
     rng = np.random.default_rng(np.random.SeedSequence(11))
     e = sample_photon_energies(np.full(1_000_000, 7.0), rng)
-    assert np.all(np.isfinite(e)) and np.all(e >= 0)
+    assert np.all(np.isfinite(e))
+    assert np.all(e >= 0)
     assert e.mean() == pytest.approx(float(mean_photon_energy(7.0)), abs=4 * e.std() / 1e3)
     # tail fraction above x = 1 vs the tabulated integral (binomial 4 sigma)
     frac = float(photon_fraction_above(1.0))
@@ -153,6 +154,7 @@ def test_srd_response_reproducible_and_shaped() -> None:
     b = srd_response(parts, line, np.random.default_rng(10))
     assert a.shape == (5000, 3)
     np.testing.assert_array_equal(a, b)
-    assert np.all(np.isfinite(a)) and np.all(a >= 0)
+    assert np.all(np.isfinite(a))
+    assert np.all(a >= 0)
     assert srd_response({"pdg": np.zeros(0, int), "energy": np.zeros(0)}, line,
                         np.random.default_rng(0)).shape == (0, 3)
