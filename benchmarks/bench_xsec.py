@@ -80,7 +80,7 @@ def main() -> None:
         import csv
         from pathlib import Path
 
-        ref_path = Path(__file__).parents[2] / "shared" / "reference" / "dmg4_sigma_vector_pb.csv"
+        ref_path = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dmg4_sigma_vector_pb.csv"
         with ref_path.open() as fh:
             rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
         ref = {(float(r["mass_MeV"]), float(r["beam_energy_GeV"])): float(r["sigma_pb"])
