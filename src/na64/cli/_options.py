@@ -23,7 +23,6 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -121,22 +120,21 @@ def parse_count(text: str | int, field: str, low: int = 1, high: int = 10**12) -
     return int(value)
 
 
-def command_line() -> list[str]:
+def command_line(ctx: typer.Context) -> list[str]:
     """The running command as an argument list, rebuilt from the parsed options.
 
     Options left at their defaults are omitted, so the list is the shortest command
     reproducing the run (``["na64", "simulate", "--setup", "...", "--seed", "1", ...]``).
     """
-    ctx = click.get_current_context()
     argv = ctx.command_path.split()
     for param in ctx.command.params:
-        if not isinstance(param, click.Option) or param.name is None:
+        if getattr(param, "param_type_name", None) != "option" or param.name is None:
             continue
         value = ctx.params.get(param.name)
         if value == param.default or value is None:
             continue
         flag = max(param.opts, key=len)
-        if param.is_flag:
+        if getattr(param, "is_flag", False):
             argv.append(flag)
         else:
             argv += [flag, str(value)]
@@ -191,6 +189,7 @@ def progress_bar(
 
     def update(done: int, total: int) -> None:
         if "task" not in state:  # events already on disk (resume) count in neither rate nor ETA
+            progress.start()  # only now: an early error leaves stderr clean
             state["task"] = progress.add_task(description, total=total, completed=done, rate="")
             state["first"] = done
             return
@@ -200,5 +199,8 @@ def progress_bar(
         rate = f"{new / elapsed:,.0f} ev/s" if elapsed > 0 and new > 0 else ""
         progress.update(task, completed=done, total=total, rate=rate)
 
-    with progress:
+    try:
         yield update
+    finally:
+        if "task" in state:
+            progress.stop()

@@ -22,8 +22,10 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError
+from ..io.events import format_for_path
 from ..io.provenance import make_provenance
 from ..run.production import RunError, run_production
+from ..run.seeds import plan_chunks
 from ..run.sources import DetectorSource
 from ._options import (
     ChunkSizeOpt,
@@ -49,6 +51,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("simulate")
     def simulate(
+        ctx: typer.Context,
         setup: Annotated[str, typer.Option("--setup", help="Shipped setup name "
                          "(e.g. na64e_2016_2018) or path to a setup TOML.")],
         out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.parquet or .root).")],
@@ -83,11 +86,14 @@ def register(app: typer.Typer) -> None:
             raise InputError("--resume", "cannot be combined with --overwrite")
         if out.exists() and out.is_dir():
             raise InputError("--out", f"{out} is a directory; give a file name such as run.parquet")
+        format_for_path(out, fmt)
+        if size is not None:
+            plan_chunks(n_events, size)
         ex = executor_from_options(executor, workers, scheduler)
         source = DetectorSource.from_options(setup, beam, energy)
         provenance = make_provenance(
             seed=seed_value, n_events=n_events, setup_name=source.setup_name,
-            setup_toml=source.setup_toml, command_line=command_line(),
+            setup_toml=source.setup_toml, command_line=command_line(ctx),
             extra={"beam_particle": source.setup().beam_particle,
                    "beam_energy_MeV": source.setup().beam_energy,
                    "executor": executor},

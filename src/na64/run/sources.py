@@ -117,7 +117,7 @@ class DetectorSource:
             if exc.field.startswith("beam.particle") and beam is not None:
                 raise InputError("--beam", exc.message) from None
             raise
-        _check_beam(resolved)
+        _check_beam(resolved, overridden=e is not None)
         return source
 
     def setup(self) -> Any:
@@ -141,14 +141,22 @@ class DetectorSource:
         }
 
 
-def _check_beam(setup: Any) -> None:
-    """Reject a beam the setup's beam model cannot produce (energy below the mass, ...)."""
+def _check_beam(setup: Any, overridden: bool) -> None:
+    """Reject a beam the beam model cannot produce (energy at or below the mass, ...)."""
     from ..beam.config import load_beam
+    from ..beam.particles import PARTICLES
 
+    energy_field = "--energy" if overridden else "beam.energy"
+    particle = setup.beam_particle
+    if particle in PARTICLES and setup.beam_energy <= PARTICLES[particle].mass:
+        raise InputError(energy_field, f"must exceed the {particle} mass "
+                         f"({PARTICLES[particle].mass / MeV:.4g} MeV), got "
+                         f"{setup.beam_energy / MeV:.4g} MeV")
+    if not math.isfinite(setup.beam_energy):
+        raise InputError(energy_field, "must be a finite energy")
     try:
         load_beam(setup.beam)
     except InputError as exc:
-        field = {"beam.energy": "--energy", "beam.particle": "--beam"}.get(exc.field, exc.field)
-        raise InputError(field, exc.message) from None
-    if not math.isfinite(setup.beam_energy):
-        raise InputError("--energy", "must be finite")
+        if overridden and exc.field.startswith("beam.energy"):
+            raise InputError("--energy", exc.message) from None
+        raise
