@@ -23,7 +23,7 @@ def _events(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "veto_energy": rng.exponential(0.7, n) * MeV,
         "n_tracks": rng.integers(0, 3, n),
         "p_in": rng.normal(100, 3, n) * GeV,
-        "ecal_preshower": rng.uniform(0, 2, n) * GeV,
+        "preshower_energy": rng.uniform(0, 2, n) * GeV,
         "shower_chi2": rng.exponential(1.5, n),
         "ecal_energy": rng.uniform(0, 100, n) * GeV,
         "hcal_energy": rng.exponential(1, n) * GeV,

@@ -162,6 +162,9 @@ class DarkBremSignal:
         Cascades simulated for the track-length spectrum of :meth:`production_probability`.
     cross_section
         Alternative :class:`EmissionCrossSection` (default :class:`PhysicsCrossSection`).
+    rng
+        Generator for the track-length showers of :meth:`production_probability` (default:
+        one seeded from ``SeedSequence(0)``, so results are reproducible).
     """
 
     def __init__(
@@ -178,6 +181,7 @@ class DarkBremSignal:
         thickness: float | None = None,
         n_showers: int = 20_000,
         cross_section: EmissionCrossSection | None = None,
+        rng: np.random.Generator | None = None,
     ) -> None:
         if setup is not None:
             target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
@@ -211,6 +215,7 @@ class DarkBremSignal:
         self.n_atoms = float(sum(n for _, _, n in self.material.atoms_per_volume()))
         self._sigma_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self._spectra: list[Any] | None = None
+        self._rng = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
         self._table_cache: dict[float, dict[str, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ cross sections
@@ -251,14 +256,13 @@ class DarkBremSignal:
     # ------------------------------------------------------------------ quadrature
     def _spectrum_batches(self) -> list[Any]:
         if self._spectra is None:
-            seeds = np.random.SeedSequence(20240101).spawn(10)
             per = max(self.n_showers // 10, 1)
             self._spectra = [
                 track_length_spectrum(self.energy, self.material, primary=self.beam,  # type: ignore[arg-type]
                                       e_min=self.threshold, thickness=self.thickness,
                                       n_showers=per, n_bins=200, depth_bins=1,
-                                      rng=np.random.default_rng(s))
-                for s in seeds
+                                      rng=self._rng)
+                for _ in range(10)
             ]
         return self._spectra
 

@@ -19,7 +19,9 @@ The papers quote the SRD window, the veto and pre-shower thresholds and the χ²
 words or in detector-specific units; the defaults below for those four (each Cut's
 ``source`` says which) are na64's own choices, to be set per setup through the config.
 
-Column names default to :data:`DEFAULT_COLUMNS` and are configurable (``columns`` table).
+Column names default to :data:`DEFAULT_COLUMNS` — those of :mod:`na64.reco` (``ecal_energy``,
+``preshower_energy``, ``hcal_energy``, ``veto_energy``, ``shower_chi2``) where it provides
+them — and are configurable (``columns`` table).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ DEFAULT_COLUMNS: dict[str, str] = {
     "veto_energy": "veto_energy",  # energy in the veto counter(s) behind the ECAL
     "n_tracks": "n_tracks",  # number of reconstructed upstream tracks
     "p_in": "p_in",  # momentum of the upstream track
-    "ecal_preshower": "ecal_preshower",  # energy in the ECAL pre-shower section
+    "preshower_energy": "preshower_energy",  # energy in the ECAL pre-shower section
     "shower_chi2": "shower_chi2",  # χ²/ndf of the ECAL lateral shower profile
     "ecal_energy": "ecal_energy",  # total ECAL energy
     "hcal_energy": "hcal_energy",  # total HCAL energy
@@ -67,7 +69,7 @@ def _default_cuts() -> list[Cut]:
             source=_P1906),
         Cut("beam_momentum", "p_in", "between", ("97GeV", "103GeV"),
             "upstream momentum 100 ± 3 GeV", dimension="energy", source=f"{_P1906} (i)"),
-        Cut("preshower", "ecal_preshower", ">", "0.5GeV",
+        Cut("preshower", "preshower_energy", ">", "0.5GeV",
             "shower starts in the pre-shower (E_PS > threshold)", dimension="energy",
             source=f"{_P1710}; threshold: na64 choice"),
         Cut("shower_shape", "shower_chi2", "<", 3.0,
