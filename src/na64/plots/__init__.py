@@ -1,0 +1,1 @@
+"""Publication-style figures (mplhep styling): limit plots, distributions, event displays."""

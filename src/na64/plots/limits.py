@@ -1,0 +1,266 @@
+"""Exclusion-limit figures: observed limit, expected Brazil bands, other results, relic line.
+
+Style: mplhep's ROOT-like style applied as a context (the caller's rcParams are untouched),
+log-log axes, the ±1σ band green and the ±2σ band yellow as in the LEP/LHC limit plots, and
+the experiment label "NA64 (na64 simulation)" so that a figure made with this toolkit is never
+mistaken for an official NA64 result.  Figures are built with :class:`matplotlib.figure.Figure`
+(no pyplot state) and written atomically (:func:`na64.io.atomic.atomic_path`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.style as mstyle
+import mplhep as hep
+import numpy as np
+from hepunits import GeV
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import InputError
+from ..io.atomic import atomic_path
+
+__all__ = [
+    "BAND_COLORS",
+    "plot_exclusion",
+    "read_overlay_csv",
+    "save_figure",
+]
+
+#: Fill colours of the expected-limit bands (±1σ green, ±2σ yellow).
+BAND_COLORS: dict[str, str] = {"1sigma": "#00c000", "2sigma": "#ffdd00"}
+
+Overlay = tuple[str, ArrayLike, ArrayLike]
+
+
+def _curve(values: ArrayLike, field: str, size: int | None = None) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size < 1:
+        raise InputError(field, "must be a non-empty 1-D array")
+    if size is not None and arr.size != size:
+        raise InputError(field, f"must have one value per mass ({size}), got {arr.size}")
+    if np.any(~np.isfinite(arr)) or np.any(arr <= 0):
+        raise InputError(field, "must be finite and > 0 (log axes)")
+    return arr
+
+
+def save_figure(fig: Figure, output: str | os.PathLike[str]) -> list[Path]:
+    """Write ``fig`` as ``<output>.png`` and ``<output>.pdf``, each atomically.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    output
+        Path without suffix, or with a ``.png`` / ``.pdf`` suffix (which is replaced).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files written.
+    """
+    base = Path(output)
+    if base.suffix.lower() in (".png", ".pdf"):
+        base = base.with_suffix("")
+    paths = []
+    for fmt in ("png", "pdf"):
+        target = base.with_name(f"{base.name}.{fmt}")
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight")
+        paths.append(target)
+    return paths
+
+
+def plot_exclusion(
+    masses: ArrayLike,
+    eps_obs: ArrayLike | None = None,
+    expected: Mapping[str, ArrayLike] | None = None,
+    overlays: Sequence[Overlay] = (),
+    ax: Axes | None = None,
+    *,
+    ylabel: str = "ε",
+    xlabel: str = r"$m_{A'}$ [GeV]",
+    relic: tuple[ArrayLike, ArrayLike] | None = None,
+    cl: float = 0.90,
+    experiment: str = "NA64",
+    text: str = "(na64 simulation)",
+    legend_loc: str = "best",
+    output: str | os.PathLike[str] | None = None,
+) -> Axes:
+    """Draw an exclusion plot: observed limit, expected median with ±1σ/±2σ bands, overlays.
+
+    Parameters
+    ----------
+    masses
+        Masses in internal units (MeV); plotted in GeV.
+    eps_obs
+        Observed upper limit per mass (e.g. ``exclusion_eps(...).eps``), or ``None``.
+    expected
+        ``{"median", "m1", "p1", "m2", "p2"}`` -> limit per mass (e.g. from
+        :func:`na64.stats.exclusion_eps_bands`); bands are drawn for the pairs present.
+    overlays
+        ``[(label, masses, values), ...]`` other results (masses in internal units), e.g. from
+        :func:`read_overlay_csv`.
+    ax
+        Axes to draw into; a new styled figure is made when ``None``.
+    ylabel, xlabel
+        Axis labels (``ylabel`` e.g. ``r"$y = \\epsilon^2 \\alpha_D (m_\\chi/m_{A'})^4$"``).
+    relic
+        ``(masses, values)`` of a thermal-relic target line (user supplied), or ``None``.
+    cl
+        Confidence level used in the legend text.
+    experiment, text
+        Experiment label and its qualifier.
+    legend_loc
+        Matplotlib legend location.
+    output
+        If given, the figure is saved as ``<output>.png`` and ``<output>.pdf`` (atomically).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    m = _curve(masses, "masses") / GeV
+    if eps_obs is None and not expected and not overlays:
+        raise InputError("eps_obs", "nothing to plot: give eps_obs, expected or overlays")
+    if expected is not None and "median" not in expected:
+        raise InputError("expected", "must contain the key 'median' (and m1/p1, m2/p2 for bands)")
+    pct = f"{100.0 * cl:g}% CL"
+    with mstyle.context(hep.style.ROOT):
+        if ax is None:
+            fig = Figure(figsize=(8.0, 6.5))
+            ax = fig.add_subplot()
+        if expected is not None:
+            for lo, hi, key, name in (
+                ("m2", "p2", "2sigma", r"$\pm 2\sigma$"),
+                ("m1", "p1", "1sigma", r"$\pm 1\sigma$"),
+            ):
+                if lo in expected and hi in expected:
+                    ax.fill_between(
+                        m,
+                        _curve(expected[lo], f"expected.{lo}", m.size),
+                        _curve(expected[hi], f"expected.{hi}", m.size),
+                        color=BAND_COLORS[key],
+                        lw=0,
+                        label=f"Expected {name}",
+                    )
+            ax.plot(
+                m,
+                _curve(expected["median"], "expected.median", m.size),
+                color="black",
+                ls="--",
+                lw=1.8,
+                label=f"Expected {pct}",
+            )
+        if eps_obs is not None:
+            ax.plot(
+                m,
+                _curve(eps_obs, "eps_obs", m.size),
+                color="black",
+                ls="-",
+                lw=2.4,
+                label=f"Observed {pct}",
+            )
+        for i, (label, om, ov) in enumerate(overlays):
+            xm = _curve(om, f"overlays[{i}].masses") / GeV
+            ax.plot(
+                xm, _curve(ov, f"overlays[{i}].values", xm.size), lw=1.6, ls="-.", label=str(label)
+            )
+        if relic is not None:
+            rm = _curve(relic[0], "relic.masses") / GeV
+            ax.plot(
+                rm,
+                _curve(relic[1], "relic.values", rm.size),
+                color="black",
+                ls=":",
+                lw=1.8,
+                label="Relic density",
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        lo_m, hi_m = float(np.min(m)), float(np.max(m))
+        if hi_m > lo_m:
+            ax.set_xlim(lo_m, hi_m)
+        ax.legend(loc=legend_loc, fontsize="x-small", frameon=False)
+        hep.label.exp_text(experiment, text, ax=ax, loc=0)
+        if output is not None:
+            root = ax.get_figure(root=True)
+            if isinstance(root, Figure):
+                save_figure(root, output)
+    return ax
+
+
+def read_overlay_csv(
+    path: str | os.PathLike[str],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Read a user curve: two columns ``mass_GeV, value`` (comma or whitespace separated).
+
+    Lines starting with ``#`` and blank lines are ignored; a first line that is not numeric is
+    taken as a header.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    (masses, values)
+        Masses in internal units (MeV) and the values, in file order (closed contours of
+        visible-mode results are kept as they are).
+
+    Raises
+    ------
+    InputError
+        ``field = "overlay"``: missing / unreadable file, a malformed line (with its number),
+        fewer than two points, non-finite or non-positive numbers.
+    """
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError("overlay", f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("overlay", f"{p}: cannot read ({exc})") from None
+    rows: list[tuple[float, float]] = []
+    seen_data = False
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [x for x in line.replace(",", " ").replace(";", " ").split() if x]
+        try:
+            vals = [float(x) for x in parts]
+        except ValueError:
+            if not seen_data and not rows:
+                seen_data = True  # header line
+                continue
+            raise InputError(
+                "overlay",
+                f"{p}: line {lineno}: expected two numbers 'mass_GeV, value', got {line!r}",
+            ) from None
+        seen_data = True
+        if len(vals) != 2:
+            raise InputError(
+                "overlay",
+                f"{p}: line {lineno}: expected 2 columns (mass_GeV, value), got {len(vals)}",
+            )
+        if not all(math.isfinite(v) and v > 0 for v in vals):
+            raise InputError(
+                "overlay",
+                f"{p}: line {lineno}: mass and value must be finite and > 0, got {line!r}",
+            )
+        rows.append((vals[0], vals[1]))
+    if len(rows) < 2:
+        raise InputError(
+            "overlay", f"{p}: needs at least 2 data rows (mass_GeV, value), got {len(rows)}"
+        )
+    arr = np.array(rows, dtype=np.float64)
+    return arr[:, 0] * GeV, arr[:, 1]
