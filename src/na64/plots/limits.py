@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.style as mstyle
 import mplhep as hep
@@ -188,7 +189,8 @@ def plot_exclusion(
         lo_m, hi_m = float(np.min(m)), float(np.max(m))
         if hi_m > lo_m:
             ax.set_xlim(lo_m, hi_m)
-        ax.legend(loc=legend_loc, fontsize="x-small", frameon=False)
+        legend_kw: dict[str, Any] = {"loc": legend_loc, "fontsize": "x-small", "frameon": False}
+        ax.legend(**legend_kw)
         hep.label.exp_text(experiment, text, ax=ax, loc=0)
         if output is not None:
             root = ax.get_figure(root=True)
