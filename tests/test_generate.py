@@ -226,3 +226,38 @@ def test_setup_sampling_calorimeter_matches_homogeneous_lead() -> None:
     assert ratio == pytest.approx(1.0, abs=0.05)
     with pytest.raises(InputError, match="setup"):
         DarkBremSignal(16.7 * MeV, setup=object())
+
+
+def test_to_particles_for_detector_response() -> None:
+    gen = DarkBremSignal(10 * MeV, "Pb", threshold=30 * GeV, thickness=40 * PB.X0,
+                         n_showers=100, cross_section=ToyCrossSection(10 * MeV))
+    ev = gen.sample(300, _rng(10))
+    p = gen.to_particles(ev)
+    assert np.all(p["pdg"] == 11)
+    assert np.all(p["energy"] == 100 * GeV)
+    # invisible mode: what the calorimeter can see is E0 - E_A'
+    np.testing.assert_allclose(p["energy"] - p["e_invisible"], ev["e_visible"])
+    assert np.all(p["z_start"] == 0)
+    d = gen.to_particles(ev, displaced=True)
+    prim = ev["from_primary"]
+    np.testing.assert_allclose(d["z_start"][prim], ev["z"][prim])
+    assert np.all(d["z_start"][~prim] == 0)
+    assert np.all(d["z_start"] <= 40 * PB.X0)
+
+
+def test_signal_through_detector_keeps_visible_energy() -> None:
+    # End to end with the fast detector (na64.detector / na64.reco): the ECAL measures on
+    # average E0 - E_A' (energy conservation in invisible mode), here to 3% (the mean of
+    # 1000 events with a ~10-20% per-event resolution at 10-70 GeV has a ~0.7% error;
+    # the rest allows for leakage into the HCAL).
+    detector = pytest.importorskip("na64.detector")
+    response = pytest.importorskip("na64.detector.response").response
+    reco = pytest.importorskip("na64.reco")
+    setup = detector.load_setup("na64e_2016_2018")
+    gen = DarkBremSignal(16.7 * MeV, setup=setup, threshold=30 * GeV, n_showers=500,
+                         method="iww")
+    rng = _rng(11)
+    ev = gen.sample(1000, rng)
+    out = response(setup, gen.to_particles(ev), rng)
+    e_ecal = reco.ecal_energy(out["ecal"])
+    assert np.mean(e_ecal) / np.mean(ev["e_visible"]) == pytest.approx(1.0, abs=0.03)

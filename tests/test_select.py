@@ -182,3 +182,14 @@ def test_cutflow_properties(n: int, seed: int, weighted: bool) -> None:
         assert np.all(np.isfinite(arr))
     assert np.all((cf.eff_rel >= 0) & (cf.eff_rel <= 1))
     assert np.all((cf.eff_tot >= 0) & (cf.eff_tot <= 1))
+
+
+def test_disabled_cut_needs_no_column() -> None:
+    ev = _events(50, _rng(9))
+    del ev["srd_energy"]
+    sel = invisible_selection({"srd": {"enabled": False}})
+    cf = sel.cutflow(ev)
+    assert cf.n[1] == 50  # the disabled SRD cut passes all events
+    assert cf.n[-1] == sel.mask(ev).sum()
+    with pytest.raises(InputError, match="srd_energy"):
+        invisible_selection().cutflow(ev)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
@@ -359,6 +360,35 @@ class DarkBremSignal:
             "phi": rng.uniform(0.0, 2.0 * np.pi, n),
             "e_visible": self.energy - e_ap,
             "weight": np.where(np.isfinite(weight), weight, 0.0),
+        }
+
+    def to_particles(self, events: Mapping[str, np.ndarray], *,
+                     displaced: bool = False) -> dict[str, np.ndarray]:
+        """Incoming-particle columns for :func:`na64.detector.response` (invisible mode).
+
+        Each event is the beam particle (energy E0, on axis) whose shower deposits
+        E0 - E_A': ``e_invisible`` = E_A'.  The visible shower starts at the target front
+        (``z_start = 0``): the e± that emits is part of a shower that began there.  With
+        ``displaced=True`` an emission by the beam particle itself sets ``z_start`` to the
+        emission depth (the particle is then treated as a track up to that point).
+        """
+        e_ap = np.asarray(events["e_aprime"], dtype=float)
+        n = e_ap.size
+        z_start = np.zeros(n)
+        if displaced:
+            z = np.asarray(events["z"], dtype=float)
+            prim = np.asarray(events["from_primary"], dtype=bool)
+            limit = np.inf if self.thickness is None else self.thickness
+            z_start = np.where(prim, np.clip(z, 0.0, limit), 0.0)
+        return {
+            "pdg": np.full(n, 11 if self.beam == "e-" else -11, dtype=np.int64),
+            "energy": np.full(n, self.energy),
+            "x": np.zeros(n),
+            "y": np.zeros(n),
+            "tx": np.zeros(n),
+            "ty": np.zeros(n),
+            "z_start": z_start,
+            "e_invisible": np.clip(e_ap, 0.0, self.energy),
         }
 
     def _x_grid(self, energy: np.ndarray, e_min: float, n_nodes: int = 96) -> np.ndarray:

@@ -104,7 +104,8 @@ class Cut:
     source
         Where the default value comes from (paper and section).
     enabled
-        A disabled cut is kept in the configuration but passes every event.
+        A disabled cut is kept in the configuration but passes every event (its column
+        need not exist).
     """
 
     name: str
@@ -395,8 +396,10 @@ class Selection:
     # ---------------------------------------------------------------- evaluation
     def masks(self, events: Events) -> dict[str, np.ndarray]:
         """Per-cut boolean masks (each cut on its own)."""
-        _check_columns(events, self.cuts)
-        out = {c.name: c.mask(events) for c in self.cuts}
+        _check_columns(events, [c for c in self.cuts if c.enabled])
+        n = _n_events(events, self.cuts)
+        # a disabled cut passes everything and does not need its column
+        out = {c.name: c.mask(events) if c.enabled else np.ones(n, dtype=bool) for c in self.cuts}
         sizes = {m.shape for m in out.values()}
         if len(sizes) > 1:
             raise InputError("events", f"columns have different lengths: {sorted(sizes)}")
@@ -521,7 +524,8 @@ def _check_columns(events: Events, cuts: Sequence[Cut]) -> None:
 
 def _n_events(events: Events, cuts: Sequence[Cut]) -> int:
     for c in cuts:
-        return int(c.values(events).shape[0])
+        if c.enabled:
+            return int(c.values(events).shape[0])
     try:
         first = next(iter(events.values()))
     except (StopIteration, AttributeError):
