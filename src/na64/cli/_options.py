@@ -62,8 +62,10 @@ ExecutorOpt = Annotated[
     typer.Option("--executor", help="Where chunks run: local, processes or dask.",
                  rich_help_panel=_PANEL),
 ]
+# Every option is read as text and parsed here, so that a bad value is an InputError
+# (one line, exit 2) rather than a usage error of the argument parser.
 WorkersOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option("--workers", help="Number of worker processes \\[default: number of cores].",
                  rich_help_panel=_PANEL),
 ]
@@ -103,7 +105,9 @@ QuietOpt = Annotated[
 ]
 
 
-def parse_count(text: str | int, field: str, low: int = 1, high: int = 10**12) -> int:
+def parse_count(
+    text: str | int, field: str, low: int = 1, high: int = 10**12, high_text: str | None = None
+) -> int:
     """Parse an integer count written as ``1000000``, ``1e6`` or ``1_000_000``.
 
     Raises
@@ -111,12 +115,14 @@ def parse_count(text: str | int, field: str, low: int = 1, high: int = 10**12) -
     InputError
         Not a number, not an integer, or outside ``[low, high]``.
     """
+    top = high_text or (f"{high:.0e}".replace("e+", "e") if high >= 10**6 else str(high))
+    message = f"must be an integer in [{low}, {top}], got {text!r}"
     try:
         value = float(str(text).replace("_", ""))
     except ValueError:
-        raise InputError(field, f"must be an integer in [{low}, {high:.0e}], got {text!r}") from None
+        raise InputError(field, message) from None
     if not math.isfinite(value) or value != int(value) or not low <= value <= high:
-        raise InputError(field, f"must be an integer in [{low}, {high:.0e}], got {text!r}")
+        raise InputError(field, message)
     return int(value)
 
 
@@ -142,10 +148,11 @@ def command_line(ctx: typer.Context) -> list[str]:
 
 
 def executor_from_options(
-    executor: str, workers: int | None, scheduler: str | None
+    executor: str, workers: str | int | None, scheduler: str | None
 ) -> LocalExecutor | ProcessExecutor | DaskExecutor:
     """Build the executor selected on the command line (validated, lazily started)."""
-    return make_executor(executor.strip().lower(), workers, scheduler)
+    n = None if workers is None else parse_count(workers, "--workers", 1, 1024)
+    return make_executor(executor.strip().lower(), n, scheduler)
 
 
 def setup_logging(quiet: bool, console: Console) -> None:

@@ -66,8 +66,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info(
-        file: Annotated[Path, typer.Argument(help="Event file (.parquet/.root) written by na64, "
-                                             "or the checkpoint directory OUT.chunks/.")],
+        file: Annotated[Path | None, typer.Argument(
+            help="Event file (.parquet/.root) written by na64, or the checkpoint directory "
+                 "OUT.chunks/.", show_default=False)] = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
         show_toml: Annotated[bool, typer.Option("--toml", help="Print the full setup TOML.")] = False,
     ) -> None:
@@ -76,6 +77,8 @@ def register(app: typer.Typer) -> None:
         For an unfinished run (OUT.chunks/ with its manifest) it shows the checkpoint:
         chunks done, events done, and the run's identity.
         """
+        if file is None:
+            raise InputError("FILE", "is required: an event file written by na64 simulate")
         is_checkpoint = (file / MANIFEST_NAME).is_file() or (
             not file.exists() and (chunk_dir_for(file) / MANIFEST_NAME).is_file()
         )

@@ -52,9 +52,10 @@ def register(app: typer.Typer) -> None:
     @app.command("simulate")
     def simulate(
         ctx: typer.Context,
-        setup: Annotated[str, typer.Option("--setup", help="Shipped setup name "
-                         "(e.g. na64e_2016_2018) or path to a setup TOML.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.parquet or .root).")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (.parquet or "
+                       ".root), required.", show_default=False)] = None,
+        setup: Annotated[str, typer.Option("--setup", help="Shipped setup name or path to a "
+                         "setup TOML.")] = "na64e_2016_2018",
         events: Annotated[str, typer.Option("--events", "-n", help="Number of events, "
                           "e.g. 1e6 (integer in [1, 1e12]).")] = "1e5",
         seed: Annotated[str, typer.Option("--seed", help="Root seed (integer >= 0); chunk i "
@@ -79,8 +80,11 @@ def register(app: typer.Typer) -> None:
         SeedSequence(seed), so the events are the same for any number of workers.
         Progress and logs go to stderr.
         """
+        if out is None:
+            raise InputError("--out", "is required: the output file, e.g. --out run.parquet")
         n_events = parse_count(events, "--events")
-        seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1)
+        seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1,
+                                 high_text="2^63 - 1")
         size = None if chunk_size is None else parse_count(chunk_size, "--chunk-size", high=10**9)
         if resume and overwrite:
             raise InputError("--resume", "cannot be combined with --overwrite")
