@@ -16,6 +16,7 @@ import numpy as np
 
 from na64.stats import (
     Run,
+    combined_expected_limits,
     combined_upper_limit,
     exclusion_eps,
     exclusion_eps_bands,
@@ -104,6 +105,11 @@ def main() -> None:
     _report(
         "combined_upper_limit, 3 runs, exact enumeration",
         _best_of(lambda: combined_upper_limit(runs), number=3),
+        1.0,
+    )
+    _report(
+        "combined_expected_limits, 3 runs (b = 0.1, 0.2, 0.23)",
+        _best_of(lambda: combined_expected_limits(runs), repeat=3),
         1.0,
     )
     runs5 = [Run(2, 1.5, 0.5, 1.0 + i) for i in range(5)]

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from na64.errors import InputError
-from na64.stats import Run, combined_cls, combined_upper_limit, upper_limit
+from na64.stats import (
+    BAND_KEYS,
+    Run,
+    combined_cls,
+    combined_expected_limits,
+    combined_upper_limit,
+    expected_limits,
+    upper_limit,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +112,21 @@ def test_bad_run_raises(kwargs: dict[str, object], field: str) -> None:
 def test_empty_runs_rejected() -> None:
     with pytest.raises(InputError, match="runs"):
         combined_upper_limit([])
+
+
+def test_expected_single_run_equals_expected_limits() -> None:
+    # One run: the enumerated background-only outcomes are the negative-binomial counts, so the
+    # band quantiles must coincide with expected_limits (tolerance: root precision).
+    got = combined_expected_limits([Run(0, 1.5, 0.5)])
+    ref = expected_limits(1.5, 0.5)
+    for key in BAND_KEYS:
+        assert got[key] == pytest.approx(ref[key], rel=1e-7)
+
+
+def test_expected_proportional_runs_equal_pooled_run() -> None:
+    # Known backgrounds with weights proportional to b: t depends on n1 + n2 only and
+    # n1 + n2 ~ Poisson(b1 + b2), so the bands equal those of the pooled run.
+    got = combined_expected_limits([Run(0, 0.8, weight=0.8), Run(0, 1.2, weight=1.2)])
+    ref = expected_limits(2.0)
+    for key in BAND_KEYS:
+        assert got[key] == pytest.approx(ref[key], rel=1e-7)

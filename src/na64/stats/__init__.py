@@ -10,7 +10,7 @@ Examples
 
 from __future__ import annotations
 
-from .combine import Run, combined_cls, combined_upper_limit
+from .combine import Run, combined_cls, combined_expected_limits, combined_upper_limit
 from .exclusion import EPS_CAP, EpsExclusion, eps_to_y, exclusion_eps, exclusion_eps_bands
 from .expected import (
     BAND_KEYS,
@@ -33,6 +33,7 @@ __all__ = [
     "background_quantiles",
     "cls_value",
     "combined_cls",
+    "combined_expected_limits",
     "combined_upper_limit",
     "eps_to_y",
     "exclusion_eps",

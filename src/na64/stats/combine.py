@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -38,7 +38,13 @@ from ..errors import InputError
 from ._checks import check_cl, check_count, check_nonneg, check_sigma_b, check_sigma_s_rel
 from .marginal import log_pmf_component, pmf_table
 
-__all__ = ["CombineMethod", "Run", "combined_cls", "combined_upper_limit"]
+__all__ = [
+    "CombineMethod",
+    "Run",
+    "combined_cls",
+    "combined_expected_limits",
+    "combined_upper_limit",
+]
 
 CombineMethod = Literal["auto", "exact", "toys"]
 
@@ -279,3 +285,102 @@ def combined_upper_limit(
     else:  # pragma: no cover - CLs -> 0 as S -> inf
         raise RuntimeError("combined_upper_limit: failed to bracket the root")
     return float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=1e-10))
+
+
+#: Probability resolution of the enumerated background-only outcomes in
+#: :func:`combined_expected_limits`: outcomes are kept, most probable first, until their total
+#: probability reaches ``1 - _OUTCOME_MASS``; the rest is counted as limits above every kept one.
+_OUTCOME_MASS = 1e-3
+
+
+def _weighted_lower_quantiles(
+    values: NDArray[np.float64], weights: NDArray[np.float64]
+) -> dict[str, float]:
+    from .expected import BAND_PROBABILITIES
+
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    cum = np.cumsum(weights[order])
+    out: dict[str, float] = {}
+    for key, p in BAND_PROBABILITIES.items():
+        # smallest limit L with P(limit <= L) >= p; the unkept mass sits above all of them
+        idx = int(np.searchsorted(cum, p * (1.0 - 1e-12), side="left"))
+        out[key] = float(v[min(idx, v.size - 1)])
+    return out
+
+
+def combined_expected_limits(
+    runs: Sequence[Run],
+    *,
+    cl: float = 0.90,
+    method: CombineMethod = "auto",
+    max_outcomes: int = 400,
+    n_outcomes: int = 300,
+    rng: np.random.Generator | None = None,
+) -> dict[str, float]:
+    """Expected combined limit: median and ±1σ, ±2σ bands under background only.
+
+    The observed counts of ``runs`` are ignored.  The background-only outcomes
+    ``(n_1, ..., n_K)`` are enumerated with their exact probabilities, most probable first,
+    until they hold ``1 - 1e-3`` of the probability, and :func:`combined_upper_limit` is
+    computed for each; the band edges are the lower quantiles (smallest ``L`` with
+    ``P(S_up <= L) >= p``, ``p = Phi(-2), Phi(-1), 1/2, Phi(1), Phi(2)``) of this discrete
+    distribution, the unlisted ``1e-3`` counted above every listed limit (so each quantile is
+    exact up to a shift of at most ``1e-3`` in probability).  When more than ``max_outcomes``
+    outcomes would be needed (large backgrounds), ``n_outcomes`` outcomes are drawn at random
+    instead (Monte Carlo quantiles; their precision is that of ``n_outcomes`` samples).
+
+    Parameters
+    ----------
+    runs
+        The runs (backgrounds, uncertainties, weights).
+    cl, method
+        As in :func:`combined_upper_limit`.
+    max_outcomes
+        Largest number of enumerated outcomes.
+    n_outcomes
+        Number of sampled outcomes in the Monte Carlo fallback.
+    rng
+        Generator for the fallback and for toys (default ``default_rng(SeedSequence(0))``).
+
+    Returns
+    -------
+    dict
+        ``{"m2", "m1", "median", "p1", "p2"}`` -> expected ``S_up``.
+    """
+    rl, _ = _validated(runs)
+    check_cl(cl)
+    if int(max_outcomes) < 1 or int(n_outcomes) < 10:
+        raise InputError("max_outcomes", "max_outcomes must be >= 1 and n_outcomes >= 10")
+    gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
+    tables = [pmf_table(0.0, r.b, r.sigma_b, 0.0, tail=1e-9) for r in rl]
+    size = math.prod(t.size for t in tables)
+    outcomes: NDArray[np.int64] | None = None
+    probs: NDArray[np.float64] | None = None
+    if size <= 2_000_000:
+        joint = np.ones(1)
+        for tab in tables:
+            joint = (joint[:, None] * tab[None, :]).ravel()
+        order = np.argsort(joint)[::-1]
+        cum = np.cumsum(joint[order])
+        k = int(np.searchsorted(cum, 1.0 - _OUTCOME_MASS, side="left")) + 1
+        if k <= max_outcomes:
+            keep = order[:k]
+            outcomes = np.stack(np.unravel_index(keep, [t.size for t in tables]), axis=1)
+            probs = joint[keep]
+    if outcomes is None or probs is None:
+        draws = [
+            np.minimum(np.searchsorted(np.cumsum(t), gen.random(int(n_outcomes))), t.size - 1)
+            for t in tables
+        ]
+        outcomes = np.stack(draws, axis=1)
+        probs = np.full(int(n_outcomes), 1.0 / int(n_outcomes))
+    cache: dict[tuple[int, ...], float] = {}
+    limits = np.empty(len(outcomes))
+    for i, row in enumerate(outcomes):  # a few hundred distinct outcomes, not events
+        key = tuple(int(x) for x in row)
+        if key not in cache:
+            pseudo = [replace(r, n_obs=n) for r, n in zip(rl, key, strict=True)]
+            cache[key] = combined_upper_limit(pseudo, cl=cl, method=method, rng=gen)
+        limits[i] = cache[key]
+    return _weighted_lower_quantiles(limits, probs)
