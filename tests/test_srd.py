@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 from hepunits import GeV, MeV, keV, m, tesla
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate
 
 from na64.beam import load_beam, load_beamline, sample_beam, srd_mean_deposit, srd_response, srd_tag
@@ -158,3 +160,31 @@ def test_srd_response_reproducible_and_shaped() -> None:
     assert np.all(a >= 0)
     assert srd_response({"pdg": np.zeros(0, int), "energy": np.zeros(0)}, line,
                         np.random.default_rng(0)).shape == (0, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    pdg=st.sampled_from([11, -11, 13, -13, -211, 211, -321, 2212, 111]),
+    energy_gev=st.floats(0.5, 1000.0),
+    field_t=st.floats(0.01, 9.0),
+    distance_m=st.floats(0.01, 90.0),
+    inner_mm=st.floats(0.0, 500.0),
+    noise=st.floats(0.0, 5.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_srd_response_finite_everywhere(
+    pdg: int, energy_gev: float, field_t: float, distance_m: float, inner_mm: float,
+    noise: float, seed: int,
+) -> None:
+    table = load_beamline("h4_electrons").as_table()
+    table["magnets"][0]["field"] = f"{field_t}T"
+    table["srd"].update(distance=f"{distance_m}m", inner_offset=f"{inner_mm}mm", noise=f"{noise}MeV")
+    line = load_beamline(table)
+    parts = {"pdg": np.full(200, pdg), "energy": np.full(200, energy_gev * GeV)}
+    resp = srd_response(parts, line, np.random.default_rng(seed))
+    assert np.all(np.isfinite(resp))
+    assert np.all(resp >= 0)
+    mean = srd_mean_deposit(parts, line)
+    assert np.all(np.isfinite(mean))
+    prob = srd_misid_probability(pdg, energy_gev * GeV, line)
+    assert 0.0 <= prob <= 1.0

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 from hepunits import GeV, MeV
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from na64.beam import (
     expected_momentum_resolution,
@@ -16,8 +18,10 @@ from na64.beam import (
     sample_beam,
     track_momentum,
 )
+from na64.beam.particles import mass_of
 from na64.beam.tracking import fit_lines
 from na64.constants import M_E, M_MU
+from na64.errors import InputError
 
 
 def test_highland_reference_values() -> None:
@@ -106,3 +110,29 @@ def test_neutral_particles_leave_no_track() -> None:
     assert rec["valid"].tolist() == [False, True]
     assert rec["momentum"][1] == pytest.approx(50 * GeV, rel=0.05)
     assert rec["momentum"][0] == 0.0 * MeV
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    pdg=st.sampled_from([11, -11, 13, -13, -211, 321, 111]),
+    energy_gev=st.floats(0.2, 1000.0),
+    x=st.floats(-100.0, 100.0),
+    tx=st.floats(-0.01, 0.01),
+    spec=st.sampled_from(["MS1", "MS2"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_track_momentum_finite_everywhere(
+    pdg: int, energy_gev: float, x: float, tx: float, spec: str, seed: int
+) -> None:
+    line = load_beamline("m2_muons")
+    n = 100
+    parts = {"pdg": np.full(n, pdg), "energy": np.full(n, energy_gev * GeV),
+             "x": np.full(n, x), "tx": np.full(n, tx)}
+    if energy_gev * GeV <= mass_of(np.array([pdg]))[0]:
+        with pytest.raises(InputError, match=r"particles\.energy"):
+            track_momentum(parts, line, np.random.default_rng(seed), spectrometer=spec)
+        return
+    rec = track_momentum(parts, line, np.random.default_rng(seed), spectrometer=spec)
+    for col in rec.values():
+        assert np.all(np.isfinite(col))
+    assert np.all(rec["momentum"] >= 0)

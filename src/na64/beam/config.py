@@ -381,6 +381,24 @@ def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return description
 
 
+def _unit_of(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, float] | None:
+    """(unit text, scale) of the quantity field at ``loc``, or None."""
+    current: Any = model
+    names = [p for p in loc if not isinstance(p, int)]
+    for i, part in enumerate(names):
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        if i == len(names) - 1:
+            units: dict[str, tuple[str, float]] = getattr(current, "_units", {})
+            return units.get(part)
+        annotation = fields[part].annotation
+        pool = [annotation, *getattr(annotation, "__args__", ())]
+        pool += [a for c in pool for a in getattr(c, "__args__", ())]
+        current = next((c for c in pool if isinstance(c, type) and issubclass(c, _Model)), None)
+    return None
+
+
 def _to_input_error(exc: ValidationError, prefix: str, model: type[BaseModel]) -> InputError:
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
@@ -391,7 +409,17 @@ def _to_input_error(exc: ValidationError, prefix: str, model: type[BaseModel]) -
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     given = err.get("input")
-    if given is not None and not isinstance(given, (dict, list)):
+    unit = _unit_of(model, tuple(err["loc"]))
+    if unit is not None and isinstance(given, (int, float)) and not isinstance(given, bool):
+        # constraint messages quote internal (hepunits) numbers: restate them in units
+        name, scale = unit
+        msg = re.sub(
+            r"(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$",
+            lambda mm: f"{float(mm[1]) / scale:g} {name}",
+            msg,
+        )
+        msg = f"{msg}, got {given / scale:g} {name}"
+    elif given is not None and not isinstance(given, (dict, list)):
         msg = f"{msg}, got {given!r}"
     description = _describe(model, tuple(err["loc"]))
     if description:

@@ -221,6 +221,14 @@ def track_momentum(
     for key in ("pdg", "energy", "x", "tx"):
         if key not in particles:
             raise InputError("particles", f"missing column {key!r}")
+    energy = np.asarray(particles["energy"], dtype=float)
+    mass = mass_of(np.asarray(particles["pdg"]))
+    bad = ~np.isfinite(energy) | (energy <= mass) | (energy <= 0)
+    if np.any(bad):
+        raise InputError(
+            "particles.energy",
+            f"every energy must be finite and exceed the particle mass; {int(bad.sum())} do not",
+        )
     geo = spectrometer_geometry(beamline, spectrometer)
     hits, mask = simulate_hits(particles, geo, rng)
     z = geo.z
