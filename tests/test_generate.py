@@ -141,8 +141,8 @@ def test_shower_contribution() -> None:
     # Secondary e± have a track length ∝ E0/E² (Rossi approx. A), so they add to the
     # primary-only yield mostly for soft A': with E_A' > 0.5 E0 (the NA64 missing-energy
     # cut) the increase is < 15%, while for E_A' > 0.1 E0 it is large, and larger for a light
-    # A' (whose dσ/dx extends to small x) than for a heavy one.  DMG4 (arXiv:2101.12192 §5)
-    # and Marsicano et al. (arXiv:1802.03794 §3, Fig. 2) describe the same pattern; the
+    # A' (whose dσ/dx extends to small x) than for a heavy one.  DMG4 (arXiv:2101.12192)
+    # and Marsicano et al. (arXiv:1802.03794) describe the track-length pattern; the
     # bounds below are loose on purpose (no published curve is matched).
     ratios = {}
     for mass in (1 * MeV, 1 * GeV):

@@ -21,7 +21,7 @@ def _rng(seed: int) -> np.random.Generator:
 
 
 def test_rossi_approximation_a_integral_track_length() -> None:
-    # Rossi, "High-Energy Particles" (1952) §5.6, Approximation A: the track length of all
+    # Rossi, "High-Energy Particles" (1952), ch. 5, Approximation A: the track length of all
     # charged particles with energy > E is 0.437 (E0/E) X0 for E << E0.  Rossi's constant
     # includes the small (1/9)(1-y) term of Tsai eq. 3.83 that PDG eq. 34.29 (used here)
     # drops, which shifts it by ~1.5%; the MC error is < 1% with 300 showers: 4% tolerance.
@@ -49,7 +49,7 @@ def test_positron_fraction_grows_towards_one_half() -> None:
 
 
 def test_total_track_length_is_e0_over_critical_energy() -> None:
-    # Rossi approximation B (Rossi 1952 §5.8; PDG 2024 §34.5): the total track length of
+    # Rossi approximation B (Rossi 1952, ch. 5; PDG 2024 "Passage", EM cascades): the total track length of
     # charged particles is T = E0 X0 / E_c.  With a tracking cut at E_c/1000 the missing
     # track below the cut is ~1.5% (cut/E_c * ln(E_c/cut) scaling); tolerance 3%.
     s = track_length_spectrum(1 * GeV, "Pb", e_min=PB.critical_energy / 1000, n_showers=100,
@@ -82,7 +82,7 @@ def test_primary_track_length_renewal_limit() -> None:
 
 
 def test_primary_thin_target_matches_tsai() -> None:
-    # Tsai & Whitis, Phys. Rev. 149 (1966) 1248 (also Bjorken et al., arXiv:0906.0580, App. A):
+    # Tsai & Whitis, Phys. Rev. 149 (1966) 1248; Tsai, Rev. Mod. Phys. 46 (1974) 815:
     # after t X0 the primary's energy distribution is
     # I_e = (1/E0) [ln(E0/E)]^{bt-1}/Γ(bt), b = 4/3, so in a
     # target of thickness T its track length is X0 ∫_0^T I_e dt.  Tsai keeps only the soft
@@ -106,7 +106,7 @@ def test_primary_thin_target_matches_tsai() -> None:
 
 def test_depth_of_shower_scales_with_log_energy() -> None:
     # Rossi approx. B: the depth of the maximum is 1.01 [ln(E0/ε) - 1] for an incident e- and
-    # 1.01 [ln(E0/ε) - 1/2] for a photon (Rossi 1952 Table 5.8); PDG 2024 eq. 34.36 gives
+    # 1.01 [ln(E0/ε) - 1/2] for a photon (Rossi 1952, ch. 5); PDG 2024 ("Passage", longitudinal profile) gives
     # ln(E0/E_c) - 0.5 / + 0.5.  So the mean depth must grow by ~ln(10) = 2.3 X0 per decade of
     # E0 (tolerance 0.35 X0: MC error ~0.1 X0 plus the non-asymptotic terms), and a photon
     # shower must lie deeper than an electron one by 0.5-1 X0 (0.3 < Δ < 1.3 accepted).

@@ -10,7 +10,8 @@ The physics is the high-energy (complete screening) cascade of Rossi's Approxima
 * pair production by photons with ``dσ/dx ∝ 1 - (4/3) x (1 - x)`` per X0, total 7/9 per X0
   (PDG 2024 eq. 34.31; Tsai 1974 eq. 3.84 in the same limit);
 * a constant ionization loss ``ε = E_c`` per X0 (Rossi's definition of the critical energy,
-  B. Rossi, *High-Energy Particles* (1952) §5.1; PDG 2024 §34.4.4).
+  B. Rossi, *High-Energy Particles* (1952), ch. 5; PDG 2024 "Passage of particles through
+  matter", critical-energy section).
 
 Photons softer than ``k_min`` are not emitted discretely: their (energy independent for
 ``k_min << E``) mean loss ``(4/3) k_min`` per X0 is added to the continuous loss.  The

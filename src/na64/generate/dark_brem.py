@@ -8,15 +8,17 @@ The number of A' produced per electron on target (EOT) in a thick active target 
 
 with dL_±/dE the differential track lengths of the shower e± (:mod:`na64.generate.shower`)
 and σ(E; E_A' > E_min) = ∫_{E_min/E} dx dσ/dx the dark-bremsstrahlung cross section per atom
-(:mod:`na64.physics.dark_brem`).  Eq. (1) is the track-length formulation of the NA64
-signal yield: Gninenko, Kirpichnikov, Kirsanov, Krasnikov, arXiv:1604.08432, Eq. (6), and
-Bondi et al. (DMG4), arXiv:2101.12192 §2-3, where every shower e± above a threshold may emit.
+(:mod:`na64.physics.dark_brem`).  Eq. (1) (numbered in this module) is the thick-target
+track-length formulation of the yield (Tsai, Rev. Mod. Phys. 46 (1974) 815, track-length
+integrals of Sec. III; used for beam dumps by Marsicano et al., arXiv:1802.03794), applied as
+in the NA64 signal simulation where every shower e± may emit (Gninenko et al.,
+arXiv:1604.08432; Bondi et al. (DMG4), arXiv:2101.12192).
 
 Forced emission and weights
 ---------------------------
 A' emission is so rare (P ~ 1e-4 ε² per EOT) that the generator forces exactly one emission
 per event, as the DMG4 biasing does in the limit of an infinite bias factor
-(arXiv:2101.12192 §4; Kirpichnikov et al., arXiv:2401.12573 §3): each event is a simulated
+(biasing of DMG4, arXiv:2101.12192, and of arXiv:2401.12573): each event is a simulated
 cascade; along its charged tracks the emission probability w = Σ n σ(E) ℓ is accumulated and
 one emission point is chosen with probability proportional to n σ(E) dℓ (weighted reservoir
 sampling in one pass).  The event then carries the weight ``w / n_events`` (ε = 1), an
@@ -78,7 +80,7 @@ class PhysicsCrossSection:
     """:class:`EmissionCrossSection` backed by :mod:`na64.physics.dark_brem` (ε = 1).
 
     e+ emit with the e- cross section: at the order α³ε² used there, dark bremsstrahlung
-    off the nucleus is charge symmetric (Bjorken et al., arXiv:0906.0580, Eq. (A12)).
+    off the nucleus is charge symmetric (as documented in :mod:`na64.physics.dark_brem`).
     """
 
     mass: float
@@ -106,7 +108,7 @@ def _x_nodes(x_lo: np.ndarray, x_hi: np.ndarray, n_lin: int, n_log: int) -> tupl
     """Quadrature nodes and weights in x on [x_lo, x_hi] (rows), dense near x -> 1.
 
     The interval is split at x_s = max(x_lo, min(1/2, x_hi)): Gauss-Legendre in x below x_s
-    and in v = ln(1 - x) above it, where dσ/dx of a heavy A' is peaked (arXiv:0906.0580 §II).
+    and in v = ln(1 - x) above it, where dσ/dx of a heavy A' is peaked (arXiv:0906.0580, App. A).
     """
     gx, gw = np.polynomial.legendre.leggauss(n_lin)
     hx, hw = np.polynomial.legendre.leggauss(n_log)
@@ -433,7 +435,8 @@ class DarkBremSignal:
         return tables
 
     def _theta_c(self, x: np.ndarray, energy: np.ndarray) -> np.ndarray:
-        # characteristic angle of U = E²θ²x + m²(1-x)/x + m_e² x (arXiv:0906.0580 Eq. (A3))
+        # characteristic angle of U = E²θ²x + m²(1-x)/x + m_e² x (WW propagator factor,
+        # arXiv:0906.0580 App. A)
         xx = np.clip(x, 1e-12, 1.0)
         return np.sqrt((self.mass**2 * (1 - xx) / xx + M_E**2 * xx) / (energy**2 * xx))
 

@@ -4,7 +4,7 @@ The track-length spectrum ``dL/dE`` (mm of e± path per MeV, per incident partic
 a process with a cross section σ(E) needs to be integrated against to give the number of
 interactions in a thick target: ``N = n_atoms ∫ dE (dL/dE) σ(E)``.  For the dark photon in
 NA64 this includes every e± of the shower in the active target, not only the beam
-electron (Gninenko et al., arXiv:1604.08432; DMG4, Bondi et al., arXiv:2101.12192 §2).
+electron (Gninenko et al., arXiv:1604.08432; DMG4, Bondi et al., arXiv:2101.12192).
 
 Method
 ------

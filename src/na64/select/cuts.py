@@ -13,7 +13,7 @@ events ε = W_pass/W, with the pass/fail sub-samples independent,
     Var(ε) = [(1-ε)² Σ_pass w² + ε² Σ_fail w²] / W²,
 
 which reduces to the binomial formula for unit weights (M. Paterno, "Calculating
-efficiencies and their uncertainties", FERMILAB-TM-2286-CD (2004), §2; the normal
+efficiencies and their uncertainties", FERMILAB-TM-2286-CD (2004); the normal
 approximation of ROOT's TEfficiency with weights).  Both are normal approximations: for
 k = 0 or k = N they give 0 and an interval method should be used instead.
 """

@@ -1,14 +1,14 @@
 """The NA64 invisible-mode event selection (A' -> invisible, missing-energy search).
 
 The cuts follow the selection of the NA64 searches with the 100 GeV e- beam at the H4 line:
-Banerjee et al. (NA64), arXiv:1710.00971 (Phys. Rev. D 97 (2018) 072002), Sec. IV, and
-arXiv:1906.00176 (Phys. Rev. Lett. 123 (2019) 121801), selection criteria (i)-(v):
+Banerjee et al. (NA64), arXiv:1710.00971 (Phys. Rev. D 97 (2018) 072002), and
+arXiv:1906.00176 (Phys. Rev. Lett. 123 (2019) 121801), selection criteria:
 
 1. ``srd`` — the beam particle is tagged as an electron by its synchrotron radiation in the
    SRD (energy in the SR window);
 2. ``veto`` — no charged particle in the veto counter behind the ECAL;
 3. ``single_track`` — exactly one track upstream;
-4. ``beam_momentum`` — its momentum is the beam momentum, 100 ± 3 GeV (arXiv:1906.00176 (i));
+4. ``beam_momentum`` — its momentum is the beam momentum, 100 ± 3 GeV (arXiv:1906.00176);
 5. ``preshower`` — the shower starts in the pre-shower (energy above a threshold);
 6. ``shower_shape`` — the ECAL lateral profile is that of an EM shower (χ² below a cut);
 7. ``ecal_max`` — E_ECAL below the signal-box edge, 50 GeV (both papers);
@@ -53,8 +53,8 @@ DEFAULT_COLUMNS: dict[str, str] = {
     "hcal_energy": "hcal_energy",  # total HCAL energy
 }
 
-_P1710 = "arXiv:1710.00971 Sec. IV"
-_P1906 = "arXiv:1906.00176, criteria (i)-(v)"
+_P1710 = "arXiv:1710.00971 (event selection)"
+_P1906 = "arXiv:1906.00176 (selection criteria)"
 
 
 def _default_cuts() -> list[Cut]:
@@ -68,13 +68,13 @@ def _default_cuts() -> list[Cut]:
         Cut("single_track", "n_tracks", "==", 1, "exactly one upstream track",
             source=_P1906),
         Cut("beam_momentum", "p_in", "between", ("97GeV", "103GeV"),
-            "upstream momentum 100 ± 3 GeV", dimension="energy", source=f"{_P1906} (i)"),
+            "upstream momentum 100 ± 3 GeV", dimension="energy", source=_P1906),
         Cut("preshower", "preshower_energy", ">", "0.5GeV",
             "shower starts in the pre-shower (E_PS > threshold)", dimension="energy",
             source=f"{_P1710}; threshold: na64 choice"),
         Cut("shower_shape", "shower_chi2", "<", 3.0,
             "ECAL lateral shower shape consistent with an EM shower (χ²/ndf)",
-            source=f"{_P1906} (iii); value: na64 choice"),
+            source=f"{_P1906}; value: na64 choice"),
         Cut("ecal_max", "ecal_energy", "<", "50GeV", "E_ECAL < 50 GeV (signal box)",
             dimension="energy", source=f"{_P1906}; {_P1710}"),
         Cut("hcal_max", "hcal_energy", "<", "1GeV", "E_HCAL < 1 GeV", dimension="energy",
