@@ -274,7 +274,7 @@ class DarkBremSignal:
         """A' produced per EOT with E_A' > ``e_min``: Eq. (1) by quadrature.
 
         The track-length spectrum is piecewise constant in 200 log bins; σ(E) is integrated
-        inside each bin with 4-point Gauss-Legendre on a cubic-in-log interpolation of a
+        inside each bin with 4-point Gauss-Legendre on a linear-in-log E interpolation of a
         65-point table.  The uncertainty is the Monte Carlo error of the track lengths (from
         10 independent batches of showers).
 
