@@ -32,10 +32,11 @@ import math
 
 import numba
 import numpy as np
-from hepunits import MeV
+from hepunits import MeV, tesla
 from scipy import stats
 
 from ..constants import HBARC
+from ..errors import InputError
 from .config import BeamlineConfig, SRDConfig
 from .particles import charge_of, mass_of
 from .synchrotron import (
@@ -59,8 +60,6 @@ __all__ = [
 
 
 def _require_srd(beamline: BeamlineConfig) -> SRDConfig:
-    from ..errors import InputError
-
     if beamline.srd is None:
         raise InputError("beamline.srd", f"beam line {beamline.name!r} has no SRD")
     return beamline.srd
@@ -77,17 +76,11 @@ def bend_geometry(
     """
     p = np.maximum(np.asarray(momentum, dtype=float), 1e-300)
     q = np.abs(np.asarray(charge, dtype=float))
-    bl_tmm = beamline.field_integral / _tesla()
+    bl_tmm = beamline.field_integral / tesla
     theta = _P_PER_TMM * q * bl_tmm / p
     b_eff = bl_tmm / max(beamline.magnet_length, 1e-300)
     rho = np.where(q > 0, p / np.maximum(_P_PER_TMM * q * b_eff, 1e-300), 1e300)
     return theta, rho
-
-
-def _tesla() -> float:
-    from hepunits import tesla
-
-    return float(tesla)
 
 
 def srd_acceptance(
@@ -246,7 +239,7 @@ def srd_response(
     """
     srd = _require_srd(beamline)
     gamma, p, q, _ = _kinematics(particles)
-    bl_tmm = beamline.field_integral / _tesla()
+    bl_tmm = beamline.field_integral / tesla
     b_eff = bl_tmm / max(beamline.magnet_length, 1e-300)
     geometry = np.array(
         [
