@@ -52,6 +52,15 @@ def test_json_scan_is_a_list_of_log_spaced_masses(capsys):
     assert all(r["threshold_GeV"] == pytest.approx(0.01) for r in rows)
 
 
+@pytest.mark.parametrize(("model", "spin"), [("alp", "pseudoscalar"), ("scalar", "scalar"),
+                                             ("axial", "axial")])
+def test_other_models_map_to_spins(capsys, model, spin):
+    code, out, _ = _run(capsys, "xsec", "brem", "--mass", "50MeV", "--model", model, "--json")
+    assert code == 0
+    expect = dark_brem.total_cross_section(50 * MeV, 100 * GeV, coupling=1e-4, spin=spin)
+    assert json.loads(out)["sigma_pb"] == pytest.approx(expect / picobarn, rel=1e-12)
+
+
 def test_table_output_has_units(capsys):
     code, out, _ = _run(capsys, "xsec", "brem", "--mass", "17MeV", "--energy", "100")
     assert code == 0
@@ -71,6 +80,7 @@ def test_table_output_has_units(capsys):
         (["--mass", "10parsec"], "--mass"),
         (["--mass", "10MeV", "--energy", "abc"], "--energy"),
         (["--mass", "10MeV", "--method", "exact"], "--method"),
+        (["--mass", "10MeV", "--model", "scalar", "--method", "iww"], "--method"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, args, option):

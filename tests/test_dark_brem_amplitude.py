@@ -1,25 +1,32 @@
-"""The ETL lepton trace against an explicit Dirac-matrix evaluation (independent reference)."""
+"""The generated ETL lepton traces against explicit Dirac matrices (independent reference).
+
+For each spin of X the squared, polarisation-summed amplitude of the lepton line
+Gamma = V (p'+k+m) N / s1 + N (p-k+m) V / s2 (V the X vertex) is evaluated numerically
+with 4x4 gamma matrices, the adjoint taken as gamma0 Gamma^dagger gamma0, and compared with
+the symbolic traces of ``_etl_derivation.py`` (as generated into ``_etl_traces.py``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from na64.physics._dark_brem_kernels import _trace_vector
+from na64.physics import _etl_traces as tr
 
 _ETA = np.diag([1.0, -1.0, -1.0, -1.0])
 
 
 def _gammas() -> list[np.ndarray]:
-    """Dirac representation gamma^mu (Peskin & Schroeder Eq. (3.25) basis change aside)."""
     one = np.eye(2)
+    zero = np.zeros((2, 2))
     pauli = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
-    g0 = np.block([[one, 0 * one], [0 * one, -one]]).astype(complex)
-    gs = [np.block([[0 * one, s], [-s, 0 * one]]).astype(complex) for s in pauli]
-    return [g0, *gs]
+    g0 = np.block([[one, zero], [zero, -one]]).astype(complex)
+    return [g0, *[np.block([[zero, s], [-s, zero]]).astype(complex) for s in pauli]]
 
 
-G = _gammas()
+G = _gammas()  # gamma^mu, Dirac representation
+G5 = 1j * G[0] @ G[1] @ G[2] @ G[3]
+EYE = np.eye(4)
 
 
 def _slash(v: np.ndarray) -> np.ndarray:
@@ -30,31 +37,54 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(a[0] * b[0] - a[1:] @ b[1:])
 
 
+def _bar(x: np.ndarray) -> np.ndarray:
+    return G[0] @ x.conj().T @ G[0]
+
+
 def _onshell(rng: np.random.Generator, mass: float) -> np.ndarray:
     p = rng.normal(size=3)
     return np.array([np.sqrt(mass**2 + p @ p), *p])
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_trace_matches_explicit_gamma_matrices(seed):
-    # -g_ab Tr[(p'+m) Gamma^a (p+m) Gamma-bar^b], Gamma^a = g^a (p'+k+m) N/s1 + N (p-k+m) g^a/s2,
-    # summed numerically with explicit 4x4 matrices at random (off-shell N) momenta.
+def _line(vertex: np.ndarray, p, pp, k, n, m, s1, s2) -> np.ndarray:
+    return (vertex @ (_slash(pp + k) + m * EYE) @ _slash(n) / s1
+            + _slash(n) @ (_slash(p - k) + m * EYE) @ vertex / s2)
+
+
+def _numeric(spin: str, p, pp, k, n, m, mx) -> float:
+    s1 = _dot(pp + k, pp + k) - m**2
+    s2 = _dot(p - k, p - k) - m**2
+    left, right = _slash(pp) + m * EYE, _slash(p) + m * EYE
+
+    def sq(v: np.ndarray) -> complex:
+        g = _line(v, p, pp, k, n, m, s1, s2)
+        return complex(np.trace(left @ g @ right @ _bar(g)))
+
+    if spin == "scalar":
+        return sq(EYE).real
+    if spin == "pseudoscalar":
+        return sq(1j * G5).real
+    total = 0.0 + 0.0j
+    for a in range(4):  # -g^{ab} eps_a eps_b* summed: -eta^{aa} with gamma_a = eta_aa gamma^a
+        v = _ETA[a, a] * G[a] if spin == "vector" else _ETA[a, a] * G[a] @ G5
+        total += -_ETA[a, a] * sq(v)
+    if spin == "axial":
+        total += sq(_slash(k) @ G5) / mx**2
+    return total.real
+
+
+@pytest.mark.parametrize("spin", ["vector", "scalar", "pseudoscalar", "axial"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_traces_match_explicit_gamma_matrices(spin, seed):
     rng = np.random.default_rng(seed)
     m, mx = 0.3, 0.7
     p, pp, k = _onshell(rng, m), _onshell(rng, m), _onshell(rng, mx)
-    n = rng.normal(size=4)
+    n = rng.normal(size=4)  # off-shell N: the identity holds for any N
     s1 = _dot(pp + k, pp + k) - m**2
     s2 = _dot(p - k, p - k) - m**2
-    eye = np.eye(4)
-    total = 0.0 + 0.0j
-    for a in range(4):
-        g_lo = _ETA[a, a] * G[a]
-        gam = g_lo @ (_slash(pp + k) + m * eye) @ _slash(n) / s1 + _slash(n) @ (
-            _slash(p - k) + m * eye) @ g_lo / s2
-        gbar = _slash(n) @ (_slash(pp + k) + m * eye) @ G[a] / s1 + G[a] @ (
-            _slash(p - k) + m * eye) @ _slash(n) / s2
-        total += -np.trace((_slash(pp) + m * eye) @ gam @ (_slash(p) + m * eye) @ gbar)
-    ours = _trace_vector(m, mx * mx, _dot(p, pp), _dot(p, k), _dot(pp, k), _dot(p, n),
-                         _dot(pp, n), _dot(k, n), _dot(n, n), s1, s2)
-    assert abs(total.imag) < 1e-9 * abs(total.real)
-    assert ours == pytest.approx(total.real, rel=1e-10)
+    args = (m, mx * mx, _dot(p, pp), _dot(p, k), _dot(pp, k), _dot(p, n), _dot(pp, n),
+            _dot(k, n), _dot(n, n), s1, s2)
+    ours = getattr(tr, f"trace_{spin}")(*args)
+    if spin == "axial":
+        ours += tr.trace_axial_kk(*args) / (mx * mx)
+    assert ours == pytest.approx(_numeric(spin, p, pp, k, n, m, mx), rel=1e-9)

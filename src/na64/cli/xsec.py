@@ -23,10 +23,13 @@ from ..units import format_quantity, parse_quantity, parse_range
 
 __all__ = ["MODELS", "register"]
 
-#: CLI model names -> spin of the emitted boson (only what dark_brem implements).
-MODELS: dict[str, str] = {"dark-photon": "vector"}
+#: CLI model names -> Lorentz structure of the X-lepton vertex (see na64.physics.dark_brem).
+MODELS: dict[str, str] = {"dark-photon": "vector", "scalar": "scalar",
+                          "pseudoscalar": "pseudoscalar", "axial": "axial"}
 _MODEL_ALIASES = {"dark-photon": "dark-photon", "darkphoton": "dark-photon", "aprime": "dark-photon",
-                  "a'": "dark-photon", "vector": "dark-photon"}
+                  "a'": "dark-photon", "vector": "dark-photon", "scalar": "scalar",
+                  "pseudoscalar": "pseudoscalar", "alp": "pseudoscalar", "axial": "axial",
+                  "axial-vector": "axial"}
 #: library field -> command-line option, for error messages
 _OPTION = {"mass": "--mass", "energy": "--energy", "lepton": "--beam", "target": "--target",
            "method": "--method", "threshold": "--threshold", "coupling": "--coupling",
@@ -36,8 +39,8 @@ _OPTION = {"mass": "--mass", "energy": "--energy", "lepton": "--beam", "target":
 def _model_spin(model: str) -> tuple[str, str]:
     key = _MODEL_ALIASES.get(model.strip().lower())
     if key is None:
-        raise InputError("--model", f"unknown or not yet implemented model {model!r}; allowed: "
-                         f"{', '.join(MODELS)}")
+        raise InputError("--model", f"unknown model {model!r}; allowed: {', '.join(MODELS)} "
+                         "(aliases: alp = pseudoscalar, axial-vector = axial)")
     return key, MODELS[key]
 
 
@@ -99,13 +102,16 @@ def register(app: typer.Typer) -> None:
             "--mass", help="X mass: '10MeV', or a log scan 'low:high:n' like '1MeV:1GeV:25' "
                            "(a bare number is GeV).")],
         model: Annotated[str, typer.Option(
-            "--model", help=f"Emitted boson: {', '.join(MODELS)}.")] = "dark-photon",
+            "--model", help=f"Emitted boson: {', '.join(MODELS)} (alp = pseudoscalar with a "
+                            "Yukawa coupling to leptons); non-vector models need --method etl.")
+        ] = "dark-photon",
         beam: Annotated[str, typer.Option("--beam", help="Beam lepton: e-, e+, mu-, mu+.")] = "e-",
         target: Annotated[str, typer.Option(
             "--target", help="Target material (Pb, W, Fe, Cu, Al, Sc, BGO, LYSO, Air).")] = "Pb",
         energy: Annotated[str, typer.Option("--energy", help="Beam energy, e.g. '100GeV'.")] = "100GeV",
         coupling: Annotated[str, typer.Option(
-            "--coupling", help="Coupling in units of e (eps for the dark photon); sigma ~ coupling^2.")
+            "--coupling", help="Coupling to the lepton in units of e (eps for the dark photon, "
+                               "g/e for a Yukawa g); sigma ~ coupling^2.")
         ] = "1e-4",
         method: Annotated[str, typer.Option(
             "--method", help="etl (exact tree level), iww or ww.")] = "etl",
@@ -117,7 +123,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout (a list for a scan).")
                            ] = False,
     ) -> None:
-        """Dark-bremsstrahlung cross section l N -> l N X (X = dark photon A')."""
+        """Dark-bremsstrahlung cross section l N -> l N X (X = dark photon, scalar, ALP, axial)."""
         masses = parse_range(mass, "energy", field="--mass")
         if np.any(masses <= 0):
             raise InputError("--mass", f"must be > 0, got {mass!r}")

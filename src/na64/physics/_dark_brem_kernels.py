@@ -1,5 +1,8 @@
 """Numba kernels for dark bremsstrahlung l N -> l N X (internal; see :mod:`.dark_brem`).
 
+ETL is implemented for X of spin 0 (scalar, pseudoscalar) and 1 (vector, axial vector)
+through the generated traces of :mod:`._etl_traces`; WW and IWW for the vector only.
+
 Everything here works in hepunits (MeV) with scalar arguments; the public module does the
 validation, broadcasting and unit bookkeeping.  Cross sections returned by the kernels are
 in MeV^-2 for coupling 1 (multiply by eps^2 and (hbar c)^2).
@@ -22,6 +25,7 @@ import numba
 import numpy as np
 
 from ..constants import ALPHA
+from . import _etl_traces as _tr
 from .form_factors import _flux, _g2, _t_upper
 
 SPIN_VECTOR = 0
@@ -52,27 +56,17 @@ _SINPHI = np.sin(_PHI)
 
 
 @numba.njit(cache=True)
-def _trace_vector(m: float, mx2: float, p_pp: float, p_k: float, pp_k: float, p_n: float,
-                  pp_n: float, k_n: float, n_n: float, s1: float, s2: float) -> float:
-    """-g_ab Tr[(p'+m) Gamma^a (p+m) Gamma-bar^b] for a vector X (see _etl_derivation.py)."""
-    m2 = m * m
-    t11 = 8.0 * (
-        n_n * (-2.0 * mx2 * m2 + mx2 * p_pp - 2.0 * m2 * m2 + 2.0 * m2 * (p_k + p_pp - pp_k)
-               - 2.0 * p_k * pp_k)
-        + 4.0 * k_n * p_n * (pp_k - m2) - 2.0 * mx2 * p_n * pp_n - 4.0 * m2 * p_n * pp_n
-    )
-    t22 = 8.0 * (
-        n_n * (-2.0 * mx2 * m2 + mx2 * p_pp - 2.0 * m2 * m2 + 2.0 * m2 * (p_k + p_pp - pp_k)
-               - 2.0 * p_k * pp_k)
-        + 4.0 * k_n * pp_n * (m2 + p_k) - 2.0 * mx2 * p_n * pp_n - 4.0 * m2 * p_n * pp_n
-    )
-    t12 = 8.0 * (
-        n_n * p_pp * (-mx2 - 2.0 * m2 + 2.0 * p_k + 2.0 * p_pp - 2.0 * pp_k)
-        + 2.0 * k_n * k_n * m2 + 2.0 * k_n * p_pp * (pp_n - p_n)
-        + 2.0 * p_n * p_n * pp_k - 2.0 * p_n * pp_n * (p_k + 2.0 * p_pp - pp_k)
-        - 2.0 * p_k * pp_n * pp_n
-    )
-    return t11 / (s1 * s1) + t22 / (s2 * s2) + 2.0 * t12 / (s1 * s2)
+def _trace(spin: int, m: float, mx2: float, p_pp: float, p_k: float, pp_k: float, p_n: float,
+           pp_n: float, k_n: float, n_n: float, s1: float, s2: float) -> float:
+    """Polarisation-summed lepton trace for the spin of X (generated, see _etl_derivation.py)."""
+    if spin == SPIN_VECTOR:
+        return _tr.trace_vector(m, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, s2)
+    if spin == SPIN_SCALAR:
+        return _tr.trace_scalar(m, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, s2)
+    if spin == SPIN_PSEUDOSCALAR:
+        return _tr.trace_pseudoscalar(m, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, s2)
+    return (_tr.trace_axial(m, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, s2)
+            + _tr.trace_axial_kk(m, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, s2) / mx2)
 
 
 @numba.njit(cache=True)
@@ -84,8 +78,8 @@ def _p_dot_k(e0: float, pz: float, ke: float, km: float, mx: float, ml: float, w
 
 @numba.njit(cache=True)
 def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float, z: float,
-               a_el: float, a_in: float, d: float, inelastic: bool) -> float:
-    """Exact tree-level d^2 sigma / dx dcos(theta) in MeV^-2 for coupling 1 (vector X).
+               a_el: float, a_in: float, d: float, inelastic: bool, spin: int) -> float:
+    """Exact tree-level d^2 sigma / dx dcos(theta) in MeV^-2 for coupling 1 (X of ``spin``).
 
     Phase space of arXiv:1609.06781 App. A (Eq. (A1)-(A6)) / arXiv:1712.05706 Eq. (3)-(5):
 
@@ -170,7 +164,7 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
             ppz = pz - kz - qz
             pp_n = (2.0 * mnuc + q0) * ppe - (ppx * qx + ppy * qy + ppz * qz)
             n_n = 4.0 * mnuc * mnuc + 4.0 * mnuc * q0 - t
-            tr = _trace_vector(ml, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, u)
+            tr = _trace(spin, ml, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, u)
             acc += _PW[ip] * tr
         acc *= 0.5 * math.pi * 2.0  # [0, pi] mapped from [-1, 1], doubled for [0, 2 pi)
         total += _TW[it] * gt / t * acc  # dt = t dln t, integrand G2/t^2
@@ -249,15 +243,15 @@ def iww_dx(x: float, e0: float, mx: float, ml: float, z: float, a_el: float, a_i
 
 @numba.njit(cache=True)
 def dxdcos(method: int, x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
-           z: float, a_el: float, a_in: float, d: float, inelastic: bool) -> float:
+           z: float, a_el: float, a_in: float, d: float, inelastic: bool, spin: int) -> float:
     if method == METHOD_ETL:
-        return etl_dxdcos(x, w, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic)
+        return etl_dxdcos(x, w, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic, spin)
     return ww_dxdcos(x, w, e0, mx, ml, z, a_el, a_in, d, inelastic, method == METHOD_IWW)
 
 
 @numba.njit(cache=True)
 def dx(method: int, x: float, e0: float, mx: float, ml: float, mnuc: float, z: float,
-       a_el: float, a_in: float, d: float, inelastic: bool) -> float:
+       a_el: float, a_in: float, d: float, inelastic: bool, spin: int) -> float:
     """dsigma/dx (MeV^-2, coupling 1): angle integral over w = 1 - cos(theta) in [0, 2]."""
     if x * e0 <= mx or x >= 1.0:
         return 0.0
@@ -273,14 +267,14 @@ def dx(method: int, x: float, e0: float, mx: float, ml: float, mnuc: float, z: f
         v = mid + half * _VN[i]
         w = c * (1.0 - v) / v
         s += _VW[i] * c / (v * v) * dxdcos(method, x, w, e0, mx, ml, mnuc, z, a_el, a_in, d,
-                                           inelastic)
+                                           inelastic, spin)
     return s * half
 
 
 @numba.njit(cache=True)
 def _segment(method: int, lo: float, hi: float, use_one_minus: bool, e0: float, mx: float,
              ml: float, mnuc: float, z: float, a_el: float, a_in: float, d: float,
-             inelastic: bool) -> float:
+             inelastic: bool, spin: int) -> float:
     if use_one_minus:
         a = math.log(1.0 - hi)
         b = math.log(1.0 - lo)
@@ -293,50 +287,57 @@ def _segment(method: int, lo: float, hi: float, use_one_minus: bool, e0: float, 
     for i in range(_XN.size):
         y = math.exp(mid + half * _XN[i])
         x = 1.0 - y if use_one_minus else y
-        s += _XW[i] * y * dx(method, x, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic)
+        s += _XW[i] * y * dx(method, x, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic, spin)
     return s * half
 
 
 @numba.njit(cache=True)
 def total(method: int, e0: float, mx: float, ml: float, mnuc: float, z: float, a_el: float,
-          a_in: float, d: float, inelastic: bool, x_lo: float) -> float:
+          a_in: float, d: float, inelastic: bool, x_lo: float, spin: int) -> float:
     """sigma (MeV^-2, coupling 1) for x in [x_lo, 1 - m_l/E0]."""
     x_hi = 1.0 - ml / e0
     x_lo = max(x_lo, mx / e0)
     if x_hi <= x_lo:
         return 0.0
     if x_hi <= 0.5:
-        return _segment(method, x_lo, x_hi, False, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic)
+        return _segment(method, x_lo, x_hi, False, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic,
+                        spin)
     if x_lo >= 0.5:
-        return _segment(method, x_lo, x_hi, True, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic)
-    return (_segment(method, x_lo, 0.5, False, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic)
-            + _segment(method, 0.5, x_hi, True, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic))
+        return _segment(method, x_lo, x_hi, True, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic,
+                        spin)
+    return (_segment(method, x_lo, 0.5, False, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic,
+                     spin)
+            + _segment(method, 0.5, x_hi, True, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic,
+                       spin))
 
 
 @numba.njit(cache=True, parallel=True)
 def total_many(method: int, e0: np.ndarray, mx: np.ndarray, ml: float, mnuc: float, z: float,
                a_el: float, a_in: float, d: float, inelastic: bool,
-               x_lo: np.ndarray) -> np.ndarray:
+               x_lo: np.ndarray, spin: int) -> np.ndarray:
     out = np.empty(e0.size)
     for i in numba.prange(e0.size):
-        out[i] = total(method, e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic, x_lo[i])
+        out[i] = total(method, e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic, x_lo[i],
+                       spin)
     return out
 
 
 @numba.njit(cache=True, parallel=True)
 def dx_many(method: int, x: np.ndarray, e0: np.ndarray, mx: np.ndarray, ml: float, mnuc: float,
-            z: float, a_el: float, a_in: float, d: float, inelastic: bool) -> np.ndarray:
+            z: float, a_el: float, a_in: float, d: float, inelastic: bool,
+            spin: int) -> np.ndarray:
     out = np.empty(x.size)
     for i in numba.prange(x.size):
-        out[i] = dx(method, x[i], e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic)
+        out[i] = dx(method, x[i], e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic, spin)
     return out
 
 
 @numba.njit(cache=True, parallel=True)
 def dxdcos_many(method: int, x: np.ndarray, w: np.ndarray, e0: np.ndarray, mx: np.ndarray,
                 ml: float, mnuc: float, z: float, a_el: float, a_in: float, d: float,
-                inelastic: bool) -> np.ndarray:
+                inelastic: bool, spin: int) -> np.ndarray:
     out = np.empty(x.size)
     for i in numba.prange(x.size):
-        out[i] = dxdcos(method, x[i], w[i], e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic)
+        out[i] = dxdcos(method, x[i], w[i], e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic,
+                        spin)
     return out

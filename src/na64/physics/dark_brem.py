@@ -1,7 +1,10 @@
 """Dark bremsstrahlung l N -> l N X of a light boson X off a lepton beam.
 
-Cross sections of the emission of a vector X (the dark photon A', coupling eps*e to the
-lepton) by e-, e+, mu- or mu+ in the Coulomb field of a nucleus, in three approximations:
+Cross sections of the emission of a boson X by e-, e+, mu- or mu+ in the Coulomb field of
+a nucleus.  X couples to the lepton with strength ``coupling * e`` through a vector
+(gamma^mu: the dark photon A', coupling eps), scalar (1), pseudoscalar (i gamma5: an ALP
+with a Yukawa coupling to leptons) or axial-vector (gamma^mu gamma5) vertex; these are the
+four mediators of DMG4 (arXiv:2101.12192, Sec. 2).  Three approximations:
 
 ``"etl"``
     Exact tree level: the 2 -> 3 matrix element with one-photon exchange and a spin-0
@@ -10,15 +13,18 @@ lepton) by e-, e+, mu- or mu+ in the Coulomb field of a nucleus, in three approx
     (x, cos theta_X, t, phi_q) of Liu, McGinnis, Wagner, Wang, arXiv:1609.06781, App. A
     (Eq. (A1)-(A6)).  Gninenko, Kirpichnikov, Kirsanov, Krasnikov, arXiv:1712.05706,
     Eq. (3)-(5), use this "ETL" cross section for NA64 and DMG4 (arXiv:2101.12192) tabulates it.
-    The lepton trace was derived for this package (``_etl_derivation.py``).
+    The lepton traces for the four vertices (with the polarisation sums -g + k k / m_X^2;
+    the k k term survives only for the axial vector, whose current is not conserved) were
+    derived for this package (``_etl_derivation.py``) and checked against explicit Dirac
+    matrices.  All four spins are available.
 ``"ww"``
     Weizsaecker-Williams: 2 -> 2 amplitude at t = tmin times the photon flux
     chi(tmin(x, theta), m_X^2 + m_l^2), arXiv:1609.06781 Eq. (9)-(10), arXiv:1705.01633
-    Eq. (19) and (30).
+    Eq. (19) and (30).  Vector only.
 ``"iww"``
     Improved WW: chi with the fixed tmin = m_X^4/(4 E0^2), tmax = m_X^2 + m_l^2 and the
     angular integral done analytically, arXiv:0906.0580 Eq. (A15)-(A17),
-    arXiv:1609.06781 Eq. (11).
+    arXiv:1609.06781 Eq. (11).  Vector only.
 
 Form factors are the Tsai elastic (atomic screening and nuclear size) and, optionally,
 inelastic ones of arXiv:0906.0580 Eq. (A18)-(A19), see :mod:`na64.physics.form_factors`.
@@ -27,7 +33,7 @@ Conventions
 -----------
 * Units are hepunits: masses and energies in MeV, cross sections in mm^2 (divide by
   ``hepunits.picobarn`` for pb).  x = E_X / E0 and theta is the X angle to the beam.
-* sigma scales as ``coupling**2`` (eps for the dark photon).  Tree level does not
+* sigma scales as ``coupling**2`` (eps for the dark photon; g/e for a Yukawa coupling g).  Tree level does not
   distinguish l- from l+ (the amplitude is even in the lepton charge), so e+ = e- and
   mu+ = mu-.
 * For a compound target the cross section is per atom: the atom-number-weighted mean
@@ -80,8 +86,10 @@ Target = str | Material | tuple[float, float]
 LEPTONS: tuple[str, ...] = ("e-", "e+", "mu-", "mu+")
 #: Approximations accepted by ``method``.
 METHODS: dict[str, int] = {"etl": _k.METHOD_ETL, "iww": _k.METHOD_IWW, "ww": _k.METHOD_WW}
-#: Spins of X that are implemented.
-SPINS: tuple[str, ...] = ("vector",)
+#: Spins (Lorentz structure of the X-lepton vertex) -> kernel code.  ETL has all four; the
+#: WW/IWW formulas here are the vector ones.
+SPINS: dict[str, int] = {"vector": _k.SPIN_VECTOR, "scalar": _k.SPIN_SCALAR,
+                         "pseudoscalar": _k.SPIN_PSEUDOSCALAR, "axial": _k.SPIN_AXIAL}
 
 _LEPTON_ALIASES = {
     "e-": "e-", "e": "e-", "electron": "e-", "e+": "e+", "positron": "e+",
@@ -109,9 +117,14 @@ def _method_code(method: str) -> int:
     return code
 
 
-def _check_spin(spin: str) -> None:
-    if str(spin).strip().lower() not in SPINS:
-        raise InputError("spin", f"unknown or unsupported spin {spin!r}; allowed: {', '.join(SPINS)}")
+def _spin_code(spin: str, method_code: int) -> int:
+    code = SPINS.get(str(spin).strip().lower())
+    if code is None:
+        raise InputError("spin", f"unknown spin {spin!r}; allowed: {', '.join(SPINS)}")
+    if code != _k.SPIN_VECTOR and method_code != _k.METHOD_ETL:
+        raise InputError("method", f"spin {spin!r} is implemented with method 'etl' only "
+                         "(WW/IWW here are the vector formulas)")
+    return code
 
 
 def _check_coupling(coupling: float) -> float:
@@ -191,7 +204,8 @@ def total_cross_section(
     method
         ``"etl"`` (exact tree level), ``"iww"`` or ``"ww"``.
     spin
-        ``"vector"`` (the dark photon).
+        ``"vector"`` (the dark photon), ``"scalar"``, ``"pseudoscalar"`` or ``"axial"``
+        (the latter three with ``method="etl"``).
     threshold
         Minimum X energy (MeV); ``None`` is max(10 MeV, 2 m_X) (module docstring).
     inelastic
@@ -210,7 +224,7 @@ def total_cross_section(
     """
     m_lep = _lepton_mass(lepton)
     code = _method_code(method)
-    _check_spin(spin)
+    spin_code = _spin_code(spin, code)
     c = _check_coupling(coupling)
     m_arr, e_arr = np.broadcast_arrays(np.asarray(mass, dtype=float), np.asarray(energy, dtype=float))
     scalar = m_arr.ndim == 0
@@ -228,16 +242,16 @@ def total_cross_section(
     out = np.zeros(e_flat.size)
     for nuc, frac in nuclei:
         out += frac * _k.total_many(code, e_flat, m_flat, m_lep, nuc.mass, nuc.Z, nuc.a_el,
-                                    nuc.a_inel, nuc.d, bool(inelastic), x_lo)
+                                    nuc.a_inel, nuc.d, bool(inelastic), x_lo, spin_code)
     return _finish((out * HBARC2 * c * c).reshape(m_arr.shape), scalar)
 
 
 def _prepare(x: npt.ArrayLike, mass: npt.ArrayLike, energy: npt.ArrayLike, lepton: str,
              method: str, spin: str, coupling: float, extra: npt.ArrayLike | None = None
-             ) -> tuple[float, int, float, list[npt.NDArray[np.float64]]]:
+             ) -> tuple[float, int, int, float, list[npt.NDArray[np.float64]]]:
     m_lep = _lepton_mass(lepton)
     code = _method_code(method)
-    _check_spin(spin)
+    spin_code = _spin_code(spin, code)
     c = _check_coupling(coupling)
     arrays = [np.asarray(x, dtype=float), np.asarray(mass, dtype=float),
               np.asarray(energy, dtype=float)]
@@ -247,7 +261,7 @@ def _prepare(x: npt.ArrayLike, mass: npt.ArrayLike, energy: npt.ArrayLike, lepto
     _check_mass_energy(arrays[1], arrays[2], m_lep)
     if np.any(~np.isfinite(arrays[0])):
         raise InputError("x", "x = E_X/E0 must be finite (values outside (0, 1) give 0)")
-    return m_lep, code, c, arrays
+    return m_lep, code, spin_code, c, arrays
 
 
 def dsigma_dx(
@@ -267,12 +281,12 @@ def dsigma_dx(
     Integrated over the full X angle; 0 outside the kinematic range m_X/E0 < x < 1.
     Same parameters as :func:`total_cross_section`; x, mass and energy broadcast.
     """
-    m_lep, code, c, (xx, mm, ee) = _prepare(x, mass, energy, lepton, method, spin, coupling)
+    m_lep, code, spin_code, c, (xx, mm, ee) = _prepare(x, mass, energy, lepton, method, spin, coupling)
     flat = [_flat(a) for a in (xx, ee, mm)]
     out = np.zeros(flat[0].size)
     for nuc, frac in _nuclei(target):
         out += frac * _k.dx_many(code, flat[0], flat[1], flat[2], m_lep, nuc.mass, nuc.Z,
-                                 nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic))
+                                 nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic), spin_code)
     return (out * HBARC2 * c * c).reshape(xx.shape)
 
 
@@ -294,7 +308,7 @@ def dsigma_dx_dcos(
     Arguments broadcast; 0 outside the physical region.  For tiny angles pass cos_theta
     computed as ``1 - theta**2/2`` or better use the angle-integrated :func:`dsigma_dx`.
     """
-    m_lep, code, c, (xx, mm, ee, cc) = _prepare(x, mass, energy, lepton, method, spin,
+    m_lep, code, spin_code, c, (xx, mm, ee, cc) = _prepare(x, mass, energy, lepton, method, spin,
                                                   coupling, cos_theta)
     if np.any(~np.isfinite(cc)) or np.any(np.abs(cc) > 1):
         raise InputError("cos_theta", "must be in [-1, 1]")
@@ -303,5 +317,6 @@ def dsigma_dx_dcos(
     out = np.zeros(flat[0].size)
     for nuc, frac in _nuclei(target):
         out += frac * _k.dxdcos_many(code, flat[0], flat[1], flat[2], flat[3], m_lep, nuc.mass,
-                                     nuc.Z, nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic))
+                                     nuc.Z, nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic),
+                                     spin_code)
     return (out * HBARC2 * c * c).reshape(xx.shape)
