@@ -38,6 +38,7 @@ __all__ = [
     "mean_excitation_energy",
     "sample_catastrophic",
     "sample_ionization",
+    "sample_ionization_parts",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -87,6 +88,10 @@ def _density_effect(mat: Material, bg2: FloatArray) -> FloatArray:
 
 
 def _tmax(gamma: FloatArray, bg2: FloatArray, mass: float) -> FloatArray:
+    if abs(mass - M_E) < 1e-9 * M_E:
+        # electrons: identical particles, the faster one is the primary (Moller),
+        # T_max = T/2 (PDG 2024 Sec. 34.2.7)
+        return 0.5 * (gamma - 1.0) * M_E
     r = M_E / mass
     return 2.0 * M_E * bg2 / (1.0 + 2.0 * gamma * r + r * r)
 
@@ -142,6 +147,15 @@ def sample_ionization(
     mat: Material, thickness: ArrayLike, energy: ArrayLike, rng: np.random.Generator,
     mass: float = M_MU,
 ) -> FloatArray:
+    """Sample the total ionization loss (MeV) in a layer; see :func:`sample_ionization_parts`."""
+    body, knock = sample_ionization_parts(mat, thickness, energy, rng, mass)
+    return body + knock
+
+
+def sample_ionization_parts(
+    mat: Material, thickness: ArrayLike, energy: ArrayLike, rng: np.random.Generator,
+    mass: float = M_MU,
+) -> tuple[FloatArray, FloatArray]:
     """Sample ionization losses (MeV) in a layer: Landau body plus knock-on tail.
 
     The body is a Moyal distribution with the Landau-Vavilov most probable value
@@ -152,6 +166,12 @@ def sample_ionization(
     A sum of thin layers is sampled as one layer of the summed thickness (the Landau law is
     stable under convolution with xi additive, consistent with the x ln x scaling of
     Eq. 34.12).
+
+    Returns
+    -------
+    body, knock_on
+        The Landau body (deposited along the track, MIP-like) and the summed kinetic
+        energy of the hard knock-on electrons (which shower like electrons).
     """
     e = np.asarray(energy, dtype=float)
     x = np.broadcast_to(np.asarray(thickness, dtype=float), e.shape)
@@ -170,16 +190,15 @@ def sample_ionization(
         rate = np.where((excess > 0) & (tcut < tmax), xi * (1.0 / tcut - 1.0 / tmax), 0.0)
     rate = np.nan_to_num(np.minimum(rate, 1e3), nan=0.0, posinf=0.0)
     n = rng.poisson(rate)
-    total = body
+    extra = np.zeros(e.shape)
     if n.any():
         idx = np.repeat(np.arange(e.size), n.ravel())
         u = rng.random(idx.size)
         tc = tcut.ravel()[idx]
         tm = tmax.ravel()[idx]
         t = 1.0 / (1.0 / tc - u * (1.0 / tc - 1.0 / tm))
-        extra = np.bincount(idx, weights=t, minlength=e.size).reshape(e.shape)
-        total = total + extra
-    return np.asarray(total, dtype=float)
+        extra = np.asarray(np.bincount(idx, weights=t, minlength=e.size), dtype=float).reshape(e.shape)
+    return np.asarray(body, dtype=float), extra
 
 
 def _b_element(z: int, a: float, mat_density: float) -> float:

@@ -34,7 +34,7 @@ from .lateral import deposit_lateral
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
-__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "deposit", "response", "smear"]
+__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "deposit", "mean_em_deposit", "response", "smear"]
 
 Events = dict[str, NDArray[np.generic]]
 FloatArray = NDArray[np.float64]
@@ -192,6 +192,28 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     _profile_deposit(out, stack, sh, lp.alpha, lp.beta, "t", None, "em")
 
 
+def mean_em_deposit(setup: Setup, energy: NDArray[np.floating], x: NDArray[np.floating],
+                    y: NDArray[np.floating]) -> dict[str, FloatArray]:
+    """Cell deposits of the *average* GFLASH shower (no fluctuations) of an electron of
+    ``energy`` entering the target at ``(x, y)`` along the beam axis (for shower-shape fits).
+    """
+    stack = build_stack(setup)
+    e = np.asarray(energy, dtype=float).ravel()
+    n = e.size
+    out = _new_outputs(stack, n)
+    tgt = setup.target
+    lp = em.longitudinal_parameters(
+        e, np.random.default_rng(0), z_eff=tgt.z_eff, critical_energy=tgt.critical_energy,
+        sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat, fluctuate=False,
+    )
+    zero = np.zeros(n)
+    sh = _Showers(np.arange(n, dtype=np.int64), np.maximum(e, 0.0), zero, zero,
+                  np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(),
+                  zero, zero)
+    _profile_deposit(out, stack, sh, lp.alpha, lp.beta, "t", None, "em")
+    return out
+
+
 def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
                     rng: np.random.Generator) -> None:
     if sh.energy.size == 0:
@@ -211,12 +233,17 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
 # --------------------------------------------------------------------------------------
 def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], energy: FloatArray,
             mass: FloatArray, x: FloatArray, y: FloatArray, tx: FloatArray, ty: FloatArray,
-            l_stop: FloatArray, radiative: bool, rng: np.random.Generator) -> _Showers:
+            l_stop: FloatArray, radiative: bool, rng: np.random.Generator,
+            ) -> tuple[_Showers, FloatArray]:
     """Ionization of charged tracks up to depth ``l_stop`` (lambda); for muons also the
-    catastrophic losses, returned as EM showers."""
+    catastrophic losses, returned as EM showers.  Also returns the true energy each track
+    lost to ionization (to be removed from a shower that follows)."""
     sh_parts: list[_Showers] = []
+    lost_all = np.zeros(rows.size)
     if rows.size == 0:
-        return _empty_showers()
+        return _empty_showers(), lost_all
+    moving = energy > mass * (1.0 + 1e-6)
+    l_stop = np.where(moving, l_stop, -np.inf)
     for s in stack.sections:
         span = s.l1 - s.l0
         frac = np.clip((l_stop - s.l0) / span, 0.0, 1.0) if span > 0 else np.ones_like(energy)
@@ -228,17 +255,26 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         if isinstance(det, Calorimeter):
             d_act = (s.z1 - s.z0) * det.active_thickness / det.layer_thickness * f
             d_abs = (s.z1 - s.z0) * det.absorber_thickness / det.layer_thickness * f
-            de_act = np.empty_like(e)
-            de_abs_mean = np.empty_like(e)
+            # MIP-like body in the active layers, seen through the electron sampling
+            # fraction f_e = (e/mip) f_mip; hard knock-ons from absorber and active layers
+            # shower and are counted at the electromagnetic scale.
+            body = np.empty_like(e)
+            knock = np.zeros_like(e)
             for mval in np.unique(m):
                 sel = m == mval
-                de_act[sel] = muon.sample_ionization(det.active_material, d_act[sel], e[sel], rng,
-                                                     mass=float(mval))
-                de_abs_mean[sel] = muon.mean_dedx(det.absorber_material, e[sel], float(mval))
+                b_act, k_act = muon.sample_ionization_parts(det.active_material, d_act[sel],
+                                                            e[sel], rng, mass=float(mval))
+                _, k_abs = muon.sample_ionization_parts(det.absorber_material, d_abs[sel],
+                                                        e[sel], rng, mass=float(mval))
+                body[sel] = b_act
+                knock[sel] = k_act + k_abs
             act_mean = muon.mean_dedx(det.active_material, e, M_MU) * det.active_thickness
             abs_mean = muon.mean_dedx(det.absorber_material, e, M_MU) * det.absorber_thickness
-            f_mip = act_mean / (act_mean + abs_mean)
-            calibrated = de_act / (det.e_over_mip * f_mip)
+            den = act_mean + abs_mean
+            f_mip = np.where(den > 0, act_mean / np.where(den > 0, den, 1.0),
+                             det.active_thickness / det.layer_thickness)
+            calibrated = body / (det.e_over_mip * f_mip) + knock
+            lost_all[hit] += np.minimum(body / f_mip + knock, e)
             zmid = 0.5 * (s.z0 + s.z1) - stack.target_z
             xs = x[hit] + tx[hit] * zmid
             ys = y[hit] + ty[hit] * zmid
@@ -268,8 +304,10 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             for mval in np.unique(m):
                 sel = m == mval
                 de[sel] = muon.sample_ionization(mat, mat_thick[sel], e[sel], rng, mass=float(mval))
+            de = np.minimum(de, e)
             _accumulate(out[s.output], (r, np.full(r.size, s.index)), de)
-    return _concat(sh_parts)
+            lost_all[hit] += de
+    return _concat(sh_parts), np.minimum(lost_all, energy)
 
 
 def _accumulate(arr: FloatArray, index: tuple[NDArray[np.integer], ...],
@@ -312,7 +350,9 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     Returns
     -------
     dict
-        One array per detector: calorimeters ``(n, sections, ny, nx)``, veto ``(n, counters)``.
+        One array per detector: calorimeters ``(n, sections, ny, nx)``, veto ``(n, counters)``;
+        and ``true_interaction_z``: depth (mm from the target face) of the first nuclear
+        interaction of a hadron, -1 if none.
     """
     if "pdg" not in particles:
         raise InputError("particles.pdg", "required column is missing")
@@ -336,6 +376,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     if np.any((e_inv < 0) | (e_inv > energy)):
         raise InputError("particles.e_invisible", "must be in [0, energy]")
     out = _new_outputs(stack, n)
+    out["true_interaction_z"] = np.full(n, -1.0)
     apdg = np.abs(pdg)
     rows_all = np.arange(n, dtype=np.int64)
     z_abs = z_start + stack.target_z
@@ -346,18 +387,20 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     is_em = np.isin(apdg, list(EM_PDG))
     if is_em.any():
         r = rows_all[is_em]
-        showers.append(_Showers(r, energy[r] - e_inv[r], t_start[r], l_start[r], x[r], y[r],
-                                tx[r], ty[r]))
+        e_shower = energy - e_inv
         pre = r[(z_start[r] > 0) & (apdg[r] == 11)]
         if pre.size:
-            _tracks(out, stack, pre, energy[pre], np.full(pre.size, M_E), x[pre], y[pre],
-                    tx[pre], ty[pre], l_start[pre], False, rng)
+            _, lost = _tracks(out, stack, pre, energy[pre], np.full(pre.size, M_E), x[pre],
+                              y[pre], tx[pre], ty[pre], l_start[pre], False, rng)
+            e_shower[pre] = np.maximum(e_shower[pre] - lost, 0.0)
+        showers.append(_Showers(r, e_shower[r], t_start[r], l_start[r], x[r], y[r],
+                                tx[r], ty[r]))
     # muons
     is_mu = np.isin(apdg, list(MUON_PDG))
     if is_mu.any():
         r = rows_all[is_mu]
         showers.append(_tracks(out, stack, r, energy[r], np.full(r.size, M_MU), x[r], y[r],
-                               tx[r], ty[r], np.full(r.size, np.inf), True, rng))
+                               tx[r], ty[r], np.full(r.size, np.inf), True, rng)[0])
     # hadrons
     is_had = np.isin(apdg, list(HADRON_PDG))
     if is_had.any():
@@ -367,14 +410,18 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         charged = ~np.isin(apdg[r], list(_NEUTRAL_HADRONS))
         masses = np.array([HADRON_PDG[int(p)] for p in apdg[r]])
         c = charged
-        _tracks(out, stack, r[c], energy[r[c]], masses[c], x[r[c]], y[r[c]], tx[r[c]], ty[r[c]],
-                np.minimum(l_int[c], stack.sections[-1].l1), False, rng)
+        e_had = energy.copy()
+        _, lost = _tracks(out, stack, r[c], energy[r[c]], masses[c], x[r[c]], y[r[c]], tx[r[c]],
+                          ty[r[c]], np.minimum(l_int[c], stack.sections[-1].l1), False, rng)
+        e_had[r[c]] = np.maximum(e_had[r[c]] - lost, 0.0)
         ri = r[interacts]
         li = l_int[interacts]
         ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
         ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
         ti = np.interp(li, ls, ts)
-        had = _Showers(ri, energy[ri], ti, li, x[ri], y[ri], tx[ri], ty[ri])
+        zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
+        out["true_interaction_z"][ri] = np.interp(li, ls, zs) - stack.target_z
+        had = _Showers(ri, e_had[ri], ti, li, x[ri], y[ri], tx[ri], ty[ri])
         _hadron_showers(out, setup, stack, had, rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
     return out
@@ -391,7 +438,7 @@ def smear(setup: Setup, deposits: dict[str, FloatArray], rng: np.random.Generato
     """
     result: dict[str, FloatArray] = {}
     for name, dep in deposits.items():
-        det = getattr(setup, name)
+        det = getattr(setup, name, None)
         if isinstance(det, Calorimeter):
             e = np.maximum(dep, 0.0)
             var = det.stochastic**2 * GeV * e + det.noise**2
@@ -408,7 +455,7 @@ def smear(setup: Setup, deposits: dict[str, FloatArray], rng: np.random.Generato
             if det.noise > 0:
                 val = val + det.noise * rng.standard_normal(val.shape)
             result[name] = val
-        else:  # pragma: no cover - only detectors listed in the stack reach here
+        else:  # truth columns pass through
             result[name] = dep.copy()
     return result
 
@@ -424,7 +471,9 @@ def response(setup: Setup, particles: dict[str, NDArray[np.generic]],
     """
     dep = deposit(setup, particles, rng)
     meas = smear(setup, dep, rng)
-    out: dict[str, NDArray[np.generic]] = {k: v.astype(np.float32) for k, v in meas.items()}
+    out: dict[str, NDArray[np.generic]] = {
+        k: (v if k.startswith("true_") else v.astype(np.float32)) for k, v in meas.items()
+    }
     n = np.asarray(particles["pdg"]).size
     out["true_pdg"] = np.asarray(particles["pdg"]).astype(np.int64)
     for col, default in (("energy", None), ("x", 0.0), ("y", 0.0), ("tx", 0.0), ("ty", 0.0),

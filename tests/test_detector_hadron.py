@@ -1,0 +1,59 @@
+"""Hadrons in the NA64e setup: interaction probability, EM fraction, e/h."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from na64.detector import deposit, load_setup
+from na64.detector.hadron import em_fraction_mean, hadronic_lateral_radius, sample_em_fraction
+from na64.units import GeV
+
+SETUP = load_setup("na64e_2016_2018")
+
+
+def test_pion_interaction_probability_in_ecal() -> None:
+    # P(interaction within L) = 1 - exp(-L/lambda_int) (PDG 2024 Sec. 34.4.2), with
+    # lambda_int of the Pb/Sc mixture from the PDG lambda_int of Pb and polystyrene.
+    # Binomial standard error for 20000 pions ~0.3%: 4 sigma = 0.012.
+    ecal = SETUP.ecal
+    assert ecal is not None
+    n = 20_000
+    dep = deposit(SETUP, {"pdg": np.full(n, -211), "energy": np.full(n, 100 * GeV)},
+                  np.random.default_rng(21))
+    z = dep["true_interaction_z"]
+    frac = np.mean((z >= 0) & (z < ecal.length))
+    expected = 1 - np.exp(-ecal.length / ecal.lambda_int)
+    assert frac == pytest.approx(expected, abs=0.012)
+
+
+def test_em_fraction_follows_groom_power_law() -> None:
+    # Groom NIM A 572 (2007) 633 Eq. 3 with E0 = 1 GeV, k = 0.82: f_em(100 GeV) =
+    # 1 - 100^-0.18 = 0.563; the Beta sampler has this mean (1% for 1e5 samples).
+    assert float(em_fraction_mean(100 * GeV)) == pytest.approx(1 - 100**-0.18, rel=1e-12)
+    f = sample_em_fraction(np.full(100_000, 100 * GeV), np.random.default_rng(2))
+    assert f.mean() == pytest.approx(1 - 100**-0.18, rel=0.01)
+    assert np.all((f >= 0) & (f <= 1))
+    # f_em increases with energy (more pi0 generations)
+    assert em_fraction_mean(10 * GeV) < em_fraction_mean(100 * GeV)
+
+
+def test_hadronic_lateral_95_percent_at_lambda() -> None:
+    # Fraction inside r of R^2/(pi (r^2+R^2)^2) is r^2/(r^2+R^2): 95% at r = lambda_int.
+    lam = 167.7
+    r = hadronic_lateral_radius(lam)
+    assert lam**2 / (lam**2 + r**2) == pytest.approx(0.95, rel=1e-12)
+
+
+def test_pion_visible_energy_below_beam_energy_and_e_over_h() -> None:
+    # e/h > 1: the mean visible energy of contained pion showers is below the beam energy
+    # by (1 - f_em)(1 - h/e) (Wigmans, "Calorimetry" (2017), Ch. 3).  Energy is not
+    # created: the only excess over E is the ionization of the track before the first
+    # interaction, shown at the electron scale (x 1/(e/mip) <= 1/0.65 on <~3 GeV).
+    n = 5000
+    dep = deposit(SETUP, {"pdg": np.full(n, 211), "energy": np.full(n, 100 * GeV)},
+                  np.random.default_rng(4))
+    vis = dep["ecal"].sum(axis=(1, 2, 3)) + dep["hcal"].sum(axis=(1, 2, 3)) + dep["veto"].sum(1)
+    assert np.all(vis <= 100 * GeV + 3 * GeV)
+    assert vis.mean() < 0.95 * 100 * GeV
+    assert vis.mean() > 0.6 * 100 * GeV
