@@ -311,6 +311,18 @@ def total(method: int, e0: float, mx: float, ml: float, mnuc: float, z: float, a
                        spin))
 
 
+@numba.njit(cache=True)
+def total_serial(method: int, e0: np.ndarray, mx: np.ndarray, ml: float, mnuc: float, z: float,
+                 a_el: float, a_in: float, d: float, inelastic: bool, x_lo: np.ndarray,
+                 spin: int) -> np.ndarray:
+    """Like total_many without threads (cheaper for a handful of points)."""
+    out = np.empty(e0.size)
+    for i in range(e0.size):
+        out[i] = total(method, e0[i], mx[i], ml, mnuc, z, a_el, a_in, d, inelastic, x_lo[i],
+                       spin)
+    return out
+
+
 @numba.njit(cache=True, parallel=True)
 def total_many(method: int, e0: np.ndarray, mx: np.ndarray, ml: float, mnuc: float, z: float,
                a_el: float, a_in: float, d: float, inelastic: bool,

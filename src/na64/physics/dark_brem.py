@@ -96,6 +96,8 @@ _LEPTON_ALIASES = {
     "mu-": "mu-", "mu": "mu-", "muon": "mu-", "mu+": "mu+", "antimuon": "mu+",
 }
 _DMG4_MIN_THRESHOLD = 10.0 * MeV
+#: below this many points the thread start-up of the parallel kernel does not pay
+_PARALLEL_MIN = 4
 
 
 def default_threshold(mass: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -240,9 +242,10 @@ def total_cross_section(
     m_flat = _flat(m_arr)
     x_lo = _flat(np.broadcast_to(thr, m_arr.shape)) / e_flat
     out = np.zeros(e_flat.size)
+    kernel = _k.total_many if e_flat.size >= _PARALLEL_MIN else _k.total_serial
     for nuc, frac in nuclei:
-        out += frac * _k.total_many(code, e_flat, m_flat, m_lep, nuc.mass, nuc.Z, nuc.a_el,
-                                    nuc.a_inel, nuc.d, bool(inelastic), x_lo, spin_code)
+        out += frac * kernel(code, e_flat, m_flat, m_lep, nuc.mass, nuc.Z, nuc.a_el,
+                             nuc.a_inel, nuc.d, bool(inelastic), x_lo, spin_code)
     return _finish((out * HBARC2 * c * c).reshape(m_arr.shape), scalar)
 
 
