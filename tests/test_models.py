@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from na64 import InputError
 from na64.constants import ALPHA, HBARC, M_E, M_MU, M_PI0
-from na64.models import ALP, CHI_KINDS, MODEL_NAMES, DarkPhoton, LmuLtau, make_model
+from na64.models import (
+    ALP,
+    CHI_KINDS,
+    MODEL_NAMES,
+    DarkPhoton,
+    LmuLtau,
+    dark_photon_widths,
+    make_model,
+)
 from na64.physics.r_ratio import r_ratio
 from na64.units import GeV, MeV, s
 
@@ -190,3 +198,19 @@ def test_dark_photon_properties(mass, log_eps, alpha_d, mchi_frac, chi):
     assert 0.0 <= a.invisible_fraction <= 1.0
     assert np.all(np.isfinite(a.decay_length(np.array([1.0, 100.0]) * 10 * GeV + a.mass)))
     assert np.isfinite(a.y)
+
+
+def test_vectorized_widths_agree_with_model_objects():
+    masses = np.geomspace(1.1, 9000.0, 40) * MeV
+    for chi in CHI_KINDS:
+        w = dark_photon_widths(masses[:, None], 1e-3, np.array([0.0, 0.3]), chi=chi)
+        assert w["e+e-"].shape == (40, 2)
+        for i in (0, 17, 39):
+            for j, ad in enumerate((0.0, 0.3)):
+                ref = DarkPhoton(float(masses[i]), 1e-3, alpha_D=ad, chi=chi).widths()
+                for k, v in ref.items():
+                    assert w[k][i, j] == pytest.approx(v, rel=1e-12, abs=0.0)
+    with pytest.raises(InputError, match="epsilon"):
+        dark_photon_widths(masses, np.full(40, 2.0))
+    with pytest.raises(InputError, match="m_chi"):
+        dark_photon_widths(masses, 1e-3, m_chi=-masses)

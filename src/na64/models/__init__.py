@@ -21,7 +21,7 @@ from typing import Any, Final
 from ..errors import InputError
 from .alp import ALP
 from .base import INVISIBLE_CHANNELS, Model
-from .dark_photon import CHI_KINDS, DarkPhoton
+from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
 from .lmu_ltau import LmuLtau
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "DarkPhoton",
     "LmuLtau",
     "Model",
+    "dark_photon_widths",
     "make_model",
 ]
 

@@ -30,33 +30,35 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = ["beta", "width_axial", "width_majorana", "width_scalar_pair", "width_vector"]
 
 
-def beta(m: ArrayLike, m_d: float) -> NDArray[np.float64]:
+def beta(m: ArrayLike, m_d: ArrayLike) -> NDArray[np.float64]:
     """Daughter velocity :math:`\\sqrt{1-4m_d^2/m^2}` in the parent frame (0 below threshold)."""
     mm = np.asarray(m, dtype=float)
-    return np.sqrt(np.clip(1.0 - 4.0 * m_d**2 / np.maximum(mm, 1e-100) ** 2, 0.0, 1.0))
+    md = np.asarray(m_d, dtype=float)
+    return np.sqrt(np.clip(1.0 - 4.0 * md**2 / np.maximum(mm, 1e-100) ** 2, 0.0, 1.0))
 
 
-def width_vector(m: ArrayLike, m_d: float, alpha_eff: float) -> NDArray[np.float64]:
+def width_vector(m: ArrayLike, m_d: ArrayLike, alpha_eff: ArrayLike) -> NDArray[np.float64]:
     """Width (MeV) of a vector into a Dirac pair with vector coupling (see module docstring)."""
     mm = np.asarray(m, dtype=float)
     b = beta(mm, m_d)
-    r = m_d**2 / np.maximum(mm, 1e-100) ** 2
-    return np.asarray(np.where(b > 0, alpha_eff * mm / 3.0 * (1.0 + 2.0 * r) * b, 0.0))
+    r = np.asarray(m_d, dtype=float) ** 2 / np.maximum(mm, 1e-100) ** 2
+    return np.asarray(np.where(b > 0, np.asarray(alpha_eff) * mm / 3.0 * (1.0 + 2.0 * r) * b,
+                               0.0))
 
 
-def width_axial(m: ArrayLike, m_d: float, alpha_eff: float) -> NDArray[np.float64]:
+def width_axial(m: ArrayLike, m_d: ArrayLike, alpha_eff: ArrayLike) -> NDArray[np.float64]:
     """Width (MeV) of a vector into a Dirac pair with axial coupling."""
     mm = np.asarray(m, dtype=float)
-    return np.asarray(alpha_eff * mm / 3.0 * beta(mm, m_d) ** 3)
+    return np.asarray(np.asarray(alpha_eff) * mm / 3.0 * beta(mm, m_d) ** 3)
 
 
-def width_majorana(m: ArrayLike, m_d: float, alpha_eff: float) -> NDArray[np.float64]:
+def width_majorana(m: ArrayLike, m_d: ArrayLike, alpha_eff: ArrayLike) -> NDArray[np.float64]:
     """Width (MeV) of a vector into two Majorana fermions, coupling (g/2) chi-bar g^mu g^5 chi."""
     mm = np.asarray(m, dtype=float)
-    return np.asarray(alpha_eff * mm / 6.0 * beta(mm, m_d) ** 3)
+    return np.asarray(np.asarray(alpha_eff) * mm / 6.0 * beta(mm, m_d) ** 3)
 
 
-def width_scalar_pair(m: ArrayLike, m_d: float, alpha_eff: float) -> NDArray[np.float64]:
+def width_scalar_pair(m: ArrayLike, m_d: ArrayLike, alpha_eff: ArrayLike) -> NDArray[np.float64]:
     """Width (MeV) of a vector into a complex-scalar pair."""
     mm = np.asarray(m, dtype=float)
-    return np.asarray(alpha_eff * mm / 12.0 * beta(mm, m_d) ** 3)
+    return np.asarray(np.asarray(alpha_eff) * mm / 12.0 * beta(mm, m_d) ** 3)

@@ -21,6 +21,9 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from ..constants import ALPHA, M_E, M_MU, M_TAU
 from ..errors import InputError
 from ..physics.r_ratio import r_ratio
@@ -28,7 +31,7 @@ from ..units import GeV, MeV
 from . import _widths
 from .base import Model, check_range
 
-__all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton"]
+__all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton", "dark_photon_widths"]
 
 ChiKind = Literal["dirac", "pseudo-dirac", "majorana", "scalar"]
 #: Allowed dark-matter kinds.
@@ -37,6 +40,70 @@ CHI_KINDS: Final[tuple[str, ...]] = ("dirac", "pseudo-dirac", "majorana", "scala
 MAX_MASS: Final[float] = 10.0 * GeV
 
 _LEPTON_MASSES: Final[dict[str, float]] = {"e+e-": M_E, "mu+mu-": M_MU, "tau+tau-": M_TAU}
+
+
+_DARK_WIDTH = {
+    "dirac": _widths.width_vector,
+    "pseudo-dirac": _widths.width_vector,
+    "majorana": _widths.width_majorana,
+    "scalar": _widths.width_scalar_pair,
+}
+
+
+def dark_photon_widths(
+    mass: ArrayLike,
+    epsilon: ArrayLike,
+    alpha_D: ArrayLike = 0.5,
+    m_chi: ArrayLike | None = None,
+    chi: ChiKind = "dirac",
+) -> dict[str, NDArray[np.float64]]:
+    r"""Partial widths (MeV) of the dark photon, vectorised over all numeric arguments.
+
+    Same physics as :meth:`DarkPhoton.widths` (module docstring); arguments broadcast
+    together.  Use it for mass scans; :class:`DarkPhoton` for one parameter point.
+
+    Parameters
+    ----------
+    mass
+        :math:`m_{A'}` (MeV), in (0, 10 GeV].
+    epsilon
+        Kinetic mixing, in (0, 1].
+    alpha_D
+        Dark coupling, in [0, 4π].
+    m_chi
+        Dark-matter mass (MeV), default ``mass / 3``.
+    chi
+        Dark-matter kind (one of :data:`CHI_KINDS`).
+
+    Returns
+    -------
+    dict
+        ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi`` arrays of the broadcast
+        shape.
+
+    Raises
+    ------
+    InputError
+        A value outside its range or an unknown ``chi``.
+    """
+    m, eps, ad = np.broadcast_arrays(*(np.asarray(v, dtype=float)
+                                       for v in (mass, epsilon, alpha_D)))
+    mc = m / 3.0 if m_chi is None else np.broadcast_to(np.asarray(m_chi, dtype=float), m.shape)
+    checks = [("mass", m, 0.0, MAX_MASS, True), ("epsilon", eps, 0.0, 1.0, True),
+              ("alpha_D", ad, 0.0, 4 * math.pi, False), ("m_chi", mc, 0.0, MAX_MASS, True)]
+    for field, v, lo, hi, open_lo in checks:
+        bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if open_lo else (v < lo))
+        if np.any(bad):
+            bra = "(" if open_lo else "["
+            raise InputError(field, f"must be in {bra}{lo:.6g}, {hi:.6g}] (internal units), "
+                             f"got {v[bad].ravel()[0]:.6g}")
+    if chi not in CHI_KINDS:
+        raise InputError("chi", f"must be one of {', '.join(CHI_KINDS)}, got {chi!r}")
+    a_eff = eps**2 * ALPHA
+    out = {k: _widths.width_vector(m, m_l, a_eff) for k, m_l in _LEPTON_MASSES.items()}
+    out["hadrons"] = a_eff * m / 3.0 * r_ratio(m)
+    out["chichi"] = _DARK_WIDTH[chi](m, mc, ad)
+    return out
 
 
 @dataclass(frozen=True)
@@ -96,25 +163,13 @@ class DarkPhoton(Model):
 
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi``."""
-        a_eff = self.epsilon**2 * ALPHA
-        out = {k: float(_widths.width_vector(self.mass, m_l, a_eff))
-               for k, m_l in _LEPTON_MASSES.items()}
-        out["hadrons"] = float(a_eff * self.mass / 3.0 * r_ratio(self.mass))
-        out["chichi"] = self.dark_width()
-        return out
+        w = dark_photon_widths(self.mass, self.epsilon, self.alpha_D, self.m_chi, self.chi)
+        return {k: float(v) for k, v in w.items()}
 
     def dark_width(self) -> float:
         r"""Width (MeV) of :math:`A'\to\chi\bar\chi` (or :math:`\chi_1\chi_2`) for :attr:`chi`."""
         assert self.m_chi is not None
-        if self.alpha_D == 0.0:
-            return 0.0
-        fn = {
-            "dirac": _widths.width_vector,
-            "pseudo-dirac": _widths.width_vector,
-            "majorana": _widths.width_majorana,
-            "scalar": _widths.width_scalar_pair,
-        }[self.chi]
-        return float(fn(self.mass, self.m_chi, self.alpha_D))
+        return float(_DARK_WIDTH[self.chi](self.mass, self.m_chi, self.alpha_D))
 
     def lepton_coupling(self, lepton: str) -> float:
         """Coupling to any charged lepton: :math:`\\epsilon` (in units of e)."""

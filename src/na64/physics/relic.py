@@ -355,15 +355,12 @@ def omega_h2(m_chi: ArrayLike, y_inf: ArrayLike) -> NDArray[np.float64]:
 
 def _dark_photon_width(m_a: NDArray[np.float64], m_chi: NDArray[np.float64], kind: RelicKind,
                        epsilon: NDArray[np.float64], alpha_D: float) -> NDArray[np.float64]:
-    """Total A' width (MeV) for the propagator, from :class:`na64.models.DarkPhoton`."""
-    from ..models.dark_photon import DarkPhoton  # local: models import physics
+    """Total A' width (MeV) for the propagator, from :func:`na64.models.dark_photon_widths`."""
+    from ..models.dark_photon import dark_photon_widths  # local: models import physics
 
     # epsilon > 1 (only for absurd alpha_D) is capped: the visible width is then negligible
-    return np.array([
-        DarkPhoton(float(ma), float(min(e, 1.0)), alpha_D=alpha_D, m_chi=float(mc),
-                   chi=kind).total_width
-        for ma, mc, e in zip(m_a, m_chi, epsilon, strict=True)
-    ])
+    w = dark_photon_widths(m_a, np.minimum(epsilon, 1.0), alpha_D, m_chi, kind)
+    return np.asarray(sum(w.values()))
 
 
 _X_COARSE: Final[NDArray[np.float64]] = np.geomspace(2.0, 4000.0, 48)
