@@ -29,7 +29,8 @@ GAMMA_100 = 100 * GeV / M_E
 
 
 def test_critical_energy_practical_formula() -> None:
-    # X-ray Data Booklet (LBNL, 2009) section 2.1, eq. (5); PDG review 31:
+    # PDG 2024 review 10 "Electromagnetic relations", section 10.4, and the X-ray
+    # Data Booklet (LBNL, 2009) section 2.1:
     # eps_c[keV] = 0.665 E^2[GeV] B[T] for electrons; 0.665 has 3 significant digits.
     for e_gev, b_t in [(100.0, 1.75), (6.0, 0.8), (150.0, 1.0)]:
         rho = bending_radius(e_gev * GeV, b_t * tesla)
@@ -46,7 +47,7 @@ def test_energy_loss_practical_formula() -> None:
 
 
 def test_spectrum_normalisation_and_tabulated_values() -> None:
-    # int S dx = 1 (PDG review 31 eq. 31.6); F(x) = x int_x^inf K53 has F(1) = 0.6514
+    # int S dx = 1 (Jackson 3rd ed. section 14.6); F(x) = x int_x^inf K53 has F(1) = 0.6514
     # and its maximum 0.9180 at x = 0.2858 (standard tabulated values of the
     # synchrotron function, e.g. H. Wiedemann, Particle Accelerator Physics, chapter
     # on synchrotron radiation); S = 9 sqrt3/(8 pi) F.

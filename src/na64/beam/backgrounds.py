@@ -11,10 +11,10 @@ integration.  They feed the background estimate of :mod:`na64.background`.
   bound :func:`na64.beam.srd.srd_misid_probability`.
 * Decays in flight: ``f * P_decay(L) * BR * P(E_charged < e_cut)`` per mode.  For a
   two-body decay of an ultra-relativistic parent the lab energy of the daughter is
-  uniform in ``gamma (E* ± beta p*)`` (PDG 2024 review 49, eq. (49.7) with isotropic
-  emission); for muon decay the lab fraction ``y = E_e/E_mu`` of an unpolarised muon
-  has ``dN/dy = 5/3 - 3y^2 + 4/3 y^3`` (the Michel spectrum x^2(3 - 2x), PDG 2024 review
-  57 eq. (57.2), boosted with beta -> 1: dN/dy = int_y^1 f(x)/x dx), CDF
+  uniform in ``gamma (E* ± beta p*)`` (Lorentz boost of an isotropic
+  decay); for muon decay the lab fraction ``y = E_e/E_mu`` of an unpolarised muon
+  has ``dN/dy = 5/3 - 3y^2 + 4/3 y^3`` (the Michel spectrum x^2(3 - 2x) of the PDG 2024
+  review "Muon decay parameters" with rho = 3/4, boosted with beta -> 1: dN/dy = int_y^1 f(x)/x dx), CDF
   ``5/3 y - y^3 + y^4/3``; three-body kaon decays are integrated over the flat Dalitz
   plot by Monte Carlo (fixed seed) with the isotropic-angle integral done analytically.
 """

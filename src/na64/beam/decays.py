@@ -1,17 +1,19 @@
 """Decays in flight of beam muons, pions and kaons upstream of the target.
 
 A parent of energy E, mass M and proper lifetime tau decays within a flight path L with
-probability ``P = 1 - exp(-L / (beta gamma c tau))`` (exponential decay law, PDG 2024
-review 49 "Kinematics", section 49.2).  The decay point is drawn from the truncated
+probability ``P = 1 - exp(-L / (beta gamma c tau))`` (exponential decay law with mean
+decay length beta gamma c tau).  The decay point is drawn from the truncated
 exponential.  Daughters are generated in the parent rest frame and boosted along the
-parent direction (PDG 2024 review 49, eqs. (49.7)-(49.10)):
+parent direction (Lorentz boost; PDG 2024 review 49 "Kinematics", section 49.1):
 
-* two-body decays: ``p* = lambda^{1/2}(M^2, m1^2, m2^2) / (2M)`` (eq. 49.17), isotropic;
-* three-body decays: flat Dalitz plot (phase space, eq. 49.22 with constant |M|^2;
+* two-body decays: ``p* = lambda^{1/2}(M^2, m1^2, m2^2) / (2M)`` (PDG review 49, section
+  49.4 "Two-body decays"), isotropic;
+* three-body decays: flat Dalitz plot (phase space, PDG review 49 section 49.4 "Three-body
+  decays", with constant |M|^2;
   the form factors of K_l3 and the matrix element of K -> 3 pi are neglected);
 * muon decay: Michel spectrum of the electron, ``dGamma/dy ∝ y^2 (3 - 2y)``, y = 2E*/m_mu
-  (PDG 2024 review 57 "Muon decay parameters", eq. (57.2) with rho = 3/4, eta = 0,
-  m_e -> 0), isotropic (the beam polarisation is neglected).
+  (PDG 2024 review "Muon decay parameters": Michel spectrum with rho = 3/4,
+  eta = 0, m_e -> 0), isotropic (the beam polarisation is neglected).
 
 The charged daughter replaces its parent downstream of the decay point; the energy of
 the other daughters is kept as ``neutral_energy`` (pi0, visible in a calorimeter),
@@ -92,7 +94,7 @@ def _modes_for(name: str) -> tuple[tuple[DecayMode, ...], bool]:
 def kallen_momentum(m_parent: float, m1: float, m2: float) -> float:
     """Two-body decay momentum in the rest frame, ``lambda^{1/2}(M^2, m1^2, m2^2) / 2M``.
 
-    Source: PDG 2024 review 49 "Kinematics", eq. (49.17).
+    Source: PDG 2024 review 49 "Kinematics", section 49.4 (two-body decays).
     """
     a = m_parent**2
     lam = (a - (m1 + m2) ** 2) * (a - (m1 - m2) ** 2)
@@ -105,7 +107,7 @@ def decay_probability(
     """Probability ``1 - exp(-L m / (p c tau))`` to decay within a flight path ``length``.
 
     Source: exponential decay law with mean decay length beta gamma c tau = p c tau / m
-    (PDG 2024 review 49).  Returns 0 for stable particles or zero length.
+    Returns 0 for stable particles or zero length.
     """
     e = np.asarray(energy, dtype=float)
     if not math.isfinite(lifetime) or length <= 0.0:
@@ -116,7 +118,7 @@ def decay_probability(
 
 
 def _dalitz(m_parent: float, masses: tuple[float, ...], n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform Dalitz-plot points (m12^2, m23^2) by rejection (PDG 2024 eq. 49.22)."""
+    """Uniform Dalitz-plot points (m12^2, m23^2) by rejection (PDG review 49 sec. 49.4)."""
     m1, m2, m3 = masses
     lo12, hi12 = (m1 + m2) ** 2, (m_parent - m3) ** 2
     lo23, hi23 = (m2 + m3) ** 2, (m_parent - m1) ** 2
@@ -127,7 +129,7 @@ def _dalitz(m_parent: float, masses: tuple[float, ...], n: int, rng: np.random.G
         k = max(2 * (n - filled) + 16, 64)
         s12 = lo12 + (hi12 - lo12) * rng.random(k)
         s23 = lo23 + (hi23 - lo23) * rng.random(k)
-        # energies of 2 and 3 in the m12 rest frame (PDG eq. 49.23)
+        # energies of 2 and 3 in the m12 rest frame (Dalitz-plot boundary, PDG review 49)
         m12 = np.sqrt(s12)
         e2 = (s12 - m1**2 + m2**2) / (2 * m12)
         e3 = (m_parent**2 - s12 - m3**2) / (2 * m12)
@@ -183,7 +185,7 @@ def sample_rest_frame(
         s12, s23 = _dalitz(m_parent, mode.masses, n, rng)
         m2 = mode.masses[1]
         # E1* = (M^2 + m1^2 - m23^2) / 2M and E2* = (M^2 + m2^2 - m13^2) / 2M with
-        # m13^2 = M^2 + sum m_i^2 - m12^2 - m23^2 (PDG 2024 review 49, eq. 49.21)
+        # m13^2 = M^2 + sum m_i^2 - m12^2 - m23^2 (PDG 2024 review 49, section 49.4)
         s13 = m_parent**2 + sum(m * m for m in mode.masses) - s12 - s23
         e1 = (m_parent**2 + m1**2 - s23) / (2.0 * m_parent)
         e2 = (m_parent**2 + m2**2 - s13) / (2.0 * m_parent)

@@ -12,7 +12,7 @@ accepts ``x`` in ``[inner_offset, inner_offset + width]``, i.e. ``psi`` in
 Emission.  The number of accepted photons is Poisson with mean
 ``(5 alpha gamma / 2 sqrt3) * Delta psi`` and each energy follows the classical spectrum
 of critical energy ``E_c = (3/2) hbar c gamma^3 / rho`` (see :mod:`na64.beam.synchrotron`;
-Jackson ch. 14; PDG 2024 review 31).  E_c ∝ gamma^3 makes pions and muons radiate
+Jackson ch. 14; PDG 2024 review 10 section 10.4).  E_c ∝ gamma^3 makes pions and muons radiate
 ~(m_e/m)^3 ~ 1e-7 times softer photons than electrons of the same momentum: this (not a
 constant) is what suppresses hadrons in the SRD.
 
@@ -70,8 +70,7 @@ def bend_geometry(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total bend angle ``theta = c |q| int B dl / p`` (rad) and radius ``rho`` (mm).
 
-    Source: p[GeV] = 0.2998 |q| B[T] rho[m] (PDG 2024 review 34, section 34.12 /
-    Lorentz force).  Neutral particles get ``theta = 0`` and ``rho = inf`` replaced by a
+    Source: Lorentz force, p = |q| B rho, i.e. p[GeV] = 0.2998 |q| B[T] rho[m].  Neutral particles get ``theta = 0`` and ``rho = inf`` replaced by a
     huge finite radius.
     """
     p = np.maximum(np.asarray(momentum, dtype=float), 1e-300)

@@ -1,22 +1,25 @@
 """Classical synchrotron radiation of a charged particle in a dipole field.
 
-Formulae (c = 1, hbar c explicit):
+Formulae (c = 1, hbar c explicit).  References: PDG 2024 (S. Navas et al., PRD 110,
+030001), review 10 "Electromagnetic relations", section 10.4 "Synchrotron radiation"
+(cited below as [PDG-SR]); J.D. Jackson, *Classical Electrodynamics*, 3rd ed., sections
+14.4-14.6 ([Jackson]).  Equation numbers of these reviews change between editions, so the
+section and the formula itself are quoted.
 
-* bending radius ``rho = p / (e B)``; in practical units rho[m] = p[GeV] / (0.2998 B[T])
-  (PDG 2024 review "Passage of particles through matter"/"Kinematics": p = 0.3 B rho).
-* critical energy ``E_c = (3/2) hbar c gamma^3 / rho`` (J.D. Jackson, *Classical
-  Electrodynamics*, 3rd ed., eq. 14.85 with omega_c = 3 gamma^3 c / (2 rho); PDG 2024
-  review 31 "Synchrotron radiation", eq. (31.4)).  For electrons E_c[keV] =
-  0.665 E^2[GeV] B[T] (PDG 2024 review 31, eq. (31.5)).
+* bending radius ``rho = p / (e B)``; in practical units rho[m] = p[GeV] / (0.2998 B[T]).
+* critical energy ``hbar omega_c = (3/2) hbar c gamma^3 / rho`` ([PDG-SR]; [Jackson]
+  section 14.6, omega_c = (3/2) gamma^3 c / rho).  For electrons [PDG-SR] quotes
+  hbar omega_c[keV] = 0.665 E^2[GeV] B[T] (used as a test reference).
 * normalised power spectrum ``S(x) = (9 sqrt3 / 8 pi) x int_x^inf K_{5/3}(t) dt`` with
-  ``x = E / E_c`` and ``int_0^inf S dx = 1`` (PDG 2024 review 31, eq. (31.6); Jackson
-  eq. 14.91).  The photon-number spectrum is ``dN/dx ∝ S(x) / x``.
+  ``x = E / E_c`` and ``int_0^inf S dx = 1`` ([Jackson] section 14.6, the spectrum of a
+  particle in instantaneously circular motion integrated over angles).  The
+  photon-number spectrum is ``dN/dx ∝ S(x) / x``.
 * energy radiated per radian of bend ``dU/dtheta = (2/3) alpha hbar c gamma^4 / rho``
-  (Larmor/Liénard: U per turn = (4 pi / 3) alpha hbar c gamma^4 / rho, PDG 2024 review 31,
-  eq. (31.2) in the form divided by 2 pi).
+  (Liénard: energy loss per revolution (4 pi / 3) e^2 gamma^4 / rho, [PDG-SR]; [Jackson]
+  section 14.4, divided by 2 pi).
 * mean photon energy ``<E> = (8 / (15 sqrt3)) E_c`` and photons per radian
-  ``dN/dtheta = (5 / (2 sqrt3)) alpha gamma`` (both follow from the two lines above with
-  ``int_0^inf t K_{5/3}(t) dt = 5 pi / 3``, Gradshteyn-Ryzhik 6.561.16).
+  ``<N> = (5 / (2 sqrt3)) alpha gamma`` ([PDG-SR] quotes the latter; both follow from the
+  two lines above with ``int_0^inf t K_{5/3}(t) dt = 5 pi / 3``, Gradshteyn-Ryzhik 6.561.16).
 
 The classical spectrum is valid while E_c << E (quantum parameter chi = E_c / E ~ 1e-4 at
 100 GeV in NA64's dipoles).
@@ -75,8 +78,7 @@ def bending_radius(momentum: np.ndarray | float, field: float, charge: float = 1
 def critical_energy(gamma: np.ndarray | float, rho: np.ndarray | float) -> np.ndarray:
     """Critical energy ``E_c = (3/2) hbar c gamma^3 / rho`` (MeV).
 
-    Source: Jackson, *Classical Electrodynamics* 3rd ed., eq. (14.85); PDG 2024 review 31
-    "Synchrotron radiation", eq. (31.4).
+    Source: PDG 2024 review 10, section 10.4 (hbar omega_c); Jackson 3rd ed. section 14.6.
     """
     g = np.asarray(gamma, dtype=float)
     return 1.5 * HBARC * g**3 / np.asarray(rho, dtype=float)
@@ -85,7 +87,7 @@ def critical_energy(gamma: np.ndarray | float, rho: np.ndarray | float) -> np.nd
 def mean_photon_energy(e_crit: np.ndarray | float) -> np.ndarray:
     """Mean photon energy ``(8 / (15 sqrt 3)) E_c`` of the classical spectrum.
 
-    Source: first moment of dN/dx ∝ S(x)/x with S of PDG 2024 review 31 eq. (31.6).
+    Source: first moment of dN/dx ∝ S(x)/x with S(x) of Jackson 3rd ed. section 14.6.
     """
     return 8.0 / (15.0 * math.sqrt(3.0)) * np.asarray(e_crit, dtype=float)
 
@@ -93,8 +95,8 @@ def mean_photon_energy(e_crit: np.ndarray | float) -> np.ndarray:
 def photons_per_radian(gamma: np.ndarray | float) -> np.ndarray:
     """Mean number of photons emitted per radian of bend, ``5 alpha gamma / (2 sqrt 3)``.
 
-    Source: (energy per radian, Jackson eq. 14.31 / PDG review 31 eq. 31.2) divided by the
-    mean photon energy (see :func:`mean_photon_energy`).
+    Source: PDG 2024 review 10, section 10.4 (<N> per radian); equals the energy per
+    radian (:func:`energy_loss_per_radian`) over the mean photon energy.
     """
     return 5.0 * ALPHA * np.asarray(gamma, dtype=float) / (2.0 * math.sqrt(3.0))
 
@@ -102,8 +104,8 @@ def photons_per_radian(gamma: np.ndarray | float) -> np.ndarray:
 def energy_loss_per_radian(gamma: np.ndarray | float, rho: np.ndarray | float) -> np.ndarray:
     """Radiated energy per radian ``(2/3) alpha hbar c gamma^4 / rho`` (MeV).
 
-    Source: PDG 2024 review 31 eq. (31.2) (energy loss per turn (4 pi/3) alpha hbar c
-    gamma^4 / rho) divided by 2 pi; Jackson eq. (14.31).
+    Source: PDG 2024 review 10, section 10.4 (energy loss per revolution
+    (4 pi/3) alpha hbar c gamma^4 / rho) divided by 2 pi; Jackson 3rd ed. section 14.4.
     """
     g = np.asarray(gamma, dtype=float)
     return (2.0 / 3.0) * ALPHA * HBARC * g**4 / np.asarray(rho, dtype=float)
@@ -122,7 +124,7 @@ def _k53_tail(x: float) -> float:
 def spectrum_shape(x: np.ndarray | float) -> np.ndarray:
     """Normalised power spectrum ``S(x) = (9 sqrt3/8 pi) x int_x^inf K_{5/3}`` (x = E/E_c).
 
-    Source: PDG 2024 review 31 eq. (31.6); Jackson eq. (14.91).  ``int_0^inf S dx = 1``.
+    Source: Jackson 3rd ed. section 14.6 (angle-integrated spectrum).  ``int_0^inf S dx = 1``.
     """
     xs = np.atleast_1d(np.asarray(x, dtype=float))
     out = np.array([xi * _k53_tail(xi) if xi > 0 else 0.0 for xi in xs.ravel()]).reshape(xs.shape)
@@ -218,8 +220,8 @@ def _sample_x(u: np.ndarray, table: np.ndarray) -> np.ndarray:  # pragma: no cov
 def sample_photon_energies(e_crit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw one photon energy per entry of ``e_crit`` from the classical SR spectrum.
 
-    Inverse-CDF sampling of dN/dx ∝ int_x^inf K_{5/3} (PDG 2024 review 31 eq. 31.6
-    divided by x) through :func:`inverse_cdf_table` and :func:`x_from_u`.
+    Inverse-CDF sampling of dN/dx ∝ int_x^inf K_{5/3} (S(x)/x, Jackson 3rd ed.
+    section 14.6) through :func:`inverse_cdf_table` and :func:`x_from_u`.
 
     Parameters
     ----------

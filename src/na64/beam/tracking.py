@@ -11,8 +11,8 @@ Model (bend plane x; the y view is simulated the same way without the kick):
 * the magnets give a kick ``delta = c q int B dl / p`` at their centre (thin-lens
   equivalent of a uniform dipole for the extrapolated lines, small angles);
 * least-squares straight lines upstream and downstream give the measured bend
-  ``theta = tx_down - tx_up`` and ``p = c |q| int B dl / theta`` (p[GeV] = 0.2998
-  B[T] L[m] / theta, PDG 2024 review 34, section 34.12).
+  ``theta = tx_down - tx_up`` and ``p = c |q| int B dl / theta`` (Lorentz force in the small-angle
+  limit: p[GeV] = 0.2998 B[T] L[m] / theta).
 """
 
 from __future__ import annotations
