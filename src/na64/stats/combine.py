@@ -36,6 +36,7 @@ from scipy.optimize import brentq
 
 from ..errors import InputError
 from ._checks import check_cl, check_count, check_nonneg, check_sigma_b, check_sigma_s_rel
+from .correlated import cls_exact_correlated, common_widths, joint_background_pmf
 from .marginal import log_pmf_component, pmf_table
 
 __all__ = [
@@ -186,6 +187,7 @@ def combined_cls(
     method: CombineMethod = "exact",
     n_toys: int = 100_000,
     rng: np.random.Generator | None = None,
+    correlated: bool = False,
 ) -> float:
     """CLs of a total-signal hypothesis ``s_tot`` for the combination of ``runs``.
 
@@ -199,6 +201,9 @@ def combined_cls(
         ``"exact"`` (enumeration) or ``"toys"``; ``"auto"`` is treated as ``"exact"`` here.
     n_toys, rng
         Pseudo-experiments for ``"toys"`` (default generator: ``SeedSequence(0)``).
+    correlated
+        One common background scale and one common signal scale for all runs (see
+        :mod:`na64.stats.correlated`; exact enumeration only).
 
     Returns
     -------
@@ -207,6 +212,10 @@ def combined_cls(
     """
     rl, frac = _validated(runs)
     s = check_nonneg(s_tot, "s_tot")
+    if correlated:
+        if method == "toys":
+            raise InputError("method", "correlated=True is evaluated by exact enumeration only")
+        return cls_exact_correlated(rl, frac, s)
     if method == "toys":
         gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
         return _cls_toys(rl, frac, s, gen.random((n_toys, len(rl))))
@@ -221,6 +230,7 @@ def combined_upper_limit(
     max_cells: int = 2_000_000,
     n_toys: int = 100_000,
     rng: np.random.Generator | None = None,
+    correlated: bool = False,
 ) -> float:
     """CLs upper limit on the total expected signal ``S`` of several combined runs.
 
@@ -241,6 +251,11 @@ def combined_upper_limit(
     rng
         Generator for the toys; one block of uniforms is drawn from it and reused for every
         ``S`` (common random numbers).  Default: ``default_rng(SeedSequence(0))``.
+    correlated
+        ``False`` (default): independent nuisances per run.  ``True``: one common background
+        scale (all runs must share ``sigma_b / b``) and one common signal scale (same
+        ``sigma_s_rel``), e.g. a background estimated per EOT once for all runs; evaluated by
+        exact enumeration with Gauss quadrature (:mod:`na64.stats.correlated`).
 
     Returns
     -------
@@ -265,8 +280,15 @@ def combined_upper_limit(
     ss_max = max(r.sigma_s_rel for r in rl)
     hi = (3.0 + n_tot + 3.0 * math.sqrt(n_tot + b_tot) + 3.0 * sb_tot) * (1.0 + 10.0 * ss_max)
 
-    use_toys = method == "toys" or (method == "auto" and _grid_size(rl, frac, 2.0 * hi) > max_cells)
-    if use_toys:
+    if correlated:
+        if method == "toys":
+            raise InputError("method", "correlated=True is evaluated by exact enumeration only")
+        common_widths(rl)  # validate before root finding
+
+        def cls(x: float) -> float:
+            return cls_exact_correlated(rl, frac, x)
+
+    elif method == "toys" or (method == "auto" and _grid_size(rl, frac, 2.0 * hi) > max_cells):
         gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
         u = gen.random((int(n_toys), len(rl)))
 
@@ -317,6 +339,7 @@ def combined_expected_limits(
     max_outcomes: int = 400,
     n_outcomes: int = 300,
     rng: np.random.Generator | None = None,
+    correlated: bool = False,
 ) -> dict[str, float]:
     """Expected combined limit: median and ±1σ, ±2σ bands under background only.
 
@@ -342,6 +365,9 @@ def combined_expected_limits(
         Number of sampled outcomes in the Monte Carlo fallback.
     rng
         Generator for the fallback and for toys (default ``default_rng(SeedSequence(0))``).
+    correlated
+        Common nuisance scales, as in :func:`combined_upper_limit`; the background-only
+        outcome probabilities are then the correlated joint ones.
 
     Returns
     -------
@@ -357,7 +383,20 @@ def combined_expected_limits(
     size = math.prod(t.size for t in tables)
     outcomes: NDArray[np.int64] | None = None
     probs: NDArray[np.float64] | None = None
-    if size <= 2_000_000:
+    if correlated:
+        rho_b, _ = common_widths(rl)
+        joint = joint_background_pmf(rl, [t.size for t in tables], rho_b)
+        order = np.argsort(joint)[::-1]
+        cum = np.cumsum(joint[order])
+        k = min(int(np.searchsorted(cum, 1.0 - _OUTCOME_MASS, side="left")) + 1, joint.size)
+        if k > max_outcomes:
+            raise InputError(
+                "max_outcomes", f"correlated expected limits need {k} outcomes > {max_outcomes}"
+            )
+        keep = order[:k]
+        outcomes = np.stack(np.unravel_index(keep, [t.size for t in tables]), axis=1)
+        probs = joint[keep]
+    elif size <= 2_000_000:
         joint = np.ones(1)
         for tab in tables:
             joint = (joint[:, None] * tab[None, :]).ravel()
@@ -381,6 +420,8 @@ def combined_expected_limits(
         key = tuple(int(x) for x in row)
         if key not in cache:
             pseudo = [replace(r, n_obs=n) for r, n in zip(rl, key, strict=True)]
-            cache[key] = combined_upper_limit(pseudo, cl=cl, method=method, rng=gen)
+            cache[key] = combined_upper_limit(
+                pseudo, cl=cl, method=method, rng=gen, correlated=correlated
+            )
         limits[i] = cache[key]
     return _weighted_lower_quantiles(limits, probs)
