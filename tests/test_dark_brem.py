@@ -248,24 +248,27 @@ def test_kinematic_limit_message_names_range():
         db.total_cross_section(99.9999 * GeV, 100 * GeV)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     log_m=st.floats(np.log10(1e-3), np.log10(5e3)),  # 1 keV ... 5 GeV, in MeV
     log_e=st.floats(0.0, np.log10(300.0)),  # 1 ... 300 GeV
     lepton=st.sampled_from(["e-", "mu+"]),
     method=st.sampled_from(["etl", "iww", "ww"]),
+    spin=st.sampled_from(["vector", "scalar", "pseudoscalar", "axial"]),
 )
-def test_property_finite_and_positive(log_m, log_e, lepton, method):
+def test_property_finite_and_positive(log_m, log_e, lepton, method, spin):
+    if spin != "vector":
+        method = "etl"  # other spins are ETL only
     e0 = 10**log_e * GeV
     m_lep = M_E if lepton.startswith("e") else M_MU
     m = min(10**log_m * MeV, 0.9 * (e0 - m_lep))
-    sigma = db.total_cross_section(m, e0, lepton=lepton, method=method, threshold=0.0)
+    sigma = db.total_cross_section(m, e0, lepton=lepton, method=method, spin=spin, threshold=0.0)
     assert np.isfinite(sigma)
     assert sigma > 0
-    default = db.total_cross_section(m, e0, lepton=lepton, method=method)
+    default = db.total_cross_section(m, e0, lepton=lepton, method=method, spin=spin)
     assert np.isfinite(default)
     assert 0 <= default <= sigma * 1.01  # different x ranges: quadrature noise <= 0.4 %
-    spec = db.dsigma_dx(np.array([0.3, 0.95]), m, e0, lepton=lepton, method=method)
+    spec = db.dsigma_dx(np.array([0.3, 0.95]), m, e0, lepton=lepton, method=method, spin=spin)
     assert np.all(np.isfinite(spec))
     assert np.all(spec >= 0)
 
