@@ -68,6 +68,8 @@ def test_table_output(capsys):
         (["widths", "--model", "alp", "--mass", "10MeV", "--epsilon", "1e-3"], "does not apply"),
         (["widths", "--model", "alp", "--mass", "10MeV"], "--g-agg: is required"),
         (["widths", "--mass", "1GeV", "--energy", "0.5GeV"], "--energy"),
+        (["widths", "--model", "x-boson", "--kind", "T", "--g", "1e-4"], "--kind: must be one of"),
+        (["widths", "--model", "x-boson", "--g", "3"], "--g: must be in (0, 1]"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, argv, needle):
@@ -85,3 +87,13 @@ def test_subprocess_entry_point():
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["invisible_fraction"] == 1.0  # below 2 m_mu only Z' -> nu nu
+
+
+def test_x_boson_json(capsys):
+    # pseudoscalar X17: Gamma = g^2 m beta / (8 pi) (see na64.models.x_boson)
+    code, out, _ = run(["widths", "--model", "x-boson", "--kind", "p", "--mass", "16.7MeV",
+                        "--g", "1e-4", "--json"], capsys)
+    assert code == 0
+    info = json.loads(out)
+    beta = math.sqrt(1 - 4 * (0.51099895 / 16.7) ** 2)
+    assert info["total_width_MeV"] == pytest.approx(1e-8 * 16.7 * beta / (8 * math.pi), rel=1e-9)

@@ -15,6 +15,7 @@ from na64.models import (
     MODEL_NAMES,
     DarkPhoton,
     LmuLtau,
+    XBoson,
     dark_photon_widths,
     make_model,
 )
@@ -157,7 +158,7 @@ def test_lmu_ltau_branching_ratios():
 
 
 def test_registry_and_errors():
-    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau"}
+    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson"}
     m = make_model("dark-photon", mass=50 * MeV, epsilon=1e-4, chi="scalar")
     assert isinstance(m, DarkPhoton)
     with pytest.raises(InputError, match="dark-photon, alp, lmu-ltau"):
@@ -214,3 +215,40 @@ def test_vectorized_widths_agree_with_model_objects():
         dark_photon_widths(masses, np.full(40, 2.0))
     with pytest.raises(InputError, match="m_chi"):
         dark_photon_widths(masses, 1e-3, m_chi=-masses)
+
+
+def test_x_boson_widths():
+    m = 16.7 * MeV
+    e_charge = math.sqrt(4 * math.pi * ALPHA)
+    # a vector X with g = eps e is a visible dark photon
+    x_v = XBoson(m, "V", 1e-3 * e_charge)
+    assert x_v.total_width == pytest.approx(DarkPhoton(m, 1e-3, alpha_D=0.0).total_width,
+                                            rel=1e-12)
+    assert x_v.lepton_coupling("e+") == pytest.approx(1e-3)
+    assert x_v.lepton_coupling("mu-") == 0.0
+    # a scalar with the Higgs Yukawa g = m_e / v decays like a light Higgs:
+    # Gamma = G_F m_e^2 m beta^3 / (4 sqrt(2) pi) (PDG 2024 review "Status of Higgs boson
+    # physics", H -> f fbar at tree level, N_c = 1); G_F = 1.1663788e-5 GeV^-2 (PDG 2024).
+    g_f = 1.1663788e-5 / GeV**2
+    v = (math.sqrt(2) * g_f) ** -0.5
+    mh = 1 * GeV
+    beta = math.sqrt(1 - 4 * M_E**2 / mh**2)
+    x_s = XBoson(mh, "S", M_E / v)
+    assert x_s.total_width == pytest.approx(
+        g_f * M_E**2 * mh * beta**3 / (4 * math.sqrt(2) * math.pi), rel=1e-9)
+    # massless limits: S and P -> g^2 m / (8 pi), V and A -> g^2 m / (12 pi)
+    big = 5 * GeV
+    w = {k: XBoson(big, k, 1e-3).total_width for k in "SPVA"}
+    assert w["S"] == pytest.approx(1e-6 * big / (8 * math.pi), rel=1e-6)
+    assert w["P"] == pytest.approx(1e-6 * big / (8 * math.pi), rel=1e-6)
+    assert w["V"] == pytest.approx(1e-6 * big / (12 * math.pi), rel=1e-6)
+    assert w["A"] == pytest.approx(1e-6 * big / (12 * math.pi), rel=1e-6)
+    # near threshold the P-wave (S, A) widths vanish as beta^3, the S-wave (P, V) as beta
+    near = 2 * M_E * 1.0001
+    w = {k: XBoson(near, k, 1e-3).total_width for k in "SPVA"}
+    b2 = 1 - 4 * M_E**2 / near**2
+    assert w["S"] / w["P"] == pytest.approx(b2, rel=1e-9)
+    with pytest.raises(InputError, match="kind"):
+        XBoson(m, "T", 1e-3)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="mass"):
+        XBoson(0.5 * MeV, "V", 1e-3)

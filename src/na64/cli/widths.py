@@ -5,6 +5,7 @@ Examples
 ``na64 widths --model dark-photon --mass 100MeV --epsilon 1e-4``
 ``na64 widths --model dark-photon --mass 16.7MeV --epsilon 1e-3 --visible --json``
 ``na64 widths --model alp --mass 10MeV --g-agg 1e-4``
+``na64 widths --model x-boson --kind P --mass 16.7MeV --g 1e-4``
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ _MODEL_OPTIONS: dict[str, set[str]] = {
     "dark-photon": {"--epsilon", "--alpha-d", "--mchi", "--chi", "--invisible/--visible"},
     "alp": {"--g-agg", "--g-aee"},
     "lmu-ltau": {"--g"},
+    "x-boson": {"--g", "--kind"},
 }
 
 
 _FIELD_TO_OPTION: dict[str, str] = {
     "mass": "--mass", "epsilon": "--epsilon", "alpha_D": "--alpha-d", "m_chi": "--mchi",
-    "chi": "--chi", "g_agg": "--g-agg", "g_aee": "--g-aee", "g": "--g",
+    "chi": "--chi", "g_agg": "--g-agg", "g_aee": "--g-aee", "g": "--g", "coupling": "--g",
+    "kind": "--kind",
 }
 
 
@@ -59,6 +62,7 @@ def build_model(
     g_agg: str | None = None,
     g_aee: str | None = None,
     g: str | None = None,
+    kind: str | None = None,
 ) -> Model:
     """Build a model from command-line text (units allowed; a bare mass is GeV).
 
@@ -71,6 +75,7 @@ def build_model(
     given = {
         "--epsilon": epsilon, "--alpha-d": alpha_d, "--mchi": mchi, "--chi": chi,
         "--invisible/--visible": invisible, "--g-agg": g_agg, "--g-aee": g_aee, "--g": g,
+        "--kind": kind,
     }
     for opt, value in given.items():
         if value is not None and opt not in _MODEL_OPTIONS[name]:
@@ -99,7 +104,10 @@ def build_model(
         return _make(name, mass=m, g_agg=_number(g_agg, "--g-agg") / GeV,
                           g_aee=_number(g_aee or "0", "--g-aee"))
     if g is None:
-        raise InputError("--g", "is required for --model lmu-ltau (e.g. 1e-4)")
+        raise InputError("--g", f"is required for --model {name} (e.g. 1e-4)")
+    if name == "x-boson":
+        return _make(name, mass=m, kind=(kind or "V").strip().upper(),
+                     coupling=_number(g, "--g"))
     return _make(name, mass=m, g=_number(g, "--g"))
 
 
@@ -151,14 +159,17 @@ def register(app: typer.Typer) -> None:
             "--g-agg", help="ALP photon coupling in GeV^-1.")] = None,
         g_aee: Annotated[str | None, typer.Option(
             "--g-aee", help="ALP electron coupling (dimensionless) \\[default: 0].")] = None,
-        g: Annotated[str | None, typer.Option("--g", help="L_mu - L_tau gauge coupling.")] = None,
+        g: Annotated[str | None, typer.Option(
+            "--g", help="L_mu - L_tau gauge coupling, or the x-boson electron coupling.")] = None,
+        kind: Annotated[str | None, typer.Option(
+            "--kind", help="x-boson spin-parity: S, P, V or A \\[default: V].")] = None,
         energy: Annotated[str, typer.Option(
             "--energy", help="Lab energy for the decay length.")] = "100GeV",
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     ) -> None:
         """Partial widths, branching ratios, total width, c*tau and decay length of a model."""
         m = build_model(model, mass, epsilon=epsilon, alpha_d=alpha_d, mchi=mchi, chi=chi,
-                        invisible=invisible, g_agg=g_agg, g_aee=g_aee, g=g)
+                        invisible=invisible, g_agg=g_agg, g_aee=g_aee, g=g, kind=kind)
         e = parse_quantity(energy, "energy", field="--energy")
         if e < m.mass:
             raise InputError("--energy", f"must be >= the mass {format_quantity(m.mass)}, "
@@ -168,10 +179,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(info))
             return
         console = Console()
-        title = f"{m.name}: " + ", ".join(
+        console.print(f"[bold]{m.name}[/bold]: " + ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in info["parameters"].items())
-        table = Table(title=title, title_justify="left")
+            for k, v in info["parameters"].items()), highlight=False)
+        table = Table()
         table.add_column("channel")
         table.add_column("width", justify="right")
         table.add_column("BR", justify="right")

@@ -23,15 +23,18 @@ from .alp import ALP
 from .base import INVISIBLE_CHANNELS, Model
 from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
 from .lmu_ltau import LmuLtau
+from .x_boson import X_KINDS, XBoson
 
 __all__ = [
     "ALP",
     "CHI_KINDS",
     "INVISIBLE_CHANNELS",
     "MODEL_NAMES",
+    "X_KINDS",
     "DarkPhoton",
     "LmuLtau",
     "Model",
+    "XBoson",
     "dark_photon_widths",
     "make_model",
 ]
@@ -40,6 +43,7 @@ _REGISTRY: Final[dict[str, type[Model]]] = {
     DarkPhoton.name: DarkPhoton,
     ALP.name: ALP,
     LmuLtau.name: LmuLtau,
+    XBoson.name: XBoson,
 }
 
 #: Names accepted by :func:`make_model`.
@@ -52,7 +56,8 @@ def make_model(name: str, **params: Any) -> Model:
     Parameters
     ----------
     name
-        One of :data:`MODEL_NAMES` (``"dark-photon"``, ``"alp"``, ``"lmu-ltau"``).
+        One of :data:`MODEL_NAMES` (``"dark-photon"``, ``"alp"``, ``"lmu-ltau"``,
+        ``"x-boson"``).
     **params
         The model's constructor arguments in internal units (e.g. ``mass=100 * MeV``).
 
