@@ -34,7 +34,7 @@ def test_single_run_reproduces_upper_limit(
     n: int, b: float, sigma_b: float, sigma_s: float
 ) -> None:
     # One run: the likelihood ratio is increasing in n, so ordering by t is ordering by n
-    # (Read 2002 sec. 2) and the combination must equal upper_limit.  Dropped tails are < 1e-12
+    # (Read 2002) and the combination must equal upper_limit.  Dropped tails are < 1e-12
     # and the root precision is 1e-9 -> tolerance 1e-7 relative.
     ref = upper_limit(n, b, sigma_b, sigma_s_rel=sigma_s)
     got = combined_upper_limit([Run(n, b, sigma_b, weight=3.7, sigma_s_rel=sigma_s)])

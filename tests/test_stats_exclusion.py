@@ -13,7 +13,7 @@ from na64.units import MeV
 
 
 def test_eps_scales_as_sqrt_of_count_ratio() -> None:
-    # N_sig ∝ eps^2 (arXiv:1906.00176 eq. 1): eps_up = sqrt(s_up / N(eps=1)).
+    # N_sig ∝ eps^2 (arXiv:1906.00176: sigma ∝ eps^2, BR ~ 1): eps_up = sqrt(s_up / N(eps=1)).
     masses = np.array([1.0, 10.0, 100.0]) * MeV
     n1 = np.array([4.0e10, 2.303e8, 1.0e4])
     res = exclusion_eps(masses, n1, math.log(10.0))
@@ -32,7 +32,7 @@ def test_zero_yield_is_capped_and_flagged_not_inf() -> None:
 
 
 def test_y_definition() -> None:
-    # y = eps^2 alpha_D (m_chi/m_A')^4 (arXiv:1505.00011 eq. 3): eps = 1e-4, alpha_D = 0.5,
+    # y = eps^2 alpha_D (m_chi/m_A')^4 (definition of arXiv:1505.00011): eps = 1e-4, alpha_D = 0.5,
     # ratio 1/3 -> 1e-8 * 0.5 / 81.
     assert float(eps_to_y(1e-4)) == pytest.approx(1e-8 * 0.5 / 81.0, rel=1e-14)
     res = exclusion_eps([10.0], [1e9], 2.3)

@@ -30,7 +30,7 @@ def test_band_quantiles_of_poisson_background() -> None:
 
 def test_band_quantiles_of_gamma_smeared_background() -> None:
     # Poisson x Gamma(mean b, sd sigma) = negative binomial with r = (b/sigma)^2, p = r/(r+b)
-    # (Cousins, Linnemann, Tucker arXiv:physics/0702156 eq. 11); compared with scipy.nbinom.
+    # (Cousins, Linnemann, Tucker arXiv:physics/0702156); compared with scipy.nbinom.
     b, sig = 8.0, 4.0
     r = (b / sig) ** 2
     q = background_quantiles(b, sig)

@@ -37,7 +37,7 @@ def test_zero_background_pdg_table(method: str, n: int, ref: float) -> None:
 
 
 def _helene_limit(n: int, b: float, cl: float) -> float:
-    # Independent implementation of Helene's formula (NIM 212 (1983) 319; PDG 2024 eq. 40.59):
+    # Independent implementation of Helene's formula (NIM 212 (1983) 319; PDG 2024 sec. 40.4.1):
     # 1 - cl = Q(n+1, s+b) / Q(n+1, b), Q = regularized upper incomplete Gamma function,
     # since sum_{k<=n} Poisson(k; mu) = Q(n+1, mu).
     def f(s: float) -> float:
@@ -86,7 +86,7 @@ def test_signal_uncertainty_zero_observed_closed_form(sigma: float) -> None:
 
 @pytest.mark.parametrize("method", ["cls", "bayes", "frequentist-poisson", "cls-asymptotic"])
 def test_limit_grows_with_signal_uncertainty(method: str) -> None:
-    # A less certain signal yield can only weaken the limit (Cousins-Highland 1992, sec. 3).
+    # A less certain signal yield can only weaken the limit (Cousins-Highland, NIM A320 (1992) 331).
     lims = [upper_limit(3, 2.0, 0.5, sigma_s_rel=x, method=method) for x in (0.0, 0.1, 0.3, 0.5)]
     assert all(b > a for a, b in itertools.pairwise(lims))
 

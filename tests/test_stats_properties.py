@@ -59,8 +59,8 @@ def test_monotonic_in_n_obs(n: int, b: float, f: float, ss: float, method: str) 
 @settings(max_examples=100, deadline=None)
 @given(n=n_obs, b=bkg, db=st.floats(0.0, 20.0), f=frac, ss=sig_s)
 def test_cls_decreasing_in_background(n: int, b: float, db: float, f: float, ss: float) -> None:
-    # For fixed n_obs, a larger expected background leaves less room for signal (CLs, Read 2002
-    # sec. 3); checked with the same relative background uncertainty.
+    # For fixed n_obs, a larger expected background leaves less room for signal (a known property of CLs,
+    # Read, J. Phys. G 28 (2002) 2693); checked with the same relative background uncertainty.
     s1 = upper_limit(n, b, f * b, sigma_s_rel=ss)
     s2 = upper_limit(n, b + db, f * (b + db), sigma_s_rel=ss)
     assert s2 <= s1 * (1.0 + EPS)

@@ -27,7 +27,7 @@ def _pyhf_cls(s: float, n: int, b: float, sigma_b: float) -> float:
     ("n", "b", "sigma_b"), [(100, 100.0, 10.0), (5, 3.0, 1.0), (80, 100.0, 20.0), (130, 100.0, 5.0)]
 )
 def test_asymptotic_cls_agrees_with_pyhf(n: int, b: float, sigma_b: float) -> None:
-    # Same likelihood, same q~_mu and Asimov convention (CCGV arXiv:1007.1727 eqs. 16, 65-66),
+    # Same likelihood, same q~_mu and Asimov convention (CCGV arXiv:1007.1727 eqs. 16, 65),
     # so pyhf's CLs at our limit must be 1 - cl = 0.10; the residual comes only from the two
     # minimizers (pyhf's scipy fit tolerance ~1e-6 in the NLL) -> tolerance 1e-4 absolute.
     s_up = upper_limit(n, b, sigma_b, method="cls-asymptotic")

@@ -1,7 +1,8 @@
 """Asymptotic CLs for one counting channel with profiled nuisances.
 
 Likelihood (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, sec. 2, with the on/off
-auxiliary measurement of Cousins, Linnemann, Tucker, arXiv:physics/0702156, eq. 6)::
+auxiliary measurement (the "on/off" problem of Cousins, Linnemann, Tucker,
+arXiv:physics/0702156)::
 
     L(mu, beta, kappa) = Pois(n | mu*kappa + beta) * Pois(m | tau_b*beta) * Pois(u | tau_s*kappa)
 
@@ -9,9 +10,9 @@ with ``tau_b = b/sigma_b**2``, ``m = tau_b*b`` and ``tau_s = 1/sigma_s_rel**2``,
 (Poisson "Gamma-like" constraints whose maxima sit at ``beta = b``, ``kappa = 1`` and whose
 relative widths are ``sigma_b/b`` and ``sigma_s_rel``; the background constraint is the one of
 pyhf's ``shapesys``).  The test statistic is ``q~_mu`` (CCGV eq. 16), its background-only
-Asimov value ``q_{mu,A}`` (CCGV eq. 24; as in the LHC Higgs combination procedure,
+Asimov value ``q_{mu,A} = (mu/sigma)**2`` (CCGV eq. 29; as in the LHC Higgs combination procedure,
 ATL-PHYS-PUB-2011-011 sec. 2.1, and pyhf, the Asimov data set and its auxiliary measurement
-use the background fitted to the observed data under ``mu = 0``), and (CCGV eqs. 65-66, with
+use the background fitted to the observed data under ``mu = 0``), and (CCGV eq. 65, with
 ``mu' = mu`` for ``CL_{s+b}`` and ``mu' = 0`` for ``CL_b``)::
 
     CLs = (1 - Phi(sqrt(q~))) / Phi(sqrt(q_A) - sqrt(q~))                      if q~ <= q_A
@@ -107,7 +108,7 @@ def _q_tilde(model: _Counting, mu: float) -> float:
 
 
 def cls_asymptotic(s: float, n_obs: float, b: float, sigma_b: float, sigma_s_rel: float) -> float:
-    """Asymptotic CLs of signal hypothesis ``s`` (CCGV arXiv:1007.1727 eqs. 16, 65-66).
+    """Asymptotic CLs of signal hypothesis ``s`` (CCGV arXiv:1007.1727 eqs. 16, 65).
 
     Parameters
     ----------

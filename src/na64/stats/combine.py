@@ -7,10 +7,10 @@ marginalized as in :mod:`na64.stats.marginal`.  The parameter of interest is the
 signal ``S = sum_i s_i``.
 
 Test statistic: the LEP log-likelihood ratio of the joint (product) likelihood
-``t(n) = sum_i ln[P_i(n_i | S f_i) / P_i(n_i | 0)]`` (Read, J. Phys. G 28 (2002) 2693,
-eqs. 2-3; Junk, NIM A434 (1999) 435, sec. 2), large ``t`` = signal-like.  Then
+``t(n) = sum_i ln[P_i(n_i | S f_i) / P_i(n_i | 0)]`` (Read, J. Phys. G 28 (2002) 2693;
+Junk, NIM A434 (1999) 435, arXiv:hep-ex/9902006), large ``t`` = signal-like.  Then
 ``CL_{s+b} = P(t <= t_obs | S)``, ``CL_b = P(t <= t_obs | 0)`` and ``CLs = CL_{s+b} / CL_b``
-(Read 2002 eq. 7); the limit solves ``CLs(S_up) = 1 - cl``.
+(Read 2002; Junk arXiv:hep-ex/9902006); the limit solves ``CLs(S_up) = 1 - cl``.
 
 The probabilities are computed by exact enumeration of all outcomes ``(n_1, ..., n_K)`` (tails
 beyond ``1e-12`` dropped) when the grid is small enough, otherwise with pseudo-experiments

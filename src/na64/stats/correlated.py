@@ -4,14 +4,14 @@ When the background of every run comes from one estimate (a per-EOT rate times t
 EOT) its uncertainty is common: ``beta_i = gamma * b_i`` with a single ``gamma ~ Gamma(mean 1,
 sd rho_b)``; likewise a common signal-yield scale ``kappa`` (e.g. the efficiency systematic).
 The joint probability no longer factorizes over runs; it is the mixture (Cousins-Highland
-marginalization, NIM A320 (1992) 331, eq. 9)
+marginalization, NIM A320 (1992) 331)
 
     P(n | S) = E_{gamma, kappa} [ prod_i Poisson(n_i | kappa S f_i + gamma b_i) ],
 
 evaluated with Gauss quadrature for the Gamma weight: the generalized Gauss-Laguerre rule
 for ``x**(r-1) exp(-x)`` (``x = r gamma``, ``r = 1/rho**2``), whose nodes and normalized weights
 come from the eigen-decomposition of its Jacobi matrix (Golub & Welsch, Math. Comp. 23
-(1969) 221, eq. 2.6; Laguerre recurrence coefficients ``a_k = 2k + alpha + 1``,
+(1969) 221; Laguerre recurrence coefficients ``a_k = 2k + alpha + 1``,
 ``b_k = sqrt(k (k + alpha))``, Abramowitz & Stegun 22.7.12).  The normalized weights never
 overflow, unlike ``Gamma(r)``-scaled tables for large ``r``.
 """
@@ -147,7 +147,7 @@ def cls_exact_correlated(
     """CLs of ``s_tot`` for runs with fully correlated nuisances, by exact enumeration.
 
     The test statistic is the log-likelihood ratio of the joint marginal probabilities
-    (Read, J. Phys. G 28 (2002) 2693, eqs. 2-3, 7), ``CL_{s+b} = P(t <= t_obs | S)``.
+    (Read, J. Phys. G 28 (2002) 2693; Junk arXiv:hep-ex/9902006), ``CL_{s+b} = P(t <= t_obs | S)``.
     """
     if s_tot <= 0.0:
         return 1.0

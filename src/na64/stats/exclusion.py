@@ -1,13 +1,14 @@
 """From a limit on the signal count to a limit on the coupling, mass by mass.
 
 For the invisible dark photon (A' -> chi chi, BR ~ 1) the expected signal count scales as
-``N_sig(eps) = eps**2 * N_sig(eps = 1)`` (NA64, Banerjee et al., PRL 123 (2019) 121801,
-arXiv:1906.00176, eq. 1: ``N_A' ∝ eps**2`` at fixed mass), so the limit is
+``N_sig(eps) = eps**2 * N_sig(eps = 1)`` (the dark-bremsstrahlung cross section is proportional to eps**2 and
+BR(A' -> chi chi) ~ 1; NA64, Banerjee et al., PRL 123 (2019) 121801, arXiv:1906.00176), so the limit is
 
     eps_up(m) = sqrt(s_up / N_sig(m; eps = 1)).
 
 For light dark matter the usual variable is ``y = eps**2 * alpha_D * (m_chi / m_A')**4``
-(Izaguirre, Krnjaic, Schuster, Toro, PRL 115 (2015) 251301, arXiv:1505.00011, eq. 3).
+(the variable ``y`` introduced by Izaguirre, Krnjaic, Schuster, Toro, PRL 115 (2015) 251301,
+arXiv:1505.00011).
 
 Robustness: a mass with zero (or negligible) yield has no sensitivity; instead of ``inf`` the
 limit is set to the documented cap ``eps_cap`` (default 1: the expansion in ``eps`` and the
@@ -150,7 +151,7 @@ def exclusion_eps_bands(
 def eps_to_y(
     eps: ArrayLike, *, alpha_d: float = 0.5, mass_ratio: float = 1.0 / 3.0
 ) -> NDArray[np.float64]:
-    """``y = eps**2 * alpha_D * (m_chi/m_A')**4`` (arXiv:1505.00011, eq. 3).
+    """``y = eps**2 * alpha_D * (m_chi/m_A')**4`` (the ``y`` of arXiv:1505.00011).
 
     Parameters
     ----------

@@ -6,8 +6,8 @@ negative binomial of :mod:`na64.stats.marginal`).  Because ``s_up(n)`` is non-de
 ``n``, the ``p``-quantile of ``s_up`` is ``s_up(n_p)`` where ``n_p`` is the ``p``-quantile of
 the discrete distribution of ``n``.  Discrete quantiles are taken as the *lower* quantile
 ``n_p = min{n : P(N <= n) >= p}`` (the usual generalized inverse of the CDF), evaluated with the
-exact pmf, at ``p = Phi(-2), Phi(-1), 1/2, Phi(1), Phi(2)`` (CCGV arXiv:1007.1727 sec. 4.3,
-eq. 89, defines the bands by these probabilities).  At small ``b`` several bands coincide
+exact pmf, at ``p = Phi(-2), Phi(-1), 1/2, Phi(1), Phi(2)`` (CCGV arXiv:1007.1727
+eq. 89 defines the bands by these probabilities).  At small ``b`` several bands coincide
 (e.g. for ``b = 0.5`` more than 60% of the experiments see ``n = 0``: median = -1σ = -2σ).
 """
 

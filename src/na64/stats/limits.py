@@ -6,10 +6,10 @@ scale ``kappa`` Gamma-distributed nuisances (see :mod:`na64.stats.marginal` for 
 Methods
 -------
 ``"cls"`` (default)
-    Modified frequentist CLs (Junk, NIM A434 (1999) 435; Read, J. Phys. G 28 (2002) 2693,
-    eq. (7)): ``CLs(s) = CL_{s+b}(s) / CL_b`` with ``CL_{s+b} = P(n <= n_obs | s)`` and
+    Modified frequentist CLs (Junk, NIM A434 (1999) 435; Read, J. Phys. G 28 (2002) 2693;
+    arXiv:hep-ex/9902006): ``CLs(s) = CL_{s+b}(s) / CL_b`` with ``CL_{s+b} = P(n <= n_obs | s)`` and
     ``CL_b = P(n <= n_obs | 0)``; ``s_up`` solves ``CLs(s_up) = 1 - cl``.  For one counting
-    channel the LEP likelihood-ratio test statistic ``Q = L(s+b)/L(b)`` (Read 2002, eq. 3)
+    channel the LEP likelihood-ratio test statistic ``Q = L(s+b)/L(b)`` (Read 2002)
     is increasing in ``n``, so ordering outcomes by ``Q`` is ordering them by ``n``, and the
     probabilities are summed exactly over the discrete outcomes (no asymptotics).  Nuisances
     are marginalized (Cousins-Highland hybrid, NIM A320 (1992) 331), the treatment used by
@@ -17,15 +17,16 @@ Methods
     and no signal uncertainty ``CLs = exp(-s)`` whatever ``b`` is, so ``s_up = ln 10``.
 ``"cls-asymptotic"``
     CLs from the asymptotic distribution of the profile-likelihood ratio ``q~_mu``
-    (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, eqs. 16, 65-66), nuisances profiled;
+    (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, eqs. 16, 65), nuisances profiled;
     see :mod:`na64.stats.asymptotic`.  Reliable only at large counts.
 ``"bayes"``
-    Bayesian upper limit with a flat prior on ``s >= 0`` (PDG Statistics review 2024,
-    eq. 40.58): ``int_0^{s_up} L(s) ds = cl * int_0^inf L(s) ds`` with the marginal likelihood
+    Bayesian upper limit with a flat prior on ``s >= 0`` (PDG 2024 Statistics review,
+    sec. 40.4.1): ``int_0^{s_up} L(s) ds = cl * int_0^inf L(s) ds`` with the marginal likelihood
     ``L(s) = P(n_obs | s)``.  The integrals are closed-form (incomplete Gamma / Beta).  With
-    known ``b`` this equals CLs (Helene, NIM 212 (1983) 319; PDG eq. 40.59).
+    known ``b`` this equals CLs (Helene, NIM 212 (1983) 319; PDG 2024 sec. 40.4.1): for one channel
+    ``sum_{k<=n} Pois(k; s+b) / sum_{k<=n} Pois(k; b)`` is both the posterior tail and CLs.
 ``"frequentist-poisson"``
-    Classical one-sided Neyman upper limit ``P(n <= n_obs | s) = 1 - cl`` (PDG 2024 eq. 40.56;
+    Classical one-sided Neyman upper limit ``P(n <= n_obs | s) = 1 - cl`` (PDG 2024 sec. 40.4.2;
     with ``b = 0``: 2.30, 3.89, 5.32 for n = 0, 1, 2 at 90% CL, PDG Table 40.3).  When even
     ``s = 0`` is excluded (a deficit with large ``b``) the interval is empty and ``0.0`` is
     returned.
@@ -74,7 +75,7 @@ def cls_value(
     Returns
     -------
     numpy.ndarray
-        ``CL_{s+b}/CL_b`` in ``(0, 1]`` (Read 2002, eq. 7).
+        ``CL_{s+b}/CL_b`` in ``(0, 1]`` (Read 2002).
     """
     n = check_count(n_obs, "n_obs")
     bb = check_nonneg(b, "b")

@@ -6,14 +6,15 @@ The counting model of one run is
                                      kappa ~ Gamma(mean 1, sd sigma_s_rel),
 
 with ``beta`` and ``kappa`` independent.  The nuisances are *marginalized* (integrated over
-their priors) as proposed by Cousins and Highland, NIM A320 (1992) 331, eq. (9): the
+their priors) as proposed by Cousins and Highland, NIM A320 (1992) 331: the
 distribution of ``n`` is then a function of ``s`` alone and CLs can be evaluated exactly
 by summing over the discrete outcomes.
 
 Why Gamma: both yields are positive, a Gamma is the posterior of a Poisson mean measured in
 an auxiliary (control) sample with a flat prior (Cousins, Linnemann, Tucker, NIM A595 (2008)
-480, arXiv:physics/0702156, sec. 4.1), and it is the conjugate of the Poisson: the mixture
-Poisson ⊗ Gamma is the negative binomial (ibid., eq. 11), so the marginal is obtained in
+480, arXiv:physics/0702156), and it is the conjugate of the Poisson: the mixture
+Poisson ⊗ Gamma is the negative binomial (derivation: integrate ``e^-mu mu^k/k!`` against the Gamma
+density ``mu^(r-1) e^(-r mu/m) (r/m)^r / Gamma(r)``), so the marginal is obtained in
 closed form, without numerical integration.  A Gamma of mean ``mu`` and standard deviation
 ``sd`` has shape ``r = (mu/sd)**2``; the negative binomial is then
 
@@ -57,7 +58,7 @@ def log_pmf_component(k: ArrayLike, mean: ArrayLike, sd_rel: float) -> NDArray[n
     Notes
     -----
     Negative binomial as the Poisson-Gamma mixture: Cousins, Linnemann, Tucker,
-    arXiv:physics/0702156, eq. (11), with shape ``r = 1/sd_rel**2``.
+    arXiv:physics/0702156, with shape ``r = 1/sd_rel**2``.
     """
     kk = np.asarray(k, dtype=np.float64)
     mu = np.asarray(mean, dtype=np.float64)
