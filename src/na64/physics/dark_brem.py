@@ -216,7 +216,9 @@ def total_cross_section(
     Returns
     -------
     float or ndarray
-        sigma in mm^2 (a float when mass and energy are scalars).
+        sigma in mm^2 (a float when mass and energy are scalars); 0 where the threshold
+        leaves no phase space, or where E0 is below the exact 2 -> 3 threshold
+        m_X + m_l + O(m_X^2 / 2 M_nucleus) (a sliver just under the validated limit).
 
     Raises
     ------
@@ -234,7 +236,11 @@ def total_cross_section(
     if threshold is None:
         thr = default_threshold(m_arr)
     else:
-        thr = np.broadcast_to(np.asarray(threshold, dtype=float), m_arr.shape)
+        try:
+            thr = np.broadcast_to(np.asarray(threshold, dtype=float), m_arr.shape)
+        except ValueError:
+            raise InputError("threshold", f"must be a number or broadcast to the mass/energy "
+                             f"shape {m_arr.shape}") from None
         if np.any(~np.isfinite(thr)) or np.any(thr < 0):
             raise InputError("threshold", f"must be finite and >= 0 MeV, got {threshold!r}")
     nuclei = _nuclei(target)
