@@ -17,6 +17,7 @@ arXiv:1505.00011, eq. (1)).  Decay widths (all in :mod:`na64.models._widths`):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
@@ -161,10 +162,15 @@ class DarkPhoton(Model):
         assert self.m_chi is not None
         return self.epsilon**2 * self.alpha_D * (self.m_chi / self.mass) ** 4
 
-    def widths(self) -> dict[str, float]:
-        """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi``."""
+    @functools.cached_property
+    def _width_table(self) -> dict[str, float]:
+        # computed once per (immutable) instance; widths() hands out copies
         w = dark_photon_widths(self.mass, self.epsilon, self.alpha_D, self.m_chi, self.chi)
         return {k: float(v) for k, v in w.items()}
+
+    def widths(self) -> dict[str, float]:
+        """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi``."""
+        return dict(self._width_table)
 
     def dark_width(self) -> float:
         r"""Width (MeV) of :math:`A'\to\chi\bar\chi` (or :math:`\chi_1\chi_2`) for :attr:`chi`."""

@@ -212,14 +212,19 @@ def _three_pion_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return w, integral / w**3
 
 
+@functools.lru_cache(maxsize=1)
+def _three_pion_log_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(log sqrt s, log width factor) of :func:`_three_pion_table`, for interpolation."""
+    w_tab, f_tab = _three_pion_table()
+    return np.log(w_tab), np.log(np.maximum(f_tab, 1e-300))
+
+
 def _three_pion_factor(sqrt_s: NDArray[np.float64], mass: float) -> NDArray[np.float64]:
     """3-pion width at ``sqrt_s`` relative to its value at ``mass`` (0 below threshold)."""
-    w_tab, f_tab = _three_pion_table()
-    logf = np.log(np.maximum(f_tab, 1e-100))
-    w = np.clip(sqrt_s, w_tab[0], w_tab[-1])
-    val = np.exp(np.interp(np.log(w), np.log(w_tab), logf))
-    ref = float(np.exp(np.interp(np.log(mass), np.log(w_tab), logf)))
-    return np.where(sqrt_s > 3.0 * M_PI, val / ref, 0.0)
+    logw, logf = _three_pion_log_table()
+    lw = np.clip(np.log(np.maximum(sqrt_s, 1e-100)), logw[0], logw[-1])
+    val = np.exp(np.interp(lw, logw, logf) - float(np.interp(np.log(mass), logw, logf)))
+    return np.where(sqrt_s > 3.0 * M_PI, val, 0.0)
 
 
 def _two_body_p_wave(sqrt_s: NDArray[np.float64], mass: float, m1: float, m2: float
