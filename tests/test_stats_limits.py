@@ -146,3 +146,17 @@ def test_bad_input_raises_input_error(kwargs: dict[str, object], field: str) -> 
     with pytest.raises(InputError) as exc:
         upper_limit(**kwargs)  # type: ignore[arg-type]
     assert exc.value.field == field
+
+
+@pytest.mark.parametrize("method", ["cls", "frequentist-poisson"])
+@pytest.mark.parametrize("b", [0.5, 3.0])
+def test_known_background_limits_cover(method: str, b: float) -> None:
+    # Coverage, summed exactly over n ~ Poisson(s + b): the classical (Neyman) limit covers at
+    # least cl by construction (PDG 2024 sec. 40.4.2) and CLs, being larger, over-covers (Read,
+    # J. Phys. G 28 (2002) 2693).  A discrete distribution cannot cover exactly: ">=" only,
+    # with the 1e-9 slack of the root finder.
+    n = np.arange(60)
+    s_up = np.array([upper_limit(int(k), b, method=method) for k in n])
+    for s_true in np.linspace(0.2, 15.0, 38):
+        cover = float(np.sum(stats.poisson.pmf(n, s_true + b)[s_up >= s_true]))
+        assert cover >= 0.90 - 1e-9
