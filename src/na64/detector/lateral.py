@@ -35,16 +35,14 @@ def _atan(x: float) -> float:
     Functions (1964), Eq. 4.4.49 (odd polynomial on [0, 1]); atan(x) = pi/2 - atan(1/x)
     for |x| > 1.  Much faster than libm's atan inside the cell loop."""
     ax = abs(x)
-    inv = ax > 1.0
-    if inv:
-        ax = 1.0 / ax
-    x2 = ax * ax
-    r = ax * (0.9999993329 + x2 * (-0.3332985605 + x2 * (0.1994653599 + x2 * (
-        -0.1390853351 + x2 * (0.0964200441 + x2 * (-0.0559098861 + x2 * (
-            0.0218612288 + x2 * -0.0040540580)))))))
-    if inv:
-        r = _HALF_PI - r
-    return r if x >= 0.0 else -r
+    big = ax > 1.0
+    t = min(ax, 1.0 / max(ax, 1e-300))
+    t2 = t * t
+    r = t * (0.9999993329 + t2 * (-0.3332985605 + t2 * (0.1994653599 + t2 * (
+        -0.1390853351 + t2 * (0.0964200441 + t2 * (-0.0559098861 + t2 * (
+            0.0218612288 + t2 * -0.0040540580)))))))
+    r = _HALF_PI - r if big else r
+    return math.copysign(r, x)
 
 
 def quadrant_integral(a: ArrayLike, b: ArrayLike, radius: ArrayLike) -> NDArray[np.float64]:

@@ -20,11 +20,13 @@ Physics per particle type (sources in the docstrings of the modules named):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammainc
+from scipy.special import gammainc, gammaln
 
 from ..constants import M_E, M_K, M_MU, M_P, M_PI
 from ..errors import InputError
@@ -133,7 +135,10 @@ def _profile_deposit(
     cdf = gammainc(alpha[:, None], u)
     e_slice = sh.energy[:, None] * np.diff(cdf, axis=1)
     # energy-weighted mean depth of each slice: <t> = (alpha/beta) P(alpha+1, .) differences
-    cdf1 = gammainc(alpha[:, None] + 1.0, u)
+    # P(a + 1, u) = P(a, u) - u^a e^-u / Gamma(a + 1)  (DLMF 8.8.5)
+    with np.errstate(divide="ignore"):
+        log_term = alpha[:, None] * np.log(u) - u - gammaln(alpha + 1.0)[:, None]
+    cdf1 = cdf - np.exp(log_term)
     frac = np.diff(cdf, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_depth = (alpha / beta)[:, None] * np.diff(cdf1, axis=1) / frac
@@ -427,34 +432,52 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     return out
 
 
-def smear(setup: Setup, deposits: dict[str, FloatArray], rng: np.random.Generator) -> dict[str, FloatArray]:
+@nb.njit(cache=True, nogil=True)
+def _smear_kernel(dep: NDArray[np.float64], stoch2: float, noise2: float, const: float,
+                  rng: np.random.Generator) -> NDArray[np.float32]:  # pragma: no cover - jit
+    n, m = dep.shape
+    out = np.empty((n, m), dtype=np.float32)
+    for i in range(n):
+        for j in range(m):
+            e = dep[i, j]
+            if e < 0.0:
+                e = 0.0
+            out[i, j] = e + math.sqrt(stoch2 * e + noise2) * rng.standard_normal()
+        if const > 0.0:
+            k = 1.0 + const * rng.standard_normal()
+            for j in range(m):
+                out[i, j] *= k
+    return out
+
+
+def smear(setup: Setup, deposits: dict[str, FloatArray],
+          rng: np.random.Generator) -> dict[str, NDArray[np.floating]]:
     """Apply the resolution of each detector to the true deposits (new arrays).
 
     Calorimeter cells: Gaussian with variance stochastic^2 (E/GeV) GeV^2 (sampling plus,
     if configured, (E/GeV)/N_pe GeV^2 photo-statistics) plus noise^2; then the constant term
     multiplies each calorimeter's event by (1 + constant * N(0, 1)).  The stochastic term
-    added cell by cell sums to stochastic * sqrt(E) for the whole shower.  Veto counters:
-    Poisson photo-electron statistics plus Gaussian noise.
+    added cell by cell sums to stochastic * sqrt(E) for the whole shower.  Calorimeter
+    cells are returned as float32.  Veto counters: Poisson photo-electron statistics plus
+    Gaussian noise.  Truth columns pass through.
     """
-    result: dict[str, FloatArray] = {}
+    result: dict[str, NDArray[np.floating]] = {}
     for name, dep in deposits.items():
         det = getattr(setup, name, None)
         if isinstance(det, Calorimeter):
-            e = np.maximum(dep, 0.0)
-            var = det.stochastic**2 * GeV * e + det.noise**2
+            stoch2 = det.stochastic**2 * GeV
             if det.photoelectrons_per_gev is not None:
-                var = var + GeV * e / det.photoelectrons_per_gev
-            val = e + np.sqrt(var) * rng.standard_normal(e.shape)
-            if det.constant > 0:
-                k = 1.0 + det.constant * np.asarray(rng.standard_normal(e.shape[0]))
-                val = val * k.reshape((-1,) + (1,) * (e.ndim - 1))
-            result[name] = val
+                stoch2 += GeV / det.photoelectrons_per_gev
+            flat = np.ascontiguousarray(
+                dep.reshape(dep.shape[0], int(np.prod(dep.shape[1:]))), dtype=np.float64)
+            cells = _smear_kernel(flat, stoch2, det.noise**2, det.constant, rng)
+            result[name] = cells.reshape(dep.shape)
         elif isinstance(det, Veto):
             npe = rng.poisson(np.maximum(dep, 0.0) * det.photoelectrons_per_mev)
-            val = npe / det.photoelectrons_per_mev
+            counts = npe / det.photoelectrons_per_mev
             if det.noise > 0:
-                val = val + det.noise * rng.standard_normal(val.shape)
-            result[name] = val
+                counts = counts + det.noise * rng.standard_normal(counts.shape)
+            result[name] = counts
         else:  # truth columns pass through
             result[name] = dep.copy()
     return result

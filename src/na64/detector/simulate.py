@@ -31,6 +31,33 @@ def _mono(setup: Setup, n: int) -> dict[str, NDArray[np.generic]]:
             "ty": z.copy()}
 
 
+def _beam_api() -> Any:
+    try:
+        from .. import beam as beam_pkg
+        from ..beam.config import beamline_names, load_beam, load_beamline  # noqa: F401
+        from ..beam.sampling import sample_beam  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the beam package being present
+        return None
+    return beam_pkg
+
+
+def _beamline(setup: Setup) -> Any | None:
+    """The setup's validated beam line, or None (beam package or named line missing)."""
+    api = _beam_api()
+    if api is None:
+        warnings.warn("na64.beam is not available: using a mono-energetic pencil beam",
+                      stacklevel=3)
+        return None
+    from ..beam.config import beamline_names, load_beamline
+
+    line = setup.beamline
+    if isinstance(line, str) and line not in beamline_names():
+        warnings.warn(f"beam line {line!r} is not shipped: using a mono-energetic pencil beam",
+                      stacklevel=3)
+        return None
+    return load_beamline(line)
+
+
 def sample_incoming(setup: Setup, n_events: int, rng: np.random.Generator, *,
                     beam: Mapping[str, Any] | Any | None = None) -> dict[str, NDArray[np.generic]]:
     """Beam particles at the target face for ``setup``.
@@ -41,20 +68,45 @@ def sample_incoming(setup: Setup, n_events: int, rng: np.random.Generator, *,
     beam line is not available, a mono-energetic pencil beam of the setup's particle and
     energy is used and a warning is issued.
     """
-    try:
-        from ..beam.config import beamline_names, load_beam, load_beamline
-        from ..beam.sampling import sample_beam
-    except ImportError:  # pragma: no cover - depends on the beam package being present
-        warnings.warn("na64.beam is not available: using a mono-energetic pencil beam",
-                      stacklevel=2)
+    line = _beamline(setup)
+    if line is None:
         return _mono(setup, n_events)
-    line = setup.beamline
-    if isinstance(line, str) and line not in beamline_names():
-        warnings.warn(f"beam line {line!r} is not shipped: using a mono-energetic pencil beam",
-                      stacklevel=2)
-        return _mono(setup, n_events)
+    from ..beam.config import load_beam
+    from ..beam.sampling import sample_beam
+
     beam_cfg = load_beam(beam if beam is not None else setup.beam)
-    return sample_beam(beam_cfg, load_beamline(line), n_events, rng)
+    return dict(sample_beam(beam_cfg, line, n_events, rng))
+
+
+def _beamline_detectors(line: Any, particles: dict[str, NDArray[np.generic]],
+                        rng: np.random.Generator) -> dict[str, NDArray[np.generic]]:
+    """SRD energies and spectrometer momenta of the beam line (when it has them)."""
+    out: dict[str, NDArray[np.generic]] = {}
+    if line is None:
+        return out
+    n = np.asarray(particles["pdg"]).size
+    if getattr(line, "srd", None) is not None:
+        from ..beam.srd import srd_response
+
+        out["srd"] = np.asarray(srd_response(particles, line, rng))
+    specs = getattr(line, "spectrometers", ())
+    if specs:
+        from ..beam.particles import mass_of
+        from ..beam.tracking import track_momentum
+
+        ok = np.asarray(particles["energy"]) > mass_of(np.asarray(particles["pdg"])) * (1 + 1e-9)
+        sub = {k: np.asarray(v)[ok] for k, v in particles.items()}
+        for spec in specs:
+            name = spec.name.lower()
+            mom = np.zeros(n)
+            valid = np.zeros(n, dtype=bool)
+            if ok.any():
+                res = track_momentum(sub, line, rng, spectrometer=spec.name)
+                mom[ok] = res["momentum"]
+                valid[ok] = res["valid"]
+            out[f"{name}_momentum"] = mom
+            out[f"{name}_valid"] = valid
+    return out
 
 
 def simulate_events(setup: Setup, n_events: int, rng: np.random.Generator, *,
@@ -75,16 +127,26 @@ def simulate_events(setup: Setup, n_events: int, rng: np.random.Generator, *,
     Returns
     -------
     dict
-        The columns of :func:`na64.detector.response.response` plus the beam truth
-        columns of :func:`na64.beam.sampling.sample_beam` prefixed ``beam_`` (those not
-        already stored as ``true_*``).
+        The columns of :func:`na64.detector.response.response`; the beam-line detectors
+        when the beam line has them (``srd`` (n, modules) MeV, ``<spectrometer>_momentum``
+        MeV and ``<spectrometer>_valid``); and the beam truth columns of
+        :func:`na64.beam.sample_beam` prefixed ``beam_`` (those not stored as ``true_*``).
     """
     if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)):
         raise InputError("n_events", f"must be an integer in [0, {MAX_EVENTS}], got {n_events!r}")
     if not 0 <= n_events <= MAX_EVENTS:
         raise InputError("n_events", f"must be in [0, {MAX_EVENTS}], got {n_events}")
-    particles = sample_incoming(setup, int(n_events), rng, beam=beam)
+    line = _beamline(setup)
+    if line is None:
+        particles = _mono(setup, int(n_events))
+    else:
+        from ..beam.config import load_beam
+        from ..beam.sampling import sample_beam
+
+        beam_cfg = load_beam(beam if beam is not None else setup.beam)
+        particles = dict(sample_beam(beam_cfg, line, int(n_events), rng))
     events = response(setup, particles, rng)
+    events.update(_beamline_detectors(line, particles, rng))
     for key, col in particles.items():
         if key in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible"):
             continue
