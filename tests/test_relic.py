@@ -89,12 +89,11 @@ REFERENCE = {
 @pytest.mark.parametrize("m", sorted(REFERENCE))
 def test_thermal_targets_match_na64_curves(m):
     # Up to 100 MeV only leptonic final states (no dependence on the R model); 250 and
-    # 800 MeV test the computed R ratio as well.  The 40 % tolerance covers reading the digitised curves (a few %), the g_*(T) treatment
-    # (ideal gas + instantaneous nu decoupling here) and alpha_D (0.1 vs 0.5 changes y by
-    # < 8 % through the A' width in the propagator) and, above 2 m_pi, the R model; the
-    # observed ratios are 1.05-1.35 (1 MeV, where the curves start, is the worst); a
-    # convention error (factor 2 in the
-    # degrees of freedom or the Majorana coupling) would fail it.
+    # 800 MeV test the computed R ratio as well.  The 40 % tolerance covers reading the
+    # digitised curves (a few %), the g_*(T) treatment (ideal gas + instantaneous nu
+    # decoupling here), alpha_D (0.1 vs 0.5 changes y by < 8 % through the A' width in the
+    # propagator) and, above 2 m_pi, the R model.  Observed ratios: 1.05-1.35.  A convention
+    # error (factor 2 in the degrees of freedom or the Majorana coupling) would fail it.
     for kind, ref in zip(relic.RELIC_KINDS, REFERENCE[m], strict=True):
         y = float(relic.y_thermal(m * MeV, kind, alpha_D=0.5))
         assert y == pytest.approx(ref, rel=0.4), kind
