@@ -6,8 +6,8 @@ scale ``kappa`` Gamma-distributed nuisances (see :mod:`na64.stats.marginal` for 
 Methods
 -------
 ``"cls"`` (default)
-    Modified frequentist CLs (Junk, NIM A434 (1999) 435; Read, J. Phys. G 28 (2002) 2693;
-    arXiv:hep-ex/9902006): ``CLs(s) = CL_{s+b}(s) / CL_b`` with ``CL_{s+b} = P(n <= n_obs | s)`` and
+    Modified frequentist CLs (Junk, NIM A434 (1999) 435, arXiv:hep-ex/9902006; Read,
+    J. Phys. G 28 (2002) 2693): ``CLs(s) = CL_{s+b}(s) / CL_b`` with ``CL_{s+b} = P(n <= n_obs | s)`` and
     ``CL_b = P(n <= n_obs | 0)``; ``s_up`` solves ``CLs(s_up) = 1 - cl``.  For one counting
     channel the LEP likelihood-ratio test statistic ``Q = L(s+b)/L(b)`` (Read 2002)
     is increasing in ``n``, so ordering outcomes by ``Q`` is ordering them by ``n``, and the
@@ -30,6 +30,14 @@ Methods
     with ``b = 0``: 2.30, 3.89, 5.32 for n = 0, 1, 2 at 90% CL, PDG Table 40.3).  When even
     ``s = 0`` is excluded (a deficit with large ``b``) the interval is empty and ``0.0`` is
     returned.
+
+Notes
+-----
+With known ``b`` the classical limit covers by construction and CLs over-covers (tested
+exactly in ``tests/test_stats_limits.py``).  With nuisances the marginalized (hybrid)
+probabilities are not a frequentist construction: coverage is approximate, and Cousins,
+Linnemann and Tucker (arXiv:physics/0702156) showed that the hybrid can under-cover when used
+for discovery significances at large Z.  ``"cls-asymptotic"`` profiles instead.
 """
 
 from __future__ import annotations
