@@ -34,7 +34,7 @@ from scipy.special import gammaln, xlogy
 
 from ._checks import NEGLIGIBLE_REL
 
-__all__ = ["log_pmf_component", "logcdf", "logpmf", "logsumexp_rows", "pmf_table"]
+__all__ = ["log_pmf_component", "logcdf", "logsumexp_rows", "pmf_table"]
 
 
 def log_pmf_component(k: ArrayLike, mean: ArrayLike, sd_rel: float) -> NDArray[np.float64]:
@@ -126,23 +126,8 @@ def logcdf(
     return np.asarray(np.minimum(out, 0.0).reshape(np.shape(s)), dtype=np.float64)
 
 
-def logpmf(
-    n_obs: int, s: ArrayLike, b: float, sigma_b: float, sigma_s_rel: float
-) -> NDArray[np.float64]:
-    """``log P(n = n_obs | s)`` of the marginal model, vectorized over ``s``.
-
-    Same parameters as :func:`logcdf`.
-    """
-    sv = np.atleast_1d(np.asarray(s, dtype=np.float64))
-    k = np.arange(n_obs + 1, dtype=np.float64)
-    log_pb = log_pmf_component(k, b, _bkg_rel(b, sigma_b))
-    log_ps = log_pmf_component(k[None, :], sv[:, None], sigma_s_rel)
-    out = logsumexp_rows(log_ps + log_pb[::-1][None, :])
-    return np.asarray(out.reshape(np.shape(s)), dtype=np.float64)
-
-
 def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
-    """A count ``N`` with ``P(k > N) < tail`` for one component (Chebyshev-free bound)."""
+    """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile)."""
     if mean <= 0.0:
         return 0
     from scipy.stats import nbinom, poisson
