@@ -52,7 +52,7 @@ def test_massless_lepton_limit_and_lepton_universality():
 
 def test_hadronic_width_is_muon_width_times_r():
     # arXiv:1801.04847, Sec. 2: Gamma_had = Gamma_mumu(m_mu -> 0) R(m).  At the rho the
-    # hadronic channel dominates (R ~ 7-9, PDG 2024 Fig. 53.2).
+    # hadronic channel dominates (R ~ 7-9, PDG 2024 R(sqrt s) figure).
     m = 775 * MeV
     a = DarkPhoton(m, 1e-3, alpha_D=0.0)
     w = a.widths()

@@ -11,13 +11,13 @@ from na64.units import GeV, MeV
 
 
 def test_r_at_2gev_matches_pqcd_and_data():
-    # PDG 2024 "Plots of cross sections and related quantities" (Fig. 53.2): measured R at
+    # PDG 2024 "Plots of cross sections and related quantities" (R(sqrt s) figure): R at
     # 2 GeV is 2.0-2.5; pQCD 3*sum(Q^2)*(1 + alpha_s/pi) = 2*(1 + 0.30/pi) = 2.19.
     assert 2.0 < float(r_ratio(2 * GeV)) < 2.5
 
 
 def test_r_below_charm_and_above_bottom_thresholds():
-    # pQCD parton-model levels (PDG 2024 QCD review, eq. (9.7)): 10/3 (udsc) and 11/3 (udscb)
+    # pQCD parton-model levels (PDG 2024 QCD review, R in e+e- annihilation): 10/3 (udsc) and 11/3 (udscb)
     # times (1 + alpha_s/pi + ...) ~ 1.06-1.09; tolerance covers the alpha_s corrections.
     assert 10 / 3 * 1.02 < float(r_ratio(9 * GeV)) < 10 / 3 * 1.12
     assert 11 / 3 * 1.02 < float(r_ratio(12 * GeV)) < 11 / 3 * 1.10
@@ -25,7 +25,7 @@ def test_r_below_charm_and_above_bottom_thresholds():
 
 def test_alpha_s_reference_values():
     # alpha_s(M_Z) = 0.1180 (PDG 2024) is the input; one-loop running gives alpha_s(2 GeV)
-    # ~ 0.27 vs the 4-loop 0.30 (PDG 2024 Fig. 9.5), so allow 0.24-0.32.
+    # ~ 0.27 vs the 4-loop 0.30 (PDG 2024 QCD review), so allow 0.24-0.32.
     assert float(alpha_s(91.1876 * GeV)) == pytest.approx(0.1180, rel=1e-9)
     assert 0.24 < float(alpha_s(2 * GeV)) < 0.32
     # asymptotic freedom: alpha_s decreases with the scale
@@ -36,7 +36,7 @@ def test_alpha_s_reference_values():
 @pytest.mark.parametrize(
     ("peak", "lo", "hi", "r_min"),
     [
-        # rho(770): measured peak R ~ 8-10 (PDG 2024 Fig. 53.2); BW with Gamma_ee = 7.04 keV
+        # rho(770): measured peak R ~ 8-10 (PDG 2024 R(sqrt s) figure); BW with Gamma_ee = 7.04 keV
         # gives 9 B_ee/alpha^2 = 8; require a clear local maximum above 5.
         (775.26 * MeV, 600 * MeV, 900 * MeV, 5.0),
         # omega(782): peak 9 B_ee B_had / alpha^2 = 12.2 on top of the rho
@@ -51,7 +51,7 @@ def test_r_peaks_at_vector_mesons(peak, lo, hi, r_min):
     w_max = w[np.argmax(r)]
     # the maximum sits near the PDG mass: the narrow omega/phi within 1.5 MeV; the broad
     # rho's R_pipi = beta^3 |F|^2 / 4 maximum is pulled ~15 MeV below M by the rising
-    # beta^3 and falling tail (measured sigma(pi pi) peaks at 760-775 MeV, PDG Fig. 53.2)
+    # beta^3 and falling tail (measured sigma(pi pi) peaks at 760-775 MeV)
     tol = 20 * MeV if peak < 780 * MeV else 1.5 * MeV
     if peak < 780 * MeV:
         w_max = w[np.argmax(r_pipi(w))]

@@ -33,13 +33,13 @@ def test_degrees_of_freedom_reference_values():
     assert h[1] == pytest.approx(3.909, rel=5e-3)
     assert g[1] == pytest.approx(3.363, rel=5e-3)
     # above the QCD crossover the ideal-gas count grows (Saikawa & Shirai,
-    # arXiv:1803.01038, Fig. 1: g ~ 60-80 between 0.3 and 3 GeV)
+    # arXiv:1803.01038: g ~ 60-80 between 0.3 and 3 GeV)
     g_hi, _, _ = relic.dof(np.array([1 * GeV]))
     assert 60 < g_hi[0] < 85
 
 
 def test_canonical_s_wave_cross_section():
-    # Steigman, Dasgupta & Beacom, arXiv:1204.3622, Fig. 5 / Sec. 4: a Majorana WIMP of
+    # Steigman, Dasgupta & Beacom, arXiv:1204.3622 (<sigma v> vs mass): a Majorana WIMP of
     # 100 GeV with constant <sigma v> = 2.2e-26 cm^3/s has Omega h^2 = 0.11.  The 6 %
     # tolerance covers g_*(T) at T_f ~ 5 GeV (ideal gas here, lattice there).
     om = omega_for_constant_sigma_v(100 * GeV, 2.2e-26 * CM3_PER_S)
@@ -48,12 +48,12 @@ def test_canonical_s_wave_cross_section():
     om2 = omega_for_constant_sigma_v(100 * GeV, 4.4e-26 * CM3_PER_S)
     assert 0.5 < om2 / om < 0.55
     # lighter WIMPs freeze out when g_* is smaller and need a larger cross section
-    # (arXiv:1204.3622, Fig. 5): at 1 GeV Omega is 1.6-2.6 times larger
+    # (arXiv:1204.3622): at 1 GeV Omega is 1.6-2.6 times larger
     assert 1.6 < omega_for_constant_sigma_v(1 * GeV, 2.2e-26 * CM3_PER_S) / om < 2.6
 
 
 def test_p_wave_needs_larger_cross_section_at_freeze_out():
-    # Kolb & Turner eq. (5.45): Omega ~ (n + 1) x_f^(n+1) / sigma_n for <sigma v> =
+    # Kolb & Turner, Sec. 5.2: Omega ~ (n + 1) x_f^(n+1) / sigma_n for <sigma v> =
     # sigma_n x^-n, so a p-wave cross section must be ~2x larger at x_f ~ 20 than an
     # s-wave one for the same Omega.
     s_wave = omega_for_constant_sigma_v(100 * GeV, 2.2e-26 * CM3_PER_S)
@@ -112,7 +112,7 @@ def test_thermal_target_ordering_and_ratios():
 
 
 def test_thermal_target_scales_as_mass_squared():
-    # sigma v ~ y / m_chi^2 (arXiv:1505.00011, eq. (3)): away from thresholds (between
+    # sigma v ~ y / m_chi^2 (arXiv:1505.00011): away from thresholds (between
     # m_e and m_mu final-state thresholds, g_* ~ 10.75) y grows as m^2 up to log x_f.
     m = np.array([30.0, 80.0]) * MeV
     y = relic.y_thermal(m, "pseudo-dirac")

@@ -14,12 +14,13 @@ the width in MeV (0 below threshold).  With :math:`\beta=\sqrt{1-4m_d^2/m^2}`:
   (1992) 467, Sec. 2), so :math:`|M|^2` equals the Dirac axial one and the identical-particle
   factor 1/2 gives :math:`\Gamma=\tfrac{\alpha_{\rm eff} m}{6}\beta^3`;
 * complex scalar :math:`ig(\phi^*\partial^\mu\phi-\phi\partial^\mu\phi^*)V_\mu`:
-  :math:`\Gamma=\tfrac{\alpha_{\rm eff} m}{12}\beta^3` (arXiv:1505.00011, Sec. II;
+  :math:`\Gamma=\tfrac{\alpha_{\rm eff} m}{12}\beta^3` (arXiv:1505.00011;
   the same algebra as :math:`\rho\to\pi\pi`).
 
 The vector and axial results follow from :math:`\Gamma=|\vec p|\,\overline{|M|^2}/(8\pi m^2)`
 with :math:`\sum|M|^2 = \tfrac{4}{3}g^2(m^2+2m_d^2)` resp. :math:`\tfrac43 g^2(m^2-4m_d^2)`
-after averaging over the three boson polarisations (PDG 2024 "Kinematics", eq. (49.18)).
+after averaging over the three boson polarisations (PDG 2024 review "Kinematics",
+two-body decay rate).
 """
 
 from __future__ import annotations

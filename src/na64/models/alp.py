@@ -1,13 +1,13 @@
 r"""Axion-like particle :math:`a` coupled to photons and (optionally) electrons.
 
 :math:`\mathcal L\supset -\tfrac{g_{a\gamma\gamma}}{4}aF_{\mu\nu}\tilde F^{\mu\nu}
-- i g_{aee}\, a\,\bar e\gamma^5 e`.  Widths (e.g. arXiv:1708.00443, Bauer, Neubert, Thamm,
-Sec. 2; arXiv:1512.03069, Döbrich et al., eq. (2)):
+- i g_{aee}\, a\,\bar e\gamma^5 e`.  Widths (e.g. arXiv:1708.00443, Bauer, Neubert, Thamm;
+arXiv:1512.03069, Döbrich et al.):
 
 * :math:`\Gamma(a\to\gamma\gamma)=g_{a\gamma\gamma}^2 m_a^3/(64\pi)`;
 * :math:`\Gamma(a\to e^+e^-)=g_{aee}^2 m_a\beta_e/(8\pi)`,
   :math:`\beta_e=\sqrt{1-4m_e^2/m_a^2}` (from :math:`\sum|M|^2=2g_{aee}^2 m_a^2` and
-  :math:`\Gamma=|\vec p|\,|M|^2/(8\pi m_a^2)`, PDG 2024 "Kinematics", eq. (49.18)).
+  :math:`\Gamma=|\vec p|\,|M|^2/(8\pi m_a^2)`, PDG 2024 review "Kinematics").
 """
 
 from __future__ import annotations

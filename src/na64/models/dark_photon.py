@@ -3,7 +3,7 @@ r"""The kinetically mixed dark photon :math:`A'` with an optional light dark-mat
 :math:`\mathcal L\supset -\tfrac{\epsilon}{2}F'_{\mu\nu}F^{\mu\nu} + g_D A'_\mu J^\mu_D`,
 so the :math:`A'` couples to the electromagnetic current with strength :math:`\epsilon e`
 and to the dark current with :math:`g_D=\sqrt{4\pi\alpha_D}` (arXiv:0906.0580, Sec. II;
-arXiv:1505.00011, eq. (1)).  Decay widths (all in :mod:`na64.models._widths`):
+arXiv:1505.00011).  Decay widths (all in :mod:`na64.models._widths`):
 
 * :math:`A'\to\ell^+\ell^-`: vector width with :math:`\alpha_{\rm eff}=\epsilon^2\alpha`;
 * :math:`A'\to` hadrons: :math:`\Gamma_{\mu\mu}(m_\mu\to0)\,R(m_{A'}) =
@@ -158,7 +158,7 @@ class DarkPhoton(Model):
 
     @property
     def y(self) -> float:
-        r"""Dimensionless :math:`y=\epsilon^2\alpha_D(m_\chi/m_{A'})^4` (arXiv:1505.00011, eq. (3))."""
+        r"""Dimensionless :math:`y=\epsilon^2\alpha_D(m_\chi/m_{A'})^4` (arXiv:1505.00011)."""
         assert self.m_chi is not None
         return self.epsilon**2 * self.alpha_D * (self.m_chi / self.mass) ** 4
 

@@ -2,7 +2,7 @@ r"""The :math:`L_\mu-L_\tau` gauge boson :math:`Z'`.
 
 :math:`\mathcal L\supset g'Z'_\mu(\bar\mu\gamma^\mu\mu-\bar\tau\gamma^\mu\tau
 +\bar\nu_\mu\gamma^\mu P_L\nu_\mu-\bar\nu_\tau\gamma^\mu P_L\nu_\tau)` (X.-G. He et al.,
-Phys. Rev. D 43 (1991) R22; NA64 search arXiv:2206.03101, eq. (1)).  Tree-level widths:
+Phys. Rev. D 43 (1991) R22; NA64 search arXiv:2206.03101).  Tree-level widths:
 
 * :math:`Z'\to\mu^+\mu^-,\ \tau^+\tau^-`: vector width with :math:`\alpha'=g'^2/4\pi`;
 * :math:`Z'\to\nu\bar\nu`: only left-handed neutrinos couple, which halves the massless

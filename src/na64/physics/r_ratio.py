@@ -2,22 +2,22 @@ r"""The hadronic R ratio :math:`R(\sqrt s)=\sigma(e^+e^-\to\mathrm{hadrons})/\si
 
 A vector meson couples to :math:`e^+e^-` exactly like a kinetically mixed dark photon couples
 to the electromagnetic current, so :math:`\Gamma(A'\to\mathrm{hadrons}) =
-\Gamma(A'\to\mu\mu)|_{m_\mu\to 0}\,R(m_{A'})` (arXiv:1801.04847, eq. (2.6) and Sec. 2;
-the same relation feeds the annihilation :math:`\chi\bar\chi\to A'^*\to\mathrm{hadrons}` in
+\Gamma(A'\to\mu\mu)|_{m_\mu\to 0}\,R(m_{A'})` (arXiv:1801.04847, Sec. 2,
+:math:`\Gamma_{A'\to F}=\Gamma_{A'\to\mu\mu}R_\mu^F`; the same relation feeds the annihilation :math:`\chi\bar\chi\to A'^*\to\mathrm{hadrons}` in
 :mod:`na64.physics.relic`).  :math:`\sigma_{\mu\mu}^{(0)} = 4\pi\alpha^2/(3s)` is the
 point-like muon-pair cross section (PDG 2024 "Plots of cross sections and related
-quantities", Sec. 53, definition of R).
+quantities", definition of R).
 
 The package has no network access and ships no data table, so R is *computed* from a
 model with cited inputs (no parameter is fitted to the R data):
 
 * :math:`\pi^+\pi^-`: :math:`R_{\pi\pi} = \tfrac14\beta_\pi^3|F_\pi(s)|^2` with the
   Gounaris-Sakurai :math:`\rho(770)` form factor (G. J. Gounaris and J. J. Sakurai,
-  Phys. Rev. Lett. 21 (1968) 244, eqs. (5)-(8); normalised to :math:`F_\pi(0)=1`).
+  Phys. Rev. Lett. 21 (1968) 244; normalised to :math:`F_\pi(0)=1`).
 * :math:`\omega(782)`, :math:`\phi(1020)` (and the narrow :math:`J/\psi`,
   :math:`\psi(2S)`): relativistic Breit-Wigner cross sections
   :math:`\sigma_V = 12\pi\,\Gamma_{ee}\Gamma_{\rm had}(s)/[(s-M^2)^2+M^2\Gamma(s)^2]`
-  (PDG 2024 review "Resonances", eq. (50.9) generalised to :math:`s`-dependent widths),
+  (PDG 2024 review "Resonances", relativistic Breit-Wigner form, here with :math:`s`-dependent widths),
   so :math:`R_V = 9M^2\Gamma_{ee}\Gamma_{\rm had}(s)/(\alpha^2[(s-M^2)^2+M^2\Gamma^2(s)])`.
   Each hadronic channel carries its PDG 2024 branching fraction and an :math:`s`-dependent
   width with the right threshold: P-wave two-body :math:`p^3/s` (:math:`K\bar K`),
@@ -25,12 +25,12 @@ model with cited inputs (no parameter is fitted to the R data):
   three-pion phase space (Dalitz integral of the Kibble function).
 * Continuum: perturbative QCD :math:`R = N_c\sum_q Q_q^2\,v_q(3-v_q^2)/2\,
   [1+a_s+(1.9857-0.1152 n_f)a_s^2]`, :math:`a_s=\alpha_s(\sqrt s)/\pi` (PDG 2024 review
-  "Quantum chromodynamics", eq. (9.7); K. G. Chetyrkin et al., Phys. Rept. 277 (1996) 189),
+  "Quantum chromodynamics", R in e+e- annihilation; K. G. Chetyrkin et al., Phys. Rept. 277 (1996) 189),
   with one-loop running from :math:`\alpha_s(M_Z)=0.1180` (PDG 2024).  Open charm and
   beauty start at the :math:`D\bar D` and :math:`B\bar B` thresholds.  For the light
   quarks the continuum sets in at the local-duality threshold :math:`s_0\simeq1.5`
   GeV\ :sup:`2` of the :math:`\rho`-channel QCD sum rule (M. A. Shifman, A. I. Vainshtein,
-  V. I. Zakharov, Nucl. Phys. B147 (1979) 448, Sec. 6), smoothed by a logistic step of
+  V. I. Zakharov, Nucl. Phys. B147 (1979) 448), smoothed by a logistic step of
   0.1 GeV width; it stands for the :math:`4\pi`, :math:`\rho'`, :math:`\omega'`, ... region
   that the three resonances above do not describe.
 
@@ -76,8 +76,8 @@ def alpha_s(mu: ArrayLike) -> NDArray[np.float64]:
     r"""One-loop running strong coupling :math:`\alpha_s(\mu)` with flavour thresholds.
 
     :math:`\alpha_s(\mu) = \alpha_s(\mu_0)/[1+\alpha_s(\mu_0)\,b_0\ln(\mu^2/\mu_0^2)]`,
-    :math:`b_0=(33-2n_f)/(12\pi)` (PDG 2024 review "Quantum chromodynamics", eq. (9.4)
-    truncated at one loop), started from :math:`\alpha_s(M_Z)=0.1180` with
+    :math:`b_0=(33-2n_f)/(12\pi)` (PDG 2024 review "Quantum chromodynamics", running
+    coupling truncated at one loop), started from :math:`\alpha_s(M_Z)=0.1180` with
     :math:`n_f=5`, matched continuously at :math:`m_b` and :math:`m_c`.  Frozen below
     1 GeV, where perturbation theory is not used by this module.
 
@@ -145,13 +145,13 @@ def r_qcd(sqrt_s: ArrayLike) -> NDArray[np.float64]:
 def r_pipi(sqrt_s: ArrayLike) -> NDArray[np.float64]:
     r""":math:`R_{\pi\pi}=\tfrac14\beta_\pi^3|F_\pi(s)|^2` with the Gounaris-Sakurai form factor.
 
-    Gounaris & Sakurai, Phys. Rev. Lett. 21 (1968) 244, eqs. (5)-(8):
+    Gounaris & Sakurai, Phys. Rev. Lett. 21 (1968) 244:
     :math:`F = M^2(1+d\,\Gamma/M)/[M^2-s+f(s)-iM\Gamma(s)]`,
     :math:`\Gamma(s)=\Gamma\,(k/k_M)^3 M/\sqrt s`, :math:`k=\tfrac12\sqrt{s-4m_\pi^2}`,
     :math:`f(s)=\Gamma M^2/k_M^3\,[k^2(h(s)-h(M^2))+(M^2-s)k_M^2h'(M^2)]`,
     :math:`h(s)=\tfrac{2}{\pi}\tfrac{k}{\sqrt s}\ln\tfrac{\sqrt s+2k}{2m_\pi}`.
     :math:`R_{\pi\pi}` from :math:`\sigma(e^+e^-\to\pi^+\pi^-)=\tfrac{\pi\alpha^2}{3s}
-    \beta^3|F_\pi|^2` (PDG 2024 "Plots of cross sections", Sec. 53).
+    \beta^3|F_\pi|^2` (point-like pions times :math:`|F_\pi|^2`).
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def _three_pion_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     proportional to :math:`s|\vec p_+\times\vec p_-|^2`, the squared
     :math:`\epsilon_{\mu\nu\rho\sigma}` amplitude of :math:`V\to\pi^+\pi^-\pi^0`; it is
     positive exactly inside the Dalitz plot, so the integral over the bounding box of
-    :math:`\max(G,0)` is the phase-space integral (PDG 2024 "Kinematics", eq. (49.22)).
+    :math:`\max(G,0)` is the phase-space integral (PDG 2024 review "Kinematics", Dalitz plot).
     """
     m = M_PI
     w = np.geomspace(3.0 * m * (1 + 1e-6), 12.0 * GeV, 400)
@@ -307,7 +307,7 @@ def r_ratio(sqrt_s: ArrayLike) -> NDArray[np.float64]:
     r"""Hadronic R ratio at centre-of-mass energy ``sqrt_s`` (MeV, any shape).
 
     :math:`R = R_{\pi\pi} + R_{\omega,\phi,J/\psi,\psi(2S)} + R_{\rm pQCD}`; see the module
-    docstring for the model and sources (PDG 2024; arXiv:1801.04847, eq. (2.6)).
+    docstring for the model and sources (PDG 2024; arXiv:1801.04847, Sec. 2).
 
     Parameters
     ----------

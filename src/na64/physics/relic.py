@@ -5,7 +5,7 @@ Light dark matter :math:`\chi` annihilating through an s-channel dark photon,
 :mod:`na64.physics.r_ratio`), obtains the observed abundance
 :math:`\Omega_c h^2 = 0.120` (Planck 2018, arXiv:1807.06209, Table 2) for one value of
 :math:`y` at each :math:`m_\chi`: the "thermal target" lines on invisible-mode exclusion
-plots (arXiv:1505.00011, Fig. 2; arXiv:1807.01730, Sec. 2).  Everything is computed here:
+plots (arXiv:1505.00011; arXiv:1807.01730).  Everything is computed here:
 
 1. Annihilation cross sections (derived in :func:`sigma_annihilation`; the dark photon
    couples to :math:`\epsilon e J_{\rm em}`, so hadrons enter as :math:`\sigma_{\mu\mu}
@@ -40,7 +40,7 @@ kind               g      :math:`\langle\sigma v\rangle_{\rm eff}`    partial wa
 
 (the pseudo-Dirac pair is treated in the limit of a small splitting, where it behaves as a
 Dirac fermion: co-annihilation with :math:`g_{\rm eff}=4`, K. Griest and D. Seckel,
-Phys. Rev. D 43 (1991) 3191, eq. (3)).
+Phys. Rev. D 43 (1991) 3191).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _rho_p(t: NDArray[np.float64], species: list[tuple[float, float, int]]
     r"""Energy density and pressure over :math:`T^4` of ideal gases, summed over ``species``.
 
     :math:`\rho/T^4=\tfrac{g}{2\pi^2}\int p^2E f\,dp`, :math:`P/T^4=\tfrac{g}{6\pi^2}\int
-    p^4/E\,f\,dp` in units of T (Kolb & Turner, eqs. (3.48)-(3.49)), by Gauss-Laguerre
+    p^4/E\,f\,dp` in units of T (Kolb & Turner, Sec. 3.3), by Gauss-Laguerre
     quadrature in p/T.
     """
     p, w = special.roots_laguerre(96)
@@ -189,7 +189,7 @@ def sigma_annihilation(
     r"""Cross section (MeV\ :sup:`-2`) of :math:`\chi\bar\chi\to A'^*\to` all SM final states.
 
     Derived from :math:`\sigma(e^+e^-\to\mu^+\mu^-)=\tfrac{4\pi\alpha^2}{3s}
-    \beta_\mu\tfrac{3-\beta_\mu^2}{2}` (PDG 2024 "Cross-section formulae", eq. (51.3)),
+    \beta_\mu\tfrac{3-\beta_\mu^2}{2}` (PDG 2024 review "Cross-section formulae"),
     :math:`\sigma(e^+e^-\to\pi^+\pi^-)=\tfrac{\pi\alpha^2}{3s}\beta_\pi^3` for point-like
     scalars, the axial analogue :math:`\tfrac{4\pi\alpha^2}{3s}\beta^3`, and detailed
     balance :math:`\sigma_{ab\to cd}\,g_ag_b\,p_{ab}^2=\sigma_{cd\to ab}\,g_cg_d\,p_{cd}^2`,
@@ -203,7 +203,7 @@ def sigma_annihilation(
     :math:`F_\chi=(1+2m_\chi^2/s)/\beta_\chi` for the (pseudo-)Dirac fermion (s-wave:
     :math:`\sigma v` finite at threshold), :math:`F_\chi=\beta_\chi` for the complex scalar
     and for the Majorana fermion with coupling :math:`\tfrac{g_D}{2}\bar\chi\gamma^\mu
-    \gamma^5\chi` (p-wave: :math:`\sigma v\propto v^2`).  Compare arXiv:1505.00011, eq. (2)
+    \gamma^5\chi` (p-wave: :math:`\sigma v\propto v^2`).  Compare arXiv:1505.00011
     in the limit :math:`m_{A'}\gg m_\chi`.
 
     Parameters
@@ -347,7 +347,7 @@ def freeze_out_yield(
 def omega_h2(m_chi: ArrayLike, y_inf: ArrayLike) -> NDArray[np.float64]:
     r""":math:`\Omega h^2=m_\chi Y_\infty s_0/(\rho_c/h^2)`, with :math:`s_0=\tfrac{2\pi^2}{45}
     h_{\rm eff}(T_0)T_0^3` from this module's :math:`h_{\rm eff}` (3.91) and
-    :math:`T_0=2.7255` K (Kolb & Turner, eq. (5.47))."""
+    :math:`T_0=2.7255` K (Kolb & Turner, Sec. 5.2)."""
     _, h0, _ = dof(_T0)
     s0 = 2 * np.pi**2 / 45 * float(h0) * _T0**3 / HBARC**3  # per mm^3
     return np.asarray(np.asarray(m_chi, dtype=float) * np.asarray(y_inf) * s0 / _RHO_CRIT_H2)
