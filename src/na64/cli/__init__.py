@@ -32,6 +32,7 @@ _COMMAND_MODULES: list[str] = [
     "info",
     "widths",
     "xsec",
+    "display",
     "bench",
 ]
 

@@ -1,0 +1,97 @@
+"""``na64 display FILE --event N --out ev.png``: event display of one simulated event."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from ..errors import InputError
+
+__all__ = ["load_event", "register"]
+
+_FORMATS = (".png", ".pdf", ".svg")
+
+
+def load_event(path: Path, index: int) -> tuple[dict[str, np.ndarray], int]:
+    """Read the batch of ``path`` that contains event ``index``; return it and the index
+    of the event inside the batch (only one batch is held in memory)."""
+    from ..io.events import iter_events, num_events
+
+    if not path.is_file():
+        raise InputError("FILE", f"{str(path)!r} not found")
+    n = num_events(path)
+    if not 0 <= index < n:
+        raise InputError("--event", f"must be in [0, {n - 1}] for {path.name} ({n} events), "
+                                    f"got {index}")
+    start = 0
+    for batch in iter_events(path, step=100_000):
+        size = next(iter(batch.values())).shape[0]
+        if index < start + size:
+            return batch, index - start
+        start += size
+    raise InputError("--event", f"event {index} not found in {path.name}")  # pragma: no cover
+
+
+def _setup_from_provenance(path: Path) -> object | None:
+    """The setup stored in the file's provenance (its TOML text), if any."""
+    from ..detector.setup import setup_from_dict
+    from ..io.events import read_provenance
+
+    try:
+        prov = read_provenance(path)
+    except Exception:  # a display without geometry is still useful
+        return None
+    text = prov.get("setup_toml")
+    if not isinstance(text, str):
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return setup_from_dict(tomllib.loads(text), source=f"{path.name} provenance")
+    except (InputError, tomllib.TOMLDecodeError):
+        return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``na64 display`` to ``app``."""
+
+    @app.command("display")
+    def display(
+        file: Annotated[Path, typer.Argument(help="Event file (.parquet/.root) from "
+                                             "'na64 simulate'.", show_default=False)],
+        event: Annotated[int, typer.Option("--event", "-e", help="Event number (0-based).")] = 0,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Output image (.png/.pdf/.svg).")]
+        = Path("event.png"),
+        setup: Annotated[str | None, typer.Option(
+            "--setup", help="Setup name or TOML for cell positions (default: the file's "
+                            "provenance, else cell units).")] = None,
+    ) -> None:
+        """Draw the ECAL (both sections), HCAL, veto and SRD of one event."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from ..detector.setup import Setup, load_setup
+        from ..io.atomic import atomic_path
+        from ..plots.event_display import draw_event
+
+        if out.suffix.lower() not in _FORMATS:
+            raise InputError("--out", f"suffix must be one of {', '.join(_FORMATS)}, got "
+                                      f"{out.suffix or 'none'!r}")
+        geometry = load_setup(setup) if setup is not None else _setup_from_provenance(file)
+        events, local = load_event(file, event)
+        fig = draw_event(events, local, setup=geometry if isinstance(geometry, Setup) else None,
+                         title=f"{file.name}: event {event}")
+        try:
+            with atomic_path(out) as tmp:
+                fig.savefig(tmp, format=out.suffix.lower().lstrip("."), dpi=120)
+        finally:
+            plt.close(fig)
+        typer.echo(f"wrote {out}")

@@ -1,0 +1,62 @@
+"""Event display: the library function and ``na64 display`` on a Parquet file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from na64.cli import main
+from na64.detector import load_setup, simulate_events
+from na64.errors import InputError
+from na64.io.events import write_events
+from na64.plots.event_display import draw_event, event_summary
+from na64.units import GeV
+
+SETUP = load_setup("na64e_2016_2018")
+
+
+@pytest.fixture(scope="module")
+def events() -> dict[str, np.ndarray]:
+    return simulate_events(SETUP, 40, np.random.default_rng(17))
+
+
+def test_draw_event_panels(events: dict[str, np.ndarray]) -> None:
+    fig = draw_event(events, 3, setup=SETUP)
+    titles = {ax.get_title() for ax in fig.axes}
+    # both ECAL sections, 4 HCAL modules, veto (+ SRD from the H4 beam line)
+    assert {"ECAL pre-shower", "ECAL main", "HCAL module 0", "HCAL module 3", "VETO"} <= titles
+    plt.close(fig)
+
+
+def test_event_summary_matches_columns(events: dict[str, np.ndarray]) -> None:
+    s = event_summary(events, 5)
+    assert s["E_ecal"] == pytest.approx(float(events["ecal"][5].astype(float).sum()) / GeV)
+    assert s["true_pdg"] == 11
+
+
+def test_draw_event_rejects_bad_index(events: dict[str, np.ndarray]) -> None:
+    with pytest.raises(InputError, match="--event"):
+        draw_event(events, 40)
+
+
+def test_cli_display_writes_png(tmp_path: Path, events: dict[str, np.ndarray],
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run.parquet"
+    write_events(run, events)
+    out = tmp_path / "ev17.png"
+    main(["display", str(run), "--event", "17", "--out", str(out), "--setup", "na64e_2016_2018"])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".ev17*"))  # no temporary file left behind
+    with pytest.raises(SystemExit) as info:
+        main(["display", str(run), "--event", "99", "--out", str(out)])
+    assert info.value.code == 2
+    assert "--event" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["display", str(tmp_path / "missing.parquet"), "--out", str(out)])
