@@ -1,7 +1,7 @@
 r"""The hadronic R ratio :math:`R(\sqrt s)=\sigma(e^+e^-\to\mathrm{hadrons})/\sigma_{\mu\mu}^{(0)}(s)`.
 
-A vector meson couples to :math:`e^+e^-` exactly like a kinetically mixed dark photon couples
-to the electromagnetic current, so :math:`\Gamma(A'\to\mathrm{hadrons}) =
+A kinetically mixed dark photon couples to the electromagnetic current like a virtual photon
+(with strength :math:`\epsilon e`), so :math:`\Gamma(A'\to\mathrm{hadrons}) =
 \Gamma(A'\to\mu\mu)|_{m_\mu\to 0}\,R(m_{A'})` (arXiv:1801.04847, Sec. 2,
 :math:`\Gamma_{A'\to F}=\Gamma_{A'\to\mu\mu}R_\mu^F`; the same relation feeds the annihilation :math:`\chi\bar\chi\to A'^*\to\mathrm{hadrons}` in
 :mod:`na64.physics.relic`).  :math:`\sigma_{\mu\mu}^{(0)} = 4\pi\alpha^2/(3s)` is the

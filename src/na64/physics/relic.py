@@ -420,8 +420,10 @@ def y_thermal(
     alpha_D
         Dark coupling, in (0, 4π].
     ratio
-        :math:`m_{A'}/m_\chi`, in [2.5, 10] (the A' pole at :math:`\sqrt s=m_{A'}` stays off
-        the thermal peak; resonant annihilation is not treated).
+        :math:`m_{A'}/m_\chi`, in [3, 10].  The A' pole at :math:`\sqrt s=m_{A'}` then sits
+        :math:`\ge x_f` thermal widths above threshold, suppressed by :math:`e^{-(r-2)x}`
+        even for a narrow A' (small :math:`\alpha_D`); resonant annihilation
+        (:math:`r\to2`), which the fixed quadrature would not resolve, is excluded.
     omega_target
         Relic density to reproduce (default Planck 2018: 0.120).
     rtol
@@ -444,8 +446,8 @@ def y_thermal(
         raise InputError("m_chi", "must be in [1 MeV, 1 GeV]")
     if not (np.isfinite(alpha_D) and 0.0 < alpha_D <= 4 * np.pi):
         raise InputError("alpha_D", f"must be in (0, 4pi], got {alpha_D!r}")
-    if not (np.isfinite(ratio) and 2.5 <= ratio <= 10.0):
-        raise InputError("ratio", f"must be in [2.5, 10], got {ratio!r}")
+    if not (np.isfinite(ratio) and 3.0 <= ratio <= 10.0):
+        raise InputError("ratio", f"must be in [3, 10], got {ratio!r}")
     if not (np.isfinite(omega_target) and 1e-4 <= omega_target <= 10.0):
         raise InputError("omega_target", f"must be in [1e-4, 10], got {omega_target!r}")
     flat = mc.ravel()
