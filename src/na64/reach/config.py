@@ -1,0 +1,154 @@
+"""Analysis configuration of a reach / limit job, read from TOML.
+
+An analysis file (shipped ones live in ``na64/data/analyses/``) names the setup, the beam,
+the signal model settings, the selection cut values and the data-taking runs (exposure and
+observed events).  Values carry units (``"50GeV"``); validation errors are raised as
+:class:`na64.errors.InputError` naming the dotted field.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import InputError
+from ..units import parse_quantity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["AnalysisConfig", "RunConfig", "SelectionConfig", "SignalConfig", "load_analysis"]
+
+
+def _energy(value: Any, field: str) -> float:
+    return parse_quantity(value, "energy", field=field)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalConfig(_Strict):
+    """Signal-generation settings."""
+
+    model: str = "dark-photon"
+    method: str = "etl"
+    events_per_mass: int = Field(3000, ge=100, le=10_000_000)
+    alpha_d: float = Field(0.5, gt=0.0, le=4.0)
+    mass_ratio: float = Field(3.0, gt=2.0, le=100.0)
+    yield_rel_uncertainty: float = Field(0.1, ge=0.0, le=1.0)
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v not in ("etl", "iww", "ww"):
+            raise ValueError("must be one of etl, iww, ww")
+        return v
+
+
+class SelectionConfig(_Strict):
+    """Cut values of the invisible-mode selection (internal units after validation)."""
+
+    ecal_max: float = 50_000.0
+    hcal_max: float = 1_000.0
+    veto_max: float = 10.0
+    preshower_min: float = 500.0
+    shape_chi2_max: float = Field(6.0, gt=0.0)
+
+    @field_validator("ecal_max", "hcal_max", "veto_max", "preshower_min", mode="before")
+    @classmethod
+    def _parse(cls, v: Any, info: Any) -> float:
+        value = _energy(v, f"selection.{info.field_name}")
+        if value < 0:
+            raise ValueError("must be >= 0")
+        return value
+
+
+class RunConfig(_Strict):
+    """One data-taking period."""
+
+    name: str
+    eot: float = Field(gt=0.0, le=1e16)
+    observed: int = Field(0, ge=0, le=1_000_000)
+
+    @field_validator("eot", mode="before")
+    @classmethod
+    def _eot(cls, v: Any) -> float:
+        return parse_quantity(v, "dimensionless", field="runs.eot")
+
+
+class AnalysisConfig(_Strict):
+    """A complete analysis: setup, beam, signal, selection and runs."""
+
+    name: str
+    description: str = ""
+    setup: str = "na64e_2016_2018"
+    beam: str = "e-"
+    energy: float = 100_000.0
+    signal: SignalConfig = SignalConfig()
+    selection: SelectionConfig = SelectionConfig()
+    runs: tuple[RunConfig, ...] = Field(min_length=1)
+
+    @field_validator("energy", mode="before")
+    @classmethod
+    def _energy(cls, v: Any) -> float:
+        value = _energy(v, "energy")
+        if not 1_000.0 <= value <= 1_000_000.0:
+            raise ValueError("must be in [1 GeV, 1 TeV]")
+        return value
+
+    @field_validator("beam")
+    @classmethod
+    def _beam(cls, v: str) -> str:
+        if v not in ("e-", "e+"):
+            raise ValueError("the invisible-mode analysis takes an e- or e+ beam")
+        return v
+
+    @property
+    def total_eot(self) -> float:
+        """Sum of the runs' exposures."""
+        return float(sum(r.eot for r in self.runs))
+
+
+def _shipped(name: str) -> Path | None:
+    ref = resources.files("na64") / "data" / "analyses" / f"{name}.toml"
+    path = Path(str(ref))
+    return path if path.is_file() else None
+
+
+def shipped_analyses() -> list[str]:
+    """Names of the analysis files shipped with na64."""
+    folder = Path(str(resources.files("na64") / "data" / "analyses"))
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> AnalysisConfig:
+    """Load and validate an analysis file (a shipped name or a path)."""
+    path = _shipped(str(name_or_path)) if not str(name_or_path).endswith(".toml") else None
+    if path is None:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise InputError(
+                field,
+                f"no analysis file {str(name_or_path)!r}; shipped analyses: "
+                f"{', '.join(shipped_analyses())}",
+            )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(field, f"{path}: malformed TOML: {exc}") from None
+    try:
+        return AnalysisConfig.model_validate(data)
+    except InputError:
+        raise
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise InputError(f"{path.name}: {loc}", msg) from None

@@ -1,0 +1,162 @@
+"""From incoming particles to reconstructed, selectable events, for one analysis.
+
+:class:`EventBuilder` holds the validated setup, beam line and selection of an analysis and
+chains the fast-simulation stages for any incoming particles:
+
+* upstream: synchrotron radiation in the SRD (:func:`na64.beam.srd_response`) and the
+  momentum spectrometer (:func:`na64.beam.track_momentum`), both seeing the particle as it
+  was before any decay in flight (the parent);
+* calorimeters: :func:`na64.detector.response` (EM, hadronic and muon response);
+* reconstruction: :mod:`na64.reco` (ECAL, pre-shower, HCAL and veto sums, shower χ²);
+
+and returns the columns read by the selection (:func:`na64.select.invisible_selection`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import reco
+from ..beam import load_beam, load_beamline, sample_beam, srd_response, track_momentum
+from ..detector import load_setup
+from ..detector.response import response
+from ..select import Selection, invisible_selection
+from ..units import GeV, MeV
+from .config import AnalysisConfig
+
+__all__ = ["EventBuilder"]
+
+Events = dict[str, np.ndarray]
+
+
+class EventBuilder:
+    """Simulate and reconstruct events of one analysis (setup + beam line + selection).
+
+    Parameters
+    ----------
+    config
+        The analysis; its ``setup`` is loaded, its beam energy and particle override the
+        setup's ``[beam]`` table, and its ``[selection]`` values configure the cuts.
+    """
+
+    def __init__(self, config: AnalysisConfig) -> None:
+        self.config = config
+        self.setup = load_setup(config.setup)
+        table = dict(self.setup.beam)
+        table.update({"particle": config.beam, "energy": f"{config.energy / MeV!r}MeV"})
+        self.beam = load_beam(table)
+        self.beamline = load_beamline(self.setup.beamline)
+        sel = config.selection
+        self.selection: Selection = invisible_selection({
+            "ecal_max": f"{sel.ecal_max / MeV!r}MeV",
+            "hcal_max": f"{sel.hcal_max / MeV!r}MeV",
+            "veto": f"{sel.veto_max / MeV!r}MeV",
+            "preshower": f"{sel.preshower_min / MeV!r}MeV",
+            "shower_shape": sel.shape_chi2_max,
+        })
+
+    # ------------------------------------------------------------------ helpers
+    def ecal_resolution(self, energy: float) -> float:
+        """σ_E of the target calorimeter at ``energy`` (stochastic ⊕ constant ⊕ noise)."""
+        cal = self.setup.target
+        n_cells = float(np.prod(cal.cells)) * 2
+        var = (cal.stochastic**2 * GeV * energy + (cal.constant * energy) ** 2
+               + cal.noise**2 * n_cells)
+        return math.sqrt(var)
+
+    def electrons(self, n: int, rng: np.random.Generator) -> Events:
+        """``n`` beam particles of the primary species from the Gaussian core of the beam
+        (no tail, no admixtures): the particles that count as EOT for the signal."""
+        core = self.beam.model_copy(update={"admixtures": (),
+                                            "tail": self.beam.tail.model_copy(
+                                                update={"fraction": 0.0})})
+        return sample_beam(core, self.beamline, n, rng)
+
+    def beam_particles(self, n: int, rng: np.random.Generator, **update: Any) -> Events:
+        """``n`` particles of the beam with some of its settings replaced (``update``)."""
+        return sample_beam(self.beam.model_copy(update=update), self.beamline, n, rng)
+
+    # ------------------------------------------------------------------ stages
+    def upstream(self, particles: Mapping[str, np.ndarray], rng: np.random.Generator) -> Events:
+        """SRD energies and the spectrometer track of the incoming particles."""
+        parts = dict(particles)
+        # the spectrometer and the SRD see the parent of a particle decayed downstream of them
+        if "parent_pdg" in parts:
+            decayed = np.asarray(parts.get("decayed", np.zeros(len(parts["pdg"]), bool)), bool)
+            parts["pdg"] = np.where(decayed, parts["parent_pdg"], parts["pdg"])
+            parts["energy"] = np.where(decayed, parts["parent_energy"], parts["energy"])
+        srd = srd_response(parts, self.beamline, rng)
+        trk = track_momentum(parts, self.beamline, rng)
+        return {
+            "srd": srd,
+            "srd_energy": srd.sum(axis=1),
+            "p_in": np.asarray(trk["momentum"], dtype=float),
+            "n_tracks": np.asarray(trk["n_tracks"]),
+        }
+
+    def reconstruct(self, raw: Mapping[str, np.ndarray]) -> Events:
+        """Reco quantities of the selection from calorimeter cells."""
+        name = self.setup.target_name
+        cells = raw[name]
+        out: Events = {
+            "ecal_energy": reco.ecal_energy(cells),
+            "preshower_energy": reco.preshower_energy(cells),
+            "shower_chi2": reco.shower_chi2(cells, self.setup),
+        }
+        n = cells.shape[0]
+        out["hcal_energy"] = reco.hcal_energy(raw["hcal"]) if "hcal" in raw else np.zeros(n)
+        out["veto_energy"] = reco.veto_energy(raw["veto"]) if "veto" in raw else np.zeros(n)
+        return out
+
+    def events(self, particles: Mapping[str, np.ndarray], rng: np.random.Generator) -> Events:
+        """Upstream + calorimeters + reconstruction for incoming particles at the target."""
+        up = self.upstream(particles, rng)
+        calo_in = {k: np.asarray(v) for k, v in particles.items()
+                   if k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible")}
+        raw = response(self.setup, calo_in, rng)
+        ev = {**up, **self.reconstruct(raw)}
+        ev["true_pdg"] = np.asarray(raw["true_pdg"])
+        ev["true_energy"] = np.asarray(raw["true_energy"])
+        return ev
+
+    def signal_events(self, truth: Mapping[str, np.ndarray], rng: np.random.Generator) -> Events:
+        """Events in which one A' took ``e_aprime`` from the shower of a beam electron.
+
+        ``truth`` are the columns of :meth:`na64.generate.DarkBremSignal.sample`
+        (generated at the nominal beam energy E0).  The beam electron is sampled from the
+        beam core; the invisible energy scales with its energy, E_A' · E_beam / E0.  For an
+        emission by the beam electron itself (``from_primary``) the visible shower starts at
+        the emission depth and the recoil electron leaves with the transverse momentum that
+        balances the A' (nuclear recoil neglected, see :mod:`na64.reach.signal`); otherwise
+        the visible shower starts at the target face along the beam.
+        """
+        e_ap = np.asarray(truth["e_aprime"], dtype=float)
+        n = e_ap.size
+        beam = self.electrons(n, rng)
+        scale = beam["energy"] / self.config.energy
+        e_inv = np.clip(e_ap * scale, 0.0, beam["energy"])
+        prim = np.asarray(truth["from_primary"], dtype=bool)
+        z = np.clip(np.asarray(truth["z"], dtype=float), 0.0, self.setup.target.length)
+        z_start = np.where(prim, z, 0.0)
+        theta = np.asarray(truth["theta"], dtype=float)
+        phi = np.asarray(truth["phi"], dtype=float)
+        e_rest = np.maximum(beam["energy"] - e_inv, 1.0 * MeV)
+        kick = np.where(prim, -e_inv * np.sin(theta) / e_rest, 0.0)
+        kx, ky = kick * np.cos(phi), kick * np.sin(phi)
+        particles = dict(beam)
+        particles.update({
+            "tx": beam["tx"] + kx,
+            "ty": beam["ty"] + ky,
+            # the kinked trajectory is drawn as one line through the emission point
+            "x": beam["x"] - kx * z_start,
+            "y": beam["y"] - ky * z_start,
+            "z_start": z_start,
+            "e_invisible": e_inv,
+        })
+        ev = self.events(particles, rng)
+        ev["true_e_aprime"] = e_inv
+        return ev
