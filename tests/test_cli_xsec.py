@@ -80,7 +80,6 @@ def test_table_output_has_units(capsys):
         (["--mass", "10parsec"], "--mass"),
         (["--mass", "10MeV", "--energy", "abc"], "--energy"),
         (["--mass", "10MeV", "--method", "exact"], "--method"),
-        (["--mass", "10MeV", "--model", "scalar", "--method", "iww"], "--method"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, args, option):

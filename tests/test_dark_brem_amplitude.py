@@ -88,3 +88,25 @@ def test_traces_match_explicit_gamma_matrices(spin, seed):
     if spin == "axial":
         ours += tr.trace_axial_kk(*args) / (mx * mx)
     assert ours == pytest.approx(_numeric(spin, p, pp, k, n, m, mx), rel=1e-9)
+
+
+@pytest.mark.parametrize("x", [0.1, 0.5, 0.93])
+def test_ww_vector_amplitude_is_liu_et_al(x):
+    # A^{2->2}_{t=tmin} for a vector: 2(2-2x+x^2)/(1-x) + 4(m_X^2+2m^2)(u x + m_X^2(1-x)
+    # + m^2 x^2)/u^2, arXiv:1705.01633 Eq. (30) / arXiv:1609.06781 Eq. (10).  The generated
+    # coefficients (a, b, c) of a/u^2 + b/u^3 + c/u^4 must reproduce it.
+    m, mx2 = 0.511, 17.0**2
+    a, b, c = tr.ww_vector(x, m, mx2)
+    assert a == pytest.approx(2 * (2 - 2 * x + x * x) / (1 - x), rel=1e-12)
+    assert b == pytest.approx(4 * (mx2 + 2 * m * m) * x, rel=1e-12)
+    assert c == pytest.approx(4 * (mx2 + 2 * m * m) * (mx2 * (1 - x) + m * m * x * x), rel=1e-12)
+
+
+def test_ww_spin0_amplitudes_agree_for_heavy_x():
+    # For m_X >> m the scalar and pseudoscalar 2 -> 2 amplitudes coincide (chirality), and so
+    # do vector and axial: the generated coefficients must agree to O(m^2/m_X^2).
+    x, m, mx2 = 0.7, 1e-3, 1.0
+    for one, two in (("scalar", "pseudoscalar"), ("vector", "axial")):
+        c1 = getattr(tr, f"ww_{one}")(x, m, mx2)
+        c2 = getattr(tr, f"ww_{two}")(x, m, mx2)
+        assert c1 == pytest.approx(c2, rel=1e-5)

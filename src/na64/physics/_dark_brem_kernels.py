@@ -1,7 +1,7 @@
 """Numba kernels for dark bremsstrahlung l N -> l N X (internal; see :mod:`.dark_brem`).
 
-ETL is implemented for X of spin 0 (scalar, pseudoscalar) and 1 (vector, axial vector)
-through the generated traces of :mod:`._etl_traces`; WW and IWW for the vector only.
+ETL, WW and IWW are implemented for X of spin 0 (scalar, pseudoscalar) and 1 (vector,
+axial vector) through the generated traces and 2 -> 2 amplitudes of :mod:`._etl_traces`.
 
 Everything here works in hepunits (MeV) with scalar arguments; the public module does the
 validation, broadcasting and unit bookkeeping.  Cross sections returned by the kernels are
@@ -175,20 +175,28 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
 
 
 @numba.njit(cache=True)
-def _amp22_vector(x: float, u: float, mx: float, ml: float) -> float:
-    """A(u~) of the 2->2 amplitude at t = tmin, vector X, arXiv:1705.01633 Eq. (30) /
-    arXiv:1609.06781 Eq. (10): 2(2-2x+x^2)/((1-x)u^2) + 4(m^2+2m_l^2)[x/u^3 + (m^2(1-x)+m_l^2x^2)/u^4]."""
-    mx2 = mx * mx
-    ml2 = ml * ml
-    c = 4.0 * (mx2 + 2.0 * ml2)
-    return (2.0 * (2.0 - 2.0 * x + x * x) / ((1.0 - x) * u * u)
-            + c * x / (u * u * u) + c * (mx2 * (1.0 - x) + ml2 * x * x) / (u * u * u * u))
+def _ww_abc(spin: int, x: float, ml: float, mx2: float) -> tuple[float, float, float]:
+    """(a, b, c) with A(u~) = a/u^2 + b/u^3 + c/u^4, the 2 -> 2 amplitude at t = tmin.
+
+    Vector: A^{2->2}_{t=tmin}/u~^2 of arXiv:1705.01633 Eq. (30) (= arXiv:1609.06781
+    Eq. (10)): a = 2(2-2x+x^2)/(1-x), b = 4(m_X^2+2m_l^2) x, c = 4(m_X^2+2m_l^2)(m_X^2(1-x)
+    + m_l^2 x^2).  Other spins: the same construction from the generated traces
+    (_etl_derivation.ww_coefficients: |A(gamma l -> l X)|^2 at s~ = -u~/(1-x), normalised by
+    the factor 1/4 that maps the vector case onto Eq. (30) exactly).
+    """
+    if spin == SPIN_VECTOR:
+        return _tr.ww_vector(x, ml, mx2)
+    if spin == SPIN_SCALAR:
+        return _tr.ww_scalar(x, ml, mx2)
+    if spin == SPIN_PSEUDOSCALAR:
+        return _tr.ww_pseudoscalar(x, ml, mx2)
+    return _tr.ww_axial(x, ml, mx2)
 
 
 @numba.njit(cache=True)
 def ww_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, z: float, a_el: float,
-              a_in: float, d: float, inelastic: bool, improved: bool) -> float:
-    """Weizsaecker-Williams d^2 sigma/dx dcos(theta), MeV^-2, coupling 1 (vector X).
+              a_in: float, d: float, inelastic: bool, improved: bool, spin: int) -> float:
+    """Weizsaecker-Williams d^2 sigma/dx dcos(theta), MeV^-2, coupling 1 (X of ``spin``).
 
     arXiv:1609.06781 Eq. (9)-(10) (with arXiv:0906.0580 Eq. (A12)-(A17)):
 
@@ -213,13 +221,15 @@ def ww_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, z: float, a_e
     else:
         tmin = u * u / (4.0 * e0 * e0 * (1.0 - x) * (1.0 - x))
     chi = _flux(tmin, tmax, z, a_el, a_in, d, inelastic)
-    val = 2.0 * _ALPHA3 * km * e0 * (1.0 - x) * chi * _amp22_vector(x, u, mx, ml)
+    ca, cb, cc = _ww_abc(spin, x, ml, mx * mx)
+    amp = (ca + (cb + cc / u) / u) / (u * u)
+    val = 2.0 * _ALPHA3 * km * e0 * (1.0 - x) * chi * amp
     return max(val, 0.0)
 
 
 @numba.njit(cache=True)
 def iww_dx(x: float, e0: float, mx: float, ml: float, z: float, a_el: float, a_in: float,
-           d: float, inelastic: bool) -> float:
+           d: float, inelastic: bool, spin: int) -> float:
     """IWW dsigma/dx, MeV^-2, coupling 1: the angle integral of ww_dxdcos (improved=True)
     done analytically in the small-angle limit, arXiv:1609.06781 Eq. (11):
 
@@ -233,9 +243,7 @@ def iww_dx(x: float, e0: float, mx: float, ml: float, z: float, a_el: float, a_i
     mx2 = mx * mx
     ml2 = ml * ml
     uu = -(mx2 * (1.0 - x) / x + ml2 * x)
-    a = 2.0 * (2.0 - 2.0 * x + x * x) / (1.0 - x)
-    b = 4.0 * (mx2 + 2.0 * ml2) * x
-    c = 4.0 * (mx2 + 2.0 * ml2) * (mx2 * (1.0 - x) + ml2 * x * x)
+    a, b, c = _ww_abc(spin, x, ml, mx2)
     bracket = -a / uu - b / (2.0 * uu * uu) - c / (3.0 * uu * uu * uu)
     chi = _flux(mx2 * mx2 / (4.0 * e0 * e0), mx2 + ml2, z, a_el, a_in, d, inelastic)
     return max(_ALPHA3 * chi * km * (1.0 - x) / (x * e0) * bracket, 0.0)
@@ -246,7 +254,7 @@ def dxdcos(method: int, x: float, w: float, e0: float, mx: float, ml: float, mnu
            z: float, a_el: float, a_in: float, d: float, inelastic: bool, spin: int) -> float:
     if method == METHOD_ETL:
         return etl_dxdcos(x, w, e0, mx, ml, mnuc, z, a_el, a_in, d, inelastic, spin)
-    return ww_dxdcos(x, w, e0, mx, ml, z, a_el, a_in, d, inelastic, method == METHOD_IWW)
+    return ww_dxdcos(x, w, e0, mx, ml, z, a_el, a_in, d, inelastic, method == METHOD_IWW, spin)
 
 
 @numba.njit(cache=True)
@@ -256,7 +264,7 @@ def dx(method: int, x: float, e0: float, mx: float, ml: float, mnuc: float, z: f
     if x * e0 <= mx or x >= 1.0:
         return 0.0
     if method == METHOD_IWW:
-        return iww_dx(x, e0, mx, ml, z, a_el, a_in, d, inelastic)
+        return iww_dx(x, e0, mx, ml, z, a_el, a_in, d, inelastic, spin)
     th2 = (mx * mx * (1.0 - x) / x + ml * ml * x) / (x * e0 * e0)
     c = 0.5 * th2
     vlo = c / (2.0 + c)

@@ -36,7 +36,7 @@ from functools import cache
 
 import sympy as sp
 
-VECS = ("p", "pp", "k", "N")
+VECS = ("p", "pp", "k", "N", "q")
 _DOT = {}
 for _a, _b in itertools.combinations_with_replacement(VECS, 2):
     _DOT[(_a, _b)] = _DOT[(_b, _a)] = sp.Symbol(f"{_a}_{_b}")
@@ -106,25 +106,44 @@ def reduce_g5(seq: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
     return sign, seq
 
 
+INDICES = ("A", "B")  # Lorentz indices contracted between gamma matrices (gamma_A ... gamma^A)
+
+
+def _contract_indices(coef: sp.Expr, seq: tuple[str, ...]) -> sp.Expr:
+    """Trace of coef * product, with every index symbol of INDICES appearing exactly twice."""
+    pair = next((x for x in INDICES if seq.count(x) == 2), None)
+    if pair is None:
+        return coef * trace(seq)
+    i = seq.index(pair)
+    rot = seq[i:] + seq[:i]  # trace is cyclic
+    j = rot.index(pair, 1)
+    inner, outer = rot[1:j], rot[j + 1 :]
+    total = sp.Integer(0)
+    for c2, res in contract(inner):
+        if not (res and res[0] == "DOT"):
+            total += _contract_indices(coef * c2, res + outer)
+            continue
+        a, b = res[1], res[2]
+        if a in INDICES and b in INDICES:
+            # g_a^b: 4 if the same index, else rename the other occurrence
+            new_outer = outer if a == b else tuple(b if v == a else v for v in outer)
+            total += _contract_indices(coef * c2 * (4 if a == b else 1), new_outer)
+        elif a in INDICES or b in INDICES:
+            idx, vec = (a, b) if a in INDICES else (b, a)
+            # (vec)_idx contracted with the remaining gamma^idx gives a slashed vec
+            total += _contract_indices(coef * c2, tuple(vec if v == idx else v for v in outer))
+        else:
+            total += _contract_indices(coef * c2 * dot(a, b), outer)
+    return total
+
+
 def traced(terms: Factor) -> sp.Expr:
-    """Trace of a sum of products with zero or two 'A' (contracted gamma_a ... gamma^a) slots
-    and an even number of gamma5 ('G5')."""
+    """Trace of a sum of products with pairs of contracted indices (INDICES) and an even
+    number of gamma5 ('G5')."""
     total = sp.Integer(0)
     for coef0, seq0 in terms:
         sign, seq = reduce_g5(seq0)
-        coef = sign * coef0
-        if "A" not in seq:
-            total += coef * trace(seq)
-            continue
-        i = seq.index("A")
-        rot = seq[i:] + seq[:i]
-        j = rot.index("A", 1)
-        inner, outer = rot[1:j], rot[j + 1 :]
-        for c2, res in contract(inner):
-            if res and res[0] == "DOT":
-                total += coef * c2 * dot(res[1], res[2]) * trace(outer)
-            else:
-                total += coef * c2 * trace(res + outer)
+        total += _contract_indices(sign * coef0, seq)
     return sp.expand(total)
 
 
@@ -181,13 +200,69 @@ def vector_traces() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     return spin_traces()["vector"]
 
 
+def _pieces22(vertex: Factor, vertex_bar: Factor) -> sp.Expr:
+    """Tr[(p'+m) Gamma (p+m) Gamma-bar] of the 2 -> 2 process gamma(q) l(p) -> l(p') X(k),
+    Gamma = vertex (p'+k+m) gamma_B / s1 + gamma_B (p-k+m) vertex / s2, photon index B open
+    (contracted between Gamma and Gamma-bar)."""
+    one = sp.Integer(1)
+    pp_m = slash_sum((one, "pp"), (m, None))
+    p_m = slash_sum((one, "p"), (m, None))
+    g_b: Factor = [(one, ("B",))]
+    ppk = slash_sum((one, "pp"), (one, "k"), (m, None))
+    pk = slash_sum((one, "p"), (-one, "k"), (m, None))
+    s1, s2 = sp.symbols("s1 s2")
+    gam = ([(c / s1, q) for c, q in product(vertex, ppk, g_b)]
+           + [(c / s2, q) for c, q in product(g_b, pk, vertex)])
+    gam_bar = ([(c / s1, q) for c, q in product(g_b, ppk, vertex_bar)]
+               + [(c / s2, q) for c, q in product(vertex_bar, pk, g_b)])
+    return traced(product(pp_m, gam, p_m, gam_bar))
+
+
+def ww_coefficients() -> dict[str, tuple[sp.Expr, sp.Expr, sp.Expr]]:
+    """WW 2 -> 2 amplitudes A(x, u) = a/u^2 + b/u^3 + c/u^4 per spin.
+
+    |A(gamma l -> l X)|^2 with photon and X polarisation sums, in the invariants
+    s~ = 2 p.q, u~ = (p-k)^2 - m^2 (s~ + u~ + t2 = m_X^2), evaluated at the WW point
+    s~ = -u~/(1-x) (arXiv:1609.06781 Eq. (10), arXiv:1705.01633 Sec. II) and divided by 4
+    so that the vector case is exactly A^{2->2}_{t=tmin} of arXiv:1705.01633 Eq. (30)
+    (the factor is checked symbolically in tests/test_dark_brem_amplitude.py).
+    """
+    one = sp.Integer(1)
+    big_s, big_u, mx2, x = sp.symbols("S U mx2 x")
+    subs = {dot("p", "p"): m**2, dot("pp", "pp"): m**2, dot("k", "k"): mx2, dot("q", "q"): 0,
+            dot("p", "q"): big_s / 2, dot("p", "k"): (mx2 - big_u) / 2,
+            dot("p", "pp"): m**2 - (mx2 - big_s - big_u) / 2, dot("pp", "k"): (big_s - mx2) / 2,
+            dot("pp", "q"): -big_u / 2, dot("k", "q"): (big_s + big_u) / 2,
+            sp.Symbol("s1"): big_s, sp.Symbol("s2"): big_u}
+    a: Factor = [(one, ("A",))]
+    unit: Factor = [(one, ())]
+    g5: Factor = [(sp.I, ("G5",))]
+    ag5: Factor = [(one, ("A", "G5"))]
+    kg5: Factor = [(one, ("k", "G5"))]
+    amp = {  # photon polarisation sum -g_B; X: -g_A (vector, axial) + k k / m_X^2 (axial)
+        "vector": _pieces22(a, a),
+        "scalar": -_pieces22(unit, unit),
+        "pseudoscalar": -_pieces22(g5, g5),
+        "axial": _pieces22(ag5, ag5) - _pieces22(kg5, kg5) / mx2,
+    }
+    out = {}
+    for name, expr in amp.items():
+        a22 = sp.simplify(expr.subs(subs).subs(big_s, -big_u / (1 - x)) / 4)
+        poly = sp.expand(sp.simplify(a22 * big_u**2))  # a u^2 + b u + c
+        coeffs = sp.Poly(poly, big_u).all_coeffs()
+        assert len(coeffs) == 3, (name, coeffs)
+        out[name] = tuple(sp.factor(cf) for cf in coeffs)
+    return out
+
+
 _SUBS = {dot("p", "p"): m**2, dot("pp", "pp"): m**2, dot("k", "k"): sp.Symbol("mx2")}
 
 
 def generate() -> str:  # pragma: no cover - code generation helper
     """Source of the module _etl_traces.py (numba kernels of the traces)."""
     lines = [
-        '"""Lepton traces of l N -> l N X per spin of X.  GENERATED by _etl_derivation.py:',
+        '"""Lepton traces of l N -> l N X (ETL) and WW 2 -> 2 amplitudes per spin of X.',
+        "GENERATED by _etl_derivation.py:",
         "do not edit; regenerate with ``python -m na64.physics._etl_derivation``.",
         "",
         "Arguments: lepton mass m, m_X^2, the scalar products of p (beam), pp (outgoing",
@@ -211,6 +286,15 @@ def generate() -> str:  # pragma: no cover - code generation helper
             expr = sp.factor_terms(sp.expand(expr.subs(_SUBS)))
             lines.append(f"    {label} = {sp.pycode(expr)}")
         lines += ["    return t11 / (s1 * s1) + t22 / (s2 * s2) + 2.0 * t12 / (s1 * s2)", "", ""]
+    for name, (ca, cb, cc) in ww_coefficients().items():
+        lines += [
+            "@numba.njit(cache=True)",
+            f"def ww_{name}(x: float, m: float, mx2: float) -> tuple[float, float, float]:",
+            f'    """(a, b, c) of the WW amplitude a/u^2 + b/u^3 + c/u^4 ({name})."""',
+            f"    return ({sp.pycode(ca)}, {sp.pycode(cb)}, {sp.pycode(cc)})",
+            "",
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

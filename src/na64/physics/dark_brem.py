@@ -16,15 +16,16 @@ four mediators of DMG4 (arXiv:2101.12192, Sec. 2).  Three approximations:
     The lepton traces for the four vertices (with the polarisation sums -g + k k / m_X^2;
     the k k term survives only for the axial vector, whose current is not conserved) were
     derived for this package (``_etl_derivation.py``) and checked against explicit Dirac
-    matrices.  All four spins are available.
+    matrices.
 ``"ww"``
     Weizsaecker-Williams: 2 -> 2 amplitude at t = tmin times the photon flux
     chi(tmin(x, theta), m_X^2 + m_l^2), arXiv:1609.06781 Eq. (9)-(10), arXiv:1705.01633
-    Eq. (19) and (30).  Vector only.
+    Eq. (19) and (30) (vector); for the other spins the 2 -> 2 amplitude at t = tmin is
+    derived from the same traces with the normalisation fixed by the vector case.
 ``"iww"``
     Improved WW: chi with the fixed tmin = m_X^4/(4 E0^2), tmax = m_X^2 + m_l^2 and the
     angular integral done analytically, arXiv:0906.0580 Eq. (A15)-(A17),
-    arXiv:1609.06781 Eq. (11).  Vector only.
+    arXiv:1609.06781 Eq. (11).
 
 Form factors are the Tsai elastic (atomic screening and nuclear size) and, optionally,
 inelastic ones of arXiv:0906.0580 Eq. (A18)-(A19), see :mod:`na64.physics.form_factors`.
@@ -86,8 +87,7 @@ Target = str | Material | tuple[float, float]
 LEPTONS: tuple[str, ...] = ("e-", "e+", "mu-", "mu+")
 #: Approximations accepted by ``method``.
 METHODS: dict[str, int] = {"etl": _k.METHOD_ETL, "iww": _k.METHOD_IWW, "ww": _k.METHOD_WW}
-#: Spins (Lorentz structure of the X-lepton vertex) -> kernel code.  ETL has all four; the
-#: WW/IWW formulas here are the vector ones.
+#: Spins (Lorentz structure of the X-lepton vertex) -> kernel code; all methods have all four.
 SPINS: dict[str, int] = {"vector": _k.SPIN_VECTOR, "scalar": _k.SPIN_SCALAR,
                          "pseudoscalar": _k.SPIN_PSEUDOSCALAR, "axial": _k.SPIN_AXIAL}
 
@@ -119,13 +119,10 @@ def _method_code(method: str) -> int:
     return code
 
 
-def _spin_code(spin: str, method_code: int) -> int:
+def _spin_code(spin: str) -> int:
     code = SPINS.get(str(spin).strip().lower())
     if code is None:
         raise InputError("spin", f"unknown spin {spin!r}; allowed: {', '.join(SPINS)}")
-    if code != _k.SPIN_VECTOR and method_code != _k.METHOD_ETL:
-        raise InputError("method", f"spin {spin!r} is implemented with method 'etl' only "
-                         "(WW/IWW here are the vector formulas)")
     return code
 
 
@@ -206,8 +203,7 @@ def total_cross_section(
     method
         ``"etl"`` (exact tree level), ``"iww"`` or ``"ww"``.
     spin
-        ``"vector"`` (the dark photon), ``"scalar"``, ``"pseudoscalar"`` or ``"axial"``
-        (the latter three with ``method="etl"``).
+        ``"vector"`` (the dark photon), ``"scalar"``, ``"pseudoscalar"`` or ``"axial"``.
     threshold
         Minimum X energy (MeV); ``None`` is max(10 MeV, 2 m_X) (module docstring).
     inelastic
@@ -228,7 +224,7 @@ def total_cross_section(
     """
     m_lep = _lepton_mass(lepton)
     code = _method_code(method)
-    spin_code = _spin_code(spin, code)
+    spin_code = _spin_code(spin)
     c = _check_coupling(coupling)
     m_arr, e_arr = np.broadcast_arrays(np.asarray(mass, dtype=float), np.asarray(energy, dtype=float))
     scalar = m_arr.ndim == 0
@@ -260,7 +256,7 @@ def _prepare(x: npt.ArrayLike, mass: npt.ArrayLike, energy: npt.ArrayLike, lepto
              ) -> tuple[float, int, int, float, list[npt.NDArray[np.float64]]]:
     m_lep = _lepton_mass(lepton)
     code = _method_code(method)
-    spin_code = _spin_code(spin, code)
+    spin_code = _spin_code(spin)
     c = _check_coupling(coupling)
     arrays = [np.asarray(x, dtype=float), np.asarray(mass, dtype=float),
               np.asarray(energy, dtype=float)]
