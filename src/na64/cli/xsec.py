@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
                            "(a bare number is GeV).")],
         model: Annotated[str, typer.Option(
             "--model", help=f"Emitted boson: {', '.join(MODELS)} (alp = pseudoscalar with a "
-                            "Yukawa coupling to leptons); non-vector models need --method etl.")
+                            "Yukawa coupling to leptons).")
         ] = "dark-photon",
         beam: Annotated[str, typer.Option("--beam", help="Beam lepton: e-, e+, mu-, mu+.")] = "e-",
         target: Annotated[str, typer.Option(
