@@ -97,3 +97,23 @@ def test_x_boson_json(capsys):
     info = json.loads(out)
     beta = math.sqrt(1 - 4 * (0.51099895 / 16.7) ** 2)
     assert info["total_width_MeV"] == pytest.approx(1e-8 * 16.7 * beta / (8 * math.pi), rel=1e-9)
+
+
+def test_mass_scan(capsys):
+    code, out, _ = run(["widths", "--mass", "10MeV:1GeV:5", "--epsilon", "1e-3", "--visible",
+                        "--json"], capsys)
+    assert code == 0
+    infos = json.loads(out)
+    masses = [i["parameters"]["mass_MeV"] for i in infos]
+    assert masses == pytest.approx([10.0, 31.62, 100.0, 316.2, 1000.0], rel=1e-3)
+    # visible A': c tau falls as 1/m below 2 m_mu, faster once mu mu and hadrons open
+    ctau = [i["ctau_mm"] for i in infos]
+    assert ctau[0] / ctau[2] == pytest.approx(10.0, rel=1e-3)
+    assert ctau[2] / ctau[4] > 10.0
+    code, out, _ = run(["widths", "--mass", "10MeV:1GeV:5"], capsys)
+    assert code == 0
+    assert "chichi" in out
+    assert "c*tau" in out
+    code, _, err = run(["widths", "--mass", "10MeV:1GeV:5", "--energy", "0.5GeV"], capsys)
+    assert code == 2
+    assert "--energy" in err

@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..models import CHI_KINDS, MODEL_NAMES, Model, make_model
-from ..units import GeV, MeV, format_quantity, parse_quantity
+from ..units import GeV, MeV, format_quantity, parse_quantity, parse_range
 
 __all__ = ["build_model", "register", "summary"]
 
@@ -52,7 +53,7 @@ def _number(text: str, field: str) -> float:
 
 def build_model(
     model: str,
-    mass: str,
+    mass: str | float,
     *,
     epsilon: str | None = None,
     alpha_d: str | None = None,
@@ -65,6 +66,8 @@ def build_model(
     kind: str | None = None,
 ) -> Model:
     """Build a model from command-line text (units allowed; a bare mass is GeV).
+
+    ``mass`` may also be a number in internal units (MeV), e.g. one point of a scan.
 
     ``g_agg`` is in GeV^-1.  Options that do not belong to ``model`` raise
     :class:`InputError`.
@@ -81,7 +84,7 @@ def build_model(
         if value is not None and opt not in _MODEL_OPTIONS[name]:
             allowed = ", ".join(sorted(_MODEL_OPTIONS[name]))
             raise InputError(opt, f"does not apply to --model {name} (its options: {allowed})")
-    m = parse_quantity(mass, "energy", field="--mass")
+    m = mass if isinstance(mass, float) else parse_quantity(mass, "energy", field="--mass")
     if name == "dark-photon":
         ad = 0.5 if alpha_d is None else _number(alpha_d, "--alpha-d")
         if invisible is False:
@@ -113,7 +116,7 @@ def build_model(
 
 def summary(model: Model, energy: float) -> dict[str, Any]:
     """The JSON-ready summary: widths (MeV), branching ratios, total width, ctau, decay length."""
-    params = {k: v for k, v in vars(model).items()}
+    params = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}  # type: ignore[arg-type]
     for key in ("mass", "m_chi"):
         if isinstance(params.get(key), float):
             params[key + "_MeV"] = params.pop(key) / MeV
@@ -142,7 +145,8 @@ def register(app: typer.Typer) -> None:
     def widths(
         model: Annotated[str, typer.Option("--model", help=f"One of: {', '.join(MODEL_NAMES)}.")
                          ] = "dark-photon",
-        mass: Annotated[str, typer.Option("--mass", help="Mass, e.g. 100MeV (bare number: GeV).")
+        mass: Annotated[str, typer.Option(
+            "--mass", help="Mass, e.g. 100MeV (bare number: GeV), or a log scan 1MeV:1GeV:10.")
                         ] = "100MeV",
         epsilon: Annotated[str | None, typer.Option(
             "--epsilon", help="Dark photon kinetic mixing \\[default: 1e-4].")] = None,
@@ -168,9 +172,15 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     ) -> None:
         """Partial widths, branching ratios, total width, c*tau and decay length of a model."""
-        m = build_model(model, mass, epsilon=epsilon, alpha_d=alpha_d, mchi=mchi, chi=chi,
-                        invisible=invisible, g_agg=g_agg, g_aee=g_aee, g=g, kind=kind)
+        masses = parse_range(mass, "energy", field="--mass")
         e = parse_quantity(energy, "energy", field="--energy")
+        options: dict[str, Any] = {"epsilon": epsilon, "alpha_d": alpha_d, "mchi": mchi, "chi": chi,
+                   "invisible": invisible, "g_agg": g_agg, "g_aee": g_aee, "g": g, "kind": kind}
+        if masses.size == 1:
+            m = build_model(model, mass, **options)
+        else:
+            _scan(model, masses, e, options, as_json)
+            return
         if e < m.mass:
             raise InputError("--energy", f"must be >= the mass {format_quantity(m.mass)}, "
                              f"got {format_quantity(e)}")
@@ -194,3 +204,28 @@ def register(app: typer.Typer) -> None:
                       f"decay length at {format_quantity(e)} = "
                       f"{format_quantity(info['decay_length_mm'], 'length')}   "
                       f"invisible fraction = {m.invisible_fraction:.4g}")
+
+
+def _scan(model: str, masses: Any, energy: float, options: dict[str, Any], as_json: bool
+          ) -> None:
+    """Mass scan: a JSON list of summaries, or one table row per mass."""
+    models = [build_model(model, float(mv), **options) for mv in masses]
+    if energy < float(masses.max()):
+        raise InputError("--energy", f"must be >= the largest mass "
+                         f"{format_quantity(float(masses.max()))}, got {format_quantity(energy)}")
+    infos = [summary(m, energy) for m in models]
+    if as_json:
+        typer.echo(json.dumps(infos))
+        return
+    channels = list(models[0].widths())
+    table = Table(title=f"{models[0].name}: decay length at {format_quantity(energy)}",
+                  title_justify="left")
+    for col in ("mass", "total width", "c*tau", "decay length", *(f"BR {c}" for c in channels)):
+        table.add_column(col, justify="right")
+    for m, info in zip(models, infos, strict=True):
+        table.add_row(format_quantity(m.mass, digits=3),
+                      format_quantity(m.total_width, digits=3),
+                      format_quantity(m.ctau, "length", digits=3),
+                      format_quantity(info["decay_length_mm"], "length", digits=3),
+                      *(f"{info['branching_ratios'][c]:.3g}" for c in channels))
+    Console().print(table)
