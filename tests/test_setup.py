@@ -148,3 +148,18 @@ def test_units_are_parsed() -> None:
     assert ecal.cell_size == (38.2, 38.2)  # "38.2mm" -> mm
     assert ecal.noise == pytest.approx(5.0)  # "5MeV" -> MeV
     assert math.isclose(ecal.center[0], -19.1)
+
+
+def test_beam_and_beamline_are_validated_with_beam_models(tmp_path: Path) -> None:
+    # [beam] and beamline use na64.beam.config's schema; errors keep the dotted path.
+    s = load_setup("na64e_2016_2018")
+    assert s.beamline.name == "h4_electrons"
+    assert s.beam_config.energy == pytest.approx(100e3)
+    with pytest.raises(InputError) as info:
+        load_setup(_write(tmp_path, _base_text().replace('energy = "100GeV"',
+                                                          'energy = "5TeV"')))
+    assert info.value.field.startswith("beam.energy")
+    with pytest.raises(InputError) as info:
+        load_setup(_write(tmp_path, _base_text().replace('beamline = "h4_electrons"',
+                                                          'beamline = "no_such_line"')))
+    assert info.value.field == "beamline"

@@ -11,9 +11,11 @@ measured along the beam from the target face of the experiment):
 ``name``, ``description``, ``mode`` (``"invisible"`` or ``"visible"``)
     Identification.
 ``beamline``
-    Name of a shipped beamline file, or an inline table (schema of :mod:`na64.beam.config`).
+    Name of a shipped beam line (``na64/data/beamlines/``), a TOML path, or an inline
+    table; validated as :class:`na64.beam.config.BeamlineConfig`.
 ``[beam]``
-    Beam particle and energy (schema of :mod:`na64.beam.config`).
+    Beam particle, energy, spread, spot, tails and admixtures; validated as
+    :class:`na64.beam.config.BeamConfig` (:attr:`Setup.beam_config`).
 ``[ecal]``, ``[wcal]``
     Sampling calorimeters (:class:`Calorimeter`): absorber/active materials and thicknesses,
     ``layers`` per longitudinal section (e.g. ``[16, 134]`` = pre-shower + main), ``cells``
@@ -33,7 +35,6 @@ See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
 from __future__ import annotations
 
 import itertools
-import math
 import sys
 from functools import cached_property
 from importlib import resources
@@ -50,6 +51,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..beam.config import BeamConfig, BeamlineConfig, load_beam, load_beamline
 from ..errors import InputError
 from ..materials import Material, get_material
 from ..units import GeV, parse_quantity
@@ -353,7 +355,7 @@ class Setup(_Model):
     description: str = ""
     mode: Literal["invisible", "visible"] = "invisible"
     references: tuple[str, ...] = ()
-    beamline: str | dict[str, Any] = "h4"
+    beamline: BeamlineConfig
     beam: dict[str, Any] = Field(default_factory=dict)
     wcal: Calorimeter | None = None
     ecal: Calorimeter | None = None
@@ -361,6 +363,14 @@ class Setup(_Model):
     decay_volume: DecayVolume | None = None
     vhcal: Calorimeter | None = None
     hcal: Calorimeter | None = None
+
+    @field_validator("beamline", mode="before")
+    @classmethod
+    def _load_beamline(cls, value: Any) -> Any:
+        # a shipped name, a TOML path or an inline table (schema of na64.beam.config)
+        if isinstance(value, (str, dict)):
+            return load_beamline(value)
+        return value
 
     @model_validator(mode="after")
     def _geometry(self) -> Setup:
@@ -392,14 +402,24 @@ class Setup(_Model):
         return cal
 
     @property
+    def beam_config(self) -> BeamConfig:
+        """The ``[beam]`` table validated as :class:`na64.beam.config.BeamConfig`.
+
+        The raw table is kept in :attr:`beam` so that callers can override entries (e.g.
+        the energy from the command line) before validation; :func:`load_setup` validates
+        it eagerly.
+        """
+        return load_beam(self.beam, field="beam")
+
+    @property
     def beam_energy(self) -> float:
-        """Nominal beam energy (MeV) from the ``[beam]`` table."""
+        """Nominal beam energy (MeV) from the ``[beam]`` table (default 100 GeV)."""
         return float(parse_quantity(self.beam.get("energy", "100GeV"), "energy",
                                     field="beam.energy"))
 
     @property
     def beam_particle(self) -> str:
-        """Beam particle name from the ``[beam]`` table (``"e-"``, ``"mu+"``, ...)."""
+        """Beam particle name from the ``[beam]`` table (default ``"e-"``)."""
         return str(self.beam.get("particle", "e-"))
 
     def detectors(self) -> list[tuple[str, Calorimeter | Veto | DecayVolume]]:
@@ -431,15 +451,20 @@ def setup_from_dict(data: dict[str, Any], *, source: str = "setup") -> Setup:
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
+        first_field = _format_loc(tuple(first["loc"]))
         msgs = []
         for err in errors[:5]:
             msg = str(err["msg"]).removeprefix("Value error, ")
+            loc = _format_loc(tuple(err["loc"]))
             if isinstance(err.get("ctx"), dict) and "error" in err["ctx"]:
                 inner = err["ctx"]["error"]
                 if isinstance(inner, InputError):
                     msg = inner.message
-            msgs.append(f"{_format_loc(tuple(err['loc']))}: {msg}" if err is not first else msg)
-        raise InputError(_format_loc(tuple(first["loc"])), f"{'; '.join(msgs)} (in {source})") from None
+                    loc = inner.field if inner.field.startswith(loc) else loc
+            if err is first:
+                first_field = loc
+            msgs.append(f"{loc}: {msg}" if err is not first else msg)
+        raise InputError(first_field, f"{'; '.join(msgs)} (in {source})") from None
 
 
 def load_setup(name_or_path: str | Path) -> Setup:
@@ -472,5 +497,8 @@ def load_setup(name_or_path: str | Path) -> Setup:
     except tomllib.TOMLDecodeError as exc:
         raise InputError("setup", f"malformed TOML in {source}: {exc}") from None
     setup = setup_from_dict(data, source=source)
-    _ = math.isfinite(setup.beam_energy)  # validates [beam].energy early
+    try:
+        _ = setup.beam_config
+    except InputError as exc:
+        raise InputError(exc.field, f"{exc.message} (in {source})") from None
     return setup

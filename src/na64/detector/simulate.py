@@ -42,20 +42,12 @@ def _beam_api() -> Any:
 
 
 def _beamline(setup: Setup) -> Any | None:
-    """The setup's validated beam line, or None (beam package or named line missing)."""
-    api = _beam_api()
-    if api is None:
+    """The setup's validated beam line, or None when the beam package is unavailable."""
+    if _beam_api() is None:  # pragma: no cover - the beam package ships with na64
         warnings.warn("na64.beam is not available: using a mono-energetic pencil beam",
                       stacklevel=3)
         return None
-    from ..beam.config import beamline_names, load_beamline
-
-    line = setup.beamline
-    if isinstance(line, str) and line not in beamline_names():
-        warnings.warn(f"beam line {line!r} is not shipped: using a mono-energetic pencil beam",
-                      stacklevel=3)
-        return None
-    return load_beamline(line)
+    return setup.beamline
 
 
 def sample_incoming(setup: Setup, n_events: int, rng: np.random.Generator, *,
@@ -74,7 +66,7 @@ def sample_incoming(setup: Setup, n_events: int, rng: np.random.Generator, *,
     from ..beam.config import load_beam
     from ..beam.sampling import sample_beam
 
-    beam_cfg = load_beam(beam if beam is not None else setup.beam)
+    beam_cfg = load_beam(beam) if beam is not None else setup.beam_config
     return dict(sample_beam(beam_cfg, line, n_events, rng))
 
 
@@ -143,7 +135,7 @@ def simulate_events(setup: Setup, n_events: int, rng: np.random.Generator, *,
         from ..beam.config import load_beam
         from ..beam.sampling import sample_beam
 
-        beam_cfg = load_beam(beam if beam is not None else setup.beam)
+        beam_cfg = load_beam(beam) if beam is not None else setup.beam_config
         particles = dict(sample_beam(beam_cfg, line, int(n_events), rng))
     events = response(setup, particles, rng)
     events.update(_beamline_detectors(line, particles, rng))
