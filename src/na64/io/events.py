@@ -13,6 +13,11 @@ event); an array may have fixed trailing dimensions, e.g. ``ecal`` with shape
 Both carry the provenance record (:mod:`na64.io.provenance`): the Parquet key-value
 metadata ``na64.provenance``, or a ``TObjString`` named ``provenance`` in the ROOT file.
 
+The checkpoint chunks of a run (:mod:`na64.run.production`) are uncompressed Arrow IPC
+files (same columns and metadata as the Parquet layout): written and read back at memory
+speed, so the final merge costs one Parquet (or ROOT) encoding.  :func:`read_events`
+reads them too.
+
 Writers stream: :func:`event_writer` accepts one batch at a time, so a file of 10^7
 events is written with one chunk in memory.  The file appears only when the writer
 closes without error (:func:`na64.io.atomic.atomic_path`).
@@ -47,10 +52,12 @@ __all__ = [
     "read_events",
     "read_provenance",
     "validate_events",
+    "write_arrow_chunk",
     "write_events",
 ]
 
 EventFormat = Literal["parquet", "root"]
+FileFormat = Literal["parquet", "root", "arrow"]
 Events = dict[str, np.ndarray]
 
 _SHAPE_KEY = b"na64.shape"
@@ -117,23 +124,27 @@ def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> Eve
     return fmt  # type: ignore[return-value]
 
 
-def detect_format(path: str | os.PathLike[str]) -> EventFormat:
+def detect_format(path: str | os.PathLike[str]) -> FileFormat:
     """Return the format of an existing event file from its magic bytes.
+
+    Returns ``"parquet"``, ``"root"`` or ``"arrow"`` (Arrow IPC file: checkpoint chunks).
 
     Raises
     ------
     InputError
-        The file does not exist or is neither Parquet nor ROOT.
+        The file does not exist or is neither Parquet, ROOT nor Arrow IPC.
     """
     p = Path(path)
     if not p.is_file():
         raise InputError("FILE", f"{p} does not exist or is not a file")
     with open(p, "rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
+        head = fh.read(6)
+    if head[:4] == b"PAR1":
         return "parquet"
-    if head == b"root":
+    if head[:4] == b"root":
         return "root"
+    if head == b"ARROW1":
+        return "arrow"
     raise InputError("FILE", f"{p} is neither a Parquet nor a ROOT file")
 
 
@@ -176,6 +187,35 @@ def _batch_to_events(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> Eve
     return {f.name: _from_arrow(batch.column(f.name), schema.field(f.name)) for f in schema}
 
 
+def _read_ipc(path: str | os.PathLike[str]) -> pa.Table:
+    with pa.memory_map(str(path)) as src:
+        return pa.ipc.open_file(src).read_all()
+
+
+def _read_table(path: str | os.PathLike[str]) -> pa.Table:
+    """A Parquet or Arrow IPC event file as one Arrow table."""
+    kind = detect_format(path)
+    if kind == "parquet":
+        return pq.read_table(path)
+    if kind == "arrow":
+        return _read_ipc(path)
+    raise ValueError(f"{path} is a ROOT file, not an Arrow table")
+
+
+def write_arrow_chunk(
+    path: str | os.PathLike[str],
+    events: Mapping[str, np.ndarray],
+    metadata: Mapping[str, Any] | None = None,
+) -> None:
+    """Write one batch as an uncompressed Arrow IPC file, atomically (checkpoint chunks)."""
+    validate_events(events)
+    table = _table(events).replace_schema_metadata(
+        {PROVENANCE_KEY: json.dumps(dict(metadata or {}))})
+    with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
 # --------------------------------------------------------------------------- writers
 
 
@@ -185,11 +225,28 @@ class EventSink(Protocol):
     def write(self, events: Mapping[str, np.ndarray]) -> None:
         """Append one batch of events."""
 
+    def write_table(self, table: pa.Table) -> None:
+        """Append one batch given as an Arrow table (the Parquet column layout)."""
+
+    def append_file(self, path: str | os.PathLike[str]) -> int:
+        """Append all events of a Parquet or Arrow IPC file; return their number."""
+
     def close(self) -> None:
         """Finish the file."""
 
 
-class _ParquetSink:
+class _AppendFile:
+    def write_table(self, table: pa.Table) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def append_file(self, path: str | os.PathLike[str]) -> int:
+        """Append all events of a Parquet or Arrow IPC file; return their number."""
+        table = _read_table(path)
+        self.write_table(table)
+        return int(table.num_rows)
+
+
+class _ParquetSink(_AppendFile):
     def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
         self._path = path
         self._meta = {PROVENANCE_KEY: json.dumps(dict(provenance or {}))}
@@ -227,7 +284,7 @@ class _ParquetSink:
         self._writer.close()
 
 
-class _RootSink:
+class _RootSink(_AppendFile):
     def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
         import uproot
 
@@ -248,6 +305,10 @@ class _RootSink:
         elif layout != self._layout:
             raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
         self._file[_TREE].extend({k: np.ascontiguousarray(v) for k, v in events.items()})
+
+    def write_table(self, table: pa.Table) -> None:
+        """Append an Arrow table of the layout of this module."""
+        self.write(_batch_to_events(table, table.schema))
 
     def close(self) -> None:
         if self._layout is None:
@@ -312,8 +373,9 @@ def concatenate_files(
 ) -> int:
     """Concatenate event files, in order, into one file (atomic, one input in memory).
 
-    Parquet inputs going to a Parquet output are copied as Arrow tables without a round
-    trip through numpy.  All inputs must have the same columns, dtypes and shapes.
+    Inputs are Parquet or Arrow IPC files; they are copied as Arrow tables (no round trip
+    through numpy for a Parquet output).  All inputs must have the same columns, dtypes
+    and shapes.
 
     Returns
     -------
@@ -324,14 +386,7 @@ def concatenate_files(
     total = 0
     with event_writer(path, kind, provenance) as sink:
         for src in inputs:
-            if isinstance(sink, _ParquetSink) and detect_format(src) == "parquet":
-                table = pq.read_table(src)
-                sink.write_table(table)
-                total += table.num_rows
-            else:
-                events = read_events(src)
-                sink.write(events)
-                total += validate_events(events)
+            total += sink.append_file(src)
     return total
 
 
@@ -359,6 +414,11 @@ def read_events(
     if kind == "parquet":
         table = pq.read_table(path, columns=list(columns) if columns is not None else None)
         return _batch_to_events(table, table.schema)
+    if kind == "arrow":
+        table = _read_ipc(path)
+        if columns is not None:
+            table = table.select(list(columns))
+        return _batch_to_events(table, table.schema)
     import uproot
 
     with uproot.open(path) as f:
@@ -375,6 +435,11 @@ def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[E
         for batch in pf.iter_batches(batch_size=step):
             yield _batch_to_events(batch, schema)
         return
+    if kind == "arrow":
+        table = _read_ipc(path)
+        for batch in table.to_batches(max_chunksize=step):
+            yield _batch_to_events(batch, table.schema)
+        return
     import uproot
 
     with uproot.open(path) as f:
@@ -384,8 +449,11 @@ def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[E
 
 def num_events(path: str | os.PathLike[str]) -> int:
     """Number of events in a file, read from its metadata only."""
-    if detect_format(path) == "parquet":
+    kind = detect_format(path)
+    if kind == "parquet":
         return int(pq.ParquetFile(path).metadata.num_rows)
+    if kind == "arrow":
+        return int(_read_ipc(path).num_rows)
     import uproot
 
     with uproot.open(path) as f:
@@ -394,10 +462,11 @@ def num_events(path: str | os.PathLike[str]) -> int:
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the provenance record stored in an event file (empty if there is none)."""
-    if detect_format(path) == "parquet":
-        meta = pq.ParquetFile(path).schema_arrow.metadata or {}
-        raw = meta.get(PROVENANCE_KEY.encode())
-        return json.loads(raw) if raw else {}
+    kind = detect_format(path)
+    if kind in ("parquet", "arrow"):
+        schema = pq.ParquetFile(path).schema_arrow if kind == "parquet" else _read_ipc(path).schema
+        raw = (schema.metadata or {}).get(PROVENANCE_KEY.encode())
+        return dict(json.loads(raw)) if raw else {}
     import uproot
 
     with uproot.open(path) as f:

@@ -38,6 +38,7 @@ Equivalently from Python: ``DaskExecutor(scheduler="tcp://10.1.2.3:8786")``.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -63,10 +64,17 @@ ExecutorKind = Literal["local", "processes", "dask"]
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
-def _single_threaded() -> None:
-    """Worker initializer: avoid oversubscription by numerical libraries."""
+#: Scheduling niceness added to worker processes: the main process, which merges the
+#: finished chunks into the output while the workers simulate, keeps its share of the CPU.
+WORKER_NICENESS = 5
+
+
+def _worker_init() -> None:
+    """Worker initializer: one thread per worker, lower priority than the merging parent."""
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
+    with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
+        os.nice(WORKER_NICENESS)
 
 
 class Executor(Protocol):
@@ -165,7 +173,7 @@ class ProcessExecutor(_Base):
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(self.start_method),
-                initializer=_single_threaded,
+                initializer=_worker_init,
             )
         return self._pool
 

@@ -3,7 +3,7 @@
 :func:`run_production` cuts a run of ``n_events`` into chunks (:mod:`na64.run.seeds`),
 runs the chunks on an executor (:mod:`na64.run.executors`), and writes the output:
 
-1. Each chunk is simulated *and written* by a worker, as a Parquet file in the chunk
+1. Each chunk is simulated *and written* by a worker, as an Arrow IPC file in the chunk
    directory ``<out>.chunks/`` (atomically: temporary file + rename), and its SHA-256 is
    returned.  Events never travel back to the main process, so memory is bounded by
    one chunk per worker whatever ``n_events`` is.
@@ -11,9 +11,11 @@ runs the chunks on an executor (:mod:`na64.run.executors`), and writes the outpu
    (:mod:`na64.run.manifest`): at most every :data:`MANIFEST_INTERVAL` seconds while the
    run goes on, and always when it ends or stops.  A chunk finished but not yet recorded
    when the process is killed is simply recomputed on resume (same seed, same events).
-3. When every chunk is done, the chunks are streamed, in chunk order, into the requested
-   output file (Parquet or ROOT) with the provenance record, written atomically.  Then the
-   chunk directory is removed (``keep_chunks=True`` keeps it).
+3. Meanwhile the main process appends the finished chunks, in chunk order, to the
+   requested output file (Parquet or ROOT, with the provenance record): the merge overlaps
+   the simulation.  The output is a temporary file renamed into place only when every
+   chunk is in (atomic).  Then the chunk directory is removed (``keep_chunks=True`` keeps
+   it).
 
 The dataset is the single output file; the chunk directory is only a checkpoint.  After a
 crash, a killed worker or Ctrl-C, calling again with ``resume=True`` verifies the
@@ -36,7 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
-from ..io.events import concatenate_files, format_for_path, validate_events, write_events
+from ..io.events import EventSink, event_writer, format_for_path, validate_events, write_arrow_chunk
 from .executors import Executor, LocalExecutor
 from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, sha256_file
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
@@ -146,7 +148,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                          f"expected {task.spec.n_events}")
     path = Path(task.directory) / task.file
     meta = {"seed": task.seed, "chunk": task.spec.index, "first_event": task.spec.start}
-    write_events(path, events, "parquet", provenance=meta)
+    write_arrow_chunk(path, events, meta)
     return ChunkResult(task.spec.index, task.file, n, sha256_file(path),
                        time.perf_counter() - t0, _peak_rss_mb())
 
@@ -181,7 +183,7 @@ def _fresh_manifest(
     identity: dict[str, Any], fmt: str, out: Path, provenance: dict[str, Any],
     specs: list[ChunkSpec],
 ) -> Manifest:
-    records = [ChunkRecord(s.index, f"chunk_{s.index:06d}.parquet", s.start, s.n_events)
+    records = [ChunkRecord(s.index, f"chunk_{s.index:06d}.arrow", s.start, s.n_events)
                for s in specs]
     return Manifest(identity, fmt, out.name, provenance, records)
 
@@ -316,16 +318,23 @@ def run_production(
     last_save = time.monotonic()
     peak_rss = 0.0
     try:
-        for _, result in executor.map_unordered(run_chunk, tasks):
-            peak_rss = max(peak_rss, result.peak_rss_mb)
-            rec = manifest.chunks[result.index]
-            rec.sha256, rec.status = result.sha256, "done"
-            if time.monotonic() - last_save >= MANIFEST_INTERVAL:
-                manifest.save(directory)
-                last_save = time.monotonic()
-            done_events += result.n_events
-            if progress is not None:
-                progress(done_events, int(n_events))
+        with event_writer(out, kind, provenance=manifest.provenance) as sink:
+            merger = _OrderedMerger(sink, manifest, directory)
+            merger.drain()  # chunks already done (resume)
+            for _, result in executor.map_unordered(run_chunk, tasks):
+                peak_rss = max(peak_rss, result.peak_rss_mb)
+                rec = manifest.chunks[result.index]
+                rec.sha256, rec.status = result.sha256, "done"
+                if time.monotonic() - last_save >= MANIFEST_INTERVAL:
+                    manifest.save(directory)
+                    last_save = time.monotonic()
+                done_events += result.n_events
+                merger.drain()
+                if progress is not None:
+                    progress(done_events, int(n_events))
+            manifest.save(directory)
+            if merger.next_index != len(manifest.chunks):  # pragma: no cover - a bug
+                raise RuntimeError(f"merged {merger.next_index} of {len(manifest.chunks)} chunks")
     except KeyboardInterrupt:
         manifest.save(directory)
         log.warning("interrupted: %d of %d chunks are saved in %s; rerun with --resume",
@@ -338,22 +347,35 @@ def run_production(
             f"chunks are saved in {directory}; rerun with --resume to complete it"
         ) from exc
 
-    manifest.save(directory)
-    t_merge = time.perf_counter()
-    _merge(manifest, directory, out, kind)
-    t_merge = time.perf_counter() - t_merge
     if not keep_chunks:
         _remove_chunk_dir(directory)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
-                      time.perf_counter() - t0, t_merge, peak_rss)
+                      time.perf_counter() - t0, merger.seconds, peak_rss)
 
 
-def _merge(manifest: Manifest, directory: Path, out: Path, kind: str) -> None:
-    """Stream the chunks, in order, into ``out`` (atomic)."""
-    try:
-        concatenate_files([directory / rec.file for rec in manifest.chunks], out, kind,
-                          provenance=manifest.provenance)
-    except (OSError, ValueError) as exc:
-        raise RunError(f"merging the chunks of {directory} into {out} failed ({exc}); "
-                       "rerun with --resume") from exc
+class _OrderedMerger:
+    """Append finished chunks to the output in chunk order, as soon as they are contiguous.
+
+    The merge thus overlaps the simulation; the output stays a temporary file until the
+    run completes (see :func:`na64.io.events.event_writer`).
+    """
+
+    def __init__(self, sink: EventSink, manifest: Manifest, directory: Path) -> None:
+        self.sink = sink
+        self.manifest = manifest
+        self.directory = directory
+        self.next_index = 0
+        self.seconds = 0.0
+
+    def drain(self) -> None:
+        """Append every chunk from ``next_index`` on that is done."""
+        t0 = time.perf_counter()
+        chunks = self.manifest.chunks
+        while self.next_index < len(chunks) and chunks[self.next_index].status == "done":
+            rec = chunks[self.next_index]
+            n = self.sink.append_file(self.directory / rec.file)
+            if n != rec.n_events:
+                raise ValueError(f"chunk file {rec.file} holds {n} events, expected {rec.n_events}")
+            self.next_index += 1
+        self.seconds += time.perf_counter() - t0
