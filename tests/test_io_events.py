@@ -22,6 +22,7 @@ from na64.io.events import (
     num_events,
     read_events,
     read_provenance,
+    write_arrow_chunk,
     write_events,
 )
 from na64.io.provenance import make_provenance
@@ -160,3 +161,20 @@ def test_concatenate_files_keeps_order_and_provenance(tmp_path: Path, suffix: st
     with pytest.raises(ValueError, match="differ"):
         concatenate_files([paths[0], bad], tmp_path / f"x{suffix}")
     assert not (tmp_path / f"x{suffix}").exists()
+
+
+def test_arrow_chunk_round_trip_and_streaming(tmp_path: Path) -> None:
+    events = sample(130, np.random.default_rng(2))
+    path = tmp_path / "chunk_000003.arrow"
+    write_arrow_chunk(path, events, {"chunk": 3, "seed": 2})
+    assert detect_format(path) == "arrow"
+    assert num_events(path) == 130
+    assert read_provenance(path) == {"chunk": 3, "seed": 2}
+    back = read_events(path)
+    parts = list(iter_events(path, step=50))
+    assert [len(p["id"]) for p in parts] == [50, 50, 30]
+    for k, v in events.items():
+        assert back[k].dtype == v.dtype
+        np.testing.assert_array_equal(back[k], v)
+        np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), v)
+    np.testing.assert_array_equal(read_events(path, columns=["ecal"])["ecal"], events["ecal"])
