@@ -20,7 +20,7 @@ def _electrons(n: int, energy: float, rng: np.random.Generator) -> dict[str, np.
 
 
 def test_shower_maximum_close_to_rossi_approximation() -> None:
-    # PDG 2024 Eq. (34.36): t_max = ln(E/E_c) - 0.5 X0 for electrons (Rossi approximation
+    # PDG 2024 Sec. 34.5 (EM cascades): t_max = ln(E/E_c) - 0.5 X0 for electrons (Rossi approximation
     # B); the GFLASH fit differs by its own constant (-0.812) and sampling shifts, so allow
     # 1 X0.
     e = np.array([10.0, 50.0, 100.0]) * GeV
@@ -53,7 +53,7 @@ def test_moliere_cylinder_contains_about_90_percent() -> None:
 
 
 def test_containment_of_100gev_electron_above_99_percent() -> None:
-    # A 40 X0 ECAL contains > 99% of a 100 GeV shower (PDG Eq. 34.37: 95% longitudinal
+    # A 40 X0 ECAL contains > 99% of a 100 GeV shower (PDG 2024 Sec. 34.5: 95% longitudinal
     # containment at t_max + 0.08 Z + 9.6 ~ 22 X0 for lead; brief requirement > 99%).
     dep = deposit(SETUP, _electrons(2000, 100 * GeV, np.random.default_rng(1)),
                   np.random.default_rng(2))

@@ -13,7 +13,7 @@ SETUP = load_setup("na64e_2016_2018")
 
 
 def test_pion_interaction_probability_in_ecal() -> None:
-    # P(interaction within L) = 1 - exp(-L/lambda_int) (PDG 2024 Sec. 34.4.2), with
+    # P(interaction within L) = 1 - exp(-L/lambda_int) (PDG 2024 Review 34, lambda_I), with
     # lambda_int of the Pb/Sc mixture from the PDG lambda_int of Pb and polystyrene.
     # Binomial standard error for 20000 pions ~0.3%: 4 sigma = 0.012.
     ecal = SETUP.ecal
@@ -28,7 +28,7 @@ def test_pion_interaction_probability_in_ecal() -> None:
 
 
 def test_em_fraction_follows_groom_power_law() -> None:
-    # Groom NIM A 572 (2007) 633 Eq. 3 with E0 = 1 GeV, k = 0.82: f_em(100 GeV) =
+    # Groom NIM A 572 (2007) 633 power law with E0 = 1 GeV, k = 0.82: f_em(100 GeV) =
     # 1 - 100^-0.18 = 0.563; the Beta sampler has this mean (1% for 1e5 samples).
     assert float(em_fraction_mean(100 * GeV)) == pytest.approx(1 - 100**-0.18, rel=1e-12)
     f = sample_em_fraction(np.full(100_000, 100 * GeV), np.random.default_rng(2))

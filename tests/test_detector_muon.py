@@ -67,7 +67,7 @@ def test_radiative_coefficient_orders() -> None:
 
 
 def test_catastrophic_losses_mean_matches_b() -> None:
-    # Mean radiated energy = b rho x E (PDG Sec. 34.6.1), up to the v < v_min part (0.1%).
+    # Mean radiated energy = b rho x E (PDG 2024 Sec. 34.6), up to the v < v_min part (0.1%).
     rng = np.random.default_rng(3)
     n = 200_000
     b_rho_x = np.full(n, 0.05)

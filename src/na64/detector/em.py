@@ -2,15 +2,16 @@
 
 Source: G. Grindhammer and S. Peters, "The parameterized simulation of electromagnetic
 showers in homogeneous and sampling calorimeters", arXiv:hep-ex/0001020.  The shower is
-``dE(r) = E f(t) dt f(r) dr f(phi) dphi`` (their Eq. 1) with
+``dE(r) = E f(t) dt f(r) dr f(phi) dphi`` (their parametrization ansatz) with
 
 * a Gamma-distributed longitudinal profile ``f(t) = (beta t)^(alpha-1) beta exp(-beta t) /
-  Gamma(alpha)`` in radiation lengths t (their Eq. 2), ``T = (alpha - 1)/beta`` (Eq. 3);
+  Gamma(alpha)`` in radiation lengths t, ``T = (alpha - 1)/beta``;
 * event-by-event fluctuations: ln T and ln alpha are correlated Gaussians whose means,
-  widths and correlation depend on y = E/E_c (Sec. 2.1 homogeneous, Sec. 2.2 sampling:
+  widths and correlation depend on y = E/E_c (longitudinal profiles in homogeneous media,
+  then the sampling-calorimeter modifications:
   shifts by t1/F_s + t2 (1 - ê) and a1/F_s);
 * a radial profile ``f(r) = p f_C(r) + (1 - p) f_T(r)``, ``f_i(r) = 2 r R_i^2/(r^2 + R_i^2)^2``
-  (Sec. 3, core and tail) with R_C, R_T (Molière units) and p functions of tau = t/T,
+  (radial profiles, core and tail) with R_C, R_T (Molière units) and p functions of tau = t/T,
   again with sampling corrections in (1 - ê), F_s^-1.
 
 The numerical coefficients are the fitted values published in that paper (also used by the
@@ -51,12 +52,12 @@ def longitudinal_means(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Mean and width of ln T and ln alpha for a sampling calorimeter, and their correlation.
 
-    arXiv:hep-ex/0001020, Sec. 2.1 (homogeneous media)::
+    arXiv:hep-ex/0001020, longitudinal profiles in homogeneous media::
 
         <T_hom>     = ln y - 0.812
         <alpha_hom> = 0.81 + (0.458 + 2.26/Z) ln y
 
-    and Sec. 2.2 (sampling calorimeters)::
+    and the modifications for sampling calorimeters::
 
         <ln T_sam>     = ln(<T_hom> - 0.55/F_s - 0.69 (1 - ê))
         <ln alpha_sam> = ln(<alpha_hom> - 0.476/F_s)
@@ -90,7 +91,7 @@ def longitudinal_parameters(
     """Sample the Gamma-profile parameters (alpha, beta) of each shower.
 
     ln T and ln alpha are drawn from a correlated bivariate normal with the means, widths
-    and correlation of :func:`longitudinal_means` (arXiv:hep-ex/0001020, Sec. 2.1-2.2:
+    and correlation of :func:`longitudinal_means` (arXiv:hep-ex/0001020, longitudinal fluctuations and their correlation:
     ``ln T = <ln T> + sigma_T (c1 z1 + c2 z2)``, ``ln alpha = <ln alpha> + sigma_a (c1 z1 -
     c2 z2)`` with ``c1,2 = sqrt((1 +- rho)/2)``).  ``fluctuate=False`` gives the mean shower.
     """
@@ -117,7 +118,7 @@ def lateral_parameters(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Core radius, tail radius (Molière units) and core weight at relative depth tau = t/T.
 
-    arXiv:hep-ex/0001020, Sec. 3 (homogeneous; E in GeV, Z = Z_eff)::
+    arXiv:hep-ex/0001020, radial profiles in homogeneous media (E in GeV, Z = Z_eff)::
 
         R_C = z1 + z2 tau,  z1 = 0.0251 + 0.00319 ln E,  z2 = 0.1162 - 0.000381 Z
         R_T = k1 [exp(k3 (tau - k2)) + exp(k4 (tau - k2))],
@@ -125,7 +126,7 @@ def lateral_parameters(
         p   = p1 exp[(p2 - tau)/p3 - exp((p2 - tau)/p3)],
               p1 = 2.632 - 0.00094 Z, p2 = 0.401 + 0.00187 Z, p3 = 1.313 - 0.0686 ln E
 
-    and the sampling corrections (Sec. 3, sampling calorimeters)::
+    and the corrections for sampling calorimeters::
 
         R_C,sam = R_C - 0.0203 (1 - ê) + 0.0397 F_s^-1 exp(-tau)
         R_T,sam = R_T - 0.14 (1 - ê) - 0.495 F_s^-1 exp(-tau)

@@ -3,15 +3,15 @@
 Sources
 -------
 * Interaction depth: the probability to survive a depth of L interaction lengths is
-  exp(-L) (PDG 2024 Review 34, Sec. 34.4.2 definition of lambda_I), so depth ~ Exp(1) in
+  exp(-L) (PDG 2024 Review 34, definition of the nuclear interaction length lambda_I), so depth ~ Exp(1) in
   units of lambda_int.
 * Electromagnetic fraction: f_em = 1 - (E/E0)^(k-1) with E0 = 1 GeV, k = 0.82 for pions
-  (D. E. Groom, NIM A 572 (2007) 633, Eq. 3; T. A. Gabriel et al., NIM A 338 (1994) 336).
+  (D. E. Groom, NIM A 572 (2007) 633; T. A. Gabriel et al., NIM A 338 (1994) 336).
   Event-by-event fluctuations are modelled by a Beta distribution with that mean and
   concentration ``kappa`` (std f(1-f)/(kappa+1)), a model assumption: Groom (2007) reports
   sigma(f_em) of order 0.1 at 10-100 GeV, which kappa = 10 reproduces (sigma ~ 0.13).
 * Longitudinal profile: Bock et al., NIM 186 (1981) 533, as used by Grindhammer, Rudowicz
-  and Peters, NIM A 290 (1990) 469, Eq. 5:  dE/ds ∝ w (s/X0)^(a-1) exp(-b s/X0)
+  and Peters, NIM A 290 (1990) 469:  dE/ds ∝ w (s/X0)^(a-1) exp(-b s/X0)
   + (1-w) (s/lambda)^(a-1) exp(-d s/lambda) with a = 0.6165 + 0.3183 ln E,
   b = 0.2198, d = 0.9099 - 0.0237 ln E (E in GeV).  Here the first (X0) component carries
   the electromagnetic part f_em E and the second (lambda) component the rest.
@@ -40,7 +40,7 @@ KAPPA = 10.0
 
 
 def em_fraction_mean(energy: ArrayLike) -> FloatArray:
-    """Mean electromagnetic fraction 1 - (E/E0)^(k-1) (Groom 2007 Eq. 3), in [0, 0.95]."""
+    """Mean electromagnetic fraction 1 - (E/E0)^(k-1) (Groom 2007), in [0, 0.95]."""
     e = np.maximum(np.asarray(energy, dtype=float), 1e-3 * GeV)
     return np.clip(1.0 - (e / _E0) ** (_K - 1.0), 0.0, 0.95)
 

@@ -1,6 +1,6 @@
 """Analytic integration of the GFLASH radial profile over rectangular calorimeter cells.
 
-The radial density of one GFLASH component (arXiv:hep-ex/0001020, Sec. 3, Eq. for f(r)),
+The radial density of one GFLASH component (arXiv:hep-ex/0001020, radial-profile ansatz f(r)),
 ``f(r) dr = 2 r R^2/(r^2 + R^2)^2 dr``, is the planar density
 
     rho_R(x, y) = R^2 / (pi (x^2 + y^2 + R^2)^2).

@@ -10,7 +10,7 @@ Sources
   hbar omega_p = 28.816 sqrt(rho <Z/A>) eV, and Eq. (34.12) the Landau-Vavilov most probable
   loss Delta_p = xi [ln(2 m c^2 beta^2 gamma^2/I) + ln(xi/I) + j - beta^2 - delta], j = 0.200,
   xi = (K/2) <Z/A> z^2 x/beta^2 (x in g/cm^2); the Landau FWHM is 4.018 xi (Sec. 34.2.9).
-* Radiative losses <-dE/dx>_rad = b(E) E (PDG Sec. 34.6.1); b is obtained from the muon
+* Radiative losses <-dE/dx>_rad = b(E) E (PDG Sec. 34.6); b is obtained from the muon
   critical energy E_mu_c of each element (PDG Atomic and Nuclear Properties tables,
   pdg.lbl.gov/2024/AtomicNuclearProperties) through a(E_mu_c) = b E_mu_c, where a is the
   ionization loss computed here.
@@ -66,7 +66,7 @@ def _z_over_a(mat: Material) -> float:
 
 def mean_excitation_energy(mat: Material) -> float:
     """Mean excitation energy I (PDG table value, or Bragg additivity over components:
-    ln I = sum w_i (Z/A)_i ln I_i / sum w_i (Z/A)_i, PDG 2024 Sec. 34.2.3)."""
+    ln I = sum w_i (Z/A)_i ln I_i / sum w_i (Z/A)_i, PDG 2024 Sec. 34.2.10, mixtures and compounds)."""
     if mat.name in _I_TABLE:
         return _I_TABLE[mat.name]
     num = sum(w * z / a * math.log(_I_ELEMENT.get(z, 10.0 * eV * z)) for z, a, w in mat.components)
@@ -90,7 +90,7 @@ def _density_effect(mat: Material, bg2: FloatArray) -> FloatArray:
 def _tmax(gamma: FloatArray, bg2: FloatArray, mass: float) -> FloatArray:
     if abs(mass - M_E) < 1e-9 * M_E:
         # electrons: identical particles, the faster one is the primary (Moller),
-        # T_max = T/2 (PDG 2024 Sec. 34.2.7)
+        # T_max = T/2 (PDG 2024 Sec. 34.2.7, knock-on electrons)
         return 0.5 * (gamma - 1.0) * M_E
     r = M_E / mass
     return 2.0 * M_E * bg2 / (1.0 + 2.0 * gamma * r + r * r)
@@ -161,7 +161,7 @@ def sample_ionization_parts(
     The body is a Moyal distribution with the Landau-Vavilov most probable value
     (PDG Eq. 34.12) and the Landau FWHM 4.018 xi (PDG Sec. 34.2.9).  Hard knock-on
     electrons with kinetic energy T in [T_cut, T_max] follow dN/dT = xi/T^2 (Rutherford
-    limit of PDG Eq. 34.3 for beta -> 1); T_cut is chosen per particle so that the mean of
+    form for beta -> 1, PDG 2024 Sec. 34.2.7); T_cut is chosen per particle so that the mean of
     the sampled loss equals the Bethe mean of :func:`mean_dedx` times the thickness.
     A sum of thin layers is sampled as one layer of the summed thickness (the Landau law is
     stable under convolution with xi additive, consistent with the x ln x scaling of
@@ -210,14 +210,14 @@ def _b_element(z: int, a: float, mat_density: float) -> float:
             a_ion = float(mean_dedx(m, emc)) / m.density  # MeV per (mass/area)
             return a_ion / emc
     # Elements without a tabulated E_mu_c: scale iron's b by Z(Z+1)/A (bremsstrahlung
-    # and pair production per atom scale as Z(Z+1), PDG 2024 Sec. 34.6.1).
+    # and pair production per atom scale as Z(Z+1), PDG 2024 Sec. 34.6).
     b_fe = _b_element(26, 55.845, 0.0)
     return b_fe * (z * (z + 1) / a) / (26 * 27 / 55.845)
 
 
 def b_radiative(mat: Material) -> float:
     """b = (1/E) <-dE/dx>_rad per unit mass thickness (mm^2/mass in hepunits), mass-weighted
-    over the components of ``mat`` (PDG 2024 Sec. 34.6.1)."""
+    over the components of ``mat`` (PDG 2024 Sec. 34.6)."""
     return sum(w * _b_element(z, a, mat.density) for z, a, w in mat.components)
 
 
@@ -227,7 +227,7 @@ def sample_catastrophic(
     """Sample discrete radiative losses of muons with energy fraction v > ``v_min``.
 
     The loss spectrum is approximated by dN/dv = C/v on [v_min, 1] (the leading soft-photon
-    behaviour of muon bremsstrahlung and pair production, PDG 2024 Sec. 34.6.1), normalized
+    behaviour of muon bremsstrahlung and pair production, PDG 2024 Sec. 34.6), normalized
     so that its mean energy loss equals the radiative mean b rho x E, i.e.
     C = b rho x/(1 - v_min) and the expected number is C ln(1/v_min).
 

@@ -250,8 +250,8 @@ class Calorimeter(_Model):
     def moliere_radius(self) -> float:
         """Effective Molière radius (mm): R_M = X0_eff E_s / E_c,eff with E_c weighted per X0.
 
-        Combination rule of Grindhammer & Peters, arXiv:hep-ex/0001020, Sec. 2.2 (effective
-        quantities of a sampling structure): 1/R_M = sum_i w_i / R_M,i with mass weights
+        Combination rule of Grindhammer & Peters, arXiv:hep-ex/0001020 (effective quantities of
+        a sampling structure): 1/R_M = sum_i w_i / R_M,i with mass weights
         w_i = rho_i d_i / sum(rho d).
         """
         a, s = self.absorber_material, self.active_material
@@ -264,7 +264,7 @@ class Calorimeter(_Model):
     @property
     def critical_energy(self) -> float:
         """Effective critical energy (MeV), E_c,eff = X0_eff * sum_i w_i E_c,i / X0_i
-        (arXiv:hep-ex/0001020, Sec. 2.2, with mass weights w_i)."""
+        (arXiv:hep-ex/0001020, sampling calorimeters, with mass weights w_i)."""
         a, s = self.absorber_material, self.active_material
         wa = a.density * self.absorber_thickness
         ws = s.density * self.active_thickness
@@ -275,7 +275,7 @@ class Calorimeter(_Model):
 
     @property
     def z_eff(self) -> float:
-        """Mass-weighted effective atomic number of the layer (hep-ex/0001020, Sec. 2.2)."""
+        """Mass-weighted effective atomic number of the layer (arXiv:hep-ex/0001020, sampling calorimeters)."""
         a, s = self.absorber_material, self.active_material
         wa = a.density * self.absorber_thickness
         ws = s.density * self.active_thickness
@@ -283,12 +283,12 @@ class Calorimeter(_Model):
 
     @property
     def sampling_frequency(self) -> float:
-        """F_s = X0_eff / (d_absorber + d_active), arXiv:hep-ex/0001020, Sec. 2.2."""
+        """F_s = X0_eff / (d_absorber + d_active), arXiv:hep-ex/0001020 (sampling calorimeters)."""
         return self.X0 / self.layer_thickness
 
     @property
     def e_hat(self) -> float:
-        """ê = 1 / (1 + 0.007 (Z_absorber - Z_active)), arXiv:hep-ex/0001020, Sec. 2.2."""
+        """ê = 1 / (1 + 0.007 (Z_absorber - Z_active)), arXiv:hep-ex/0001020 (sampling calorimeters)."""
         return 1.0 / (1.0 + 0.007 * (self.absorber_material.Z - self.active_material.Z))
 
     @property

@@ -88,7 +88,7 @@ def center_of_gravity(
     """Shower position (x, y) in mm from the energy-weighted cell centres.
 
     ``weighting="log"`` uses w_i = max(0, w0 + ln(E_i/E)) (T. C. Awes et al., NIM A 311
-    (1992) 130, Eq. 4), which reduces the bias towards the cell centre of linear weights.
+    (1992) 130), which reduces the bias towards the cell centre of linear weights.
     Events with no positive energy return the grid centre.
     """
     arr = np.maximum(_cells(cells, "cells").sum(axis=1), 0.0)
@@ -122,7 +122,7 @@ def shower_chi2(
     (sections summed), with variance stochastic^2 E_exp GeV + noise^2 (1 + sections) +
     (model_uncertainty E_exp)^2, the last term an assumed 5% shape uncertainty of the
     parametrization (GFLASH reproduces detailed simulations at the few-% level,
-    arXiv:hep-ex/0001020, Sec. 4).  Events without energy get 0.
+    arXiv:hep-ex/0001020, comparisons with detailed simulations).  Events without energy get 0.
     """
     name = detector or setup.target_name
     cal = getattr(setup, name, None)
