@@ -72,3 +72,27 @@ def test_make_executor_builds_requested_kind() -> None:
     assert isinstance(ex, ProcessExecutor)
     assert ex.workers == 3
     assert ex.worker_pids() == []  # lazily started: no processes before the first task
+
+
+def test_dask_existing_scheduler_address(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+    from test_run_production import ToyShower
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        with DaskExecutor(scheduler=cluster.scheduler_address) as ex:
+            summary = run_production(ToyShower(), tmp_path / "a.parquet", n_events=200, seed=2,
+                                     chunk_size=50, executor=ex)
+            assert ex.workers == 1  # taken from the scheduler, not from the argument
+        assert summary.chunks_computed == 4
+    run_production(ToyShower(), tmp_path / "b.parquet", n_events=200, seed=2, chunk_size=50)
+    a, b = read_events(tmp_path / "a.parquet"), read_events(tmp_path / "b.parquet")
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_unreachable_scheduler_is_an_input_error() -> None:
+    ex = DaskExecutor(scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
+    with pytest.raises(InputError, match="--scheduler: cannot reach"):
+        list(ex.map_unordered(lgamma_sum, [1]))
+    ex.close()

@@ -34,6 +34,13 @@ def git_revision() -> str | None:
     """
     here = Path(__file__).resolve().parent
     try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=here, capture_output=True, text=True,
+            timeout=5, check=False,
+        )
+        # only na64's own checkout counts, not a repository that happens to contain it
+        if top.returncode != 0 or not (Path(top.stdout.strip()) / "src" / "na64").is_dir():
+            return None
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
             timeout=5, check=False,

@@ -219,11 +219,15 @@ class DaskExecutor(_Base):
     scheduler
         Address of an existing scheduler, ``tcp://host:port`` (e.g. from dask-jobqueue,
         see the module docstring).  Its workers are used as they are.
+    connect_timeout
+        Seconds to wait for the scheduler before giving up with an :class:`InputError`.
     """
 
     name = "dask"
 
-    def __init__(self, workers: int = 2, scheduler: str | None = None) -> None:
+    def __init__(
+        self, workers: int = 2, scheduler: str | None = None, connect_timeout: float = 10.0
+    ) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
         if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
@@ -232,6 +236,7 @@ class DaskExecutor(_Base):
             )
         self.workers = workers
         self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
         self._client: Any = None
         self._cluster: Any = None
 
@@ -247,7 +252,7 @@ class DaskExecutor(_Base):
                 self._client = Client(self._cluster)
             else:
                 try:
-                    self._client = Client(self.scheduler, timeout="10s")
+                    self._client = Client(self.scheduler, timeout=f"{self.connect_timeout}s")
                 except OSError as exc:
                     raise InputError(
                         "--scheduler", f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
