@@ -13,6 +13,7 @@ from na64.models import (
     ALP,
     CHI_KINDS,
     MODEL_NAMES,
+    BminusL,
     DarkPhoton,
     LmuLtau,
     XBoson,
@@ -158,7 +159,7 @@ def test_lmu_ltau_branching_ratios():
 
 
 def test_registry_and_errors():
-    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson"}
+    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson", "b-l"}
     m = make_model("dark-photon", mass=50 * MeV, epsilon=1e-4, chi="scalar")
     assert isinstance(m, DarkPhoton)
     with pytest.raises(InputError, match="dark-photon, alp, lmu-ltau"):
@@ -252,3 +253,23 @@ def test_x_boson_widths():
         XBoson(m, "T", 1e-3)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="mass"):
         XBoson(0.5 * MeV, "V", 1e-3)
+
+
+def test_b_minus_l_widths():
+    # below 2 m_mu (and far below the omega): ee and three left-handed nu flavours, each
+    # nu flavour half a Dirac width: BR(nunu) = 1.5 / 2.5 = 0.6 (massless-electron limit)
+    z = BminusL(100 * MeV, 1e-4)
+    br = z.branching_ratios()
+    assert br["nunu"] == pytest.approx(0.6, rel=1e-4)
+    assert z.invisible_fraction == pytest.approx(0.6, rel=1e-4)
+    assert z.lepton_coupling("mu-") == pytest.approx(1e-4 / math.sqrt(4 * math.pi * ALPHA))
+    # only neutrinos below 2 m_e
+    assert BminusL(0.5 * MeV, 1e-4).invisible_fraction == 1.0
+    # isospin: the B-L current has no rho component, so between 2 m_pi and the omega the
+    # hadronic width is tiny compared with a dark photon of equal lepton coupling
+    e_charge = math.sqrt(4 * math.pi * ALPHA)
+    g = 1e-4
+    a = DarkPhoton(600 * MeV, g / e_charge, alpha_D=0.0)
+    assert BminusL(600 * MeV, g).widths()["hadrons"] < 0.05 * a.widths()["hadrons"]
+    # equal lepton widths for equal lepton couplings
+    assert BminusL(600 * MeV, g).widths()["mu+mu-"] == pytest.approx(a.widths()["mu+mu-"])

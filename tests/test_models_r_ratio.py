@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from na64.constants import M_PI, M_PI0
-from na64.physics.r_ratio import alpha_s, r_pipi, r_qcd, r_ratio
+from na64.physics.r_ratio import (
+    alpha_s,
+    r_components,
+    r_pipi,
+    r_qcd,
+    r_ratio,
+    r_vector_current,
+)
 from na64.units import GeV, MeV
 
 
@@ -83,3 +90,22 @@ def test_r_is_finite_and_non_negative(w):
     r = float(r_ratio(w * MeV))
     assert np.isfinite(r)
     assert r >= 0.0
+
+
+def test_vector_current_reproduces_em_and_b_minus_l():
+    w = np.geomspace(200 * MeV, 12 * GeV, 300)
+    em = r_vector_current(w, 2 / 3, -1 / 3, -1 / 3, 2 / 3, -1 / 3)
+    np.testing.assert_allclose(em, r_ratio(w), rtol=1e-12)
+    c = r_components(w)
+    np.testing.assert_allclose(sum(c.values()), r_ratio(w), rtol=1e-12)
+    third = 1 / 3
+    bl = r_vector_current(w, third, third, third, third, third)
+    # VMD (arXiv:1801.04847, Sec. 2): omega weight (x_u + x_d)^2 / (Q_u + Q_d)^2 = 4,
+    # phi weight (x_s / Q_s)^2 = 1, rho weight (x_u - x_d)^2 = 0, charmonium (x_c / Q_c)^2
+    # = 1/4; continuum N_c sum x^2 / N_c sum Q^2: light 1/2, charm 1/4, beauty 1
+    np.testing.assert_allclose(bl, 4 * c["omega"] + c["phi"] + 0.25 * c["charmonium"]
+                               + 0.5 * c["light"] + 0.25 * c["charm"] + c["beauty"], rtol=1e-12)
+    # parton model: N_c sum x_q^2 = 3 * 3/9 = 1 for u, d, s, half the photon's 2, at 3 GeV
+    # (below open charm, where the resonance tails are < 1 %)
+    ratio = float(r_vector_current(3 * GeV, third, third, third) / r_ratio(3 * GeV))
+    assert ratio == pytest.approx(0.5, rel=0.02)

@@ -29,6 +29,7 @@ _MODEL_OPTIONS: dict[str, set[str]] = {
     "alp": {"--g-agg", "--g-aee"},
     "lmu-ltau": {"--g"},
     "x-boson": {"--g", "--kind"},
+    "b-l": {"--g"},
 }
 
 
@@ -164,7 +165,7 @@ def register(app: typer.Typer) -> None:
         g_aee: Annotated[str | None, typer.Option(
             "--g-aee", help="ALP electron coupling (dimensionless) \\[default: 0].")] = None,
         g: Annotated[str | None, typer.Option(
-            "--g", help="L_mu - L_tau gauge coupling, or the x-boson electron coupling.")] = None,
+            "--g", help="Gauge coupling of lmu-ltau / b-l, or the x-boson electron coupling.")] = None,
         kind: Annotated[str | None, typer.Option(
             "--kind", help="x-boson spin-parity: S, P, V or A \\[default: V].")] = None,
         energy: Annotated[str, typer.Option(

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from ..errors import InputError
 from .alp import ALP
+from .b_minus_l import BminusL
 from .base import INVISIBLE_CHANNELS, Model
 from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
 from .lmu_ltau import LmuLtau
@@ -31,6 +32,7 @@ __all__ = [
     "INVISIBLE_CHANNELS",
     "MODEL_NAMES",
     "X_KINDS",
+    "BminusL",
     "DarkPhoton",
     "LmuLtau",
     "Model",
@@ -44,6 +46,7 @@ _REGISTRY: Final[dict[str, type[Model]]] = {
     ALP.name: ALP,
     LmuLtau.name: LmuLtau,
     XBoson.name: XBoson,
+    BminusL.name: BminusL,
 }
 
 #: Names accepted by :func:`make_model`.
@@ -57,7 +60,7 @@ def make_model(name: str, **params: Any) -> Model:
     ----------
     name
         One of :data:`MODEL_NAMES` (``"dark-photon"``, ``"alp"``, ``"lmu-ltau"``,
-        ``"x-boson"``).
+        ``"x-boson"``, ``"b-l"``).
     **params
         The model's constructor arguments in internal units (e.g. ``mass=100 * MeV``).
 

@@ -51,7 +51,16 @@ from numpy.typing import ArrayLike, NDArray
 from ..constants import ALPHA, M_K, M_PI, M_PI0, M_Z
 from ..units import GeV, MeV, keV
 
-__all__ = ["ALPHA_S_MZ", "alpha_s", "r_pipi", "r_qcd", "r_ratio", "r_resonances"]
+__all__ = [
+    "ALPHA_S_MZ",
+    "alpha_s",
+    "r_components",
+    "r_pipi",
+    "r_qcd",
+    "r_ratio",
+    "r_resonances",
+    "r_vector_current",
+]
 
 #: Strong coupling at the Z pole (PDG 2024 world average).
 ALPHA_S_MZ: Final[float] = 0.1180
@@ -129,17 +138,23 @@ def r_qcd(sqrt_s: ArrayLike) -> NDArray[np.float64]:
     ndarray
         Continuum R (dimensionless, >= 0).
     """
-    w = np.asarray(sqrt_s, dtype=float)
+    c = _qcd_components(np.asarray(sqrt_s, dtype=float))
+    return np.asarray(c["light"] + c["charm"] + c["beauty"])
+
+
+def _qcd_components(w: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """Continuum R per flavour group (u+d+s, c, b), electromagnetic charges."""
     a = alpha_s(w) / np.pi
     v_c = _velocity(w, _M_D)
     v_b = _velocity(w, _M_BMESON)
     nf = 3.0 + (v_c > 0) + (v_b > 0)
-    k = 1.0 + a + (1.9857 - 0.1152 * nf) * a**2
+    k = 3.0 * (1.0 + a + (1.9857 - 0.1152 * nf) * a**2)
     z = np.clip((w - _SQRT_S0) / _S0_WIDTH, -50.0, 50.0)
-    light = (2.0 / 3.0) / (1.0 + np.exp(-z))
-    charm = (4.0 / 9.0) * v_c * (3.0 - v_c**2) / 2.0
-    beauty = (1.0 / 9.0) * v_b * (3.0 - v_b**2) / 2.0
-    return np.asarray(3.0 * (light + charm + beauty) * k)
+    return {
+        "light": k * (2.0 / 3.0) / (1.0 + np.exp(-z)),
+        "charm": k * (4.0 / 9.0) * v_c * (3.0 - v_c**2) / 2.0,
+        "beauty": k * (1.0 / 9.0) * v_b * (3.0 - v_b**2) / 2.0,
+    }
 
 
 def r_pipi(sqrt_s: ArrayLike) -> NDArray[np.float64]:
@@ -274,8 +289,13 @@ def r_resonances(sqrt_s: ArrayLike) -> NDArray[np.float64]:
     ndarray
         Resonant R (dimensionless, >= 0).
     """
-    w = np.asarray(sqrt_s, dtype=float)
-    w = np.maximum(w, 1e-3 * MeV)
+    c = _resonance_components(np.asarray(sqrt_s, dtype=float))
+    return np.asarray(c["omega"] + c["phi"] + c["charmonium"])
+
+
+def _resonance_components(sqrt_s: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """R of the omega, the phi and the charmonia (J/psi + psi(2S)) separately."""
+    w = np.maximum(sqrt_s, 1e-3 * MeV)
     # omega(782): 3pi 89.2 %, pi0 gamma 8.33 %, pi+pi- 1.53 %, e+e- 7.38e-5
     m_om, g_om = 782.66 * MeV, 8.68 * MeV
     omega = _bw_r(w, m_om, g_om, 7.38e-5, 2 * 7.38e-5, [
@@ -300,7 +320,7 @@ def r_resonances(sqrt_s: ArrayLike) -> NDArray[np.float64]:
                  [(1.0 - 0.05971 - 0.05961, one)])
     psi2 = _bw_r(w, 3686.10 * MeV, 294.0 * keV, 0.00794, 0.00794 + 0.0080 + 0.0031,
                  [(1.0 - 0.00794 - 0.0080 - 0.0031, one)])
-    return np.asarray(omega + phi + jpsi + psi2)
+    return {"omega": omega, "phi": phi, "charmonium": jpsi + psi2}
 
 
 def r_ratio(sqrt_s: ArrayLike) -> NDArray[np.float64]:
@@ -325,6 +345,60 @@ def r_ratio(sqrt_s: ArrayLike) -> NDArray[np.float64]:
     >>> 2.0 < float(r_ratio(2 * GeV)) < 2.5
     True
     """
+    return r_vector_current(sqrt_s, 2.0 / 3.0, -1.0 / 3.0, -1.0 / 3.0, 2.0 / 3.0, -1.0 / 3.0)
+
+
+def r_components(sqrt_s: ArrayLike) -> dict[str, NDArray[np.float64]]:
+    r"""The pieces of the electromagnetic R: ``rho`` (:math:`\pi\pi`), ``omega``, ``phi``,
+    ``charmonium``, and the continuum ``light`` (u, d, s), ``charm``, ``beauty``.
+
+    Each is zero below the lightest hadronic state (:math:`\pi^0\gamma`).
+    """
     w = np.asarray(sqrt_s, dtype=float)
-    out = r_pipi(w) + r_resonances(w) + r_qcd(w)
-    return np.where(w > M_PI0, out, 0.0)  # pi0 gamma is the lightest hadronic state
+    out = {"rho": r_pipi(w), **_resonance_components(w), **_qcd_components(w)}
+    open_ = w > M_PI0  # pi0 gamma is the lightest hadronic state
+    return {k: np.where(open_, v, 0.0) for k, v in out.items()}
+
+
+def r_vector_current(
+    sqrt_s: ArrayLike,
+    x_u: float,
+    x_d: float,
+    x_s: float,
+    x_c: float = 0.0,
+    x_b: float = 0.0,
+) -> NDArray[np.float64]:
+    r"""R for a vector boson coupled to quarks with charges :math:`x_q` (in units of its lepton coupling).
+
+    Vector-meson dominance as in arXiv:1801.04847, Sec. 2: each resonant component is
+    rescaled by the squared ratio of the boson's coupling to that meson's quark content to
+    the photon's, :math:`\rho\propto(x_u-x_d)^2`, :math:`\omega\propto9(x_u+x_d)^2`,
+    :math:`\phi\propto9x_s^2`, charmonium :math:`\propto\tfrac94x_c^2`; the pQCD continuum
+    by :math:`N_c\sum x_q^2` per flavour group.  The electromagnetic charges
+    :math:`(\tfrac23,-\tfrac13,-\tfrac13,\tfrac23,-\tfrac13)` give :func:`r_ratio`;
+    :math:`B-L` (all :math:`\tfrac13`) has no :math:`\rho` and a four times larger
+    :math:`\omega`.
+
+    Parameters
+    ----------
+    sqrt_s
+        Centre-of-mass energy (MeV), any shape.
+    x_u, x_d, x_s, x_c, x_b
+        Quark charges.
+
+    Returns
+    -------
+    ndarray
+        R (dimensionless, >= 0), same shape as ``sqrt_s``.
+    """
+    c = r_components(sqrt_s)
+    weights = {
+        "rho": (x_u - x_d) ** 2,
+        "omega": 9.0 * (x_u + x_d) ** 2,
+        "phi": 9.0 * x_s**2,
+        "charmonium": 2.25 * x_c**2,
+        "light": (x_u**2 + x_d**2 + x_s**2) / (2.0 / 3.0),
+        "charm": x_c**2 / (4.0 / 9.0),
+        "beauty": x_b**2 / (1.0 / 9.0),
+    }
+    return np.asarray(sum((weights[k] * c[k] for k in c), start=np.zeros(np.shape(c["rho"]))))
