@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..beam import decay_in_flight_rates, hadron_rates, low_energy_tail_rate, srd_misid_probability
+from ..beam import (
+    decay_in_flight_rates,
+    expected_momentum_resolution,
+    hadron_rates,
+    low_energy_tail_rate,
+    srd_misid_probability,
+)
 from ..beam.decays import apply_decays_in_flight, decay_probability
 from ..beam.particles import PARTICLES
 
@@ -114,16 +120,42 @@ def _product(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, flo
     return v, u
 
 
+def _momentum_window(builder: EventBuilder, momentum: np.ndarray, mass: float
+                     ) -> tuple[float, float]:
+    """Mean probability that the spectrometer measures a momentum inside the
+    ``beam_momentum`` window, from its Gaussian resolution (slope errors ⊕ multiple
+    scattering, :func:`na64.beam.expected_momentum_resolution`), for true momenta
+    ``momentum``.  The tracking simulation is Gaussian, so this is its exact prediction far
+    beyond the reach of a Monte Carlo sample."""
+    from scipy.special import ndtr
+
+    lo, hi = builder.selection["beam_momentum"].value
+    p = np.asarray(momentum, dtype=float)
+    sig = np.array([expected_momentum_resolution(builder.beamline, float(pi), mass) * pi
+                    for pi in np.quantile(p, np.linspace(0, 1, 9))])
+    # resolution varies slowly with p: interpolate on a few quantiles
+    sigma = np.interp(p, np.quantile(p, np.linspace(0, 1, 9)), sig)
+    prob = ndtr((hi - p) / sigma) - ndtr((lo - p) / sigma)
+    return float(prob.mean()), float(prob.std() / math.sqrt(max(p.size, 1)))
+
+
 def _selected(builder: EventBuilder, events: dict[str, np.ndarray],
-              exclude: tuple[str, ...]) -> tuple[float, float]:
+              exclude: tuple[str, ...], *, momentum: tuple[np.ndarray, float] | None = None,
+              ) -> tuple[float, float]:
     """P(pass) factorized as P(upstream cuts) × P(downstream cuts): the two groups act on
-    independent detectors, and each factor has a usable sample size."""
+    independent detectors, and each factor has a usable sample size.  With ``momentum``
+    (true momenta, mass) the ``beam_momentum`` cut is evaluated analytically
+    (:func:`_momentum_window`) instead of by counting."""
     sel = builder.selection
-    up = [c for c in _UPSTREAM if c not in exclude]
+    skip = exclude + (("beam_momentum",) if momentum is not None else ())
+    up = [c for c in _UPSTREAM if c not in skip]
     down = [c.name for c in sel if c.name not in _UPSTREAM and c.name not in exclude]
     m_up = sel.mask(events, exclude=[c.name for c in sel if c.name not in up])
     m_down = sel.mask(events, exclude=[c.name for c in sel if c.name not in down])
-    return _product(_pass_probability(m_up), _pass_probability(m_down))
+    result = _product(_pass_probability(m_up), _pass_probability(m_down))
+    if momentum is not None:
+        result = _product(result, _momentum_window(builder, *momentum))
+    return result
 
 
 def _electron_sideband(builder: EventBuilder, rng: np.random.Generator, n: int
@@ -208,12 +240,15 @@ def _low_energy_tail(builder: EventBuilder, rng: np.random.Generator, n: int
                                 "box edge could be sampled; bound = population", 0)
     sub = {k: np.asarray(v)[keep] for k, v in parts.items()}
     ev = builder.events(sub, rng)
-    p = _selected(builder, ev, ())
+    mass = PARTICLES[beam.particle].mass
+    p_true = np.sqrt(np.maximum(sub["energy"] ** 2 - mass**2, 0.0))
+    p = _selected(builder, ev, (), momentum=(p_true, mass))
     v, u = _product((rate, rate_unc), p)
     return BackgroundSource(
         "low-energy beam tail", v, u,
         f"tail fraction below {cfg.selection.ecal_max / 1e3:g} GeV = {rate:.3g}/EOT × "
-        f"P(pass) from {keep.size} simulated tail electrons", int(keep.size),
+        f"P(pass) from {keep.size} simulated tail electrons (momentum window from the "
+        "Gaussian spectrometer resolution)", int(keep.size),
         _flow(builder, ev, rate))
 
 

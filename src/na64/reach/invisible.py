@@ -29,7 +29,7 @@ import numpy as np
 from .._version import __version__
 from ..background import BackgroundEstimate, estimate_background
 from ..errors import InputError
-from ..stats import Run, combined_upper_limit, expected_limits
+from ..stats import expected_limits, upper_limit
 from ..units import GeV
 from .config import AnalysisConfig, RunConfig
 from .events import EventBuilder
@@ -76,6 +76,14 @@ class ReachResult:
         """y = ε² α_D (m_χ/m_A')⁴ for the analysis' α_D and mass ratio."""
         sig = self.config.signal
         return np.asarray(eps) ** 2 * sig.alpha_d * sig.mass_ratio**-4
+
+
+def _background(b: float, sigma_b: float) -> tuple[float, float]:
+    """(b, σ_b) for the Gamma-prior limit code, which needs b > 0 when σ_b > 0: an estimate
+    of exactly zero with an uncertainty becomes b = 1e-9 (no effect on any limit)."""
+    if sigma_b > 0 and b < 1e-9:
+        return 1e-9, sigma_b
+    return b, sigma_b
 
 
 def _eps_from_signal_count(s_up: float, n_sig_eps1: np.ndarray) -> np.ndarray:
@@ -168,25 +176,26 @@ def run_invisible(
             progress(done, total)
     pts = [p for p in points if p is not None]
 
-    # -- statistics: one signal count S shared by the runs in proportion to their EOT ------
+    # -- statistics ----------------------------------------------------------------------
+    # Every run sees the same signal yield and background per EOT (one setup, one
+    # selection), so n_i ~ Poisson(f_i (S + B)) with f_i = EOT_i / EOT: the total count is a
+    # sufficient statistic for S and the combination of the runs is exactly the counting
+    # experiment on the pooled runs, with the (common, fully correlated) background and
+    # signal-yield uncertainties.  Runs with different yields per EOT would need
+    # na64.stats.combined_upper_limit instead.
     sig_rel = config.signal.yield_rel_uncertainty
-    stat_runs = [
-        Run(n_obs=r.observed, b=background.per_eot * r.eot, sigma_b=background.per_eot_unc * r.eot,
-            weight=r.eot, sigma_s_rel=sig_rel)
-        for r in run_list
-    ]
-    s_up = combined_upper_limit(stat_runs)
     eot = float(sum(r.eot for r in run_list))
-    b_tot = background.per_eot * eot
-    sb_tot = background.per_eot_unc * eot
+    n_obs = int(sum(r.observed for r in run_list))
+    b_tot, sb_tot = _background(background.per_eot * eot, background.per_eot_unc * eot)
+    s_up = upper_limit(n_obs, b_tot, sb_tot, sigma_s_rel=sig_rel)
     s_exp = expected_limits(b_tot, sb_tot, sigma_s_rel=sig_rel)
     n_sig = np.array([p.yield_per_eot for p in pts]) * eot
     eps_90 = _eps_from_signal_count(s_up, n_sig)
     eps_exp = {k: _eps_from_signal_count(s_exp[k], n_sig) for k in _BANDS}
     proj: dict[str, np.ndarray] = {}
     for label, eot_p in PROJECTIONS.items():
-        s_p = expected_limits(background.per_eot * eot_p, background.per_eot_unc * eot_p,
-                              sigma_s_rel=sig_rel)["median"]
+        b_p, sb_p = _background(background.per_eot * eot_p, background.per_eot_unc * eot_p)
+        s_p = expected_limits(b_p, sb_p, sigma_s_rel=sig_rel)["median"]
         proj[label] = _eps_from_signal_count(s_p, np.array([p.yield_per_eot for p in pts]) * eot_p)
     return ReachResult(
         config=config, runs=run_list, masses=m, points=pts, background=background, s_up=s_up,

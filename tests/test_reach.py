@@ -1,0 +1,157 @@
+"""Tests of the invisible-mode reach chain (na64.reach, na64.background) and its CLI."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hepunits import GeV, MeV
+
+from na64 import InputError
+from na64.reach.config import RunConfig, load_analysis
+from na64.reach.invisible import run_invisible
+from na64.reach.outputs import LIMIT_COLUMNS, write_outputs
+from na64.run.executors import ProcessExecutor
+
+FAST = {"events_per_mass": 400, "background_events": 2000}
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_analysis("invisible_2016_2018")
+
+
+@pytest.fixture(scope="module")
+def result(config):
+    return run_invisible(config, np.array([2.0, 20.0, 200.0]) * MeV, seed=7, **FAST)
+
+
+def test_limits_finite_and_weaken_with_mass(result):
+    """The A' yield falls roughly as 1/m² above m_e (arXiv:0906.0580, Eq. (9)), so the
+    ε limit must rise with the mass; every number must be finite."""
+    assert np.all(np.isfinite(result.eps_90))
+    assert np.all(result.eps_90 > 0)
+    assert np.all(np.diff(result.eps_90) > 0)
+    # between 20 and 200 MeV the yield falls by at least 10 (1/m² would be 100)
+    assert result.eps_90[2] / result.eps_90[1] > math.sqrt(10)
+
+
+def test_zero_observed_limit_is_ln10(result):
+    """Zero events observed: the CLs limit on the signal count is ln 10 = 2.303 whatever the
+    background (Read, J. Phys. G 28 (2002) 2693); the yield uncertainty raises it slightly."""
+    assert 2.30 <= result.s_up <= 2.6
+
+
+def test_efficiency_is_a_probability(result):
+    for p in result.points:
+        assert 0.0 < p.efficiency <= 1.0
+        assert p.yield_per_eot <= p.production * (1 + 1e-12)
+        # most signal comes from the beam electron itself for E_A' > E0/2 (the shower adds
+        # little there: arXiv:2101.12192 discussion of the e± shower contribution)
+        assert p.primary_fraction > 0.7
+
+
+def test_epsilon_scales_as_inverse_sqrt_eot(config):
+    """N_sig ∝ EOT ε², so with zero observed and negligible background ε_90 ∝ EOT^-1/2."""
+    m = np.array([20.0]) * MeV
+    r1 = run_invisible(config, m, seed=3, runs=[RunConfig(name="a", eot=1e11)], **FAST)
+    r4 = run_invisible(config, m, seed=3, runs=[RunConfig(name="a", eot=4e11)], **FAST)
+    assert r4.eps_90[0] == pytest.approx(r1.eps_90[0] / 2, rel=0.02)
+
+
+def test_same_seed_same_result_on_one_or_two_workers(config):
+    """Mass points draw from child i of SeedSequence(seed): identical for any executor."""
+    m = np.array([5.0, 50.0]) * MeV
+    local = run_invisible(config, m, seed=11, **FAST)
+    with ProcessExecutor(2) as ex:
+        pooled = run_invisible(config, m, seed=11, executor=ex, **FAST)
+    np.testing.assert_array_equal(local.eps_90, pooled.eps_90)
+    np.testing.assert_array_equal(local.yield_per_eot, pooled.yield_per_eot)
+
+
+def test_bad_masses(config):
+    with pytest.raises(InputError, match="--masses"):
+        run_invisible(config, [-1.0], **FAST)
+    with pytest.raises(InputError, match="below the beam energy"):
+        run_invisible(config, [200 * GeV], **FAST)
+
+
+def test_outputs(result, tmp_path):
+    paths = write_outputs(result, tmp_path, command="test")
+    names = {p.name for p in paths}
+    assert {"limits.csv", "cutflow.csv", "summary.json", "limits.png", "limits.pdf"} <= names
+    rows = list(csv.DictReader((tmp_path / "limits.csv").open()))
+    assert list(rows[0]) == LIMIT_COLUMNS
+    assert len(rows) == 3
+    for row in rows:
+        assert all(math.isfinite(float(v)) for v in row.values())
+        eps, y = float(row["epsilon_90cl"]), float(row["y_90cl"])
+        assert y == pytest.approx(eps**2 * 0.5 / 3**4, rel=1e-4)  # y = ε² α_D (1/3)⁴
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["eot"] == pytest.approx(2.84e11)
+    assert summary["observed"] == 0
+    assert len(summary["efficiency_per_mass"]) == 3
+    assert summary["expected_background"] >= 0
+    flow = list(csv.DictReader((tmp_path / "cutflow.csv").open()))
+    signal = [r for r in flow if r["sample"] == "signal"]
+    assert signal[0]["cut"] == "all"
+    # cumulative efficiencies never increase along the cut-flow
+    for mass in {r["mass_GeV"] for r in signal}:
+        eff = [float(r["efficiency_cumulative"]) for r in signal if r["mass_GeV"] == mass]
+        assert all(a >= b - 1e-12 for a, b in itertools.pairwise(eff))
+    assert not list(tmp_path.glob(".*.tmp*"))  # no temporary file left behind
+
+
+def test_background_sources_named_and_finite(result):
+    names = [s.name for s in result.background.sources]
+    assert "beam electrons (leakage)" in names
+    for s in result.background.sources:
+        assert math.isfinite(s.per_eot)
+        assert s.per_eot >= 0
+        assert math.isfinite(s.per_eot_unc)
+        assert s.per_eot_unc >= 0
+        assert s.method
+
+
+def _na64(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "na64", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_cli_reach_invisible(tmp_path):
+    out = tmp_path / "out"
+    proc = _na64("reach", "invisible", "--masses", "10MeV,100MeV", "--events-per-mass", "300",
+                 "--out", str(out), "--quiet", "--no-plots", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["eot"] == pytest.approx(2.84e11)
+    assert (out / "limits.csv").is_file()
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--masses", "200GeV"], "--masses"),
+        (["--masses", "-3MeV"], "--masses"),
+        (["--masses", "10mm"], "--masses"),
+        (["--eot", "-1"], "--eot"),
+        (["--analysis", "nope"], "--analysis"),
+        (["--setup", "missing.toml"], "setup"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(tmp_path, args, field):
+    proc = _na64("reach", "invisible", *args, "--out", "o", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert field in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()  # nothing half-written
