@@ -257,3 +257,13 @@ def test_bad_arguments_raise_input_error(tmp_path: Path, kwargs: dict[str, Any],
     with pytest.raises(InputError, match=field):
         run_production(ToyShower(), tmp_path / "x.parquet", **args)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_runs_cannot_share_an_output(tmp_path: Path) -> None:
+    from na64.run.production import _exclusive
+
+    out = tmp_path / "run.parquet"
+    with _exclusive(out), pytest.raises(InputError, match="another na64 run is writing"):
+        run_production(ToyShower(), out, n_events=10, seed=1)
+    run_production(ToyShower(), out, n_events=10, seed=1)  # lock released: runs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.parquet"]

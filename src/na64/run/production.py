@@ -25,12 +25,13 @@ and the pending ones, and merges: the result equals that of an uninterrupted run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -257,9 +258,57 @@ def run_production(
     KeyboardInterrupt
         Propagated after the manifest is saved; resume later.
     """
-    t0 = time.perf_counter()
     out = Path(out)
     kind = format_for_path(out, fmt)
+    with _exclusive(out):
+        return _run(source, out, kind, n_events=n_events, seed=seed, chunk_size=chunk_size,
+                    executor=executor, resume=resume, overwrite=overwrite,
+                    provenance=provenance, progress=progress, keep_chunks=keep_chunks)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for the run: two runs never share a checkpoint.
+
+    The lock (``fcntl.flock`` on ``.<name>.lock`` next to ``out``) dies with its process,
+    so a killed run never blocks the next one.  Without ``fcntl`` (Windows) no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = out.with_name(f".{out.name}.lock")
+    with open(lock, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError("--out", f"another na64 run is writing {out} right now "
+                             f"(lock {lock}); wait for it or choose another --out") from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _run(
+    source: EventSource,
+    out: Path,
+    kind: str,
+    *,
+    n_events: int,
+    seed: int,
+    chunk_size: int | None,
+    executor: Executor | None,
+    resume: bool,
+    overwrite: bool,
+    provenance: Mapping[str, Any] | None,
+    progress: Callable[[int, int], None] | None,
+    keep_chunks: bool,
+) -> RunSummary:
+    t0 = time.perf_counter()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**128:
         raise InputError("--seed", f"must be an integer in [0, 2^128), got {seed!r}")
     directory = chunk_dir_for(out)
@@ -287,6 +336,10 @@ def run_production(
         log.info("%s exists and has no checkpoint: the run is complete", out)
         return RunSummary(out, kind, int(n_events), len(specs), 0, len(specs),
                           time.perf_counter() - t0)
+    if resume and old is None:
+        log.info("no checkpoint in %s: starting a new run", directory)
+    for stale in out.parent.glob(f".{out.name}.*.tmp*"):  # output of a killed run (we hold the lock)
+        stale.unlink(missing_ok=True)
 
     if old is not None:
         _check_same_run(old, identity, kind, directory)
