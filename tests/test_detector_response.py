@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from na64.detector import deposit, load_setup, response, simulate_events
+from na64.detector.stack import build_stack
 from na64.errors import InputError
 from na64.units import GeV
 
@@ -97,7 +98,7 @@ def test_response_is_finite_and_conserves_energy(
     n = 8
     p = {"pdg": np.full(n, pdg), "energy": np.full(n, energy), "x": np.full(n, x),
          "y": np.full(n, y), "tx": np.full(n, tx), "ty": np.full(n, ty),
-         "z_start": np.full(n, zfrac * setup.target.length),
+         "z_start": np.full(n, zfrac * (build_stack(setup).sections[-1].z1 - setup.target.z)),
          "e_invisible": np.full(n, efrac * energy)}
     dep = deposit(setup, p, np.random.default_rng(seed))
     total = np.zeros(n)
@@ -113,3 +114,41 @@ def test_response_is_finite_and_conserves_energy(
     ev = response(setup, p, np.random.default_rng(seed))
     for k, v in ev.items():
         assert np.all(np.isfinite(v)), k
+
+
+def test_visible_decay_pair_in_one_event() -> None:
+    # A' -> e+e- in the decay volume of the visible setup: two particles in one event
+    # (``event`` column) starting at z = 1 m; the WCAL upstream sees nothing, the ECAL
+    # downstream contains both showers (> 95% of 2 x 20 GeV; lateral leakage < 5%).
+    setup = SETUPS["na64e_visible_2018"]
+    n = 200
+    ev = np.repeat(np.arange(n), 2)
+    p = {"pdg": np.tile([11, -11], n), "energy": np.full(2 * n, 20 * GeV),
+         "x": np.tile([-5.0, 5.0], n), "z_start": np.full(2 * n, 1000.0), "event": ev}
+    dep = deposit(setup, p, np.random.default_rng(3))
+    assert dep["wcal"].shape[0] == n
+    assert np.all(dep["wcal"] == 0)
+    e_ecal = dep["ecal"].sum(axis=(1, 2, 3))
+    assert np.all(e_ecal <= 40 * GeV * (1 + 1e-9))
+    assert e_ecal.mean() > 0.95 * 40 * GeV
+    out = response(setup, p, np.random.default_rng(3))
+    np.testing.assert_array_equal(out["true_n_particles"], np.full(n, 2))
+    assert out["true_pdg"][0] == 11
+
+
+def test_muon_created_downstream_misses_the_ecal() -> None:
+    # A muon starting behind the ECAL (z_start = 600 mm, before the HCAL) deposits nothing
+    # in the ECAL but ionizes the HCAL.
+    setup = SETUPS["na64e_2016_2018"]
+    p = {"pdg": np.full(50, 13), "energy": np.full(50, 50 * GeV), "z_start": np.full(50, 600.0)}
+    dep = deposit(setup, p, np.random.default_rng(1))
+    assert np.all(dep["ecal"] == 0)
+    assert np.all(dep["veto"] == 0)
+    assert np.all(dep["hcal"].sum(axis=(1, 2, 3)) > 0)
+
+
+def test_bad_event_column() -> None:
+    with pytest.raises(InputError, match=r"particles\.event"):
+        deposit(SETUPS["na64e_2016_2018"], {"pdg": np.full(2, 11), "energy": np.ones(2),
+                                            "event": np.array([0.5, 1.0])},
+                np.random.default_rng(0))

@@ -78,6 +78,19 @@ def _column(particles: dict[str, NDArray[np.generic]], name: str, n: int,
     return arr
 
 
+def _event_rows(particles: dict[str, NDArray[np.generic]], n: int) -> tuple[NDArray[np.int64], int]:
+    """Event row of each particle (``event`` column, default one particle per event)."""
+    if "event" not in particles:
+        return np.arange(n, dtype=np.int64), n
+    ev = np.asarray(particles["event"])
+    if ev.shape != (n,) or (n and ev.dtype.kind not in "iu"):
+        raise InputError("particles.event", f"must be integers of shape ({n},)")
+    ev = ev.astype(np.int64)
+    if n and (ev.min() < 0 or ev.max() >= 100_000_000):
+        raise InputError("particles.event", "must be in [0, 1e8)")
+    return ev, (int(ev.max()) + 1 if n else 0)
+
+
 def _depth_coordinates(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Depth in X0 and lambda at longitudinal position z (mm, absolute)."""
     zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
@@ -238,11 +251,11 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
 # --------------------------------------------------------------------------------------
 def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], energy: FloatArray,
             mass: FloatArray, x: FloatArray, y: FloatArray, tx: FloatArray, ty: FloatArray,
-            l_stop: FloatArray, radiative: bool, rng: np.random.Generator,
+            l_from: FloatArray, l_stop: FloatArray, radiative: bool, rng: np.random.Generator,
             ) -> tuple[_Showers, FloatArray]:
-    """Ionization of charged tracks up to depth ``l_stop`` (lambda); for muons also the
-    catastrophic losses, returned as EM showers.  Also returns the true energy each track
-    lost to ionization (to be removed from a shower that follows)."""
+    """Ionization of charged tracks between depths ``l_from`` and ``l_stop`` (lambda); for
+    muons also the catastrophic losses, returned as EM showers.  Also returns the true
+    energy each track lost to ionization (to be removed from a shower that follows)."""
     sh_parts: list[_Showers] = []
     lost_all = np.zeros(rows.size)
     if rows.size == 0:
@@ -251,11 +264,15 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
     l_stop = np.where(moving, l_stop, -np.inf)
     for s in stack.sections:
         span = s.l1 - s.l0
-        frac = np.clip((l_stop - s.l0) / span, 0.0, 1.0) if span > 0 else np.ones_like(energy)
+        if span <= 0:
+            continue
+        f_lo = np.clip((l_from - s.l0) / span, 0.0, 1.0)
+        frac = np.clip((l_stop - s.l0) / span, 0.0, 1.0) - f_lo
         hit = frac > 0
         if not hit.any():
             continue
         r, e, m, f = rows[hit], energy[hit], mass[hit], frac[hit]
+        f0 = f_lo[hit]
         det = s.detector
         if isinstance(det, Calorimeter):
             d_act = (s.z1 - s.z0) * det.active_thickness / det.layer_thickness * f
@@ -296,8 +313,9 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                            * det.active_material.density * d_act)
                 parent, e_loss, where = muon.sample_catastrophic(b_rho_x, e, rng)
                 if parent.size:
-                    t0 = s.t0 + where * (s.t1 - s.t0) * f[parent]
-                    l0 = s.l0 + where * (s.l1 - s.l0) * f[parent]
+                    pos = f0[parent] + where * f[parent]
+                    t0 = s.t0 + pos * (s.t1 - s.t0)
+                    l0 = s.l0 + pos * (s.l1 - s.l0)
                     h = np.flatnonzero(hit)[parent]
                     sh_parts.append(_Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]))
         else:
@@ -347,8 +365,12 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         The detector setup.
     particles
         Columns ``pdg``, ``energy`` (MeV), ``x``, ``y`` (mm at the target face), ``tx``,
-        ``ty`` (slopes); optional ``z_start`` (mm depth in the target where the shower
-        starts) and ``e_invisible`` (MeV carried away invisibly).
+        ``ty`` (slopes); optional ``z_start`` (mm from the target face where the particle
+        starts: a shower starts there, a track starts there), ``e_invisible`` (MeV carried
+        away invisibly; an electron with ``e_invisible > 0`` and ``z_start`` inside the
+        target is a beam electron that emitted it at ``z_start``: its track up to there is
+        simulated) and ``event`` (event row of each particle, to put several particles,
+        e.g. the e+e- of a visible decay, into one event; default: one per event).
     rng
         Random generator (shower fluctuations, interaction depths, energy losses).
 
@@ -375,58 +397,62 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     z_start = _column(particles, "z_start", n, 0.0)
     e_inv = _column(particles, "e_invisible", n, 0.0)
     stack = build_stack(setup)
-    if np.any((z_start < 0) | (z_start > setup.target.length)):
+    event, n_out = _event_rows(particles, n)
+    depth = stack.sections[-1].z1 - stack.target_z
+    if np.any((z_start < 0) | (z_start > depth)):
         raise InputError("particles.z_start",
-                         f"must be in [0, {setup.target.length:g}] mm (the target length)")
+                         f"must be in [0, {depth:g}] mm (target face to the last detector)")
     if np.any((e_inv < 0) | (e_inv > energy)):
         raise InputError("particles.e_invisible", "must be in [0, energy]")
-    out = _new_outputs(stack, n)
-    out["true_interaction_z"] = np.full(n, -1.0)
+    out = _new_outputs(stack, n_out)
+    out["true_interaction_z"] = np.full(n_out, -1.0)
     apdg = np.abs(pdg)
-    rows_all = np.arange(n, dtype=np.int64)
     z_abs = z_start + stack.target_z
     t_start, l_start = _depth_coordinates(stack, z_abs)
+    l_end = stack.sections[-1].l1
 
     showers: list[_Showers] = []
-    # electromagnetic primaries
-    is_em = np.isin(apdg, list(EM_PDG))
-    if is_em.any():
-        r = rows_all[is_em]
+    # electromagnetic particles: a shower from z_start; a beam electron that gave
+    # e_invisible to an invisible particle at z_start inside the target first crosses
+    # the target up to z_start as a track.
+    idx = np.flatnonzero(np.isin(apdg, list(EM_PDG)))
+    if idx.size:
         e_shower = energy - e_inv
-        pre = r[(z_start[r] > 0) & (apdg[r] == 11)]
+        pre = idx[(z_start[idx] > 0) & (apdg[idx] == 11) & (e_inv[idx] > 0)
+                  & (z_start[idx] <= setup.target.length)]
         if pre.size:
-            _, lost = _tracks(out, stack, pre, energy[pre], np.full(pre.size, M_E), x[pre],
-                              y[pre], tx[pre], ty[pre], l_start[pre], False, rng)
+            _, lost = _tracks(out, stack, event[pre], energy[pre], np.full(pre.size, M_E),
+                              x[pre], y[pre], tx[pre], ty[pre], np.zeros(pre.size),
+                              l_start[pre], False, rng)
             e_shower[pre] = np.maximum(e_shower[pre] - lost, 0.0)
-        showers.append(_Showers(r, e_shower[r], t_start[r], l_start[r], x[r], y[r],
-                                tx[r], ty[r]))
-    # muons
-    is_mu = np.isin(apdg, list(MUON_PDG))
-    if is_mu.any():
-        r = rows_all[is_mu]
-        showers.append(_tracks(out, stack, r, energy[r], np.full(r.size, M_MU), x[r], y[r],
-                               tx[r], ty[r], np.full(r.size, np.inf), True, rng)[0])
-    # hadrons
-    is_had = np.isin(apdg, list(HADRON_PDG))
-    if is_had.any():
-        r = rows_all[is_had]
-        l_int = rng.exponential(1.0, r.size)
-        interacts = l_int < stack.sections[-1].l1
-        charged = ~np.isin(apdg[r], list(_NEUTRAL_HADRONS))
-        masses = np.array([HADRON_PDG[int(p)] for p in apdg[r]])
-        c = charged
+        showers.append(_Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx],
+                                y[idx], tx[idx], ty[idx]))
+    # muons: tracks from z_start to the end
+    idx = np.flatnonzero(np.isin(apdg, list(MUON_PDG)))
+    if idx.size:
+        showers.append(_tracks(out, stack, event[idx], energy[idx], np.full(idx.size, M_MU),
+                               x[idx], y[idx], tx[idx], ty[idx], l_start[idx],
+                               np.full(idx.size, np.inf), True, rng)[0])
+    # hadrons: first interaction Exp(lambda_int) after z_start
+    idx = np.flatnonzero(np.isin(apdg, list(HADRON_PDG)))
+    if idx.size:
+        l_int = l_start[idx] + rng.exponential(1.0, idx.size)
+        interacts = l_int < l_end
+        c = ~np.isin(apdg[idx], list(_NEUTRAL_HADRONS))
+        masses = np.array([HADRON_PDG[int(p)] for p in apdg[idx]])
         e_had = energy.copy()
-        _, lost = _tracks(out, stack, r[c], energy[r[c]], masses[c], x[r[c]], y[r[c]], tx[r[c]],
-                          ty[r[c]], np.minimum(l_int[c], stack.sections[-1].l1), False, rng)
-        e_had[r[c]] = np.maximum(e_had[r[c]] - lost, 0.0)
-        ri = r[interacts]
+        ic = idx[c]
+        _, lost = _tracks(out, stack, event[ic], energy[ic], masses[c], x[ic], y[ic], tx[ic],
+                          ty[ic], l_start[ic], np.minimum(l_int[c], l_end), False, rng)
+        e_had[ic] = np.maximum(e_had[ic] - lost, 0.0)
+        ii = idx[interacts]
         li = l_int[interacts]
         ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
         ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
-        ti = np.interp(li, ls, ts)
         zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
-        out["true_interaction_z"][ri] = np.interp(li, ls, zs) - stack.target_z
-        had = _Showers(ri, e_had[ri], ti, li, x[ri], y[ri], tx[ri], ty[ri])
+        ti = np.interp(li, ls, ts)
+        out["true_interaction_z"][event[ii]] = np.interp(li, ls, zs) - stack.target_z
+        had = _Showers(event[ii], e_had[ii], ti, li, x[ii], y[ii], tx[ii], ty[ii])
         _hadron_showers(out, setup, stack, had, rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
     return out
@@ -489,8 +515,10 @@ def response(setup: Setup, particles: dict[str, NDArray[np.generic]],
 
     Returns the smeared cell energies (float32, MeV) of every detector (``ecal`` (n, 2, ny,
     nx), ``hcal`` (n, modules, 3, 3), ``veto`` (n, counters), ``wcal``/``vhcal`` when
-    configured) and truth copies of the input (``true_pdg``, ``true_energy``, ``true_x``,
-    ``true_y``, ``true_tx``, ``true_ty``, ``true_z_start``, ``true_e_invisible``).
+    configured), ``true_interaction_z``, and truth copies of the input (``true_pdg``,
+    ``true_energy``, ``true_x``, ``true_y``, ``true_tx``, ``true_ty``, ``true_z_start``,
+    ``true_e_invisible``; of the first particle of each event when ``event`` is given) and
+    ``true_n_particles``.
     """
     dep = deposit(setup, particles, rng)
     meas = smear(setup, dep, rng)
@@ -498,8 +526,18 @@ def response(setup: Setup, particles: dict[str, NDArray[np.generic]],
         k: (v if k.startswith("true_") else v.astype(np.float32)) for k, v in meas.items()
     }
     n = np.asarray(particles["pdg"]).size
-    out["true_pdg"] = np.asarray(particles["pdg"]).astype(np.int64)
+    event, n_out = _event_rows(particles, n)
+    # truth of the first particle of each event (rows without particles: zeros)
+    order = np.argsort(event, kind="stable")
+    rows, first = np.unique(event[order], return_index=True)
+    src = order[first]
+    pdg = np.zeros(n_out, dtype=np.int64)
+    pdg[rows] = np.asarray(particles["pdg"]).astype(np.int64)[src]
+    out["true_pdg"] = pdg
     for col, default in (("energy", None), ("x", 0.0), ("y", 0.0), ("tx", 0.0), ("ty", 0.0),
                          ("z_start", 0.0), ("e_invisible", 0.0)):
-        out[f"true_{col}"] = _column(particles, col, n, default)
+        val = np.zeros(n_out)
+        val[rows] = _column(particles, col, n, default)[src]
+        out[f"true_{col}"] = val
+    out["true_n_particles"] = np.bincount(event, minlength=n_out).astype(np.int64)
     return out
