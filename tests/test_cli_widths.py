@@ -60,16 +60,16 @@ def test_table_output(capsys):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["widths", "--mass", "-5MeV"], "--mass: must be in (0, 10000] MeV"),
+        (["widths", "--mass", "-5MeV"], "--mass: must be in [0.001, 10000] MeV"),
         (["widths", "--mass", "5 parsec"], "--mass"),
-        (["widths", "--epsilon", "2"], "--epsilon: must be in (0, 1]"),
+        (["widths", "--epsilon", "2"], "--epsilon: must be in ["),
         (["widths", "--chi", "wimp"], "--chi: must be one of"),
         (["widths", "--model", "axion"], "allowed: dark-photon, alp, lmu-ltau"),
         (["widths", "--model", "alp", "--mass", "10MeV", "--epsilon", "1e-3"], "does not apply"),
         (["widths", "--model", "alp", "--mass", "10MeV"], "--g-agg: is required"),
         (["widths", "--mass", "1GeV", "--energy", "0.5GeV"], "--energy"),
         (["widths", "--model", "x-boson", "--kind", "T", "--g", "1e-4"], "--kind: must be one of"),
-        (["widths", "--model", "x-boson", "--g", "3"], "--g: must be in (0, 1]"),
+        (["widths", "--model", "x-boson", "--g", "3"], "--g: must be in ["),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, argv, needle):

@@ -166,7 +166,7 @@ def test_registry_and_errors():
         make_model("axion-like")
     with pytest.raises(InputError, match="bad parameters"):
         make_model("dark-photon", mass=50 * MeV, epsilon=1e-4, colour="red")
-    with pytest.raises(InputError, match=r"mass: must be in \(0, 10000\] MeV"):
+    with pytest.raises(InputError, match=r"mass: must be in \[0.001, 10000\] MeV"):
         make_model("dark-photon", mass=-1 * MeV, epsilon=1e-4)
     with pytest.raises(InputError, match="epsilon"):
         DarkPhoton(10 * MeV, -1e-3)
@@ -273,3 +273,32 @@ def test_b_minus_l_widths():
     assert BminusL(600 * MeV, g).widths()["hadrons"] < 0.05 * a.widths()["hadrons"]
     # equal lepton widths for equal lepton couplings
     assert BminusL(600 * MeV, g).widths()["mu+mu-"] == pytest.approx(a.widths()["mu+mu-"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=st.sampled_from(["alp", "lmu-ltau", "x-boson", "b-l"]),
+    mass=st.floats(1.03, 10_000.0),
+    log_g=st.floats(-9.0, 0.0),
+    kind=st.sampled_from(["S", "P", "V", "A"]),
+)
+def test_other_models_properties(name, mass, log_g, kind):
+    g = 10**log_g
+    params = {
+        "alp": {"g_agg": g / GeV, "g_aee": g},
+        "lmu-ltau": {"g": g},
+        "x-boson": {"kind": kind, "coupling": g},
+        "b-l": {"g": g},
+    }[name]
+    model = make_model(name, mass=mass * MeV, **params)
+    w = model.widths()
+    assert all(np.isfinite(v) and v >= 0 for v in w.values())
+    assert sum(model.branching_ratios().values()) == pytest.approx(1.0, rel=1e-12)
+    assert np.isfinite(model.ctau)
+    assert model.ctau > 0
+    assert 0.0 <= model.invisible_fraction <= 1.0
+    length = model.decay_length(np.array([1.0, 10.0]) * model.mass)
+    assert np.all(np.isfinite(length))
+    assert length[1] > length[0]
+    for lepton in ("e-", "mu+", "tau-"):
+        assert np.isfinite(model.lepton_coupling(lepton))

@@ -57,6 +57,23 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)
 
 
+def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
+    """Exception class ``name`` from click and, when typer vendors its own copy, from typer's."""
+    classes: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        vendored = importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        vendored = None
+    if vendored is not None and hasattr(vendored, name):
+        classes.append(getattr(vendored, name))
+    return tuple(classes)
+
+
+_USAGE_ERRORS = _click_exceptions("UsageError")
+_ABORTS = _click_exceptions("Abort")
+_CLICK_ERRORS = _click_exceptions("ClickException")
+
+
 def _fail(message: str, code: int = 2) -> None:
     sys.stderr.write(f"na64: error: {message}\n")
     sys.exit(code)
@@ -68,14 +85,15 @@ def main(argv: list[str] | None = None) -> None:
         rc = app(args=argv, prog_name="na64", standalone_mode=False)
     except InputError as exc:
         _fail(str(exc))
-    except click.exceptions.UsageError as exc:
-        hint = f" (in '{exc.ctx.command_path}')" if exc.ctx is not None else ""
-        _fail(f"{exc.format_message()}{hint}")
-    except click.exceptions.Abort:
+    except _USAGE_ERRORS as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (in '{ctx.command_path}')" if ctx is not None else ""
+        _fail(f"{exc.format_message()}{hint}")  # type: ignore[attr-defined]
+    except _ABORTS:
         _fail("interrupted", 130)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except click.exceptions.ClickException as exc:
-        _fail(exc.format_message(), exc.exit_code)
+    except _CLICK_ERRORS as exc:
+        _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
     if isinstance(rc, int) and rc != 0:
         sys.exit(rc)

@@ -19,7 +19,7 @@ from typing import ClassVar, Final
 from ..constants import ALPHA, M_E
 from ..units import GeV, MeV
 from . import _widths
-from .base import Model, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_range
 
 __all__ = ["ALP"]
 
@@ -48,8 +48,9 @@ class ALP(Model):
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, 0.0, _MAX_MASS, unit="MeV", scale=MeV))
-        set_(self, "g_agg", check_range("g_agg", self.g_agg, 0.0, 1.0 / MeV,
+        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, _MAX_MASS, low_open=False,
+                                       unit="MeV", scale=MeV))
+        set_(self, "g_agg", check_range("g_agg", self.g_agg, MIN_COUPLING / GeV, 1.0 / MeV, low_open=False,
                                         unit="GeV^-1", scale=1.0 / GeV))
         set_(self, "g_aee", check_range("g_aee", self.g_aee, 0.0, 1.0, low_open=False))
 

@@ -20,7 +20,15 @@ from numpy.typing import ArrayLike, NDArray
 from ..constants import HBARC
 from ..errors import InputError
 
-__all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "Model", "check_range"]
+__all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "MAX_ENERGY", "MIN_COUPLING", "MIN_MASS", "Model",
+           "check_range"]
+
+#: Smallest mass accepted by the models (1 keV): keeps every width a normal float.
+MIN_MASS: Final[float] = 1e-3
+#: Smallest non-zero coupling accepted (widths ~ g^2 stay far above float underflow).
+MIN_COUPLING: Final[float] = 1e-20
+#: Largest lab energy for :meth:`Model.decay_length` (1e12 GeV, in MeV).
+MAX_ENERGY: Final[float] = 1e15
 
 #: Final states that leave no trace in the detector.
 INVISIBLE_CHANNELS: Final[frozenset[str]] = frozenset({"chichi", "nunu"})
@@ -110,7 +118,7 @@ class Model(abc.ABC):
         Parameters
         ----------
         energy
-            Total energy of the particle (MeV), any shape; must be >= :attr:`mass`.
+            Total energy of the particle (MeV), any shape; in [:attr:`mass`, 1e12 GeV].
 
         Returns
         -------
@@ -120,14 +128,15 @@ class Model(abc.ABC):
         Raises
         ------
         InputError
-            If an energy is below the mass or not finite.
+            If an energy is below the mass, above 1e12 GeV or not finite.
         """
         e = np.asarray(energy, dtype=float)
-        if not np.all(np.isfinite(e)) or np.any(e < self.mass):
+        if not np.all(np.isfinite(e)) or np.any(e < self.mass) or np.any(e > MAX_ENERGY):
             raise InputError(
-                "energy", f"must be finite and >= the mass {self.mass:.6g} MeV"
+                "energy", f"must be in [the mass {self.mass:.6g} MeV, 1e12 GeV]"
             )
-        p_over_m = np.sqrt((e / self.mass) ** 2 - 1.0)
+        g = e / self.mass
+        p_over_m = np.sqrt(g - 1.0) * np.sqrt(g + 1.0)  # no overflow of g**2
         return np.asarray(p_over_m * self.ctau)
 
     def _check_lepton(self, lepton: str) -> str:

@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..physics.r_ratio import r_ratio
 from ..units import GeV, MeV
 from . import _widths
-from .base import Model, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_range
 
 __all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton", "dark_photon_widths"]
 
@@ -142,8 +142,10 @@ class DarkPhoton(Model):
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, 0.0, MAX_MASS, unit="MeV", scale=MeV))
-        set_(self, "epsilon", check_range("epsilon", self.epsilon, 0.0, 1.0))
+        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, MAX_MASS, low_open=False,
+                                       unit="MeV", scale=MeV))
+        set_(self, "epsilon", check_range("epsilon", self.epsilon, MIN_COUPLING, 1.0,
+                                          low_open=False))
         set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0 * math.pi,
                                           low_open=False))
         mchi = self.mass / 3.0 if self.m_chi is None else self.m_chi

@@ -22,7 +22,7 @@ from typing import ClassVar, Final
 from ..constants import ALPHA, M_MU, M_TAU
 from ..units import GeV, MeV
 from . import _widths
-from .base import Model, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_range
 
 __all__ = ["LmuLtau"]
 
@@ -39,8 +39,9 @@ class LmuLtau(Model):
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, 0.0, _MAX_MASS, unit="MeV", scale=MeV))
-        set_(self, "g", check_range("g", self.g, 0.0, 1.0))
+        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, _MAX_MASS, low_open=False,
+                                       unit="MeV", scale=MeV))
+        set_(self, "g", check_range("g", self.g, MIN_COUPLING, 1.0, low_open=False))
 
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``nunu`` (both flavours), ``mu+mu-``, ``tau+tau-``."""

@@ -1,0 +1,82 @@
+r"""A light boson X of spin-parity S, P, V or A coupled to electrons only (e.g. the X17).
+
+:math:`\mathcal L\supset g\,X\bar ee` (S), :math:`i g\,X\bar e\gamma^5e` (P),
+:math:`g\,X_\mu\bar e\gamma^\mu e` (V), :math:`g\,X_\mu\bar e\gamma^\mu\gamma^5e` (A), as in
+the NA64 X17 searches (arXiv:1912.11389, vector; arXiv:2104.13342, pseudoscalar) and
+arXiv:1604.07411.  Tree-level widths into :math:`e^+e^-`, :math:`\beta=\sqrt{1-4m_e^2/m^2}`,
+from :math:`\Gamma=|\vec p|\overline{|M|^2}/(8\pi m^2)` (PDG 2024 review "Kinematics"):
+
+* S: :math:`\sum|M|^2=2g^2(m^2-4m_e^2)` → :math:`\Gamma=g^2m\beta^3/(8\pi)`;
+* P: :math:`\sum|M|^2=2g^2m^2` → :math:`\Gamma=g^2m\beta/(8\pi)`;
+* V, A: :mod:`na64.models._widths` with :math:`\alpha_{\rm eff}=g^2/4\pi`:
+  :math:`\tfrac{g^2m}{12\pi}(1+2m_e^2/m^2)\beta` and :math:`\tfrac{g^2m}{12\pi}\beta^3`.
+
+``coupling`` is the dimensionless g; :meth:`XBoson.lepton_coupling` returns g/e for
+electrons (the :math:`\epsilon` of a dark photon for kind V).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Final, Literal
+
+from ..constants import ALPHA, M_E
+from ..errors import InputError
+from ..units import GeV, MeV
+from . import _widths
+from .base import MIN_COUPLING, Model, check_range
+
+__all__ = ["X_KINDS", "XBoson"]
+
+#: Allowed spin-parity kinds.
+X_KINDS: Final[tuple[str, ...]] = ("S", "P", "V", "A")
+_MAX_MASS: Final[float] = 10.0 * GeV
+
+
+@dataclass(frozen=True)
+class XBoson(Model):
+    r"""Electron-coupled boson.
+
+    Parameters
+    ----------
+    mass
+        Mass (MeV), in (2 m_e, 10 GeV].
+    kind
+        ``"S"``, ``"P"``, ``"V"`` or ``"A"``.
+    coupling
+        Dimensionless coupling g to electrons, in (0, 1].
+    """
+
+    name: ClassVar[str] = "x-boson"
+    mass: float
+    kind: Literal["S", "P", "V", "A"] = "V"
+    coupling: float = 1e-4
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "mass", check_range("mass", self.mass, 2.0 * M_E, _MAX_MASS,
+                                       unit="MeV", scale=MeV))
+        set_(self, "coupling", check_range("coupling", self.coupling, MIN_COUPLING, 1.0,
+                                           low_open=False))
+        if self.kind not in X_KINDS:
+            raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
+
+    def widths(self) -> dict[str, float]:
+        """Partial width (MeV): ``e+e-``."""
+        g2, m = self.coupling**2, self.mass
+        b = float(_widths.beta(m, M_E))
+        if self.kind == "S":
+            w = g2 * m * b**3 / (8.0 * math.pi)
+        elif self.kind == "P":
+            w = g2 * m * b / (8.0 * math.pi)
+        elif self.kind == "V":
+            w = float(_widths.width_vector(m, M_E, g2 / (4.0 * math.pi)))
+        else:
+            w = float(_widths.width_axial(m, M_E, g2 / (4.0 * math.pi)))
+        return {"e+e-": w}
+
+    def lepton_coupling(self, lepton: str) -> float:
+        """g/e for electrons and positrons, 0 for muons and taus."""
+        flavour = self._check_lepton(lepton)
+        return self.coupling / math.sqrt(4.0 * math.pi * ALPHA) if flavour == "e" else 0.0

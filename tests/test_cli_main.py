@@ -1,0 +1,37 @@
+"""The ``na64`` entry point: every usage error is one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from na64.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["reach", "invisible", "--bogus"], "No such option: --bogus"),
+        (["widths", "--mass"], "requires an argument"),
+        (["frobnicate"], "No such command"),
+        (["xsec", "brem", "--mass", "10MeV", "--energy", "ten"], "--energy"),
+        (["simulate", "--events", "-3", "--out", "x.parquet"], "--events"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, needle):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("na64: error: ")
+    assert needle in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_version(capsys):
+    try:
+        main(["--version"])
+    except SystemExit as exc:  # typer may end an eager option with Exit(0)
+        assert exc.code in (0, None)
+    assert capsys.readouterr().out.startswith("na64 ")
