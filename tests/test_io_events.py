@@ -115,7 +115,7 @@ def test_non_event_files_are_rejected(tmp_path: Path) -> None:
         read_events(tmp_path / "missing.parquet")
     with pytest.raises(InputError, match="--format"):
         write_events(tmp_path / "a.root", {"a": np.zeros(2)}, fmt="parquet")
-    with pytest.raises(InputError, match="--out: unknown file type '.h5'"):
+    with pytest.raises(InputError, match=r"--out: unknown file type '\.h5'"):
         write_events(tmp_path / "a.h5", {"a": np.zeros(2)})
     write_events(tmp_path / "a.h5", {"a": np.zeros(2)}, fmt="root")  # explicit format: allowed
     assert detect_format(tmp_path / "a.h5") == "root"

@@ -33,7 +33,7 @@ def test_mass_fractions_sum_to_one():
 
 
 def test_lead_atom_density():
-    (z, a, n), = get_material("Pb").atoms_per_volume()
+    (z, _a, n), = get_material("Pb").atoms_per_volume()
     assert z == 82
     assert n == pytest.approx(3.30e22 / hu.cm3, rel=0.01)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -14,7 +15,8 @@ from .invisible import ReachResult
 __all__ = ["RELIC_KINDS", "plot_reach"]
 
 #: Dark-matter kinds whose thermal targets are drawn on the y plot.
-RELIC_KINDS = ("scalar", "majorana", "pseudo-dirac")
+RELIC_KINDS: tuple[Literal["scalar", "majorana", "pseudo-dirac"], ...] = (
+    "scalar", "majorana", "pseudo-dirac")
 
 
 def _relic_curves(result: ReachResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
