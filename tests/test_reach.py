@@ -86,7 +86,8 @@ def test_bad_masses(config):
 def test_outputs(result, tmp_path):
     paths = write_outputs(result, tmp_path, command="test")
     names = {p.name for p in paths}
-    assert {"limits.csv", "cutflow.csv", "summary.json", "limits.png", "limits.pdf"} <= names
+    assert {"limits.csv", "cutflow.csv", "summary.json", "limits.png", "limits.pdf",
+            "limits_y.png", "limits_y.pdf"} <= names
     rows = list(csv.DictReader((tmp_path / "limits.csv").open()))
     assert list(rows[0]) == LIMIT_COLUMNS
     assert len(rows) == 3
@@ -94,6 +95,9 @@ def test_outputs(result, tmp_path):
         assert all(math.isfinite(float(v)) for v in row.values())
         eps, y = float(row["epsilon_90cl"]), float(row["y_90cl"])
         assert y == pytest.approx(eps**2 * 0.5 / 3**4, rel=1e-4)  # y = ε² α_D (1/3)⁴
+        # y is linear in α_D (ε limit independent of α_D while A' -> χχ dominates)
+        assert float(row["y_90cl_alpha_d_0.1"]) == pytest.approx(y / 5, rel=1e-4)
+        assert float(row["y_90cl_alpha_d_0.5"]) == pytest.approx(y, rel=1e-4)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["eot"] == pytest.approx(2.84e11)
     assert summary["observed"] == 0

@@ -9,6 +9,7 @@ mistaken for an official NA64 result.  Figures are built with :class:`matplotlib
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,10 @@ __all__ = [
 BAND_COLORS: dict[str, str] = {"1sigma": "#00c000", "2sigma": "#ffdd00"}
 
 Overlay = tuple[str, ArrayLike, ArrayLike]
+
+# The ROOT-like style asks mathtext for a 'cursive' family most systems lack; matplotlib falls
+# back to DejaVu Sans and logs a warning per figure, which would spoil --quiet batch logs.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
 def _curve(values: ArrayLike, field: str, size: int | None = None) -> NDArray[np.float64]:
@@ -89,7 +94,8 @@ def plot_exclusion(
     relic: tuple[ArrayLike, ArrayLike] | None = None,
     cl: float = 0.90,
     experiment: str = "NA64",
-    text: str = "(na64 simulation)",
+    text: str = "simulation",
+    lumi: str | None = None,
     legend_loc: str = "best",
     output: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -116,7 +122,9 @@ def plot_exclusion(
     cl
         Confidence level used in the legend text.
     experiment, text
-        Experiment label and its qualifier.
+        Experiment label (bold) and its qualifier (italic), top left.
+    lumi
+        Exposure or beam text drawn top right (e.g. ``"2.84e11 EOT, 100 GeV e⁻"``).
     legend_loc
         Matplotlib legend location.
     output
@@ -134,7 +142,7 @@ def plot_exclusion(
     pct = f"{100.0 * cl:g}% CL"
     with mstyle.context(hep.style.ROOT):
         if ax is None:
-            fig = Figure(figsize=(8.0, 6.5))
+            fig = Figure(figsize=(10.0, 8.5))
             ax = fig.add_subplot()
         if expected is not None:
             for lo, hi, key, name in (
@@ -189,9 +197,12 @@ def plot_exclusion(
         lo_m, hi_m = float(np.min(m)), float(np.max(m))
         if hi_m > lo_m:
             ax.set_xlim(lo_m, hi_m)
-        legend_kw: dict[str, Any] = {"loc": legend_loc, "fontsize": "x-small", "frameon": False}
+        legend_kw: dict[str, Any] = {"loc": legend_loc, "fontsize": 15, "frameon": False}
         ax.legend(**legend_kw)
-        hep.label.exp_text(experiment, text, ax=ax, loc=0)
+        ax.tick_params(labelsize=18)
+        ax.xaxis.label.set_fontsize(20)
+        ax.yaxis.label.set_fontsize(20)
+        hep.label.exp_text(experiment, text, lumi=lumi, ax=ax, loc=0, fontsize=20)
         if output is not None:
             root = ax.get_figure(root=True)
             if isinstance(root, Figure):

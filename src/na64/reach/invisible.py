@@ -72,10 +72,15 @@ class ReachResult:
         """Selected signal per EOT at ε = 1, per mass."""
         return np.array([p.yield_per_eot for p in self.points])
 
-    def y_of(self, eps: np.ndarray) -> np.ndarray:
-        """y = ε² α_D (m_χ/m_A')⁴ for the analysis' α_D and mass ratio."""
+    def y_of(self, eps: np.ndarray, alpha_d: float | None = None) -> np.ndarray:
+        """y = ε² α_D (m_χ/m_A')⁴ for the analysis' mass ratio (arXiv:1906.00176, Fig. 3).
+
+        ``alpha_d`` defaults to the analysis' α_D.  The ε limit does not depend on α_D as
+        long as A' → χχ̄ dominates (α_D ≫ ε² α), so y scales linearly with α_D.
+        """
         sig = self.config.signal
-        return np.asarray(eps) ** 2 * sig.alpha_d * sig.mass_ratio**-4
+        a_d = sig.alpha_d if alpha_d is None else float(alpha_d)
+        return np.asarray(eps) ** 2 * a_d * sig.mass_ratio**-4
 
 
 def _background(b: float, sigma_b: float) -> tuple[float, float]:

@@ -22,6 +22,9 @@ from .invisible import PROJECTIONS, ReachResult
 
 __all__ = ["LIMIT_COLUMNS", "limits_table", "summary_dict", "write_outputs"]
 
+#: α_D values for which ``limits.csv`` also lists y limits (the two of arXiv:1906.00176).
+Y_ALPHA_D: tuple[float, ...] = (0.1, 0.5)
+
 #: Columns of ``limits.csv`` (masses in GeV; ε and y are dimensionless).
 LIMIT_COLUMNS = [
     "mass_GeV",
@@ -33,6 +36,7 @@ LIMIT_COLUMNS = [
     "epsilon_expected_p2s",
     "y_90cl",
     "y_expected",
+    *[f"y_90cl_alpha_d_{a:g}" for a in Y_ALPHA_D],
     *[f"epsilon_expected_{k}eot" for k in PROJECTIONS],
     "signal_per_eot_eps1",
     "signal_per_eot_eps1_unc",
@@ -51,6 +55,7 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
     rows = []
     y_obs = result.y_of(result.eps_90)
     y_exp = result.y_of(result.eps_expected["median"])
+    y_alpha = {a: result.y_of(result.eps_90, alpha_d=a) for a in Y_ALPHA_D}
     for i, p in enumerate(result.points):
         row = {
             "mass_GeV": p.mass / GeV,
@@ -62,6 +67,7 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
             "epsilon_expected_p2s": result.eps_expected["p2"][i],
             "y_90cl": y_obs[i],
             "y_expected": y_exp[i],
+            **{f"y_90cl_alpha_d_{a:g}": y_alpha[a][i] for a in Y_ALPHA_D},
             **{f"epsilon_expected_{k}eot": result.projections[k][i] for k in PROJECTIONS},
             "signal_per_eot_eps1": p.yield_per_eot,
             "signal_per_eot_eps1_unc": p.yield_per_eot_unc,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..plots.limits import plot_exclusion, save_figure
@@ -20,12 +21,14 @@ RELIC_KINDS: tuple[Literal["scalar", "majorana", "pseudo-dirac"], ...] = (
 
 
 def _relic_curves(result: ReachResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Thermal targets y(m_χ) from na64's freeze-out computation, vs m_A' = ratio · m_χ."""
+    """Thermal targets y(m_χ) from na64's freeze-out computation (:mod:`na64.physics.relic`).
+
+    Returned against m_χ = m_A' / ratio (MeV), on the masses of the scan.
+    """
     from ..physics.relic import y_thermal
 
     sig = result.config.signal
-    m_a = np.asarray(result.masses)
-    m_chi = m_a / sig.mass_ratio
+    m_chi = np.asarray(result.masses) / sig.mass_ratio
     inside = (m_chi >= 1.0) & (m_chi <= 1000.0)  # validity of y_thermal: 1 MeV - 1 GeV
     if inside.sum() < 2 or not 3.0 <= sig.mass_ratio <= 10.0:
         return []
@@ -35,7 +38,7 @@ def _relic_curves(result: ReachResult) -> list[tuple[str, np.ndarray, np.ndarray
                                  ratio=sig.mass_ratio))
         ok = np.isfinite(y) & (y > 0)
         if ok.sum() >= 2:
-            curves.append((f"relic target, {kind} χ", m_a[inside][ok], y[ok]))
+            curves.append((f"thermal relic, {kind} $\\chi$", m_chi[inside][ok], y[ok]))
     return curves
 
 
@@ -45,27 +48,41 @@ def plot_reach(
     *,
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
 ) -> list[Path]:
-    """Write ``limits.png/.pdf`` (ε vs m_A') and ``limits_y.png/.pdf`` (y vs m_A')."""
+    """Write ``limits.png/.pdf`` (ε vs m_A') and ``limits_y.png/.pdf`` (y vs m_χ).
+
+    The y plot follows arXiv:1906.00176 Fig. 3: y = ε² α_D (m_χ/m_A')⁴ against m_χ for
+    m_A' = ratio · m_χ, with the observed limit for the analysis' α_D (bands, solid) and for
+    the other α_D of :data:`na64.reach.outputs.Y_ALPHA_D` (dashed), and the thermal targets.
+    """
+    from .outputs import Y_ALPHA_D
+
     out = Path(out_dir)
     m = result.masses
+    beam = f"{result.eot:.3g} EOT, {result.config.energy / 1000.0:g} GeV {result.config.beam}"
     exp = {k: result.eps_expected[k] for k in ("median", "m1", "p1", "m2", "p2")}
-    fig = Figure(figsize=(8.0, 6.5))
-    ax = fig.add_subplot()
     proj = [(f"expected, {k} EOT", m, v) for k, v in result.projections.items()]
-    plot_exclusion(m, result.eps_90, exp, overlays=[*overlays, *proj], ax=ax,
-                   ylabel=r"$\epsilon$", text=f"(na64 simulation, {result.eot:.3g} EOT)")
-    written = save_figure(fig, out / "limits")
+    ax = plot_exclusion(m, result.eps_90, exp, overlays=[*overlays, *proj],
+                        ylabel=r"$\epsilon$", experiment="na64", text="  simulation", lumi=beam)
+    written = save_figure(_figure(ax), out / "limits")
 
-    fig_y = Figure(figsize=(8.0, 6.5))
-    ax_y = fig_y.add_subplot()
     sig = result.config.signal
+    m_chi = np.asarray(m) / sig.mass_ratio
     y_exp = {k: result.y_of(v) for k, v in exp.items()}
-    relic = _relic_curves(result)
-    plot_exclusion(
-        m, result.y_of(result.eps_90), y_exp, overlays=relic, ax=ax_y,
-        ylabel=rf"$y = \epsilon^2 \alpha_D (m_\chi/m_{{A'}})^4$, $\alpha_D$ = {sig.alpha_d:g}, "
-               rf"$m_{{A'}} = {sig.mass_ratio:g}\,m_\chi$",
-        text=f"(na64 simulation, {result.eot:.3g} EOT)",
+    others = [(f"observed, $\\alpha_D$ = {a:g}", m_chi, result.y_of(result.eps_90, alpha_d=a))
+              for a in Y_ALPHA_D if not np.isclose(a, sig.alpha_d)]
+    ax_y = plot_exclusion(
+        m_chi, result.y_of(result.eps_90), y_exp, overlays=[*others, *_relic_curves(result)],
+        xlabel=r"$m_\chi$ [GeV]",
+        ylabel=rf"$y = \epsilon^2 \alpha_D (m_\chi/m_{{A'}})^4$  ($\alpha_D$ = {sig.alpha_d:g}, "
+               rf"$m_{{A'}} = {sig.mass_ratio:g}\,m_\chi$)",
+        experiment="na64", text="  simulation", lumi=beam,
     )
-    written += save_figure(fig_y, out / "limits_y")
+    written += save_figure(_figure(ax_y), out / "limits_y")
     return written
+
+
+def _figure(ax: Axes) -> Figure:
+    fig = ax.get_figure(root=True)
+    if not isinstance(fig, Figure):  # pragma: no cover - plot_exclusion always makes one
+        raise TypeError("axes without a figure")
+    return fig
