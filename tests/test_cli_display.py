@@ -32,7 +32,26 @@ def test_draw_event_panels(events: dict[str, np.ndarray]) -> None:
     titles = {ax.get_title() for ax in fig.axes}
     # both ECAL sections, 4 HCAL modules, veto (+ SRD from the H4 beam line)
     assert {"ECAL pre-shower", "ECAL main", "HCAL module 0", "HCAL module 3", "VETO"} <= titles
+    assert "tracking (bending plane)" in titles
     plt.close(fig)
+
+
+def test_track_columns_are_consistent(events: dict[str, np.ndarray]) -> None:
+    from na64.beam.tracking import spectrometer_geometry
+
+    geo = spectrometer_geometry(SETUP.beamline)
+    hits, mask = events["ms_hits_x"].astype(float), events["ms_hit_mask"]
+    ok = events["ms_valid"] & mask.all(axis=1)
+    assert ok.sum() > 30  # 100 GeV electrons: almost every track reconstructed
+    z = np.asarray(geo.z)
+    # a straight line through the downstream hits has the stored fitted slope (float32 hits)
+    down = slice(geo.n_up, None)
+    for i in np.flatnonzero(ok)[:5]:
+        slope = np.polyfit(z[down], hits[i, down], 1)[0]
+        assert slope == pytest.approx(events["ms_slope_out"][i], abs=1e-6)
+    # the hits measure the beam momentum: median within 3% of 100 GeV (beam spread 1%,
+    # resolution of the H4 spectrometer ~1%, arXiv:1710.00971 Sec. II)
+    assert np.median(events["ms_momentum"][ok]) == pytest.approx(100 * GeV, rel=0.03)
 
 
 def test_event_summary_matches_columns(events: dict[str, np.ndarray]) -> None:

@@ -215,8 +215,10 @@ def track_momentum(
     -------
     dict
         ``momentum`` (MeV, 0 when not reconstructed), ``bend`` (rad), ``slope_in``,
-        ``slope_out``, ``n_hits_up``, ``n_hits_down``, ``valid`` (bool) and ``n_tracks``
-        (1 for a reconstructed track, else 0).
+        ``slope_out``, ``n_hits_up``, ``n_hits_down``, ``valid`` (bool), ``n_tracks``
+        (1 for a reconstructed track, else 0), and the measured bending-plane hits
+        ``hits`` (n, stations; mm, 0 where none) with ``hit_mask`` (n, stations) — the
+        station positions are :attr:`SpectrometerGeometry.z`.
     """
     for key in ("pdg", "energy", "x", "tx"):
         if key not in particles:
@@ -249,6 +251,8 @@ def track_momentum(
         "n_hits_down": np.count_nonzero(mask[:, d], axis=1),
         "valid": valid,
         "n_tracks": valid.astype(np.int64),
+        "hits": hits,
+        "hit_mask": mask,
     }
 
 

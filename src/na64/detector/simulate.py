@@ -90,14 +90,26 @@ def _beamline_detectors(line: Any, particles: dict[str, NDArray[np.generic]],
         sub = {k: np.asarray(v)[ok] for k, v in particles.items()}
         for spec in specs:
             name = spec.name.lower()
+            n_st = len(spec.stations)
             mom = np.zeros(n)
             valid = np.zeros(n, dtype=bool)
+            slopes = np.zeros((2, n))
+            hits = np.zeros((n, n_st), dtype=np.float32)
+            hit_mask = np.zeros((n, n_st), dtype=bool)
             if ok.any():
                 res = track_momentum(sub, line, rng, spectrometer=spec.name)
                 mom[ok] = res["momentum"]
                 valid[ok] = res["valid"]
+                slopes[0, ok] = res["slope_in"]
+                slopes[1, ok] = res["slope_out"]
+                hits[ok] = res["hits"]
+                hit_mask[ok] = res["hit_mask"]
             out[f"{name}_momentum"] = mom
             out[f"{name}_valid"] = valid
+            out[f"{name}_slope_in"] = slopes[0]
+            out[f"{name}_slope_out"] = slopes[1]
+            out[f"{name}_hits_x"] = hits
+            out[f"{name}_hit_mask"] = hit_mask
     return out
 
 
@@ -120,8 +132,10 @@ def simulate_events(setup: Setup, n_events: int, rng: np.random.Generator, *,
     -------
     dict
         The columns of :func:`na64.detector.response.response`; the beam-line detectors
-        when the beam line has them (``srd`` (n, modules) MeV, ``<spectrometer>_momentum``
-        MeV and ``<spectrometer>_valid``); and the beam truth columns of
+        when the beam line has them (``srd`` (n, modules) MeV; per spectrometer
+        ``<name>_momentum`` MeV, ``<name>_valid``, the fitted slopes ``<name>_slope_in`` /
+        ``<name>_slope_out`` (rad) and the bending-plane hits ``<name>_hits_x`` (n, stations;
+        mm) with ``<name>_hit_mask``); and the beam truth columns of
         :func:`na64.beam.sample_beam` prefixed ``beam_`` (those not stored as ``true_*``).
     """
     if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)):

@@ -89,9 +89,52 @@ def _bar_panel(ax: Axes, values: NDArray[np.float64], title: str, unit_scale: fl
     ax.tick_params(labelsize=8)
 
 
+def _spectrometer_z(setup: Setup | None, name: str, n_st: int) -> tuple[NDArray[np.float64], int,
+                                                                     float | None]:
+    """Station z (mm), number of upstream stations and magnet z of spectrometer ``name``."""
+    line = getattr(setup, "beamline", None) if setup is not None else None
+    for spec in getattr(line, "spectrometers", ()) or ():
+        if spec.name.lower() == name and len(spec.stations) == n_st:
+            from ..beam.tracking import spectrometer_geometry
+
+            geo = spectrometer_geometry(line, spec.name)  # type: ignore[arg-type]
+            return np.asarray(geo.z, dtype=float), int(geo.n_up), float(geo.z_kick)
+    return np.arange(n_st, dtype=float), n_st // 2, None
+
+
+def _track_panel(ax: Axes, events: Mapping[str, NDArray[np.generic]], index: int,
+                 names: list[str], setup: Setup | None) -> None:
+    """Bending-plane view (x vs z) of the spectrometer hits with the fitted straight lines."""
+    have_z = False
+    for k, name in enumerate(names):
+        hits = np.asarray(events[f"{name}_hits_x"][index], dtype=float)
+        mask = np.asarray(events.get(f"{name}_hit_mask", np.ones_like(hits, dtype=bool)))
+        mask = np.asarray(mask[index] if mask.ndim == 2 else mask, dtype=bool)
+        z, n_up, z_kick = _spectrometer_z(setup, name, hits.size)
+        have_z |= z_kick is not None
+        color = f"C{k}"
+        ax.plot(z[mask], hits[mask], "o", color=color, ms=5, label=f"{name} hits")
+        for part in (slice(0, n_up), slice(n_up, None)):
+            zz, xx = z[part][mask[part]], hits[part][mask[part]]
+            if zz.size >= 2:
+                slope, icpt = np.polyfit(zz, xx, 1)
+                ax.plot(zz[[0, -1]], icpt + slope * zz[[0, -1]], "-", color=color, lw=1.2)
+        if z_kick is not None:
+            ax.axvline(z_kick, color="grey", ls=":", lw=1.0)
+        p = f"{name}_momentum"
+        if p in events:
+            ax.text(0.05, 0.88 - 0.08 * k, f"{name}: p = {float(events[p][index]) / GeV:.2f} GeV",
+                    transform=ax.transAxes, fontsize=8, va="top")
+    ax.set_title("tracking (bending plane)", fontsize=10)
+    ax.set_xlabel("z [mm]" if have_z else "station", fontsize=9)
+    ax.set_ylabel("x [mm]", fontsize=9)
+    ax.tick_params(labelsize=8)
+
+
 def draw_event(events: Mapping[str, NDArray[np.generic]], index: int, *,
                setup: Setup | None = None, title: str | None = None) -> Figure:
-    """Draw event ``index``: one heat map per calorimeter section, bars for veto and SRD.
+    """Draw event ``index``: one heat map per calorimeter section, bars for veto and SRD,
+    the spectrometer hits and fitted lines in the bending plane.
 
     Parameters
     ----------
@@ -130,7 +173,9 @@ def draw_event(events: Mapping[str, NDArray[np.generic]], index: int, *,
         raise InputError("events", "no calorimeter columns (ecal, hcal, wcal, vhcal) to draw")
     bars = [(key, np.asarray(events[key][index], dtype=float)) for key in ("veto", "srd")
             if key in events and np.asarray(events[key]).ndim == 2]
-    n_panels = len(panels) + len(bars) + 1
+    trackers = sorted(k[: -len("_hits_x")] for k in events if k.endswith("_hits_x")
+                      and np.asarray(events[k]).ndim == 2)
+    n_panels = len(panels) + len(bars) + (1 if trackers else 0) + 1
     ncols = min(4, n_panels)
     nrows = int(np.ceil(n_panels / ncols))
     with mstyle.context(hep.style.ROOT):
@@ -142,7 +187,9 @@ def draw_event(events: Mapping[str, NDArray[np.generic]], index: int, *,
             _cell_panel(ax, cells, label, cal, vmax)
         for ax, (key, values) in zip(flat[len(panels):], bars, strict=False):
             _bar_panel(ax, values, key.upper(), 1.0, "MeV")
-        info_ax = flat[len(panels) + len(bars)]
+        if trackers:
+            _track_panel(flat[len(panels) + len(bars)], events, index, trackers, setup)
+        info_ax = flat[n_panels - 1]
         info_ax.axis("off")
         summary = event_summary(events, index)
         lines = [f"{k} = {v:.4g}" + (" GeV" if k != "true_pdg" else "")
