@@ -1,8 +1,8 @@
 """``na64 reach``: sensitivity and limits of a search, end to end.
 
 ``na64 reach invisible`` runs the invisible-mode dark-photon search of an analysis file
-(default: NA64e 2016-2018, 2.84e11 EOT) and writes limits.csv, cutflow.csv, summary.json
-and limits.png/.pdf into ``--out``.
+(default: NA64e 2016-2018, 2.84e11 EOT) and writes limits.csv, cutflow.csv, nminus1.csv,
+summary.json and the figures (limits, limits_y, nminus1; PNG + PDF) into ``--out``.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def invisible(
     overlay: Annotated[list[str] | None, typer.Option(
         "--overlay", help="Overlay a curve on the plot: CSV with columns mass_GeV and "
                           "epsilon, as FILE.csv or FILE.csv:label (repeatable).")] = None,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write limits.png/.pdf.")] =
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write limits(_y).png/.pdf and nminus1.png/.pdf.")] =
         True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     executor: ExecutorOpt = "local",
@@ -129,6 +129,13 @@ def invisible(
         result = run_invisible(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
                                executor=None if executor == "local" else ex, progress=advance)
     write_outputs(result, out, command=command, overlays=overlays, plots=plots)
+    from ..reach.nminus1 import nminus1_distributions, write_nminus1
+
+    # N-1 samples: child len(masses) + 1 of the master seed (run_invisible uses 0..len(masses))
+    nm1_seed = np.random.SeedSequence(seed).spawn(len(mass_values) + 2)[-1]
+    write_nminus1(nminus1_distributions(cfg, mass_values, nm1_seed,
+                                        n_signal=min(n_events or cfg.signal.events_per_mass, 3000)),
+                  out, plots=plots)
     if as_json:
         from ..reach.outputs import summary_dict
 
@@ -173,7 +180,7 @@ def _print_table(result: object, out: Path, console: Console) -> None:
                       f"{row['epsilon_90cl']:.3g}", f"{row['epsilon_expected']:.3g}",
                       f"{row['y_90cl']:.3g}")
     console.print(table)
-    console.print(f"wrote {out}/limits.csv, cutflow.csv, summary.json, limits.png/.pdf "
+    console.print(f"wrote {out}/limits.csv, cutflow.csv, nminus1.csv, summary.json and figures "
                   f"in {summary['elapsed_s']:.1f} s")
 
 

@@ -1,0 +1,233 @@
+"""N−1 distributions of the invisible-mode selection for signal and background samples.
+
+For every cut, the distribution of its variable for the events that pass *all other* cuts
+(:meth:`na64.select.Selection.n_minus_1`): the standard way to show that a cut sits where
+signal and background separate (e.g. arXiv:1710.00971, Figs. 5-7, for the NA64 cuts).
+
+Samples
+-------
+* ``signal m=…``: A' forced off the shower e± (:class:`na64.generate.DarkBremSignal`,
+  weighted) at up to three masses of the scan (lowest, middle, highest), through the same
+  chain as :func:`na64.reach.signal_point`;
+* ``e- beam``: electrons of the beam core (the EOT themselves);
+* ``pi- beam``, ``K- beam``: hadrons at the beam momentum with the beam's spot and divergence
+  (their SRD tag is part of the distributions; the admixture fractions are not applied:
+  shapes, not rates — rates are in ``cutflow.csv``).
+
+Signal events are generated with E_A' above the reach job's generation threshold (a few σ
+below the signal-box edge), so the signal E_ECAL distribution ends a little above the box
+edge by construction.
+
+Histograms are written as ``nminus1.csv`` (bin edges in the cut's display unit, weighted
+sums and their squares, and the fraction of the sample in each bin) and drawn, one panel per
+cut, normalised to unit area, in ``nminus1.png/.pdf``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..beam.particles import PARTICLES
+from ..generate.dark_brem import DarkBremSignal
+from ..io.atomic import atomic_write_text
+from ..units import GeV, MeV
+from .config import AnalysisConfig
+from .events import EventBuilder
+
+__all__ = ["NMinus1", "nminus1_distributions", "write_nminus1"]
+
+#: Display unit and default histogram range (in that unit) per cut of the invisible selection.
+_BINNING: dict[str, tuple[str, float, float, int]] = {
+    "srd": ("MeV", 0.0, 150.0, 60),
+    "veto": ("MeV", 0.0, 10.0, 50),
+    "single_track": ("", -0.5, 3.5, 4),
+    "beam_momentum": ("GeV", 85.0, 115.0, 60),
+    "preshower": ("GeV", 0.0, 30.0, 60),
+    "shower_shape": ("", 0.0, 20.0, 50),
+    "ecal_max": ("GeV", 0.0, 110.0, 55),
+    "hcal_max": ("GeV", 0.0, 20.0, 50),
+}
+_UNITS = {"MeV": MeV, "GeV": GeV, "": 1.0}
+
+
+@dataclass(frozen=True)
+class NMinus1:
+    """N−1 histograms: ``hists[sample][cut]`` is a ``hist.Hist`` (internal units)."""
+
+    samples: tuple[str, ...]
+    cuts: tuple[str, ...]
+    hists: dict[str, dict[str, Any]]
+    cut_values: dict[str, Any]
+
+
+def _signal_sample(mass: float, config: AnalysisConfig, builder: EventBuilder,
+                   rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Weighted signal events at one mass (same generation cut as the reach job)."""
+    e0 = config.energy
+    edge = e0 - config.selection.ecal_max
+    e_min = max(edge - 5.0 * builder.ecal_resolution(config.selection.ecal_max), 0.05 * e0)
+    gen = DarkBremSignal(mass, beam=config.beam, energy=e0, method=config.signal.method,
+                         setup=builder.setup, threshold=min(e_min, 0.5 * e0))
+    truth = gen.sample(n, rng, e_min=max(e_min, gen.threshold))
+    return builder.signal_events(truth, rng), np.asarray(truth["weight"], dtype=float)
+
+
+def _hadron_sample(name: str, builder: EventBuilder, rng: np.random.Generator, n: int
+                   ) -> dict[str, np.ndarray]:
+    """``name`` particles at the beam momentum, with the beam's spot and divergence."""
+    sp = PARTICLES[name]
+    parts = dict(builder.electrons(n, rng))
+    p = builder.beam.momentum * np.asarray(parts["energy"]) / builder.beam.energy
+    parts["pdg"] = np.full(n, sp.pdg, dtype=np.int64)
+    parts["energy"] = np.sqrt(p**2 + sp.mass**2)
+    parts["decayed"] = np.zeros(n, bool)
+    parts["parent_pdg"] = parts["pdg"]
+    parts["parent_energy"] = parts["energy"]
+    return builder.events(parts, rng)
+
+
+def _representative(masses: Sequence[float] | np.ndarray) -> list[float]:
+    m = sorted(float(x) for x in masses)
+    picks = [m[0], m[len(m) // 2], m[-1]]
+    return sorted(set(picks))
+
+
+def nminus1_distributions(
+    config: AnalysisConfig,
+    masses: Sequence[float] | np.ndarray,
+    seed: np.random.SeedSequence | int,
+    *,
+    n_signal: int = 3000,
+    n_background: int = 20_000,
+    builder: EventBuilder | None = None,
+) -> NMinus1:
+    """N−1 histograms of every cut for signal (≤ 3 masses of ``masses``) and beam samples.
+
+    Parameters
+    ----------
+    config
+        The analysis (setup, beam, cut values).
+    masses
+        A' masses of the scan (MeV); the lowest, middle and highest are used.
+    seed
+        A ``SeedSequence`` (or an int for one); every sample gets its own child.
+    n_signal, n_background
+        Events per signal mass and per beam sample.
+    """
+    builder = builder or EventBuilder(config)
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    picks = _representative(masses)
+    beam_names = [config.beam] + [a.particle for a in builder.beam.admixtures
+                                  if a.particle in ("pi-", "K-", "pi+", "K+", "p")]
+    children = ss.spawn(len(picks) + len(beam_names))
+    samples: dict[str, tuple[dict[str, np.ndarray], np.ndarray | None]] = {}
+    for m, child in zip(picks, children, strict=False):
+        ev, sw = _signal_sample(m, config, builder, np.random.default_rng(child), n_signal)
+        samples[f"signal m={m / MeV:.3g} MeV"] = (ev, sw)
+    for name, child in zip(beam_names, children[len(picks):], strict=True):
+        rng = np.random.default_rng(child)
+        if name == config.beam:
+            ev = builder.events(builder.electrons(n_background, rng), rng)
+        else:
+            ev = _hadron_sample(name, builder, rng, n_background)
+        samples[f"{name} beam"] = (ev, None)
+
+    sel = builder.selection
+    cuts = tuple(c.name for c in sel.cuts if c.enabled)
+    hists: dict[str, dict[str, Any]] = {}
+    for label, (ev, w) in samples.items():
+        hists[label] = {}
+        for cut in cuts:
+            unit, lo, hi, nb = _BINNING.get(cut, ("", 0.0, 1.0, 50))
+            scale = _UNITS[unit]
+            edges = np.linspace(lo * scale, hi * scale, nb + 1)
+            hists[label][cut] = sel.n_minus_1(ev, cut, edges, weights=w)
+    return NMinus1(tuple(samples), cuts, hists, {c.name: c.value for c in sel.cuts})
+
+
+def _csv(result: NMinus1) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["sample", "cut", "unit", "bin_low", "bin_high", "sum_w", "sum_w2",
+                     "fraction"])
+    for sample in result.samples:
+        for cut in result.cuts:
+            h = result.hists[sample][cut]
+            unit = _BINNING.get(cut, ("", 0, 1, 1))[0]
+            scale = _UNITS[unit]
+            edges = h.axes[0].edges / scale
+            vals = np.asarray(h.values(), dtype=float)
+            var = h.variances()
+            var = vals if var is None else np.asarray(var, dtype=float)
+            total = float(vals.sum())
+            frac = vals / total if total > 0 else np.zeros_like(vals)
+            for i in range(vals.size):
+                writer.writerow([sample, cut, unit, f"{edges[i]:.6g}", f"{edges[i + 1]:.6g}",
+                                 f"{vals[i]:.6g}", f"{var[i]:.6g}", f"{frac[i]:.6g}"])
+    return buf.getvalue()
+
+
+def write_nminus1(result: NMinus1, out_dir: str | Path, *, plots: bool = True) -> list[Path]:
+    """Write ``nminus1.csv`` (and ``nminus1.png/.pdf``) into ``out_dir``, atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "nminus1.csv"
+    atomic_write_text(path, _csv(result))
+    written = [path]
+    if plots:
+        written += _plot(result, out / "nminus1")
+    return written
+
+
+def _plot(result: NMinus1, stem: Path) -> list[Path]:
+    import matplotlib.style as mstyle
+    import mplhep as hep
+    from matplotlib.figure import Figure
+
+    from ..plots.limits import save_figure
+
+    n = len(result.cuts)
+    ncols = 4
+    nrows = math.ceil(n / ncols)
+    with mstyle.context(hep.style.ROOT):
+        fig = Figure(figsize=(5.0 * ncols, 4.2 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, cut in zip(axes, result.cuts, strict=False):
+            unit = _BINNING.get(cut, ("", 0, 1, 1))[0]
+            scale = _UNITS[unit]
+            for k, sample in enumerate(result.samples):
+                h = result.hists[sample][cut]
+                vals = np.asarray(h.values(), dtype=float)
+                total = vals.sum()
+                if total <= 0:
+                    continue
+                edges = h.axes[0].edges / scale
+                ls = "-" if sample.startswith("signal") else "--"
+                ax.stairs(vals / total, edges, color=f"C{k}", ls=ls, lw=1.5, label=sample)
+            value = result.cut_values.get(cut)
+            for v in np.atleast_1d(np.asarray(value, dtype=float)) if value is not None else ():
+                ax.axvline(v / scale, color="black", ls=":", lw=1.2)
+            ax.set_yscale("log")
+            ax.set_xlabel(f"{cut}" + (f" [{unit}]" if unit else ""), fontsize=13)
+            ax.set_ylabel("fraction / bin", fontsize=13)
+            ax.tick_params(labelsize=11)
+        for ax in axes[n:]:
+            ax.axis("off")
+        handles: dict[str, Any] = {}
+        for ax in axes[:n]:
+            for hnd, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(lab, hnd)
+        fig.legend(list(handles.values()), list(handles), loc="lower center",
+                   ncol=min(len(handles), 6), fontsize=12, frameon=False)
+        fig.suptitle("N−1 distributions (all other cuts applied; dotted: cut value)",
+                     fontsize=15)
+        fig.tight_layout(rect=(0.0, 0.06, 1.0, 1.0))
+    return save_figure(fig, stem)
