@@ -66,6 +66,19 @@ def test_epsilon_scales_as_inverse_sqrt_eot(config):
     assert r4.eps_90[0] == pytest.approx(r1.eps_90[0] / 2, rel=0.02)
 
 
+def test_runs_with_different_efficiency_scales(config):
+    """Zero observed: the joint CLs of the runs depends only on the total expected signal,
+    so runs (1e11, scale 1) + (1e11, scale 0.5) give the limit of one run of 1.5e11 EOT."""
+    m = np.array([20.0]) * MeV
+    two = run_invisible(config, m, seed=3, runs=[RunConfig(name="a", eot=1e11),
+                                                 RunConfig(name="b", eot=1e11,
+                                                           efficiency_scale=0.5)], **FAST)
+    one = run_invisible(config, m, seed=3, runs=[RunConfig(name="a", eot=1.5e11)], **FAST)
+    assert two.eps_90[0] == pytest.approx(one.eps_90[0], rel=0.02)
+    with pytest.raises(ValueError, match="efficiency_scale"):
+        RunConfig(name="c", eot=1e11, efficiency_scale=0.0)
+
+
 def test_same_seed_same_result_on_one_or_two_workers(config):
     """Mass points draw from child i of SeedSequence(seed): identical for any executor."""
     m = np.array([5.0, 50.0]) * MeV

@@ -71,11 +71,17 @@ class SelectionConfig(_Strict):
 
 
 class RunConfig(_Strict):
-    """One data-taking period."""
+    """One data-taking period.
+
+    ``efficiency_scale`` is the run's signal efficiency relative to the simulated one (e.g. a
+    data/MC correction or a run with a different trigger, measured by the analysis); runs
+    with different scales are combined with :func:`na64.stats.combined_upper_limit`.
+    """
 
     name: str
     eot: float = Field(gt=0.0, le=1e16)
     observed: int = Field(0, ge=0, le=1_000_000)
+    efficiency_scale: float = Field(1.0, gt=0.0, le=2.0)
 
     @field_validator("eot", mode="before")
     @classmethod

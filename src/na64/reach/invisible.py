@@ -29,7 +29,13 @@ import numpy as np
 from .._version import __version__
 from ..background import BackgroundEstimate, estimate_background
 from ..errors import InputError
-from ..stats import expected_limits, upper_limit
+from ..stats import (
+    Run,
+    combined_expected_limits,
+    combined_upper_limit,
+    expected_limits,
+    upper_limit,
+)
 from ..units import GeV
 from .config import AnalysisConfig, RunConfig
 from .events import EventBuilder
@@ -182,19 +188,30 @@ def run_invisible(
     pts = [p for p in points if p is not None]
 
     # -- statistics ----------------------------------------------------------------------
-    # Every run sees the same signal yield and background per EOT (one setup, one
-    # selection), so n_i ~ Poisson(f_i (S + B)) with f_i = EOT_i / EOT: the total count is a
-    # sufficient statistic for S and the combination of the runs is exactly the counting
-    # experiment on the pooled runs, with the (common, fully correlated) background and
-    # signal-yield uncertainties.  Runs with different yields per EOT would need
-    # na64.stats.combined_upper_limit instead.
+    # One setup and one selection: run i expects n_i ~ Poisson(f_i (a_i S + B)) with
+    # f_i = EOT_i / EOT and a_i its efficiency scale.  With equal scales the total count is
+    # a sufficient statistic and the combination is exactly the counting experiment on the
+    # pooled runs (common, fully correlated background and signal-yield uncertainties).
+    # Otherwise the runs are combined with the joint likelihood-ratio CLs of na64.stats
+    # (common background and signal scales: correlated=True).
     sig_rel = config.signal.yield_rel_uncertainty
     eot = float(sum(r.eot for r in run_list))
     n_obs = int(sum(r.observed for r in run_list))
-    b_tot, sb_tot = _background(background.per_eot * eot, background.per_eot_unc * eot)
-    s_up = upper_limit(n_obs, b_tot, sb_tot, sigma_s_rel=sig_rel)
-    s_exp = expected_limits(b_tot, sb_tot, sigma_s_rel=sig_rel)
-    n_sig = np.array([p.yield_per_eot for p in pts]) * eot
+    eff_eot = float(sum(r.eot * r.efficiency_scale for r in run_list))
+    scales = {r.efficiency_scale for r in run_list}
+    if len(scales) == 1:
+        b_tot, sb_tot = _background(background.per_eot * eot, background.per_eot_unc * eot)
+        s_up = upper_limit(n_obs, b_tot, sb_tot, sigma_s_rel=sig_rel)
+        s_exp = expected_limits(b_tot, sb_tot, sigma_s_rel=sig_rel)
+    else:
+        stat_runs = []
+        for r in run_list:
+            b_i, sb_i = _background(background.per_eot * r.eot, background.per_eot_unc * r.eot)
+            stat_runs.append(Run(r.observed, b_i, sb_i, weight=r.eot * r.efficiency_scale,
+                                 sigma_s_rel=sig_rel, name=r.name))
+        s_up = combined_upper_limit(stat_runs, correlated=True)
+        s_exp = combined_expected_limits(stat_runs, correlated=True)
+    n_sig = np.array([p.yield_per_eot for p in pts]) * eff_eot
     eps_90 = _eps_from_signal_count(s_up, n_sig)
     eps_exp = {k: _eps_from_signal_count(s_exp[k], n_sig) for k in _BANDS}
     proj: dict[str, np.ndarray] = {}
