@@ -24,10 +24,16 @@ from na64.reach.config import load_analysis
 from na64.reach.invisible import run_invisible
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "na64_invisible_2019.csv"
+PUBLISHED = Path(__file__).resolve().parents[1] / "src" / "na64" / "data" / "published" / "na64_invisible_2019.csv"
 
 
 def read_reference(path: Path = REFERENCE) -> tuple[np.ndarray, np.ndarray]:
-    """(masses [MeV], ε_90) of the published curve."""
+    """(masses [MeV], ε_90) of the published curve (the copy shipped with na64 if the
+    ../shared reference table is absent)."""
+    if not path.is_file():
+        from na64.plots.limits import read_overlay_csv
+
+        return read_overlay_csv(PUBLISHED)
     rows = [r for r in csv.reader(line for line in path.open() if not line.startswith("#"))]
     data = np.array([[float(a), float(b)] for a, b in rows[1:]])
     return data[:, 0] * MeV, data[:, 1]
