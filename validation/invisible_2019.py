@@ -59,21 +59,20 @@ def main() -> None:
                              cmp["efficiency"], strict=True):
         print(f"{m / MeV:9.4g} {p:11.3g} {n:11.3g} {r:7.2f} {e:10.3f}")
 
-    from matplotlib.figure import Figure
-
     from na64.plots.limits import plot_exclusion, save_figure
 
     cfg = load_analysis("invisible_2016_2018")
     masses = np.geomspace(1 * MeV, 1 * GeV, 20)
     res = run_invisible(cfg, masses, seed=1, events_per_mass=args.events)
-    fig = Figure(figsize=(8.0, 6.5))
-    ax = fig.add_subplot()
-    plot_exclusion(masses, res.eps_90, overlays=[("NA64 PRL 123, 121801 (2019), read off",
-                                                  cmp["mass"], cmp["published"])], ax=ax,
-                   ylabel=r"$\epsilon$", text="(na64 simulation vs published)")
+    ax = plot_exclusion(masses, res.eps_90,
+                        overlays=[("NA64, PRL 123, 121801 (2019), read off", cmp["mass"],
+                                   cmp["published"])],
+                        ylabel=r"$\epsilon$", experiment="na64", text="  simulation vs published",
+                        lumi="2.84e11 EOT, 0 observed")
     ax.fill_between(cmp["mass"] / GeV, cmp["published"] * 0.7, cmp["published"] * 1.3,
                     color="grey", alpha=0.3, lw=0, label="published ± 30%")
-    ax.legend(fontsize="x-small", frameon=False)
+    ax.legend(fontsize=15, frameon=False)
+    fig = ax.get_figure()
     for path in save_figure(fig, args.out):
         print("wrote", path)
 
