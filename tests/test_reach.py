@@ -116,6 +116,8 @@ def test_outputs(result, tmp_path):
     assert summary["observed"] == 0
     assert len(summary["efficiency_per_mass"]) == 3
     assert summary["expected_background"] >= 0
+    # what the background estimate leaves out is stated in the summary
+    assert all(isinstance(n, str) for n in summary["background_notes"])
     flow = list(csv.DictReader((tmp_path / "cutflow.csv").open()))
     signal = [r for r in flow if r["sample"] == "signal"]
     assert signal[0]["cut"] == "all"

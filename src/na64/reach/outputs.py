@@ -133,7 +133,8 @@ def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
         "energy_GeV": result.config.energy / GeV,
         "seed": result.seed,
         "eot": eot,
-        "runs": [{"name": r.name, "eot": r.eot, "observed": r.observed} for r in result.runs],
+        "runs": [{"name": r.name, "eot": r.eot, "observed": r.observed,
+                  "efficiency_scale": r.efficiency_scale} for r in result.runs],
         "observed": int(sum(r.observed for r in result.runs)),
         "expected_background": _finite(bkg.per_eot * eot),
         "expected_background_unc": _finite(bkg.per_eot_unc * eot),
@@ -143,6 +144,7 @@ def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
              "simulated_events": s.n_simulated}
             for s in bkg.sources
         ],
+        "background_notes": [str(n) for n in getattr(bkg, "notes", ())],
         "signal_upper_limit_90cl": _finite(result.s_up),
         "signal_upper_limit_expected": {k: _finite(v) for k, v in result.s_expected.items()},
         "signal_yield_rel_uncertainty": result.config.signal.yield_rel_uncertainty,
