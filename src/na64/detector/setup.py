@@ -28,6 +28,10 @@ measured along the beam from the target face of the experiment):
     Optional hadronic veto calorimeter with a central hole (:class:`Calorimeter` with ``hole``).
 ``[decay_volume]``
     Optional evacuated decay volume (:class:`DecayVolume`).
+``[upstream]``
+    Optional material in the beam path between the last bending magnet and the target
+    (:class:`UpstreamMaterial`, a list of ``[[upstream.layers]]``), used by the
+    electro-nuclear background of :mod:`na64.background.upstream`.
 
 See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
 """
@@ -65,6 +69,8 @@ __all__ = [
     "Calorimeter",
     "DecayVolume",
     "Setup",
+    "UpstreamLayer",
+    "UpstreamMaterial",
     "Veto",
     "list_setups",
     "load_setup",
@@ -345,6 +351,58 @@ class DecayVolume(_Model):
     length: Length = Field(gt=0.0, le=1.0e6, description="mm (0, 1 km]")
 
 
+class UpstreamLayer(_Model):
+    """Material crossed by the beam upstream of the target (a window, counter, air gap).
+
+    Attributes
+    ----------
+    name
+        Label used in reports.
+    material
+        Material name (:func:`na64.materials.get_material`).
+    z
+        Upstream face along the beam (mm, negative = upstream of the target face).
+    thickness, x_over_x0
+        Thickness along the beam (mm) or in radiation lengths; give exactly one.
+    """
+
+    name: str = Field(min_length=1)
+    material: MaterialName
+    z: Length = Field(ge=-1.0e6, le=0.0, description="upstream face in mm [-1 km, 0]")
+    thickness: Length | None = Field(None, gt=0.0, le=1.0e6, description="mm (0, 1 km]")
+    x_over_x0: float | None = Field(None, gt=0.0, le=1.0, description="radiation lengths (0, 1]")
+
+    @model_validator(mode="after")
+    def _one_thickness(self) -> UpstreamLayer:
+        if (self.thickness is None) == (self.x_over_x0 is None):
+            raise ValueError("give exactly one of thickness (mm) or x_over_x0")
+        if self.z + self.length > 1e-9:
+            raise ValueError(f"layer {self.name!r} (z = {self.z:g} mm, {self.length:g} mm thick) "
+                             "must end upstream of the target face (z + thickness <= 0)")
+        return self
+
+    @property
+    def length(self) -> float:
+        """Thickness along the beam (mm)."""
+        if self.thickness is not None:
+            return float(self.thickness)
+        return float(self.x_over_x0 or 0.0) * get_material(self.material).X0
+
+
+class UpstreamMaterial(_Model):
+    """Material in the beam path between the last bending magnet and the target.
+
+    Electro-nuclear interactions there are not seen by the momentum spectrometer (it measured
+    the electron before them): see :mod:`na64.background.upstream`.  ``layers`` are listed
+    explicitly; tracker stations of the beam line downstream of the last magnet are added
+    with their ``x_over_x0`` as ``tracker_material`` when ``include_trackers`` is true.
+    """
+
+    layers: tuple[UpstreamLayer, ...] = ()
+    include_trackers: bool = True
+    tracker_material: MaterialName = "Sc"
+
+
 _DETECTOR_KEYS = ("wcal", "ecal", "veto", "decay_volume", "vhcal", "hcal")
 
 
@@ -363,6 +421,7 @@ class Setup(_Model):
     decay_volume: DecayVolume | None = None
     vhcal: Calorimeter | None = None
     hcal: Calorimeter | None = None
+    upstream: UpstreamMaterial | None = None
 
     @field_validator("beamline", mode="before")
     @classmethod

@@ -209,8 +209,14 @@ def run_invisible(
             b_i, sb_i = _background(background.per_eot * r.eot, background.per_eot_unc * r.eot)
             stat_runs.append(Run(r.observed, b_i, sb_i, weight=r.eot * r.efficiency_scale,
                                  sigma_s_rel=sig_rel, name=r.name))
-        s_up = combined_upper_limit(stat_runs, correlated=True)
-        s_exp = combined_expected_limits(stat_runs, correlated=True)
+        try:
+            s_up = combined_upper_limit(stat_runs, correlated=True)
+            s_exp = combined_expected_limits(stat_runs, correlated=True)
+        except InputError:
+            # exact enumeration too large (σ_b ≫ b gives Gamma priors with very long
+            # tails): per-run nuisances instead (na64.stats, correlated=False)
+            s_up = combined_upper_limit(stat_runs, correlated=False)
+            s_exp = combined_expected_limits(stat_runs, correlated=False)
     n_sig = np.array([p.yield_per_eot for p in pts]) * eff_eot
     eps_90 = _eps_from_signal_count(s_up, n_sig)
     eps_exp = {k: _eps_from_signal_count(s_exp[k], n_sig) for k in _BANDS}

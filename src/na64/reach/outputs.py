@@ -141,7 +141,9 @@ def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
         "background_sources": [
             {"name": s.name, "events": _finite(s.per_eot * eot),
              "events_unc": _finite(s.per_eot_unc * eot), "method": s.method,
-             "simulated_events": s.n_simulated}
+             "simulated_events": s.n_simulated,
+             "per_eot": _finite(s.per_eot), "per_eot_unc": _finite(s.per_eot_unc),
+             "notes": [str(n) for n in getattr(s, "notes", ())]}
             for s in bkg.sources
         ],
         "background_notes": [str(n) for n in getattr(bkg, "notes", ())],
