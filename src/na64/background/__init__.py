@@ -382,7 +382,7 @@ def upstream_electronuclear(builder: EventBuilder, rng: np.random.Generator, n: 
     r_tot = float(r_slab.sum())
     hc = setup.hcal if setup.hcal is not None else setup.target
     half = math.sqrt(hc.cells[0] * hc.cell_size[0] * hc.cells[1] * hc.cell_size[1] / math.pi)
-    notes = (
+    notes: tuple[str, ...] = (
         "material between the last dipole and the ECAL from the setup [upstream] table "
         "(assumed values) plus beam-line trackers downstream of the magnets: "
         + ", ".join(f"{s.name} {s.x_over_x0:.2g} X0 at z={s.z0 / 1e3:.2f} m" for s in slabs),
@@ -502,7 +502,7 @@ def estimate_background(builder: EventBuilder, rng: np.random.Generator, *,
     if up is not None:
         sources.append(up)
     sources.append(_target_punch_through(builder))
-    notes = (
+    notes: tuple[str, ...] = (
         "not modelled: dimuon production in the target (muons always deposit > 1 GeV in the "
         "HCAL of the fast simulation), HCAL cracks/dead zones, pile-up, non-Gaussian "
         "tails of the momentum reconstruction",
