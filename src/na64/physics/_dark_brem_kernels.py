@@ -24,7 +24,7 @@ import math
 import numba
 import numpy as np
 
-from ..constants import ALPHA
+from ..constants import ALPHA, M_P
 from . import _etl_traces as _tr
 from .form_factors import _flux, _g2, _t_upper
 
@@ -87,7 +87,32 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
 
     V = p - k, T the lepton trace contracted with N = P + P' (see _etl_derivation.py); the
     t limits solve |cos(theta_q)| <= 1 exactly, with q0 = t / 2M.
+
+    The coherent term G2_el (arXiv:0906.0580 Eq. (A18)) recoils against the whole nucleus,
+    M = ``mnuc``.  The incoherent term G2_inel (Eq. (A19)) is Z times the elastic form factor
+    of a single proton, i.e. scattering off one proton (impulse approximation, Tsai, Rev. Mod.
+    Phys. 46 (1974) 815, Sec. III.B), so its recoil mass is M = m_p: the same formula with the
+    proton kinematics (larger t_min once m_X^2 / E0 is not small against m_p).
     """
+    out = _etl_t_part(x, w, e0, mx, ml, mnuc, z, a_el, a_in, d, 0, spin)
+    if inelastic:
+        out += _etl_t_part(x, w, e0, mx, ml, M_P, z, a_el, a_in, d, 1, spin)
+    return out
+
+
+@numba.njit(cache=True)
+def _g2_part(t: float, z: float, a_el: float, a_in: float, d: float, part: int) -> float:
+    """G2_el (part 0) or G2_inel (part 1) of arXiv:0906.0580 Eq. (A18)/(A19)."""
+    el = _g2(t, z, a_el, a_in, d, False)
+    if part == 0:
+        return el
+    return _g2(t, z, a_el, a_in, d, True) - el
+
+
+@numba.njit(cache=True)
+def _etl_t_part(x: float, w: float, e0: float, mx: float, ml: float, mrec: float, z: float,
+                a_el: float, a_in: float, d: float, part: int, spin: int) -> float:
+    """One form-factor term of :func:`etl_dxdcos` with target (recoil) mass ``mrec``."""
     ke = x * e0
     if ke <= mx or w < 0.0 or w > 2.0 or x >= 1.0:
         return 0.0
@@ -103,8 +128,8 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
     vm = math.sqrt(vx * vx + vz * vz)
     if vm <= 0.0:
         return 0.0
-    g = 1.0 + v0 / mnuc
-    aq = g * g - vm * vm / (mnuc * mnuc)
+    g = 1.0 + v0 / mrec
+    aq = g * g - vm * vm / (mrec * mrec)
     bq = 2.0 * g * u + 4.0 * vm * vm
     disc = bq * bq - 4.0 * aq * u * u
     if disc <= 0.0 or aq <= 0.0 or bq <= 0.0:
@@ -113,7 +138,7 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
     tmin = 2.0 * u * u / (bq + sd)
     tmax = (bq + sd) / (2.0 * aq)
     lo = max(tmin, 1e-4 / (a_el * a_el))
-    hi = min(tmax, _t_upper(d, inelastic))
+    hi = min(tmax, _t_upper(d, part == 1))
     if hi <= lo:
         return 0.0
     # unit vectors: e3 along V, e1 in the (p, k) plane, e2 normal to it
@@ -132,7 +157,7 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
     total = 0.0
     for it in range(_TN.size):
         t = math.exp(mid + half * _TN[it])
-        q0 = t / (2.0 * mnuc)
+        q0 = t / (2.0 * mrec)
         qm = math.sqrt(t + q0 * q0)
         cq = (t * g - u) / (2.0 * vm * qm)
         if cq > 1.0:
@@ -140,7 +165,7 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
         elif cq < -1.0:
             cq = -1.0
         sq = math.sqrt(1.0 - cq * cq)
-        gt = _g2(t, z, a_el, a_in, d, inelastic)
+        gt = _g2_part(t, z, a_el, a_in, d, part)
         if gt <= 0.0:
             continue
         acc = 0.0
@@ -156,14 +181,14 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
             pp_k = 0.5 * (s1 - mx2)
             p_pp = ml2 - p_k - p_q
             # N = P + P' = (2M + q0, q); p' = p - k - q
-            p_n = 2.0 * mnuc * e0 + p_q
-            k_n = 2.0 * mnuc * ke + k_q
+            p_n = 2.0 * mrec * e0 + p_q
+            k_n = 2.0 * mrec * ke + k_q
             ppe = e0 - ke - q0
             ppx = -kx - qx
             ppy = -qy
             ppz = pz - kz - qz
-            pp_n = (2.0 * mnuc + q0) * ppe - (ppx * qx + ppy * qy + ppz * qz)
-            n_n = 4.0 * mnuc * mnuc + 4.0 * mnuc * q0 - t
+            pp_n = (2.0 * mrec + q0) * ppe - (ppx * qx + ppy * qy + ppz * qz)
+            n_n = 4.0 * mrec * mrec + 4.0 * mrec * q0 - t
             tr = _trace(spin, ml, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, u)
             acc += _PW[ip] * tr
         acc *= 0.5 * math.pi * 2.0  # [0, pi] mapped from [-1, 1], doubled for [0, 2 pi)
@@ -171,7 +196,7 @@ def etl_dxdcos(x: float, w: float, e0: float, mx: float, ml: float, mnuc: float,
     total *= half
     if total < 0.0:
         return 0.0
-    return _ALPHA3 * km * e0 / (32.0 * math.pi * mnuc * mnuc * pz * vm) * total
+    return _ALPHA3 * km * e0 / (32.0 * math.pi * mrec * mrec * pz * vm) * total
 
 
 @numba.njit(cache=True)

@@ -49,9 +49,14 @@ Conventions
   arXiv:0906.0580 Eq. (A17)-(A19), for every method.  ``inelastic=False`` keeps the
   coherent (elastic) part only; that lowers sigma by about 1/Z at small m_X and by more
   once tmin = m_X^4 / 4E0^2 approaches the nuclear scale d = 0.164 GeV^2 A^(-2/3), where
-  scattering off single nucleons takes over.  With the default, the ETL sigma agrees with
-  the DMG4 ETL reference table (arXiv:2101.12192) to 2.6 % for 1 MeV <= m_X <= 1 GeV
-  and 20 <= E0 <= 160 GeV on Pb (tests/test_dark_brem.py).
+  scattering off single nucleons takes over.  In ETL the inelastic term (Z times the proton
+  form factor) is integrated with the kinematics of a recoiling proton (impulse
+  approximation; Tsai, Rev. Mod. Phys. 46 (1974) 815), the elastic one with the nucleus
+  mass.  With the default, the ETL sigma agrees with the DMG4 ETL reference table
+  (arXiv:2101.12192) to 2.6 % for 1 MeV <= m_X <= 1 GeV and 20 <= E0 <= 160 GeV on Pb,
+  and to 2.2 % up to 3 GeV wherever the inelastic term is < 5 % of sigma; at larger
+  m_X^2/E0 (E0 <= 80 GeV, m_X >~ 1.5 GeV) the table lies between our elastic-only and full
+  values (tests/test_dark_brem.py).
 """
 
 from __future__ import annotations
