@@ -49,6 +49,9 @@ def _gl(n: int) -> tuple[np.ndarray, np.ndarray]:
 _XN, _XW = _gl(24)
 _VN, _VW = _gl(16)
 _TN, _TW = _gl(24)
+# the incoherent (proton) term is a few % of sigma and smooth in ln t: 10 nodes change sigma
+# by < 1e-4 relative to 24 (tests/test_dark_brem.py reference values; benchmarks/bench_xsec.py)
+_TN_IN, _TW_IN = _gl(10)
 _PN, _PW = _gl(10)
 _PHI = 0.5 * np.pi * (1.0 + _PN)
 _COSPHI = np.cos(_PHI)
@@ -154,9 +157,11 @@ def _etl_t_part(x: float, w: float, e0: float, mx: float, ml: float, mrec: float
     mid = 0.5 * (lhi + llo)
     mx2 = mx * mx
     ml2 = ml * ml
+    tn = _TN if part == 0 else _TN_IN
+    tw = _TW if part == 0 else _TW_IN
     total = 0.0
-    for it in range(_TN.size):
-        t = math.exp(mid + half * _TN[it])
+    for it in range(tn.size):
+        t = math.exp(mid + half * tn[it])
         q0 = t / (2.0 * mrec)
         qm = math.sqrt(t + q0 * q0)
         cq = (t * g - u) / (2.0 * vm * qm)
@@ -192,7 +197,7 @@ def _etl_t_part(x: float, w: float, e0: float, mx: float, ml: float, mrec: float
             tr = _trace(spin, ml, mx2, p_pp, p_k, pp_k, p_n, pp_n, k_n, n_n, s1, u)
             acc += _PW[ip] * tr
         acc *= 0.5 * math.pi * 2.0  # [0, pi] mapped from [-1, 1], doubled for [0, 2 pi)
-        total += _TW[it] * gt / t * acc  # dt = t dln t, integrand G2/t^2
+        total += tw[it] * gt / t * acc  # dt = t dln t, integrand G2/t^2
     total *= half
     if total < 0.0:
         return 0.0
