@@ -202,10 +202,26 @@ class ProcessExecutor(_Base):
                 fut.cancel()
 
     def close(self) -> None:
-        """Shut the pool down, cancelling tasks that have not started."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Shut the pool down, cancelling tasks that have not started.
+
+        A pool broken by a killed worker may have lost its management thread (CPython can
+        raise ``InvalidStateError`` there while failing cancelled futures); its surviving
+        workers would then wait on the task queue forever and block interpreter exit, so
+        they are terminated explicitly.
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if getattr(pool, "_broken", False):
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in procs:
+                proc.join(timeout=5.0)
+            pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor(_Base):
