@@ -266,15 +266,7 @@ def _hadrons(builder: EventBuilder, rng: np.random.Generator, n: int) -> list[Ba
     rates = hadron_rates(builder.beam, builder.beamline)  # includes the SRD mis-ID bound
     base = builder.electrons(n, rng)
     for name, (rate, rate_unc) in rates.items():
-        sp = PARTICLES[name]
-        parts = dict(base)
-        p0 = builder.beam.momentum
-        parts["pdg"] = np.full(n, sp.pdg, dtype=np.int64)
-        parts["energy"] = np.sqrt((p0 * base["energy"] / builder.beam.energy) ** 2 + sp.mass**2)
-        parts["decayed"] = np.zeros(n, bool)
-        parts["parent_pdg"] = parts["pdg"]
-        parts["parent_energy"] = parts["energy"]
-        ev = builder.events(parts, rng)
+        ev = builder.events(builder.as_species(base, name), rng)
         p = _selected(builder, ev, ("srd",))
         v, u = _product((rate, rate_unc), p)
         out.append(BackgroundSource(

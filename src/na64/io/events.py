@@ -245,6 +245,19 @@ class EventSink(Protocol):
 
 
 class _AppendFile:
+    _layout: dict[str, tuple[str, tuple[int, ...]]] | None = None
+
+    def _check_layout(self, events: Mapping[str, np.ndarray]) -> bool:
+        """Validate a batch against the first one; True if it is the first."""
+        validate_events(events)
+        layout = column_layout(events)
+        if self._layout is None:
+            self._layout = layout
+            return True
+        if layout != self._layout:
+            raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
+        return False
+
     def write_table(self, table: pa.Table) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -260,15 +273,9 @@ class _ParquetSink(_AppendFile):
         self._path = path
         self._meta = {PROVENANCE_KEY: json.dumps(dict(provenance or {}))}
         self._writer: pq.ParquetWriter | None = None
-        self._layout: dict[str, tuple[str, tuple[int, ...]]] | None = None
 
     def write(self, events: Mapping[str, np.ndarray]) -> None:
-        validate_events(events)
-        layout = column_layout(events)
-        if self._layout is None:
-            self._layout = layout
-        elif layout != self._layout:
-            raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
+        self._check_layout(events)
         table = _table(events)
         if self._writer is None:
             schema = table.schema.with_metadata(self._meta)
@@ -299,20 +306,14 @@ class _RootSink(_AppendFile):
 
         self._file = uproot.recreate(path)
         self._file[_ROOT_PROVENANCE] = json.dumps(dict(provenance or {}))
-        self._layout: dict[str, tuple[str, tuple[int, ...]]] | None = None
 
     def write(self, events: Mapping[str, np.ndarray]) -> None:
-        validate_events(events)
-        layout = column_layout(events)
-        if self._layout is None:
-            self._layout = layout
+        if self._check_layout(events):
             branches = {
                 k: np.dtype((np.dtype(dt), shape)) if shape else np.dtype(dt)
-                for k, (dt, shape) in layout.items()
+                for k, (dt, shape) in column_layout(events).items()
             }
             self._file.mktree(_TREE, branches, title="na64 events")
-        elif layout != self._layout:
-            raise ValueError(f"batch columns {layout} differ from the first batch {self._layout}")
         self._file[_TREE].extend({k: np.ascontiguousarray(v) for k, v in events.items()})
 
     def write_table(self, table: pa.Table) -> None:

@@ -323,14 +323,8 @@ def dsigma_dx_dcos(
                                                   coupling, cos_theta)
     if np.any(~np.isfinite(cc)) or np.any(np.abs(cc) > 1):
         raise InputError("cos_theta", "must be in [-1, 1]")
-    w = 1.0 - cc
-    flat = [_flat(a) for a in (xx, w, ee, mm)]
-    out = np.zeros(flat[0].size)
-    for nuc, frac in _nuclei(target):
-        out += frac * _k.dxdcos_many(code, flat[0], flat[1], flat[2], flat[3], m_lep, nuc.mass,
-                                     nuc.Z, nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic),
-                                     spin_code)
-    return (out * HBARC2 * c * c).reshape(xx.shape)
+    out = _dxdw(xx, 1.0 - cc, ee, mm, m_lep, code, spin_code, target, inelastic)
+    return (out * c * c).reshape(xx.shape)
 
 
 def dsigma_dx_dtheta(
@@ -356,11 +350,20 @@ def dsigma_dx_dtheta(
         raise InputError("theta", "must be in [0, pi] rad")
     m_lep, code, spin_code, c, (xx, mm, ee, tt) = _prepare(x, mass, energy, lepton, method, spin,
                                                          coupling, th)
-    w = 2.0 * np.sin(0.5 * tt) ** 2
+    out = _dxdw(xx, 2.0 * np.sin(0.5 * tt) ** 2, ee, mm, m_lep, code, spin_code, target,
+                inelastic)
+    return (out * np.sin(tt).reshape(-1) * c * c).reshape(xx.shape)
+
+
+def _dxdw(xx: npt.NDArray[np.float64], w: npt.NDArray[np.float64], ee: npt.NDArray[np.float64],
+          mm: npt.NDArray[np.float64], m_lep: float, code: int, spin_code: int, target: Target,
+          inelastic: bool) -> npt.NDArray[np.float64]:
+    """d^2 sigma / dx dcos (mm^2, unit coupling) at w = 1 - cos(theta), flat, summed over
+    the target's nuclei (shared by :func:`dsigma_dx_dcos` and :func:`dsigma_dx_dtheta`)."""
     flat = [_flat(a) for a in (xx, w, ee, mm)]
     out = np.zeros(flat[0].size)
     for nuc, frac in _nuclei(target):
         out += frac * _k.dxdcos_many(code, flat[0], flat[1], flat[2], flat[3], m_lep, nuc.mass,
                                      nuc.Z, nuc.a_el, nuc.a_inel, nuc.d, bool(inelastic),
                                      spin_code)
-    return (out * np.sin(tt).reshape(-1) * HBARC2 * c * c).reshape(xx.shape)
+    return out * HBARC2

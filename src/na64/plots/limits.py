@@ -9,10 +9,11 @@ mistaken for an official NA64 result.  Figures are built with :class:`matplotlib
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,20 @@ BAND_COLORS: dict[str, str] = {"1sigma": "#00c000", "2sigma": "#ffdd00"}
 
 Overlay = tuple[str, ArrayLike, ArrayLike]
 
-# The ROOT-like style asks mathtext for a 'cursive' family most systems lack; matplotlib falls
-# back to DejaVu Sans and logs a warning per figure, which would spoil --quiet batch logs.
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def _quiet_font_fallback() -> Iterator[None]:
+    """The ROOT-like style asks mathtext for a 'cursive' family most systems lack; matplotlib
+    falls back to DejaVu Sans and logs a warning per figure when rendering, which would spoil
+    --quiet batch logs.  Raise that logger's level only while we render."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    old = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
 
 
 def _curve(values: ArrayLike, field: str, size: int | None = None) -> NDArray[np.float64]:
@@ -76,7 +88,7 @@ def save_figure(fig: Figure, output: str | os.PathLike[str]) -> list[Path]:
     paths = []
     for fmt in ("png", "pdf"):
         target = base.with_name(f"{base.name}.{fmt}")
-        with atomic_path(target) as tmp:
+        with atomic_path(target) as tmp, _quiet_font_fallback():
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight")
         paths.append(target)
     return paths

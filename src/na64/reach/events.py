@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import reco
 from ..beam import load_beam, load_beamline, sample_beam, srd_response, track_momentum
+from ..beam.particles import PARTICLES
 from ..detector import load_setup
 from ..detector.response import response
 from ..select import Selection, invisible_selection
@@ -79,6 +80,20 @@ class EventBuilder:
     def beam_particles(self, n: int, rng: np.random.Generator, **update: Any) -> Events:
         """``n`` particles of the beam with some of its settings replaced (``update``)."""
         return sample_beam(self.beam.model_copy(update=update), self.beamline, n, rng)
+
+    def as_species(self, base: Mapping[str, np.ndarray], name: str) -> Events:
+        """The beam-core particles ``base`` (from :meth:`electrons`) turned into ``name``
+        (e.g. ``"pi-"``) at the same momentum, spot and divergence, not decayed."""
+        sp = PARTICLES[name]
+        parts = {k: np.asarray(v) for k, v in base.items()}
+        n = parts["energy"].size
+        p = self.beam.momentum * parts["energy"] / self.beam.energy
+        parts["pdg"] = np.full(n, sp.pdg, dtype=np.int64)
+        parts["energy"] = np.sqrt(p**2 + sp.mass**2)
+        parts["decayed"] = np.zeros(n, bool)
+        parts["parent_pdg"] = parts["pdg"]
+        parts["parent_energy"] = parts["energy"]
+        return parts
 
     # ------------------------------------------------------------------ stages
     def upstream(self, particles: Mapping[str, np.ndarray], rng: np.random.Generator) -> Events:

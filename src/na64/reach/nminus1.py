@@ -35,12 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from ..beam.particles import PARTICLES
-from ..generate.dark_brem import DarkBremSignal
 from ..io.atomic import atomic_write_text
 from ..units import GeV, MeV
 from .config import AnalysisConfig
 from .events import EventBuilder
+from .signal import signal_sample
 
 __all__ = ["NMinus1", "nminus1_distributions", "write_nminus1"]
 
@@ -66,32 +65,6 @@ class NMinus1:
     cuts: tuple[str, ...]
     hists: dict[str, dict[str, Any]]
     cut_values: dict[str, Any]
-
-
-def _signal_sample(mass: float, config: AnalysisConfig, builder: EventBuilder,
-                   rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Weighted signal events at one mass (same generation cut as the reach job)."""
-    e0 = config.energy
-    edge = e0 - config.selection.ecal_max
-    e_min = max(edge - 5.0 * builder.ecal_resolution(config.selection.ecal_max), 0.05 * e0)
-    gen = DarkBremSignal(mass, beam=config.beam, energy=e0, method=config.signal.method,
-                         setup=builder.setup, threshold=min(e_min, 0.5 * e0))
-    truth = gen.sample(n, rng, e_min=max(e_min, gen.threshold))
-    return builder.signal_events(truth, rng), np.asarray(truth["weight"], dtype=float)
-
-
-def _hadron_sample(name: str, builder: EventBuilder, rng: np.random.Generator, n: int
-                   ) -> dict[str, np.ndarray]:
-    """``name`` particles at the beam momentum, with the beam's spot and divergence."""
-    sp = PARTICLES[name]
-    parts = dict(builder.electrons(n, rng))
-    p = builder.beam.momentum * np.asarray(parts["energy"]) / builder.beam.energy
-    parts["pdg"] = np.full(n, sp.pdg, dtype=np.int64)
-    parts["energy"] = np.sqrt(p**2 + sp.mass**2)
-    parts["decayed"] = np.zeros(n, bool)
-    parts["parent_pdg"] = parts["pdg"]
-    parts["parent_energy"] = parts["energy"]
-    return builder.events(parts, rng)
 
 
 def _representative(masses: Sequence[float] | np.ndarray) -> list[float]:
@@ -130,14 +103,15 @@ def nminus1_distributions(
     children = ss.spawn(len(picks) + len(beam_names))
     samples: dict[str, tuple[dict[str, np.ndarray], np.ndarray | None]] = {}
     for m, child in zip(picks, children, strict=False):
-        ev, sw = _signal_sample(m, config, builder, np.random.default_rng(child), n_signal)
-        samples[f"signal m={m / MeV:.3g} MeV"] = (ev, sw)
+        truth, ev, _ = signal_sample(m, config, builder, np.random.default_rng(child), n_signal)
+        samples[f"signal m={m / MeV:.3g} MeV"] = (ev, np.asarray(truth["weight"], dtype=float))
     for name, child in zip(beam_names, children[len(picks):], strict=True):
         rng = np.random.default_rng(child)
         if name == config.beam:
             ev = builder.events(builder.electrons(n_background, rng), rng)
         else:
-            ev = _hadron_sample(name, builder, rng, n_background)
+            ev = builder.events(builder.as_species(builder.electrons(n_background, rng), name),
+                                rng)
         samples[f"{name} beam"] = (ev, None)
 
     sel = builder.selection

@@ -146,7 +146,7 @@ def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
              "notes": [str(n) for n in getattr(s, "notes", ())]}
             for s in bkg.sources
         ],
-        "background_notes": [str(n) for n in getattr(bkg, "notes", ())],
+        "background_notes": list(bkg.notes),
         "signal_upper_limit_90cl": _finite(result.s_up),
         "signal_upper_limit_expected": {k: _finite(v) for k, v in result.s_expected.items()},
         "signal_yield_rel_uncertainty": result.config.signal.yield_rel_uncertainty,

@@ -30,7 +30,7 @@ from ..generate.dark_brem import DarkBremSignal
 from .config import AnalysisConfig
 from .events import EventBuilder
 
-__all__ = ["SignalPoint", "signal_point"]
+__all__ = ["SignalPoint", "signal_point", "signal_sample"]
 
 
 @dataclass(frozen=True)
@@ -89,20 +89,8 @@ def signal_point(
         Biased events to generate (default: ``config.signal.events_per_mass``).
     """
     n = int(n_events or config.signal.events_per_mass)
-    e0 = config.energy
-    # Only A' above e_min are generated.  Events with E_A' < e_min leave > E0 - e_min in the
-    # ECAL; e_min sits 5 resolution widths below the box edge so none of them could pass.
-    edge = e0 - config.selection.ecal_max
-    sigma_edge = builder.ecal_resolution(config.selection.ecal_max)
-    e_min = max(edge - 5.0 * sigma_edge, 0.05 * e0)
-    gen = DarkBremSignal(
-        mass, beam=config.beam, energy=e0, method=config.signal.method, setup=builder.setup,
-        threshold=min(e_min, 0.5 * e0),
-    )
-    e_min = max(e_min, gen.threshold)
-    truth = gen.sample(n, rng, e_min=e_min)
+    truth, events, e_min = signal_sample(mass, config, builder, rng, n)
     weights = np.asarray(truth["weight"], dtype=float)
-    events = builder.signal_events(truth, rng)
     flow = builder.selection.cutflow(events, weights=weights)
     passed = builder.selection.mask(events)
     production = float(weights.sum())
@@ -130,6 +118,32 @@ def signal_point(
         cutflow=_cutflow_rows(flow),
         primary_fraction=float(weights[prim].sum() / production) if production > 0 else 0.0,
     )
+
+
+def signal_sample(
+    mass: float,
+    config: AnalysisConfig,
+    builder: EventBuilder,
+    rng: np.random.Generator,
+    n: int,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """Biased signal events at one mass: ``(truth, reconstructed events, e_min)``.
+
+    Only A' above ``e_min`` are generated: events with E_A' < e_min leave more than
+    E0 - e_min in the ECAL, and e_min sits 5 resolution widths below the signal-box edge, so
+    none of them could pass.  ``truth["weight"]`` are A' per EOT at ε = 1.
+    """
+    e0 = config.energy
+    edge = e0 - config.selection.ecal_max
+    sigma_edge = builder.ecal_resolution(config.selection.ecal_max)
+    e_min = max(edge - 5.0 * sigma_edge, 0.05 * e0)
+    gen = DarkBremSignal(
+        mass, beam=config.beam, energy=e0, method=config.signal.method, setup=builder.setup,
+        threshold=min(e_min, 0.5 * e0),
+    )
+    e_min = max(e_min, gen.threshold)
+    truth = gen.sample(n, rng, e_min=e_min)
+    return truth, builder.signal_events(truth, rng), e_min
 
 
 def _cutflow_rows(flow: Any) -> list[tuple[str, float, float]]:
