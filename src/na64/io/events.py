@@ -13,10 +13,11 @@ event); an array may have fixed trailing dimensions, e.g. ``ecal`` with shape
 Both carry the provenance record (:mod:`na64.io.provenance`): the Parquet key-value
 metadata ``na64.provenance``, or a ``TObjString`` named ``provenance`` in the ROOT file.
 
-The checkpoint chunks of a run (:mod:`na64.run.production`) are uncompressed Arrow IPC
-files (same columns and metadata as the Parquet layout): written and read back at memory
-speed, so the final merge costs one Parquet (or ROOT) encoding.  :func:`read_events`
-reads them too.
+The checkpoint chunks of a run (:mod:`na64.run.production`) are Parquet files encoded by
+the workers; the Parquet writer appends such a file by copying its row groups
+(:mod:`na64.io.parquet_concat`), so the merge of a run costs a byte copy, not an encoding.
+Arrow IPC files (:func:`write_arrow_chunk`, the chunk format of earlier na64 versions and a fast
+scratch format) are read as well.
 
 Writers stream: :func:`event_writer` accepts one batch at a time, so a file of 10^7
 events is written with one chunk in memory.  The file appears only when the writer
@@ -38,6 +39,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from .atomic import atomic_path
+from .parquet_concat import ParquetConcatenator, read_footer
 from .provenance import PROVENANCE_KEY
 
 __all__ = [
@@ -269,35 +271,55 @@ class _AppendFile:
 
 
 class _ParquetSink(_AppendFile):
+    """Parquet output as a concatenation of independently encoded row groups.
+
+    Every batch is encoded into a standalone Parquet buffer and its row groups are appended
+    by :class:`na64.io.parquet_concat.ParquetConcatenator`.  A Parquet file of this module's
+    layout with the same provenance (a production chunk encoded by a worker) is appended
+    by byte copy, without decoding: the encoding cost stays with whoever wrote the chunk.
+    """
+
     def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
-        self._path = path
         self._meta = {PROVENANCE_KEY: json.dumps(dict(provenance or {}))}
-        self._writer: pq.ParquetWriter | None = None
+        self._cat = ParquetConcatenator(path)
+        self._written = False
+
+    def _encode(self, table: pa.Table) -> bytes:
+        buf = pa.BufferOutputStream()
+        pq.write_table(table.replace_schema_metadata(self._meta), buf, **_PARQUET_OPTIONS)
+        return buf.getvalue().to_pybytes()
 
     def write(self, events: Mapping[str, np.ndarray]) -> None:
         self._check_layout(events)
-        table = _table(events)
-        if self._writer is None:
-            schema = table.schema.with_metadata(self._meta)
-            self._writer = pq.ParquetWriter(self._path, schema, **_PARQUET_OPTIONS)
-        self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
+        self._append_table(_table(events))
 
     def write_table(self, table: pa.Table) -> None:
         """Append an Arrow table written by this module (same columns and shapes)."""
-        table = table.replace_schema_metadata(None)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(
-                self._path, table.schema.with_metadata(self._meta), **_PARQUET_OPTIONS)
-            self._layout = None
-        expected = self._writer.schema.remove_metadata()
-        if not table.schema.remove_metadata().equals(expected, check_metadata=True):
-            raise ValueError(f"table schema {table.schema} differs from {expected}")
-        self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
+        # rebuilt through numpy (zero-copy for the numeric columns): the canonical field
+        # names make the encoded schema byte-identical to that of the other batches
+        self._append_table(_table(_batch_to_events(table, table.schema)))
+
+    def _append_table(self, table: pa.Table) -> None:
+        # the concatenator refuses a batch whose encoded schema differs from the first one
+        self._cat.append_bytes(self._encode(table))
+        self._written = True
+
+    def append_file(self, path: str | os.PathLike[str]) -> int:
+        """Append a Parquet or Arrow IPC file; a compatible Parquet file is byte-copied."""
+        if detect_format(path) == "parquet":
+            footer = read_footer(path)
+            metadata = pq.read_schema(path).metadata or {}
+            same_prov = metadata.get(PROVENANCE_KEY.encode()) == self._meta[PROVENANCE_KEY].encode()
+            if same_prov and self._cat.accepts(footer):
+                self._written = True
+                return self._cat.append(path)
+        return super().append_file(path)
 
     def close(self) -> None:
-        if self._writer is None:
+        if not self._written:
+            self._cat.abort()
             raise ValueError("no events were written")
-        self._writer.close()
+        self._cat.close()
 
 
 class _RootSink(_AppendFile):

@@ -3,17 +3,19 @@
 :func:`run_production` cuts a run of ``n_events`` into chunks (:mod:`na64.run.seeds`),
 runs the chunks on an executor (:mod:`na64.run.executors`), and writes the output:
 
-1. Each chunk is simulated *and written* by a worker, as an Arrow IPC file in the chunk
-   directory ``<out>.chunks/`` (atomically: temporary file + rename), and its SHA-256 is
-   returned.  Events never travel back to the main process, so memory is bounded by
-   one chunk per worker whatever ``n_events`` is.
+1. Each chunk is simulated *and encoded* by a worker, as a Parquet file (with the run's
+   provenance) in the chunk directory ``<out>.chunks/`` (atomically: temporary file +
+   rename), and its SHA-256 is returned.  Events never travel back to the main process, so
+   memory is bounded by one chunk per worker whatever ``n_events`` is, and the Parquet
+   encoding runs in parallel with the simulation.
 2. As chunks finish the main process rewrites ``manifest.json`` atomically
    (:mod:`na64.run.manifest`): at most every :data:`MANIFEST_INTERVAL` seconds while the
    run goes on, and always when it ends or stops.  A chunk finished but not yet recorded
    when the process is killed is simply recomputed on resume (same seed, same events).
 3. Meanwhile the main process appends the finished chunks, in chunk order, to the
-   requested output file (Parquet or ROOT, with the provenance record): the merge overlaps
-   the simulation.  The output is a temporary file renamed into place only when every
+   requested output file (with the provenance record): for Parquet by copying the chunk's
+   row groups byte for byte (:mod:`na64.io.parquet_concat`, no decoding), for ROOT by
+   decoding and writing through uproot.  The merge overlaps the simulation.  The output is a temporary file renamed into place only when every
    chunk is in (atomic).  Then the chunk directory is removed (``keep_chunks=True`` keeps
    it).
 
@@ -39,7 +41,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
-from ..io.events import EventSink, event_writer, format_for_path, validate_events, write_arrow_chunk
+from ..io.events import EventSink, event_writer, format_for_path, validate_events, write_events
 from .executors import Executor, LocalExecutor
 from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, sha256_file
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
@@ -95,6 +97,7 @@ class ChunkTask:
     spec: ChunkSpec
     directory: str
     file: str
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         raise ValueError(f"source returned {n} events for chunk {task.spec.index}, "
                          f"expected {task.spec.n_events}")
     path = Path(task.directory) / task.file
-    meta = {"seed": task.seed, "chunk": task.spec.index, "first_event": task.spec.start}
-    write_arrow_chunk(path, events, meta)
+    # Encoded here, in the worker, with the run's provenance: the main process then merges
+    # Parquet chunks by byte copy (na64.io.parquet_concat).
+    write_events(path, events, "parquet", task.provenance)
     return ChunkResult(task.spec.index, task.file, n, sha256_file(path),
                        time.perf_counter() - t0, _peak_rss_mb())
 
@@ -184,7 +188,7 @@ def _fresh_manifest(
     identity: dict[str, Any], fmt: str, out: Path, provenance: dict[str, Any],
     specs: list[ChunkSpec],
 ) -> Manifest:
-    records = [ChunkRecord(s.index, f"chunk_{s.index:06d}.arrow", s.start, s.n_events)
+    records = [ChunkRecord(s.index, f"chunk_{s.index:06d}.parquet", s.start, s.n_events)
                for s in specs]
     return Manifest(identity, fmt, out.name, provenance, records)
 
@@ -366,8 +370,8 @@ def _run(
     if progress is not None:
         progress(done_events, int(n_events))
 
-    tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file)
-             for rec in todo]
+    tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file,
+                       manifest.provenance) for rec in todo]
     last_save = time.monotonic()
     peak_rss = 0.0
     try:
