@@ -29,7 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .thrift_compact import I16, I64, TField, TList, TStruct, decode_struct, encode_struct
+from .thrift_compact import (
+    I16,
+    I64,
+    STRUCT,
+    TField,
+    TList,
+    TRaw,
+    TStruct,
+    decode_struct,
+    encode_struct,
+    encode_value,
+)
 
 __all__ = ["ParquetConcatenator", "ParquetFooter", "read_footer"]
 
@@ -189,7 +200,7 @@ class ParquetConcatenator:
         self._pos = len(MAGIC)
         self._first: ParquetFooter | None = None
         self._signature: bytes | None = None
-        self._row_groups: list[TStruct] = []
+        self._row_groups: list[TRaw] = []  # encoded: ~100 B per column chunk
         self._num_rows = 0
         self.closed = False
 
@@ -235,7 +246,8 @@ class ParquetConcatenator:
     def _add(self, footer: ParquetFooter) -> int:
         delta = self._pos - len(MAGIC)
         for rg in footer.row_groups():
-            self._row_groups.append(_shifted_row_group(rg, delta, len(self._row_groups)))
+            shifted = _shifted_row_group(rg, delta, len(self._row_groups))
+            self._row_groups.append(TRaw(encode_value(STRUCT, shifted)))
         if self._first is None:
             self._first, self._signature = footer, footer.signature()
         self._pos += footer.body_end - len(MAGIC)

@@ -27,7 +27,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TField", "TList", "TMap", "TStruct", "ThriftError", "decode_struct", "encode_struct"]
+__all__ = ["TField", "TList", "TMap", "TRaw", "TStruct", "ThriftError", "decode_struct", "encode_struct", "encode_value"]
 
 # compact-protocol type codes
 BOOL_TRUE, BOOL_FALSE, BYTE, I16, I32, I64, DOUBLE, BINARY, LIST, SET, MAP, STRUCT = range(1, 13)
@@ -36,6 +36,13 @@ _INTS = (BYTE, I16, I32, I64)
 
 class ThriftError(ValueError):
     """Malformed or unsupported compact-protocol data."""
+
+
+@dataclass(frozen=True)
+class TRaw:
+    """An already encoded value, written verbatim by the encoder (e.g. a cached struct)."""
+
+    data: bytes
 
 
 @dataclass
@@ -189,7 +196,9 @@ def _zigzag(n: int, out: bytearray) -> None:
 
 
 def _value(t: int, v: Any, out: bytearray) -> None:
-    if t in (BOOL_TRUE, BOOL_FALSE):
+    if isinstance(v, TRaw):
+        out += v.data
+    elif t in (BOOL_TRUE, BOOL_FALSE):
         out.append(int(v))
     elif t == BYTE:
         out.append(int(v) & 0xFF)
@@ -236,6 +245,13 @@ def _struct(s: TStruct, out: bytearray) -> None:
             _value(t, f.value, out)
         last = f.fid
     out.append(0)
+
+
+def encode_value(t: int, v: Any) -> bytes:
+    """Encode one value of compact type ``t`` (a struct, list, ...)."""
+    out = bytearray()
+    _value(t, v, out)
+    return bytes(out)
 
 
 def encode_struct(s: TStruct) -> bytes:
