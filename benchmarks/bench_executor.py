@@ -1,15 +1,16 @@
 """Executor benchmark: throughput with 2 workers vs 1, and peak memory of a production.
 
 Each configuration runs in a fresh subprocess (so ``ru_maxrss`` is its own) through
-:func:`na64.run.run_production` -- chunks simulated and written by workers, manifest,
-merge -- exactly what ``na64 simulate`` does.
+:func:`na64.run.run_production` -- chunks simulated and Parquet-encoded by the workers,
+manifest, byte-copy merge in the main process -- exactly what ``na64 simulate`` does.
 
     python benchmarks/bench_executor.py                      # 2e5 events, detector source
     python benchmarks/bench_executor.py --events 1e7         # the full-size production
     python benchmarks/bench_executor.py --source toy         # a numpy toy calorimeter
 
-Printed: end-to-end events/s (worker start-up, simulation, chunk files, the in-order
-merge that overlaps the simulation), the time the main process spent merging, the ratio
+Printed: end-to-end events/s (worker start-up, simulation, chunk encoding, the in-order
+merge that overlaps the simulation), the time the main process spent merging (copying
+row groups, including waits on the page-cache writeback), the ratio
 2 workers / 1 worker (target >= 1.7 on 2 cores), and peak RSS of the main process and of
 the largest worker.  Streaming means the peak RSS does not grow with ``--events``;
 ``--memory-check`` also runs a 4x smaller production to show it.

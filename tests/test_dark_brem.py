@@ -59,10 +59,14 @@ def test_etl_matches_dmg4_table_2mev_to_1gev(table):
 # vs 4.32245 at 3 GeV), so the table is NOT frozen at K(1 GeV): up to 3 GeV it is DMG4's ETL.
 # (That revision also multiplies K by 1.1; the reference table was made without this factor.)
 #
-# What the DMG4 ETL does with the incoherent (quasi-elastic, single-proton) term of the form
-# factor, arXiv:0906.0580 Eq. (A19), is not documented.  It is negligible for t_min =
-# m^4/4E0^2 << d (nuclear size, d = 0.164 GeV^2 A^-2/3) but dominates once t_min >> d, where
-# the coherent term dies (m >~ 1.5 GeV at 20 GeV).  Hence the split below.
+# DMG4's own code has no incoherent (quasi-elastic, single-proton) term, arXiv:0906.0580
+# Eq. (A19), anywhere: its IWW uses Z^2 G_el only, and whatever ETL produced K is not in the
+# repository.  The K rows up to 1 GeV (arXiv:1712.05706) are reproduced by our full ETL,
+# including (1 GeV, 20 GeV), where the incoherent term is 8 % of sigma and the coherent-only
+# ETL is 6 % low; the rows 1.1-3 GeV (DMG4 v2.0/v2.2, method not given) are not reproduced by
+# either.  The incoherent term is negligible for t_min = m^4/4E0^2 << d (nuclear size,
+# d = 0.164 GeV^2 A^-2/3) but dominates once t_min >> d, where the coherent term dies
+# (m >~ 1.5 GeV at 20 GeV).  Hence the split below.
 
 
 def _incoherent_share(mass, energy):

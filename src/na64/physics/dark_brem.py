@@ -40,11 +40,10 @@ Conventions
 * For a compound target the cross section is per atom: the atom-number-weighted mean
   over its elements, so that (atoms per volume) x sigma is the interaction rate.
 * Energy threshold: ``threshold=None`` integrates x >= max(10 MeV, 2 m_X) / E0, the
-  convention written in the header of the DMG4 reference table that na64 is tested
-  against.  DMG4 itself (PKMuon/DMG4, ``DarkPhotons::TotalCrossSectionCalc``) integrates the
-  whole kinematic range x >= m_X/E0 for m_X > 1 MeV and applies its ``EThresh`` cut only
-  below 1 MeV and at sampling time; for m_X >= 1 MeV the two differ by < 0.1 % because
-  the spectrum vanishes as x^2 at small x.  Pass ``threshold=0`` for the full range.
+  convention of the DMG4 reference table na64 is tested against (its generator,
+  examples/DarkMatterCS/testCS/mkgeant4.cc in PKMuon/DMG4, sets ``EThresh = max(10 MeV,
+  2 m)``).  For m_X >= 1 MeV the threshold changes sigma by < 0.1 %, because the spectrum
+  vanishes as x^2 at small x.  Pass ``threshold=0`` for the full range x >= m_X/E0.
 * Form factor: by default G2 = G2_el + G2_inel, the full Tsai form factor of
   arXiv:0906.0580 Eq. (A17)-(A19), for every method.  ``inelastic=False`` keeps the
   coherent (elastic) part only; that lowers sigma by about 1/Z at small m_X and by more
@@ -52,11 +51,21 @@ Conventions
   scattering off single nucleons takes over.  In ETL the inelastic term (Z times the proton
   form factor) is integrated with the kinematics of a recoiling proton (impulse
   approximation; Tsai, Rev. Mod. Phys. 46 (1974) 815), the elastic one with the nucleus
-  mass.  With the default, the ETL sigma agrees with the DMG4 ETL reference table
-  (arXiv:2101.12192) to 2.6 % for 1 MeV <= m_X <= 1 GeV and 20 <= E0 <= 160 GeV on Pb,
-  and to 2.2 % up to 3 GeV wherever the inelastic term is < 5 % of sigma; at larger
-  m_X^2/E0 (E0 <= 80 GeV, m_X >~ 1.5 GeV) the table lies between our elastic-only and full
-  values (tests/test_dark_brem.py).
+  mass.
+
+Relation to DMG4
+----------------
+DMG4 (PKMuon/DMG4, ``DarkPhotons::TotalCrossSectionCalc``) does not integrate a matrix
+element for m_X > 1 MeV: it evaluates the leading-log IWW total cross section with the
+coherent flux Z^2 G_el only (no inelastic term anywhere in its code) and divides it by a
+tabulated K = IWW/ETL (``KFactors.code``).  The K rows up to 1 GeV are the ETL ratios of
+arXiv:1712.05706; the rows 1.1-3 GeV were added in DMG4 v2.0/v2.2 without a documented
+method.  Our full ETL reproduces the resulting table to 2.6 % for 1 MeV <= m_X <= 1 GeV
+at 20-160 GeV on Pb (including (1 GeV, 20 GeV), where the inelastic term is 8 % of sigma
+and the coherent-only value is 6 % low), and to 2.2 % up to 3 GeV wherever the inelastic
+term is < 5 % of sigma.  Where tmin >~ d (E0 <= 80 GeV, m_X >~ 1.5 GeV) the extended rows
+lie between our coherent-only (down to 0.80x) and full (up to 2.07x) values: the
+convention behind them is unknown (tests/test_dark_brem.py).
 """
 
 from __future__ import annotations
