@@ -131,6 +131,30 @@ def test_same_events_for_any_worker_count_and_completion_order(tmp_path: Path) -
     assert not np.array_equal(a["e_beam"], read_events(tmp_path / "d.parquet")["e_beam"])
 
 
+def test_parquet_merge_copies_the_workers_chunks_without_reencoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main process appends every chunk by byte copy: each event is encoded once."""
+    from na64.io.parquet_concat import ParquetConcatenator
+
+    copied: list[str] = []
+    original = ParquetConcatenator.append
+
+    def spy(self: ParquetConcatenator, path: Any) -> int:
+        copied.append(Path(path).name)
+        return original(self, path)
+
+    monkeypatch.setattr(ParquetConcatenator, "append", spy)
+    out = tmp_path / "run.parquet"
+    run_production(ToyShower(), out, n_events=N, seed=SEED, chunk_size=CHUNK,
+                   provenance={"setup_name": "toy"})
+    assert copied == [f"chunk_{i:06d}.parquet" for i in range(7)]
+    assert_same(read_events(out), reference(ToyShower(), N, SEED, CHUNK))
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(out).metadata.num_row_groups == 7
+
+
 def test_root_output_holds_the_same_events(tmp_path: Path) -> None:
     run_production(ToyShower(), tmp_path / "a.parquet", n_events=N, seed=SEED, chunk_size=CHUNK)
     run_production(ToyShower(), tmp_path / "a.root", n_events=N, seed=SEED, chunk_size=CHUNK,
