@@ -60,7 +60,7 @@ element for m_X > 1 MeV: it evaluates the leading-log IWW total cross section wi
 coherent flux Z^2 G_el only (no inelastic term anywhere in its code) and divides it by a
 tabulated K = IWW/ETL (``KFactors.code``).  The K rows up to 1 GeV are the ETL ratios of
 arXiv:1712.05706; the rows 1.1-3 GeV were added in DMG4 v2.0/v2.2 without a documented
-method.  Our full ETL reproduces the resulting table to 2.6 % for 1 MeV <= m_X <= 1 GeV
+method.  Our full ETL reproduces the resulting table to 2.2 % for 1 MeV <= m_X <= 1 GeV
 at 20-160 GeV on Pb (including (1 GeV, 20 GeV), where the inelastic term is 8 % of sigma
 and the coherent-only value is 6 % low), and to 2.2 % up to 3 GeV wherever the inelastic
 term is < 5 % of sigma.  Where tmin >~ d (E0 <= 80 GeV, m_X >~ 1.5 GeV) the extended rows
