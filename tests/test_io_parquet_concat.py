@@ -216,3 +216,39 @@ def test_codec_rejects_truncated_data() -> None:
     for cut in range(len(raw) - 1):
         with pytest.raises(ThriftError):
             decode_struct(raw[:cut])
+
+
+def _chunk_ranges(path: Path) -> list[tuple[int, int]]:
+    """(offset, length) of every column chunk's pages and page indexes, in footer order."""
+    footer = read_footer(path)
+    out = []
+    for rg in footer.row_groups():
+        for cc in rg.get(1).value.values:  # RowGroup.columns
+            meta = cc.get(3).value  # ColumnChunk.meta_data
+            dict_off = meta.get(11)
+            start = dict_off.value if dict_off is not None else meta.get(9).value
+            out.append((int(start), int(meta.get(7).value)))  # total_compressed_size
+            for off_id, len_id in ((4, 5), (6, 7)):  # offset index, column index
+                off, length = cc.get(off_id), cc.get(len_id)
+                if off is not None and length is not None:
+                    out.append((int(off.value), int(length.value)))
+    return out
+
+
+def test_every_shifted_offset_points_at_the_same_bytes(tmp_path: Path) -> None:
+    """Byte-level check of the footer rewrite: pages and page indexes move intact."""
+    paths = []
+    for i, n in enumerate([700, 50, 333]):
+        paths.append(tmp_path / f"p{i}.parquet")
+        pq.write_table(_table(n, 10 + i), paths[-1], row_group_size=256, write_page_index=True)
+    out = tmp_path / "all.parquet"
+    concatenate_parquet(paths, out)
+    merged = out.read_bytes()
+    expected = [(p.read_bytes(), r) for p in paths for r in _chunk_ranges(p)]
+    got = _chunk_ranges(out)
+    assert len(got) == len(expected)
+    n_chunks = sum(pq.ParquetFile(p).metadata.num_row_groups for p in paths) * 5  # 5 columns
+    assert len(got) == 3 * n_chunks  # pages + offset index + column index for every chunk
+    for (src, (off_in, n_in)), (off_out, n_out) in zip(expected, got, strict=True):
+        assert n_in == n_out
+        assert merged[off_out:off_out + n_out] == src[off_in:off_in + n_in]
