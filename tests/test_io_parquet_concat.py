@@ -252,3 +252,20 @@ def test_every_shifted_offset_points_at_the_same_bytes(tmp_path: Path) -> None:
     for (src, (off_in, n_in)), (off_out, n_out) in zip(expected, got, strict=True):
         assert n_in == n_out
         assert merged[off_out:off_out + n_out] == src[off_in:off_in + n_in]
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(0, 300), min_size=1, max_size=5),
+       row_group=st.integers(1, 400), dictionary=st.booleans())
+def test_concatenation_property(tmp_path_factory: pytest.TempPathFactory, sizes: list[int],
+                                row_group: int, dictionary: bool) -> None:
+    """Any number of parts, any sizes (also empty), any row-group size: reads back exactly."""
+    tmp = tmp_path_factory.mktemp("cat")
+    tables = [_table(n, 100 + i) for i, n in enumerate(sizes)]
+    paths = []
+    for i, t in enumerate(tables):
+        paths.append(tmp / f"p{i}.parquet")
+        pq.write_table(t, paths[-1], row_group_size=row_group, use_dictionary=dictionary)
+    out = tmp / "all.parquet"
+    assert concatenate_parquet(paths, out) == sum(sizes)
+    assert pq.read_table(out).equals(pa.concat_tables(tables))
