@@ -174,3 +174,22 @@ def test_cli_bad_input_one_line_exit_2(tmp_path, args, field):
     assert field in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_plot_statistics_text(result):
+    """The plot states the counting inputs; with b << 1 it says why the bands are absent."""
+    from dataclasses import replace
+
+    from na64.background import BackgroundEstimate, BackgroundSource
+    from na64.reach.plots import statistics_text
+
+    text = statistics_text(result)
+    b = result.background.per_eot * result.eot
+    assert text.startswith(f"observed 0, expected background {b:.2g}")
+    assert "bands = median" in text  # b ~ 0.02 events: every quantile is the n = 0 limit
+    wide = {k: result.eps_expected["median"] * f
+            for k, f in {"median": 1.0, "m1": 0.8, "p1": 1.3, "m2": 0.7, "p2": 1.6}.items()}
+    big_b = BackgroundEstimate((BackgroundSource("test", 5.0 / result.eot, 1.0 / result.eot,
+                                                 "test"),))
+    text = statistics_text(replace(result, eps_expected=wide, background=big_b))
+    assert text == "observed 0, expected background 5 ± 1"

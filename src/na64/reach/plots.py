@@ -63,6 +63,7 @@ def plot_reach(
     proj = [(f"expected, {k} EOT", m, v) for k, v in result.projections.items()]
     ax = plot_exclusion(m, result.eps_90, exp, overlays=[*overlays, *proj],
                         ylabel=r"$\epsilon$", experiment="na64", text="  simulation", lumi=beam)
+    _annotate(ax, result)
     written = save_figure(_figure(ax), out / "limits")
 
     sig = result.config.signal
@@ -77,8 +78,31 @@ def plot_reach(
                rf"$m_{{A'}} = {sig.mass_ratio:g}\,m_\chi$)",
         experiment="na64", text="  simulation", lumi=beam,
     )
+    _annotate(ax_y, result)
     written += save_figure(_figure(ax_y), out / "limits_y")
     return written
+
+
+def statistics_text(result: ReachResult) -> str:
+    """The counting inputs of the limit, for the plot: observed, background, signal syst.
+
+    When the expected background is so small that every quantile of the expected limit is
+    the n = 0 limit, the ±1σ/±2σ bands coincide with the median; the text says so, so that
+    bands missing from the figure are not mistaken for a plotting error.
+    """
+    n_obs = sum(r.observed for r in result.runs)
+    b, db = result.background.per_eot * result.eot, result.background.per_eot_unc * result.eot
+    text = f"observed {n_obs}, expected background {b:.2g} ± {db:.2g}"
+    exp = result.eps_expected
+    if all(np.allclose(exp[k], exp["median"], rtol=1e-3) for k in ("m1", "p1", "m2", "p2")
+           if k in exp):
+        text += "\n(±1σ, ±2σ bands = median at this background)"
+    return text
+
+
+def _annotate(ax: Axes, result: ReachResult) -> None:
+    ax.text(0.97, 0.03, statistics_text(result), transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=13)
 
 
 def _figure(ax: Axes) -> Figure:
