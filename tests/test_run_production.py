@@ -138,13 +138,13 @@ def test_parquet_merge_copies_the_workers_chunks_without_reencoding(
     from na64.io.parquet_concat import ParquetConcatenator
 
     copied: list[str] = []
-    original = ParquetConcatenator.append
+    original = ParquetConcatenator.append_record
 
-    def spy(self: ParquetConcatenator, path: Any) -> int:
+    def spy(self: ParquetConcatenator, path: Any) -> Any:
         copied.append(Path(path).name)
         return original(self, path)
 
-    monkeypatch.setattr(ParquetConcatenator, "append", spy)
+    monkeypatch.setattr(ParquetConcatenator, "append_record", spy)
     out = tmp_path / "run.parquet"
     run_production(ToyShower(), out, n_events=N, seed=SEED, chunk_size=CHUNK,
                    provenance={"setup_name": "toy"})
@@ -250,7 +250,7 @@ def test_sigint_mid_run_then_resume_equals_uninterrupted_run(tmp_path: Path) -> 
     while time.monotonic() < deadline:
         if manifest_path.exists():
             chunks = json.loads(manifest_path.read_text())["chunks"]
-            if sum(c["status"] == "done" for c in chunks) >= 2:
+            if sum(c["status"] != "pending" for c in chunks) >= 2:
                 break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -308,3 +308,58 @@ def test_two_runs_cannot_share_an_output(tmp_path: Path) -> None:
         run_production(ToyShower(), out, n_events=10, seed=1)
     run_production(ToyShower(), out, n_events=10, seed=1)  # lock released: runs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.parquet"]
+
+
+def _interrupted_after_three_chunks(tmp_path: Path) -> tuple[Path, Path]:
+    """A local run that fails in its 4th chunk: chunks 0-2 are merged into the partial output."""
+    out = tmp_path / "run.parquet"
+    flag = tmp_path / "fail"
+
+    def progress(done: int, _total: int) -> None:
+        if done >= 3 * CHUNK:
+            flag.touch()  # the next chunk's source call fails
+
+    with pytest.raises(RunError, match="3 of 7 chunks"):
+        run_production(ToyShower(fail_flag=str(flag)), out, n_events=N, seed=SEED,
+                       chunk_size=CHUNK, progress=progress)
+    return out, chunk_dir_for(out)
+
+
+def test_merged_chunks_are_deleted_and_the_partial_output_is_the_checkpoint(tmp_path: Path) -> None:
+    out, directory = _interrupted_after_three_chunks(tmp_path)
+    manifest = Manifest.load(directory)
+    assert [c.status for c in manifest.chunks[:3]] == ["merged"] * 3
+    # disk: the merged chunks live only in the partial output, not twice
+    assert not any((directory / c.file).exists() for c in manifest.chunks[:3])
+    assert (directory / "output.partial").stat().st_size == (
+        manifest.chunks[2].body_offset + manifest.chunks[2].body_length)
+    assert not out.exists()
+    summary = run_production(ToyShower(), out, n_events=N, seed=SEED, resume=True)
+    assert (summary.chunks_reused, summary.chunks_computed) == (3, 4)
+    assert_same(read_events(out), reference(ToyShower(), N, SEED, CHUNK))
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "footer"])
+def test_damaged_partial_output_is_detected_and_recomputed(tmp_path: Path, damage: str) -> None:
+    """A corrupted or truncated partial output, or a damaged footer record, is found by its
+    checksums; the chunks from there on are recomputed (their files are gone)."""
+    out, directory = _interrupted_after_three_chunks(tmp_path)
+    manifest = Manifest.load(directory)
+    c1 = manifest.chunks[1]
+    partial = directory / "output.partial"
+    if damage == "flip":
+        data = bytearray(partial.read_bytes())
+        data[c1.body_offset + c1.body_length // 2] ^= 0x01
+        partial.write_bytes(bytes(data))
+    elif damage == "truncate":
+        partial.write_bytes(partial.read_bytes()[: c1.body_offset + c1.body_length - 1])
+    else:  # the second footer record (chunk 1)
+        footers = directory / "footers.bin"
+        data = bytearray(footers.read_bytes())
+        first = 4 + int.from_bytes(data[:4], "little") + 32
+        data[first + 10] ^= 0x01
+        footers.write_bytes(bytes(data))
+    summary = run_production(ToyShower(), out, n_events=N, seed=SEED, resume=True)
+    assert (summary.chunks_reused, summary.chunks_computed) == (1, 6)
+    assert_same(read_events(out), reference(ToyShower(), N, SEED, CHUNK))

@@ -42,7 +42,8 @@ from .thrift_compact import (
     encode_value,
 )
 
-__all__ = ["ParquetConcatenator", "ParquetFooter", "read_footer"]
+__all__ = ["AppendRecord", "ParquetConcatenator", "ParquetFooter", "concatenate_parquet",
+           "decode_footer", "read_footer"]
 
 MAGIC = b"PAR1"
 
@@ -63,6 +64,7 @@ class ParquetFooter:
 
     meta: TStruct
     body_end: int  # offset of the footer = end of the row-group data
+    raw: bytes = b""  # the encoded footer as read
 
     @property
     def num_rows(self) -> int:
@@ -102,7 +104,25 @@ def _tail(fh: BinaryIO, size: int) -> ParquetFooter:
         raise ValueError("corrupt Parquet footer")
     if any(meta.get(i) is not None for i in _FMD_ENCRYPTION):
         raise ValueError("encrypted Parquet files cannot be concatenated")
-    return ParquetFooter(meta, body_end)
+    return ParquetFooter(meta, body_end, raw)
+
+
+def decode_footer(raw: bytes, body_end: int) -> ParquetFooter:
+    """A footer from its encoded bytes (as stored by :class:`AppendRecord`)."""
+    meta, end = decode_struct(raw)
+    if end != len(raw):
+        raise ValueError("corrupt Parquet footer")
+    return ParquetFooter(meta, body_end, raw)
+
+
+@dataclass(frozen=True)
+class AppendRecord:
+    """Where one input landed in the output: enough to rebuild the footer on resume."""
+
+    rows: int
+    body_offset: int  # position of the input's body in the output
+    body_length: int
+    footer: bytes  # the input's encoded footer
 
 
 def read_footer(path: str | os.PathLike[str]) -> ParquetFooter:
@@ -194,15 +214,25 @@ class ParquetConcatenator:
     ...         cat.append(part)
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._fh.write(MAGIC)
+    def __init__(self, path: str | os.PathLike[str],
+                 restore: list[AppendRecord] | None = None) -> None:
+        if restore:
+            # continue an interrupted concatenation: keep the bodies already copied
+            end = restore[-1].body_offset + restore[-1].body_length
+            self._fh: BinaryIO = open(path, "r+b")  # noqa: SIM115 - closed in close()
+            self._fh.truncate(end)
+            self._fh.seek(end)
+        else:
+            self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+            self._fh.write(MAGIC)
         self._pos = len(MAGIC)
         self._first: ParquetFooter | None = None
         self._signature: bytes | None = None
         self._row_groups: list[TRaw] = []  # encoded: ~100 B per column chunk
         self._num_rows = 0
         self.closed = False
+        for rec in restore or []:
+            self._add(decode_footer(rec.footer, len(MAGIC) + rec.body_length), rec.body_offset)
 
     @property
     def signature(self) -> bytes | None:
@@ -222,11 +252,17 @@ class ParquetConcatenator:
             Not a Parquet file, or a schema / key-value metadata different from the first
             input's.
         """
+        return self.append_record(path).rows
+
+    def append_record(self, path: str | os.PathLike[str]) -> AppendRecord:
+        """Like :meth:`append`; return where the input landed (for a resumable merge)."""
         with open(path, "rb") as fh:
             footer = _tail(fh, os.fstat(fh.fileno()).st_size)
             self._check(footer, path)
+            at = self._pos
             _copy_range(fh, self._fh, len(MAGIC), footer.body_end - len(MAGIC))
-        return self._add(footer)
+        rows = self._add(footer, at)
+        return AppendRecord(rows, at, footer.body_end - len(MAGIC), footer.raw)
 
     def append_bytes(self, data: bytes) -> int:
         """Append a Parquet file held in memory; return its number of rows."""
@@ -234,8 +270,9 @@ class ParquetConcatenator:
 
         footer = _tail(io.BytesIO(data), len(data))
         self._check(footer, "<buffer>")
+        at = self._pos
         self._fh.write(memoryview(data)[len(MAGIC):footer.body_end])
-        return self._add(footer)
+        return self._add(footer, at)
 
     def _check(self, footer: ParquetFooter, name: object) -> None:
         if self.closed:
@@ -243,14 +280,17 @@ class ParquetConcatenator:
         if not self.accepts(footer):
             raise ValueError(f"{name}: schema or metadata differs from the first input")
 
-    def _add(self, footer: ParquetFooter) -> int:
-        delta = self._pos - len(MAGIC)
+    def _add(self, footer: ParquetFooter, at: int) -> int:
+        """Register the row groups of a body copied to position ``at`` of the output."""
+        if self._first is not None and footer.signature() != self._signature:
+            raise ValueError("schema or metadata differs from the first input")
+        delta = at - len(MAGIC)
         for rg in footer.row_groups():
             shifted = _shifted_row_group(rg, delta, len(self._row_groups))
             self._row_groups.append(TRaw(encode_value(STRUCT, shifted)))
         if self._first is None:
             self._first, self._signature = footer, footer.signature()
-        self._pos += footer.body_end - len(MAGIC)
+        self._pos = at + footer.body_end - len(MAGIC)
         self._num_rows += footer.num_rows
         return footer.num_rows
 

@@ -4,22 +4,27 @@ A chunked run keeps its chunks in a directory next to the requested output
 (``run.parquet`` -> ``run.parquet.chunks/``) with a ``manifest.json``::
 
     {
-      "manifest_version": 1,
+      "manifest_version": 2,
       "identity": {"source": {...}, "seed": 1, "n_events": 1000000, "chunk_size": 20000},
       "format": "parquet",
       "output": "run.parquet",
       "provenance": {...},
       "chunks": [
         {"index": 0, "file": "chunk_000000.parquet", "first_event": 0,
-         "n_events": 20000, "sha256": "9f2c...", "status": "done"},
+         "n_events": 20000, "sha256": "9f2c...", "status": "merged",
+         "body_sha256": "51ab...", "body_offset": 4, "body_length": 11012345},
         {"index": 1, "file": "chunk_000001.parquet", "first_event": 20000,
-         "n_events": 20000, "sha256": null, "status": "pending"},
+         "n_events": 20000, "sha256": "0c4d...", "status": "done", ...},
+        {"index": 2, "file": "chunk_000002.parquet", "first_event": 40000,
+         "n_events": 20000, "sha256": null, "status": "pending", ...},
         ...
       ]
     }
 
-The manifest is rewritten atomically after every finished chunk, so after a crash it
-lists exactly the chunks whose files were completely written, with their SHA-256.
+The manifest is rewritten atomically (at most every 0.5 s and at every stop), so after a
+crash it lists chunks whose files were completely written (``done``, with their SHA-256)
+and chunks already copied into the Parquet output under construction (``merged``, with
+the position and SHA-256 of their bytes there); see :mod:`na64.run.production`.
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ from typing import Any, Literal
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
 
-__all__ = ["MANIFEST_NAME", "ChunkRecord", "Manifest", "sha256_file"]
+__all__ = ["MANIFEST_NAME", "ChunkRecord", "Manifest", "chunk_checksums", "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
-_VERSION = 1
+_VERSION = 2
+_READABLE = (1, 2)  # version 1: no "merged" state and no body checksums
 
 
 def sha256_file(path: str | os.PathLike[str], block: int = 1 << 20) -> str:
@@ -49,16 +55,56 @@ def sha256_file(path: str | os.PathLike[str], block: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def chunk_checksums(path: str | os.PathLike[str], block: int = 1 << 20) -> tuple[str, str | None]:
+    """SHA-256 of a chunk file and, for Parquet, of its magic + body, in one pass.
+
+    The second digest, ``sha256(b"PAR1" + body)`` with body = the bytes between the leading
+    magic and the footer, is what :mod:`na64.run.production` finds again in the output
+    being merged, where the chunk's body was copied verbatim.
+    """
+    full = hashlib.sha256()
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        body_end = None
+        if size >= 12:
+            fh.seek(size - 8)
+            tail = fh.read(8)
+            if tail[4:] == b"PAR1":
+                body_end = size - 8 - int.from_bytes(tail[:4], "little")
+            fh.seek(0)
+        body: hashlib._Hash | None = None
+        done = 0
+        while data := fh.read(block):
+            if body_end is not None and body is None and done + len(data) >= body_end:
+                cut = body_end - done
+                full.update(data[:cut])
+                body = full.copy()
+                full.update(data[cut:])
+            else:
+                full.update(data)
+            done += len(data)
+    return full.hexdigest(), (body.hexdigest() if body is not None else None)
+
+
 @dataclass
 class ChunkRecord:
-    """State of one chunk: its file, first event, size, checksum and status."""
+    """State of one chunk: its file, first event, size, checksums and status.
+
+    ``status``: ``pending`` (to compute), ``done`` (its file is complete, with checksum
+    ``sha256``) or ``merged`` (its body was copied into the Parquet output under
+    construction at ``body_offset``, length ``body_length``, checksum ``body_sha256`` of
+    magic + body; its file may be gone).
+    """
 
     index: int
     file: str
     first_event: int
     n_events: int
     sha256: str | None = None
-    status: Literal["pending", "done"] = "pending"
+    status: Literal["pending", "done", "merged"] = "pending"
+    body_sha256: str | None = None
+    body_offset: int | None = None
+    body_length: int | None = None
 
     def is_intact(self, directory: Path) -> bool:
         """True if the chunk is done and its file exists with the recorded checksum."""
@@ -80,13 +126,13 @@ class Manifest:
 
     @property
     def n_done(self) -> int:
-        """Number of chunks marked done."""
-        return sum(c.status == "done" for c in self.chunks)
+        """Number of finished chunks (done or already merged)."""
+        return sum(c.status != "pending" for c in self.chunks)
 
     @property
     def events_done(self) -> int:
-        """Number of events in chunks marked done."""
-        return sum(c.n_events for c in self.chunks if c.status == "done")
+        """Number of events in finished chunks."""
+        return sum(c.n_events for c in self.chunks if c.status != "pending")
 
     def to_json(self) -> str:
         """The manifest as indented JSON text."""
@@ -109,7 +155,7 @@ class Manifest:
         path = directory / MANIFEST_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("manifest_version") != _VERSION:
+            if data.get("manifest_version") not in _READABLE:
                 raise ValueError(f"unknown manifest_version {data.get('manifest_version')!r}")
             chunks = [ChunkRecord(**c) for c in data["chunks"]]
             return cls(

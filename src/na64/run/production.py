@@ -5,45 +5,54 @@ runs the chunks on an executor (:mod:`na64.run.executors`), and writes the outpu
 
 1. Each chunk is simulated *and encoded* by a worker, as a Parquet file (with the run's
    provenance) in the chunk directory ``<out>.chunks/`` (atomically: temporary file +
-   rename), and its SHA-256 is returned.  Events never travel back to the main process, so
-   memory is bounded by one chunk per worker whatever ``n_events`` is, and the Parquet
-   encoding runs in parallel with the simulation.
+   rename), and its checksums are returned.  Events never travel back to the main
+   process, so memory is bounded by one chunk per worker whatever ``n_events`` is, and the
+   Parquet encoding runs in parallel with the simulation.
 2. As chunks finish the main process rewrites ``manifest.json`` atomically
    (:mod:`na64.run.manifest`): at most every :data:`MANIFEST_INTERVAL` seconds while the
    run goes on, and always when it ends or stops.  A chunk finished but not yet recorded
    when the process is killed is simply recomputed on resume (same seed, same events).
-3. Meanwhile the main process appends the finished chunks, in chunk order, to the
-   requested output file (with the provenance record): for Parquet by copying the chunk's
-   row groups byte for byte (:mod:`na64.io.parquet_concat`, no decoding), for ROOT by
-   decoding and writing through uproot.  The merge overlaps the simulation.  The output is a temporary file renamed into place only when every
-   chunk is in (atomic).  Then the chunk directory is removed (``keep_chunks=True`` keeps
-   it).
+3. Meanwhile the main process merges the finished chunks in chunk order:
 
-The dataset is the single output file; the chunk directory is only a checkpoint.  After a
-crash, a killed worker or Ctrl-C, calling again with ``resume=True`` verifies the
-checksum of every chunk marked done, recomputes missing, truncated or corrupted chunks
-and the pending ones, and merges: the result equals that of an uninterrupted run.
+   * **Parquet**: each chunk's body is copied byte for byte into ``<out>.chunks/
+     output.partial`` (:mod:`na64.io.parquet_concat`, no decoding) and its footer kept in
+     ``footers.bin``; the manifest records where it landed with a checksum, and once that
+     manifest is saved the chunk file is deleted.  The partial output is the checkpoint
+     of the merged prefix, so a run needs disk for the output plus the chunks in flight.
+     At the end the footer is written and the file renamed onto ``out``.
+   * **ROOT**: chunks are decoded and written through uproot into a temporary file renamed
+     onto ``out`` at the end; the chunk files are kept until then.
+
+   Then the chunk directory is removed (``keep_chunks=True`` keeps it and every chunk).
+
+After a crash, a killed worker or Ctrl-C, calling again with ``resume=True`` verifies the
+checksum of every chunk marked done and of every chunk merged into the partial output,
+recomputes missing, truncated or corrupted chunks and the pending ones, and completes the
+merge: the result equals that of an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
 from ..errors import InputError
 from ..io.events import EventSink, event_writer, format_for_path, validate_events, write_events
+from ..io.parquet_concat import MAGIC, AppendRecord, ParquetConcatenator
 from .executors import Executor, LocalExecutor
-from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, sha256_file
+from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, chunk_checksums
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
 
 __all__ = [
@@ -110,6 +119,7 @@ class ChunkResult:
     sha256: str
     seconds: float
     peak_rss_mb: float = 0.0
+    body_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +164,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     # Encoded here, in the worker, with the run's provenance: the main process then merges
     # Parquet chunks by byte copy (na64.io.parquet_concat).
     write_events(path, events, "parquet", task.provenance)
-    return ChunkResult(task.spec.index, task.file, n, sha256_file(path),
-                       time.perf_counter() - t0, _peak_rss_mb())
+    full, body = chunk_checksums(path)
+    return ChunkResult(task.spec.index, task.file, n, full, time.perf_counter() - t0,
+                       _peak_rss_mb(), body)
 
 
 def _peak_rss_mb() -> float:
@@ -361,44 +372,59 @@ def _run(
         manifest = _fresh_manifest(identity, kind, out, _canonical(prov), specs)
     manifest.save(directory)
 
-    todo = [rec for rec in manifest.chunks if rec.status != "done"]
-    reused = len(manifest.chunks) - len(todo)
-    done_events = manifest.events_done
-    log.info("%d events in %d chunks of %d: %d to compute, %d reused, on %s",
-             n_events, len(specs), chunk_size, len(todo), reused,
-             getattr(executor, "describe", lambda: executor.name)())
-    if progress is not None:
-        progress(done_events, int(n_events))
-
-    tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file,
-                       manifest.provenance) for rec in todo]
-    last_save = time.monotonic()
     peak_rss = 0.0
+    todo: list[ChunkRecord] = []
+    reused = 0
+    merger: _ParquetMerger | _SinkMerger | None = None
     try:
-        with event_writer(out, kind, provenance=manifest.provenance) as sink:
-            merger = _OrderedMerger(sink, manifest, directory)
+        with contextlib.ExitStack() as stack:
+            if kind == "parquet":  # (verifies a resumed partial output: may reset chunks)
+                merger = _ParquetMerger(manifest, directory, delete=not keep_chunks)
+                stack.callback(merger.close)
+            else:
+                sink = stack.enter_context(event_writer(out, kind, provenance=manifest.provenance))
+                merger = _SinkMerger(sink, manifest, directory)
+            todo = [rec for rec in manifest.chunks if rec.status == "pending"]
+            reused = len(manifest.chunks) - len(todo)
+            done_events = manifest.events_done
+            log.info("%d events in %d chunks of %d: %d to compute, %d reused, on %s",
+                     n_events, len(specs), chunk_size, len(todo), reused,
+                     getattr(executor, "describe", lambda: executor.name)())
+            if progress is not None:
+                progress(done_events, int(n_events))
+            tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file,
+                               manifest.provenance) for rec in todo]
+            last_save = time.monotonic()
             merger.drain()  # chunks already done (resume)
             for _, result in executor.map_unordered(run_chunk, tasks):
                 peak_rss = max(peak_rss, result.peak_rss_mb)
                 rec = manifest.chunks[result.index]
-                rec.sha256, rec.status = result.sha256, "done"
-                if time.monotonic() - last_save >= MANIFEST_INTERVAL:
-                    manifest.save(directory)
-                    last_save = time.monotonic()
+                rec.sha256, rec.body_sha256 = result.sha256, result.body_sha256
+                rec.status = "done"
                 done_events += result.n_events
                 merger.drain()
+                if time.monotonic() - last_save >= MANIFEST_INTERVAL:
+                    manifest.save(directory)
+                    merger.saved()
+                    last_save = time.monotonic()
                 if progress is not None:
                     progress(done_events, int(n_events))
             manifest.save(directory)
+            merger.saved()
             if merger.next_index != len(manifest.chunks):  # pragma: no cover - a bug
                 raise RuntimeError(f"merged {merger.next_index} of {len(manifest.chunks)} chunks")
+            merger.finish(out)
     except KeyboardInterrupt:
         manifest.save(directory)
+        if merger is not None:
+            merger.saved()
         log.warning("interrupted: %d of %d chunks are saved in %s; rerun with --resume",
                     manifest.n_done, len(specs), directory)
         raise
     except Exception as exc:
         manifest.save(directory)
+        if merger is not None:
+            merger.saved()
         raise RunError(
             f"run stopped ({type(exc).__name__}: {exc}); {manifest.n_done} of {len(specs)} "
             f"chunks are saved in {directory}; rerun with --resume to complete it"
@@ -408,14 +434,15 @@ def _run(
         _remove_chunk_dir(directory)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
-                      time.perf_counter() - t0, merger.seconds, peak_rss)
+                      time.perf_counter() - t0, merger.seconds if merger else 0.0, peak_rss)
 
 
-class _OrderedMerger:
-    """Append finished chunks to the output in chunk order, as soon as they are contiguous.
+class _SinkMerger:
+    """Append finished chunks to an event sink (ROOT) in chunk order, as they become contiguous.
 
-    The merge thus overlaps the simulation; the output stays a temporary file until the
-    run completes (see :func:`na64.io.events.event_writer`).
+    The merge overlaps the simulation; the output stays a temporary file until the run
+    completes (see :func:`na64.io.events.event_writer`), so every chunk file is kept until
+    then: a resumed run merges again from the first chunk.
     """
 
     def __init__(self, sink: EventSink, manifest: Manifest, directory: Path) -> None:
@@ -436,3 +463,151 @@ class _OrderedMerger:
                 raise ValueError(f"chunk file {rec.file} holds {n} events, expected {rec.n_events}")
             self.next_index += 1
         self.seconds += time.perf_counter() - t0
+
+    def saved(self) -> None:
+        """The manifest was saved (nothing to do: chunk files stay until the end)."""
+
+    def finish(self, out: Path) -> None:
+        """Nothing: the sink's context renames its temporary file onto ``out``."""
+
+
+#: Parquet output under construction, and the footers of the chunks copied into it.
+PARTIAL_NAME = "output.partial"
+FOOTERS_NAME = "footers.bin"
+
+
+class _ParquetMerger:
+    """Resumable in-order merge of Parquet chunks into ``<chunks>/output.partial``.
+
+    Each finished chunk's body is copied into the partial output (no decoding,
+    :class:`na64.io.parquet_concat.ParquetConcatenator`), its encoded footer appended to
+    ``footers.bin`` (length, bytes, SHA-256), and its record marked ``merged`` with the body's
+    position, length and checksum.  Once a manifest recording that state is saved, the
+    chunk file is deleted: the partial output *is* the checkpoint of the merged prefix, so a
+    run needs disk for the output plus the chunks in flight, not twice the output.
+
+    On resume the merged prefix is verified against the recorded body checksums (the
+    partial output is read once); from the first chunk that fails (truncated or corrupted
+    output, lost footer) on, merged chunks are taken back: reused if their chunk file is
+    still intact, recomputed otherwise.  At the end the footer is written and the partial
+    output renamed onto the requested file (same directory tree, so atomic).
+    """
+
+    def __init__(self, manifest: Manifest, directory: Path, *, delete: bool = True) -> None:
+        self.manifest = manifest
+        self.directory = directory
+        self.delete = delete
+        self.seconds = 0.0
+        self.partial = directory / PARTIAL_NAME
+        self._deletable: list[Path] = []
+        t0 = time.perf_counter()
+        restored, footer_bytes = self._verified_prefix()
+        for rec in manifest.chunks[len(restored):]:
+            if rec.status == "merged":
+                log.warning("chunk %d is not intact in the partial output; reusing or "
+                            "recomputing it", rec.index)
+                rec.status, rec.body_offset, rec.body_length = "done", None, None
+                if not rec.is_intact(directory):
+                    rec.status, rec.sha256, rec.body_sha256 = "pending", None, None
+            elif rec.status == "done" and not _is_parquet(directory / rec.file):
+                rec.status, rec.sha256 = "pending", None  # a chunk of an older na64 (Arrow IPC)
+        self.next_index = len(restored)
+        self._cat = ParquetConcatenator(self.partial, restore=restored or None)
+        self._footers = open(directory / FOOTERS_NAME, "r+b" if restored else "wb")  # noqa: SIM115
+        self._footers.truncate(footer_bytes)
+        self._footers.seek(footer_bytes)
+        self.seconds += time.perf_counter() - t0
+
+    def _verified_prefix(self) -> tuple[list[AppendRecord], int]:
+        """The merged chunks whose bodies and footers are intact, and the footers' size."""
+        merged = []
+        for rec in self.manifest.chunks:
+            if rec.status != "merged":
+                break
+            merged.append(rec)
+        footers_path = self.directory / FOOTERS_NAME
+        if not merged or not self.partial.is_file() or not footers_path.is_file():
+            return [], 0
+        out: list[AppendRecord] = []
+        used = 0
+        expected = len(MAGIC)
+        with open(footers_path, "rb") as fts, open(self.partial, "rb") as part:
+            for rec in merged:
+                head = fts.read(4)
+                n = int.from_bytes(head, "little") if len(head) == 4 else -1
+                raw = fts.read(n) if n >= 0 else b""
+                digest = fts.read(32)
+                if (n < 0 or len(raw) != n or hashlib.sha256(raw).digest() != digest
+                        or rec.body_offset != expected or rec.body_length is None
+                        or rec.body_sha256 is None
+                        or not _region_matches(part, expected, rec.body_length, rec.body_sha256)):
+                    break
+                out.append(AppendRecord(rec.n_events, expected, rec.body_length, raw))
+                used += 4 + n + 32
+                expected += rec.body_length
+        return out, used
+
+    def drain(self) -> None:
+        """Copy every chunk from ``next_index`` on that is done into the partial output."""
+        t0 = time.perf_counter()
+        chunks = self.manifest.chunks
+        while self.next_index < len(chunks) and chunks[self.next_index].status == "done":
+            rec = chunks[self.next_index]
+            path = self.directory / rec.file
+            if rec.body_sha256 is None:  # done by an older na64 version
+                rec.body_sha256 = chunk_checksums(path)[1]
+            app = self._cat.append_record(path)
+            if app.rows != rec.n_events:
+                raise ValueError(f"chunk file {rec.file} holds {app.rows} events, "
+                                 f"expected {rec.n_events}")
+            self._footers.write(len(app.footer).to_bytes(4, "little") + app.footer
+                                + hashlib.sha256(app.footer).digest())
+            rec.status, rec.body_offset, rec.body_length = "merged", app.body_offset, app.body_length
+            self._deletable.append(path)
+            self.next_index += 1
+        self.seconds += time.perf_counter() - t0
+
+    def saved(self) -> None:
+        """The manifest now records every merge so far: delete the merged chunk files."""
+        if not self._footers.closed:  # (closed = flushed, after an error)
+            self._footers.flush()
+        if self.delete:
+            for path in self._deletable:
+                path.unlink(missing_ok=True)
+        self._deletable.clear()
+
+    def finish(self, out: Path) -> None:
+        """Write the footer and move the complete output onto ``out``."""
+        t0 = time.perf_counter()
+        self._cat.close()
+        self._footers.close()
+        os.replace(self.partial, out)
+        self.seconds += time.perf_counter() - t0
+
+    def close(self) -> None:
+        """Release the files (after an error the partial output stays for ``resume``)."""
+        if not self._cat.closed:
+            self._cat.abort()
+        self._footers.close()
+
+
+def _is_parquet(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == MAGIC
+    except OSError:
+        return False
+
+
+def _region_matches(fh: BinaryIO, offset: int, length: int, sha256_hex: str) -> bool:
+    """Whether ``sha256(b"PAR1" + fh[offset:offset + length])`` is ``sha256_hex``."""
+    h = hashlib.sha256(MAGIC)
+    fh.seek(offset)
+    left = length
+    while left > 0:
+        block = fh.read(min(left, 1 << 22))
+        if not block:
+            return False
+        h.update(block)
+        left -= len(block)
+    return h.hexdigest() == sha256_hex
