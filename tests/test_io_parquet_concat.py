@@ -269,3 +269,32 @@ def test_concatenation_property(tmp_path_factory: pytest.TempPathFactory, sizes:
     out = tmp / "all.parquet"
     assert concatenate_parquet(paths, out) == sum(sizes)
     assert pq.read_table(out).equals(pa.concat_tables(tables))
+
+
+@pytest.mark.parametrize("kernel", ["absent", "stops_part_way"])
+def test_copy_without_or_with_a_failing_kernel_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    kernel: str) -> None:
+    """The block copy takes over where os.copy_file_range is missing or gives up."""
+    import os
+
+    tables = [_table(n, 20 + i) for i, n in enumerate([400, 300])]
+    paths = []
+    for i, t in enumerate(tables):
+        paths.append(tmp_path / f"p{i}.parquet")
+        pq.write_table(t, paths[-1])
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        real = os.copy_file_range
+        calls = {"n": 0}
+
+        def flaky(src: int, dst: int, count: int, offset_src: int | None = None) -> int:
+            calls["n"] += 1
+            if calls["n"] % 2 == 0:  # every second call fails, as across file systems
+                raise OSError(18, "Invalid cross-device link")
+            return real(src, dst, min(count, 100), offset_src)  # a short (partial) copy
+
+        monkeypatch.setattr(os, "copy_file_range", flaky)
+    out = tmp_path / "all.parquet"
+    concatenate_parquet(paths, out)
+    assert pq.read_table(out).equals(pa.concat_tables(tables))

@@ -171,26 +171,27 @@ def _shifted_column(cc: TStruct, delta: int) -> TStruct:
 
 
 def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int) -> None:
-    """Copy ``length`` bytes of ``src`` from ``start`` to the current end of ``dst``."""
+    """Copy ``length`` bytes of ``src`` from ``start`` to the current end of ``dst``.
+
+    In the kernel (``os.copy_file_range``) where possible, else by blocks; a kernel copy that
+    stops part-way (e.g. across file systems) is completed by blocks from where it stopped.
+    """
     dst.flush()
+    done = 0
     copy = getattr(os, "copy_file_range", None)
     if copy is not None:
         try:
             in_fd, out_fd = src.fileno(), dst.fileno()
-            done = 0
             while done < length:
                 n = copy(in_fd, out_fd, length - done, start + done)
                 if n <= 0:
                     break
                 done += n
-            if done == length:
-                dst.seek(0, os.SEEK_END)
-                return
-            start, length = start + done, length - done
         except (OSError, AttributeError, ValueError):  # pragma: no cover - e.g. cross-FS
             pass
-    src.seek(start)
-    left = length
+        dst.seek(0, os.SEEK_END)  # the kernel moved the descriptor's offset
+    src.seek(start + done)
+    left = length - done
     while left:
         block = src.read(min(left, 1 << 22))
         if not block:
@@ -206,6 +207,9 @@ class ParquetConcatenator:
     ----------
     path
         Output file (truncated).  Use it inside :func:`na64.io.atomic.atomic_path`.
+    restore
+        Continue an interrupted concatenation into ``path``: the :class:`AppendRecord` of
+        every input already copied, in order (the file is truncated after the last one).
 
     Examples
     --------
