@@ -129,7 +129,8 @@ def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> Eve
 def detect_format(path: str | os.PathLike[str]) -> FileFormat:
     """Return the format of an existing event file from its magic bytes.
 
-    Returns ``"parquet"``, ``"root"`` or ``"arrow"`` (Arrow IPC file: checkpoint chunks).
+    Returns ``"parquet"``, ``"root"`` or ``"arrow"`` (Arrow IPC file: the chunk format of
+    earlier na64 versions).
 
     Raises
     ------
@@ -209,7 +210,7 @@ def write_arrow_chunk(
     events: Mapping[str, np.ndarray],
     metadata: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write one batch as an uncompressed Arrow IPC file, atomically (checkpoint chunks)."""
+    """Write one batch as an uncompressed Arrow IPC file, atomically (the chunk format of earlier na64 versions)."""
     validate_events(events)
     table = _table(events).replace_schema_metadata(
         {PROVENANCE_KEY: json.dumps(dict(metadata or {}))})
@@ -405,9 +406,9 @@ def concatenate_files(
 ) -> int:
     """Concatenate event files, in order, into one file (atomic, one input in memory).
 
-    Inputs are Parquet or Arrow IPC files; they are copied as Arrow tables (no round trip
-    through numpy for a Parquet output).  All inputs must have the same columns, dtypes
-    and shapes.
+    Inputs are Parquet or Arrow IPC files.  For a Parquet output, a Parquet input written
+    with the same provenance is appended by byte copy (:mod:`na64.io.parquet_concat`);
+    other inputs are re-encoded.  All inputs must have the same columns, dtypes and shapes.
 
     Returns
     -------
