@@ -363,3 +363,31 @@ def test_damaged_partial_output_is_detected_and_recomputed(tmp_path: Path, damag
     summary = run_production(ToyShower(), out, n_events=N, seed=SEED, resume=True)
     assert (summary.chunks_reused, summary.chunks_computed) == (1, 6)
     assert_same(read_events(out), reference(ToyShower(), N, SEED, CHUNK))
+
+
+def test_resume_of_a_checkpoint_with_arrow_chunks_recomputes_them(tmp_path: Path) -> None:
+    """Checkpoints of earlier na64 versions (manifest v1, Arrow IPC chunks) still resume."""
+    from dataclasses import asdict
+
+    from na64.io.events import write_arrow_chunk
+    from na64.run.manifest import sha256_file
+
+    out, directory = _interrupted_after_three_chunks(tmp_path)
+    manifest = Manifest.load(directory)
+    # rewrite the state as the old code left it: chunks 0-2 done as Arrow IPC files
+    ref = reference(ToyShower(), N, SEED, CHUNK)
+    for rec in manifest.chunks[:3]:
+        rec.file = f"chunk_{rec.index:06d}.arrow"
+        sl = slice(rec.first_event, rec.first_event + rec.n_events)
+        write_arrow_chunk(directory / rec.file, {k: v[sl] for k, v in ref.items()})
+        rec.status, rec.sha256 = "done", sha256_file(directory / rec.file)
+        rec.body_sha256 = rec.body_offset = rec.body_length = None
+    data = {"manifest_version": 1, **asdict(manifest)}
+    for c in data["chunks"]:
+        for key in ("body_sha256", "body_offset", "body_length"):
+            c.pop(key)
+    (directory / "manifest.json").write_text(json.dumps(data))
+    (directory / "output.partial").unlink()
+    summary = run_production(ToyShower(), out, n_events=N, seed=SEED, resume=True)
+    assert summary.chunks_computed == 7  # the Arrow chunks cannot be byte-copied: recomputed
+    assert_same(read_events(out), ref)
