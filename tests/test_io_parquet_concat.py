@@ -141,13 +141,13 @@ def test_event_writer_byte_copies_compatible_chunks(tmp_path: Path, monkeypatch:
     ipc = tmp_path / "c3.arrow"
     write_arrow_chunk(ipc, parts[0])
     copied: list[str] = []
-    original = ParquetConcatenator.append
+    original = ParquetConcatenator.append_record
 
-    def spy(self: ParquetConcatenator, path: object) -> int:
+    def spy(self: ParquetConcatenator, path: object, footer: object = None) -> object:
         copied.append(Path(str(path)).name)
-        return original(self, path)  # type: ignore[arg-type]
+        return original(self, path, footer)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ParquetConcatenator, "append", spy)
+    monkeypatch.setattr(ParquetConcatenator, "append_record", spy)
     out = tmp_path / "out.parquet"
     with event_writer(out, provenance=prov) as sink:
         for f in [*files, ipc]:

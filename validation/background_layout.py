@@ -34,73 +34,36 @@ from na64.reach.events import EventBuilder
 EOT = 2.84e11
 PUBLISHED = (0.53, 0.17)  # arXiv:1906.00176
 
-#: (name, [upstream] layers as TOML) -- every layer is an assumption of this study.
-SCENARIOS: list[tuple[str, str]] = [
-    ("shipped: vacuum to -3.5 m, 3.5 m air, counters at -2 m", ""),  # the setup as shipped
-    ("vacuum to -1 m, 1 m air, counters at -0.5 m", """
-[[upstream.layers]]
-name = "window"
-material = "Al"
-z = "-1m"
-thickness = "0.2mm"
-[[upstream.layers]]
-name = "air"
-material = "Air"
-z = "-0.9998m"
-thickness = "0.9998m"
-[[upstream.layers]]
-name = "counters"
-material = "Sc"
-z = "-0.5m"
-thickness = "10mm"
-"""),
-    ("vacuum to -10 m, 10 m air, counters at -2 m", """
-[[upstream.layers]]
-name = "window"
-material = "Al"
-z = "-10m"
-thickness = "0.2mm"
-[[upstream.layers]]
-name = "air"
-material = "Air"
-z = "-9.9998m"
-thickness = "9.9998m"
-[[upstream.layers]]
-name = "counters"
-material = "Sc"
-z = "-2m"
-thickness = "10mm"
-"""),
-    ("no vacuum: 18 m air from the last dipole, counters at -2 m", """
-[[upstream.layers]]
-name = "air"
-material = "Air"
-z = "-18m"
-thickness = "18m"
-[[upstream.layers]]
-name = "counters"
-material = "Sc"
-z = "-2m"
-thickness = "10mm"
-"""),
-    ("vacuum to -3.5 m, counters 10 mm at -17 m (after the dipoles)", """
-[[upstream.layers]]
-name = "counters"
-material = "Sc"
-z = "-17m"
-thickness = "10mm"
-[[upstream.layers]]
-name = "window"
-material = "Al"
-z = "-3.5m"
-thickness = "0.2mm"
-[[upstream.layers]]
-name = "air"
-material = "Air"
-z = "-3.4998m"
-thickness = "3.4998m"
-"""),
+#: (name, [upstream] layers as (name, material, z, thickness)) -- every layer is an assumption
+#: of this study; ``None`` keeps the shipped setup's layers.
+Layer = tuple[str, str, str, str]
+SCENARIOS: list[tuple[str, list[Layer] | None]] = [
+    ("shipped: vacuum to -3.5 m, 3.5 m air, counters at -2 m", None),
+    ("vacuum to -1 m, 1 m air, counters at -0.5 m", [
+        ("window", "Al", "-1m", "0.2mm"),
+        ("air", "Air", "-0.9998m", "0.9998m"),
+        ("counters", "Sc", "-0.5m", "10mm"),
+    ]),
+    ("vacuum to -10 m, 10 m air, counters at -2 m", [
+        ("window", "Al", "-10m", "0.2mm"),
+        ("air", "Air", "-9.9998m", "9.9998m"),
+        ("counters", "Sc", "-2m", "10mm"),
+    ]),
+    ("no vacuum: 18 m air from the last dipole, counters at -2 m", [
+        ("air", "Air", "-18m", "18m"),
+        ("counters", "Sc", "-2m", "10mm"),
+    ]),
+    ("vacuum to -3.5 m, counters 10 mm at -17 m (after the dipoles)", [
+        ("counters", "Sc", "-17m", "10mm"),
+        ("window", "Al", "-3.5m", "0.2mm"),
+        ("air", "Air", "-3.4998m", "3.4998m"),
+    ]),
 ]
+
+
+def _layers_toml(layers: list[Layer]) -> str:
+    return "".join(f'\n[[upstream.layers]]\nname = "{n}"\nmaterial = "{m}"\nz = "{z}"\n'
+                   f'thickness = "{t}"\n' for n, m, z, t in layers)
 
 
 def _setup_with_layers(base: str, layers: str) -> str:
@@ -123,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, layers) in enumerate(SCENARIOS):
             path = Path(tmp) / f"setup_{i}.toml"
-            path.write_text(_setup_with_layers(base, layers) if layers else base)
+            path.write_text(base if layers is None else _setup_with_layers(base, _layers_toml(layers)))
             builder = EventBuilder(analysis.model_copy(update={"setup": str(path)}))
             est = estimate_background(builder, np.random.default_rng(args.seed),
                                       n_events=args.events)

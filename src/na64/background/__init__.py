@@ -79,6 +79,10 @@ class BackgroundSource:
     #: Assumptions and limitations of this source's model (free text).
     notes: tuple[str, ...] = ()
 
+    def events(self, eot: float) -> tuple[float, float]:
+        """Expected events of this source and their uncertainty for an exposure of ``eot``."""
+        return self.per_eot * eot, self.per_eot_unc * eot
+
 
 @dataclass(frozen=True)
 class BackgroundEstimate:
@@ -96,6 +100,10 @@ class BackgroundEstimate:
     def per_eot_unc(self) -> float:
         """Its uncertainty per EOT."""
         return float(math.sqrt(sum(s.per_eot_unc**2 for s in self.sources)))
+
+    def events(self, eot: float) -> tuple[float, float]:
+        """Expected background events and their uncertainty for an exposure of ``eot``."""
+        return self.per_eot * eot, self.per_eot_unc * eot
 
 
 def _pass_probability(mask: np.ndarray) -> tuple[float, float]:

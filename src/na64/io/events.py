@@ -309,11 +309,10 @@ class _ParquetSink(_AppendFile):
         """Append a Parquet or Arrow IPC file; a compatible Parquet file is byte-copied."""
         if detect_format(path) == "parquet":
             footer = read_footer(path)
-            metadata = pq.read_schema(path).metadata or {}
-            same_prov = metadata.get(PROVENANCE_KEY.encode()) == self._meta[PROVENANCE_KEY].encode()
+            same_prov = footer.key_value(PROVENANCE_KEY) == self._meta[PROVENANCE_KEY].encode()
             if same_prov and self._cat.accepts(footer):
                 self._written = True
-                return self._cat.append(path)
+                return self._cat.append_record(path, footer).rows
         return super().append_file(path)
 
     def close(self) -> None:

@@ -42,8 +42,8 @@ from .thrift_compact import (
     encode_value,
 )
 
-__all__ = ["AppendRecord", "ParquetConcatenator", "ParquetFooter", "concatenate_parquet",
-           "decode_footer", "read_footer"]
+__all__ = ["MAGIC", "AppendRecord", "ParquetConcatenator", "ParquetFooter", "body_end",
+           "concatenate_parquet", "decode_footer", "read_footer"]
 
 MAGIC = b"PAR1"
 
@@ -77,13 +77,29 @@ class ParquetFooter:
         f = self.meta.get(_FMD_ROW_GROUPS)
         return list(f.value.values) if f is not None else []
 
+    def key_value(self, key: str) -> bytes | None:
+        """The value of ``key`` in the file's key-value metadata (None if absent)."""
+        f = self.meta.get(_FMD_KV)
+        for kv in f.value.values if f is not None else []:
+            k, v = kv.get(1), kv.get(2)
+            if k is not None and k.value == key.encode():
+                return v.value if v is not None else b""
+        return None
+
     def signature(self) -> bytes:
         """Encoded schema + key-value metadata + column orders: equal for concatenable files."""
         keep = [f for f in self.meta.fields if f.fid in (1, _FMD_SCHEMA, _FMD_KV, 7)]
         return encode_struct(TStruct(keep))
 
 
-def _tail(fh: BinaryIO, size: int) -> ParquetFooter:
+def body_end(fh: BinaryIO, size: int) -> int:
+    """Offset where the footer of the Parquet file ``fh`` (of ``size`` bytes) starts.
+
+    Raises
+    ------
+    ValueError
+        No trailing magic, or a footer length that does not fit the file.
+    """
     if size < 12:
         raise ValueError(f"not a Parquet file ({size} bytes)")
     fh.seek(size - 8)
@@ -91,20 +107,26 @@ def _tail(fh: BinaryIO, size: int) -> ParquetFooter:
     if trailer[4:] != MAGIC:
         raise ValueError("not a Parquet file (no trailing PAR1)")
     (flen,) = struct.unpack("<I", trailer[:4])
-    body_end = size - 8 - flen
-    if body_end < 4:
+    end = size - 8 - flen
+    if end < 4:
         raise ValueError("corrupt Parquet footer length")
+    return end
+
+
+def _tail(fh: BinaryIO, size: int) -> ParquetFooter:
+    body = body_end(fh, size)
+    flen = size - 8 - body
     fh.seek(0)
     if fh.read(4) != MAGIC:
         raise ValueError("not a Parquet file (no leading PAR1)")
-    fh.seek(body_end)
+    fh.seek(body)
     raw = fh.read(flen)
     meta, end = decode_struct(raw)
     if end != flen:
         raise ValueError("corrupt Parquet footer")
     if any(meta.get(i) is not None for i in _FMD_ENCRYPTION):
         raise ValueError("encrypted Parquet files cannot be concatenated")
-    return ParquetFooter(meta, body_end, raw)
+    return ParquetFooter(meta, body, raw)
 
 
 def decode_footer(raw: bytes, body_end: int) -> ParquetFooter:
@@ -236,12 +258,8 @@ class ParquetConcatenator:
         self._num_rows = 0
         self.closed = False
         for rec in restore or []:
-            self._add(decode_footer(rec.footer, len(MAGIC) + rec.body_length), rec.body_offset)
-
-    @property
-    def signature(self) -> bytes | None:
-        """Schema + metadata signature of the first input (None before it)."""
-        return self._signature
+            footer = decode_footer(rec.footer, len(MAGIC) + rec.body_length)
+            self._add(footer, rec.body_offset, self._check(footer, "a restored input"))
 
     def accepts(self, footer: ParquetFooter) -> bool:
         """Whether a file with this footer can be appended (same schema and metadata)."""
@@ -258,14 +276,19 @@ class ParquetConcatenator:
         """
         return self.append_record(path).rows
 
-    def append_record(self, path: str | os.PathLike[str]) -> AppendRecord:
-        """Like :meth:`append`; return where the input landed (for a resumable merge)."""
+    def append_record(self, path: str | os.PathLike[str],
+                      footer: ParquetFooter | None = None) -> AppendRecord:
+        """Like :meth:`append`; return where the input landed (for a resumable merge).
+
+        ``footer``: the file's footer if the caller has already read it (:func:`read_footer`).
+        """
         with open(path, "rb") as fh:
-            footer = _tail(fh, os.fstat(fh.fileno()).st_size)
-            self._check(footer, path)
+            if footer is None:
+                footer = _tail(fh, os.fstat(fh.fileno()).st_size)
+            sig = self._check(footer, path)
             at = self._pos
             _copy_range(fh, self._fh, len(MAGIC), footer.body_end - len(MAGIC))
-        rows = self._add(footer, at)
+        rows = self._add(footer, at, sig)
         return AppendRecord(rows, at, footer.body_end - len(MAGIC), footer.raw)
 
     def append_bytes(self, data: bytes) -> int:
@@ -273,27 +296,28 @@ class ParquetConcatenator:
         import io
 
         footer = _tail(io.BytesIO(data), len(data))
-        self._check(footer, "<buffer>")
+        sig = self._check(footer, "<buffer>")
         at = self._pos
         self._fh.write(memoryview(data)[len(MAGIC):footer.body_end])
-        return self._add(footer, at)
+        return self._add(footer, at, sig)
 
-    def _check(self, footer: ParquetFooter, name: object) -> None:
+    def _check(self, footer: ParquetFooter, name: object) -> bytes:
+        """Refuse an input before any of its bytes is written; return its signature."""
         if self.closed:
             raise ValueError("the concatenator is closed")
-        if not self.accepts(footer):
+        sig = footer.signature()
+        if self._signature is not None and sig != self._signature:
             raise ValueError(f"{name}: schema or metadata differs from the first input")
+        return sig
 
-    def _add(self, footer: ParquetFooter, at: int) -> int:
+    def _add(self, footer: ParquetFooter, at: int, signature: bytes) -> int:
         """Register the row groups of a body copied to position ``at`` of the output."""
-        if self._first is not None and footer.signature() != self._signature:
-            raise ValueError("schema or metadata differs from the first input")
         delta = at - len(MAGIC)
         for rg in footer.row_groups():
             shifted = _shifted_row_group(rg, delta, len(self._row_groups))
             self._row_groups.append(TRaw(encode_value(STRUCT, shifted)))
         if self._first is None:
-            self._first, self._signature = footer, footer.signature()
+            self._first, self._signature = footer, signature
         self._pos = at + footer.body_end - len(MAGIC)
         self._num_rows += footer.num_rows
         return footer.num_rows

@@ -25,30 +25,19 @@ from typing import ClassVar, Final
 
 from ..constants import ALPHA, M_E, M_MU, M_TAU
 from ..physics.r_ratio import r_vector_current
-from ..units import GeV, MeV
 from . import _widths
-from .base import MIN_COUPLING, MIN_MASS, Model, check_range
+from .base import GaugeBoson
 
 __all__ = ["BminusL"]
 
-_MAX_MASS: Final[float] = 10.0 * GeV
 _LEPTONS: Final[dict[str, float]] = {"e+e-": M_E, "mu+mu-": M_MU, "tau+tau-": M_TAU}
 
 
 @dataclass(frozen=True)
-class BminusL(Model):
+class BminusL(GaugeBoson):
     r""":math:`B-L` boson of mass ``mass`` (MeV, in (0, 10 GeV]) and coupling ``g`` (in (0, 1])."""
 
     name: ClassVar[str] = "b-l"
-    mass: float
-    g: float
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, _MAX_MASS, low_open=False,
-                                       unit="MeV", scale=MeV))
-        set_(self, "g", check_range("g", self.g, MIN_COUPLING, 1.0, low_open=False))
-
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``nunu``."""
         a = self.g**2 / (4.0 * math.pi)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import math
+from dataclasses import dataclass
 from typing import ClassVar, Final
 
 import numpy as np
@@ -19,9 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..constants import HBARC
 from ..errors import InputError
+from ..units import GeV, MeV
 
-__all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "MAX_ENERGY", "MIN_COUPLING", "MIN_MASS", "Model",
-           "check_range"]
+__all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "MAX_ENERGY", "MIN_COUPLING", "MIN_MASS",
+           "GaugeBoson", "Model", "check_range"]
 
 #: Smallest mass accepted by the models (1 keV): keeps every width a normal float.
 MIN_MASS: Final[float] = 1e-3
@@ -32,6 +34,9 @@ MAX_ENERGY: Final[float] = 1e15
 
 #: Final states that leave no trace in the detector.
 INVISIBLE_CHANNELS: Final[frozenset[str]] = frozenset({"chichi", "nunu"})
+
+#: Largest mass of the gauge bosons of :class:`GaugeBoson` (10 GeV, in MeV).
+MAX_GAUGE_MASS: Final[float] = 10.0 * GeV
 
 #: Charged-lepton names accepted by :meth:`Model.lepton_coupling`.
 LEPTONS: Final[tuple[str, ...]] = ("e-", "e+", "mu-", "mu+", "tau-", "tau+", "e", "mu", "tau")
@@ -144,3 +149,21 @@ class Model(abc.ABC):
         if lepton not in LEPTONS:
             raise InputError("lepton", f"must be one of {', '.join(LEPTONS)}, got {lepton!r}")
         return lepton.rstrip("+-")
+
+
+@dataclass(frozen=True)
+class GaugeBoson(Model):
+    """A gauge boson of a new U(1) (B-L, L_mu-L_tau): mass in (0, 10 GeV], coupling g in (0, 1].
+
+    Holds and validates ``mass`` (MeV) and the gauge coupling ``g``; subclasses define
+    :attr:`name`, :meth:`widths` and :meth:`lepton_coupling`.
+    """
+
+    mass: float
+    g: float
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, MAX_GAUGE_MASS,
+                                       low_open=False, unit="MeV", scale=MeV))
+        set_(self, "g", check_range("g", self.g, MIN_COUPLING, 1.0, low_open=False))

@@ -17,32 +17,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from ..constants import ALPHA, M_MU, M_TAU
-from ..units import GeV, MeV
 from . import _widths
-from .base import MIN_COUPLING, MIN_MASS, Model, check_range
+from .base import GaugeBoson
 
 __all__ = ["LmuLtau"]
 
-_MAX_MASS: Final[float] = 10.0 * GeV
 
 
 @dataclass(frozen=True)
-class LmuLtau(Model):
+class LmuLtau(GaugeBoson):
     r""":math:`L_\mu-L_\tau` boson of mass ``mass`` (MeV, in (0, 10 GeV]) and coupling ``g`` (in (0, 1])."""
 
     name: ClassVar[str] = "lmu-ltau"
-    mass: float
-    g: float
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, MIN_MASS, _MAX_MASS, low_open=False,
-                                       unit="MeV", scale=MeV))
-        set_(self, "g", check_range("g", self.g, MIN_COUPLING, 1.0, low_open=False))
-
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``nunu`` (both flavours), ``mu+mu-``, ``tau+tau-``."""
         a = self.g**2 / (4.0 * math.pi)

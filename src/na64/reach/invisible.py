@@ -74,6 +74,11 @@ class ReachResult:
         return float(sum(r.eot for r in self.runs))
 
     @property
+    def observed(self) -> int:
+        """Events observed in the signal box, summed over the runs."""
+        return int(sum(r.observed for r in self.runs))
+
+    @property
     def yield_per_eot(self) -> np.ndarray:
         """Selected signal per EOT at ε = 1, per mass."""
         return np.array([p.yield_per_eot for p in self.points])
@@ -200,13 +205,13 @@ def run_invisible(
     eff_eot = float(sum(r.eot * r.efficiency_scale for r in run_list))
     scales = {r.efficiency_scale for r in run_list}
     if len(scales) == 1:
-        b_tot, sb_tot = _background(background.per_eot * eot, background.per_eot_unc * eot)
+        b_tot, sb_tot = _background(*background.events(eot))
         s_up = upper_limit(n_obs, b_tot, sb_tot, sigma_s_rel=sig_rel)
         s_exp = expected_limits(b_tot, sb_tot, sigma_s_rel=sig_rel)
     else:
         stat_runs = []
         for r in run_list:
-            b_i, sb_i = _background(background.per_eot * r.eot, background.per_eot_unc * r.eot)
+            b_i, sb_i = _background(*background.events(r.eot))
             stat_runs.append(Run(r.observed, b_i, sb_i, weight=r.eot * r.efficiency_scale,
                                  sigma_s_rel=sig_rel, name=r.name))
         try:
@@ -222,7 +227,7 @@ def run_invisible(
     eps_exp = {k: _eps_from_signal_count(s_exp[k], n_sig) for k in _BANDS}
     proj: dict[str, np.ndarray] = {}
     for label, eot_p in PROJECTIONS.items():
-        b_p, sb_p = _background(background.per_eot * eot_p, background.per_eot_unc * eot_p)
+        b_p, sb_p = _background(*background.events(eot_p))
         s_p = expected_limits(b_p, sb_p, sigma_s_rel=sig_rel)["median"]
         proj[label] = _eps_from_signal_count(s_p, np.array([p.yield_per_eot for p in pts]) * eot_p)
     return ReachResult(

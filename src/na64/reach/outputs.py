@@ -135,12 +135,12 @@ def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
         "eot": eot,
         "runs": [{"name": r.name, "eot": r.eot, "observed": r.observed,
                   "efficiency_scale": r.efficiency_scale} for r in result.runs],
-        "observed": int(sum(r.observed for r in result.runs)),
-        "expected_background": _finite(bkg.per_eot * eot),
-        "expected_background_unc": _finite(bkg.per_eot_unc * eot),
+        "observed": result.observed,
+        "expected_background": _finite(bkg.events(eot)[0]),
+        "expected_background_unc": _finite(bkg.events(eot)[1]),
         "background_sources": [
-            {"name": s.name, "events": _finite(s.per_eot * eot),
-             "events_unc": _finite(s.per_eot_unc * eot), "method": s.method,
+            {"name": s.name, "events": _finite(s.events(eot)[0]),
+             "events_unc": _finite(s.events(eot)[1]), "method": s.method,
              "simulated_events": s.n_simulated,
              "per_eot": _finite(s.per_eot), "per_eot_unc": _finite(s.per_eot_unc),
              "notes": [str(n) for n in getattr(s, "notes", ())]}

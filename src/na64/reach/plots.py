@@ -90,9 +90,8 @@ def statistics_text(result: ReachResult) -> str:
     the n = 0 limit, the ±1σ/±2σ bands coincide with the median; the text says so, so that
     bands missing from the figure are not mistaken for a plotting error.
     """
-    n_obs = sum(r.observed for r in result.runs)
-    b, db = result.background.per_eot * result.eot, result.background.per_eot_unc * result.eot
-    text = f"observed {n_obs}, expected background {b:.2g} ± {db:.2g}"
+    b, db = result.background.events(result.eot)
+    text = f"observed {result.observed}, expected background {b:.2g} ± {db:.2g}"
     exp = result.eps_expected
     if all(np.allclose(exp[k], exp["median"], rtol=1e-3) for k in ("m1", "p1", "m2", "p2")
            if k in exp):

@@ -34,12 +34,15 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
+from ..io.parquet_concat import MAGIC
+from ..io.parquet_concat import body_end as parquet_body_end
 
-__all__ = ["MANIFEST_NAME", "ChunkRecord", "Manifest", "chunk_checksums", "sha256_file"]
+__all__ = ["MANIFEST_NAME", "ChunkRecord", "Manifest", "body_matches", "chunk_checksums",
+           "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
 _VERSION = 2
@@ -59,24 +62,21 @@ def chunk_checksums(path: str | os.PathLike[str], block: int = 1 << 20) -> tuple
     """SHA-256 of a chunk file and, for Parquet, of its magic + body, in one pass.
 
     The second digest, ``sha256(b"PAR1" + body)`` with body = the bytes between the leading
-    magic and the footer, is what :mod:`na64.run.production` finds again in the output
-    being merged, where the chunk's body was copied verbatim.
+    magic and the footer, is what :func:`body_matches` finds again in the output being
+    merged (:mod:`na64.run.production`), where the chunk's body was copied verbatim.
     """
     full = hashlib.sha256()
+    body: Any = None  # the hasher state after magic + body
     with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        body_end = None
-        if size >= 12:
-            fh.seek(size - 8)
-            tail = fh.read(8)
-            if tail[4:] == b"PAR1":
-                body_end = size - 8 - int.from_bytes(tail[:4], "little")
-            fh.seek(0)
-        body: hashlib._Hash | None = None
+        try:
+            end: int | None = parquet_body_end(fh, os.fstat(fh.fileno()).st_size)
+        except ValueError:
+            end = None  # not Parquet: no body digest
+        fh.seek(0)
         done = 0
         while data := fh.read(block):
-            if body_end is not None and body is None and done + len(data) >= body_end:
-                cut = body_end - done
+            if end is not None and body is None and done + len(data) >= end:
+                cut = end - done
                 full.update(data[:cut])
                 body = full.copy()
                 full.update(data[cut:])
@@ -84,6 +84,24 @@ def chunk_checksums(path: str | os.PathLike[str], block: int = 1 << 20) -> tuple
                 full.update(data)
             done += len(data)
     return full.hexdigest(), (body.hexdigest() if body is not None else None)
+
+
+def body_matches(fh: BinaryIO, offset: int, length: int, sha256_hex: str) -> bool:
+    """Whether ``sha256(b"PAR1" + fh[offset:offset + length])`` is ``sha256_hex``.
+
+    The check of a chunk body copied into a merged output, against the body digest of
+    :func:`chunk_checksums`.
+    """
+    h = hashlib.sha256(MAGIC)
+    fh.seek(offset)
+    left = length
+    while left > 0:
+        data = fh.read(min(left, 1 << 22))
+        if not data:
+            return False
+        h.update(data)
+        left -= len(data)
+    return h.hexdigest() == sha256_hex
 
 
 @dataclass

@@ -44,15 +44,22 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..errors import InputError
-from ..io.events import EventSink, event_writer, format_for_path, validate_events, write_events
+from ..io.events import (
+    EventSink,
+    detect_format,
+    event_writer,
+    format_for_path,
+    validate_events,
+    write_events,
+)
 from ..io.parquet_concat import MAGIC, AppendRecord, ParquetConcatenator
 from .executors import Executor, LocalExecutor
-from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, chunk_checksums
+from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, body_matches, chunk_checksums
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
 
 __all__ = [
@@ -509,7 +516,7 @@ class _ParquetMerger:
                 rec.status, rec.body_offset, rec.body_length = "done", None, None
                 if not rec.is_intact(directory):
                     rec.status, rec.sha256, rec.body_sha256 = "pending", None, None
-            elif rec.status == "done" and not _is_parquet(directory / rec.file):
+            elif rec.status == "done" and not _is_parquet_file(directory / rec.file):
                 rec.status, rec.sha256 = "pending", None  # a chunk of an older na64 (Arrow IPC)
         self.next_index = len(restored)
         self._cat = ParquetConcatenator(self.partial, restore=restored or None)
@@ -540,7 +547,7 @@ class _ParquetMerger:
                 if (n < 0 or len(raw) != n or hashlib.sha256(raw).digest() != digest
                         or rec.body_offset != expected or rec.body_length is None
                         or rec.body_sha256 is None
-                        or not _region_matches(part, expected, rec.body_length, rec.body_sha256)):
+                        or not body_matches(part, expected, rec.body_length, rec.body_sha256)):
                     break
                 out.append(AppendRecord(rec.n_events, expected, rec.body_length, raw))
                 used += 4 + n + 32
@@ -591,23 +598,9 @@ class _ParquetMerger:
         self._footers.close()
 
 
-def _is_parquet(path: Path) -> bool:
+
+def _is_parquet_file(path: Path) -> bool:
     try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == MAGIC
-    except OSError:
+        return detect_format(path) == "parquet"
+    except InputError:  # missing or of no known format
         return False
-
-
-def _region_matches(fh: BinaryIO, offset: int, length: int, sha256_hex: str) -> bool:
-    """Whether ``sha256(b"PAR1" + fh[offset:offset + length])`` is ``sha256_hex``."""
-    h = hashlib.sha256(MAGIC)
-    fh.seek(offset)
-    left = length
-    while left > 0:
-        block = fh.read(min(left, 1 << 22))
-        if not block:
-            return False
-        h.update(block)
-        left -= len(block)
-    return h.hexdigest() == sha256_hex
