@@ -32,11 +32,15 @@ def test_shower_maximum_close_to_rossi_approximation() -> None:
     assert np.all(np.abs(lp.tmax - rossi) < 1.0)
 
 
-def test_moliere_cylinder_contains_about_90_percent() -> None:
-    # PDG 2024 Sec. 34.5: on average ~90% of the shower energy lies within one Molière
-    # radius.  Energy fraction inside r = R_M from the GFLASH profile (radii in R_M units):
-    # p/(1 + R_C^2) + (1 - p)/(1 + R_T^2), weighted with the longitudinal profile of a
-    # 100 GeV shower.  Tolerance 5 points: the PDG statement is approximate.
+def _inside_fraction(u: float | np.ndarray, rc: np.ndarray, rt: np.ndarray, p: np.ndarray
+                     ) -> np.ndarray:
+    """GFLASH fraction of the energy at depth t inside radius u (Molière units)."""
+    return p * u**2 / (u**2 + rc**2) + (1 - p) * u**2 / (u**2 + rt**2)
+
+
+def _mean_profile_100gev() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Longitudinal weights w(t) and lateral parameters (R_C, R_T, p)(t) of the mean
+    (non-fluctuating) GFLASH profile of a 100 GeV shower in the ECAL."""
     from scipy.stats import gamma
 
     lp = longitudinal_parameters(np.array([100 * GeV]), np.random.default_rng(0),
@@ -47,7 +51,16 @@ def test_moliere_cylinder_contains_about_90_percent() -> None:
     w = gamma.pdf(t, lp.alpha[0], scale=1 / lp.beta[0])
     rc, rt, p = lateral_parameters(t / lp.tmax[0], 100 * GeV, z_eff=ECAL.z_eff,
                                    sampling_frequency=ECAL.sampling_frequency, e_hat=ECAL.e_hat)
-    inside = p / (1 + rc**2) + (1 - p) / (1 + rt**2)
+    return w, rc, rt, p
+
+
+def test_moliere_cylinder_contains_about_90_percent() -> None:
+    # PDG 2024 Sec. 34.5: on average ~90% of the shower energy lies within one Molière
+    # radius.  Energy fraction inside r = R_M from the GFLASH profile (radii in R_M units):
+    # p/(1 + R_C^2) + (1 - p)/(1 + R_T^2), weighted with the longitudinal profile of a
+    # 100 GeV shower.  Tolerance 5 points: the PDG statement is approximate.
+    w, rc, rt, p = _mean_profile_100gev()
+    inside = _inside_fraction(1.0, rc, rt, p)
     frac = float(np.sum(w * inside) / np.sum(w))
     assert frac == pytest.approx(0.90, abs=0.05)
 
@@ -73,20 +86,10 @@ def test_central_cell_fraction_between_circle_bounds() -> None:
     central = (ecal[:, 3, 3] / ecal.sum(axis=(1, 2))).mean()
     assert central == pytest.approx(0.85, abs=0.1)
     # cylinder bounds from the mean profile, as in the Molière test
-    from scipy.stats import gamma
-
-    lp = longitudinal_parameters(np.array([100 * GeV]), np.random.default_rng(0),
-                                 z_eff=ECAL.z_eff, critical_energy=ECAL.critical_energy,
-                                 sampling_frequency=ECAL.sampling_frequency, e_hat=ECAL.e_hat,
-                                 fluctuate=False)
-    t = np.linspace(0.01, 40, 4000)
-    w = gamma.pdf(t, lp.alpha[0], scale=1 / lp.beta[0])
-    rc, rt, p = lateral_parameters(t / lp.tmax[0], 100 * GeV, z_eff=ECAL.z_eff,
-                                   sampling_frequency=ECAL.sampling_frequency, e_hat=ECAL.e_hat)
+    w, rc, rt, p = _mean_profile_100gev()
 
     def inside(r_mm: float) -> float:
-        u = r_mm / ECAL.moliere_radius
-        f = p * u**2 / (u**2 + rc**2) + (1 - p) * u**2 / (u**2 + rt**2)
+        f = _inside_fraction(r_mm / ECAL.moliere_radius, rc, rt, p)
         return float(np.sum(w * f) / np.sum(w))
 
     assert inside(19.1) < central < inside(19.1 * np.sqrt(2))
