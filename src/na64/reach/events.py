@@ -29,7 +29,7 @@ from ..select import Selection, invisible_selection
 from ..units import GeV, MeV
 from .config import AnalysisConfig
 
-__all__ = ["EventBuilder"]
+__all__ = ["EventBuilder", "signal_particles"]
 
 Events = dict[str, np.ndarray]
 
@@ -127,11 +127,20 @@ class EventBuilder:
         out["veto_energy"] = reco.veto_energy(raw["veto"]) if "veto" in raw else np.zeros(n)
         return out
 
-    def events(self, particles: Mapping[str, np.ndarray], rng: np.random.Generator) -> Events:
-        """Upstream + calorimeters + reconstruction for incoming particles at the target."""
+    def events(self, particles: Mapping[str, np.ndarray], rng: np.random.Generator, *,
+               calorimeter: Mapping[str, np.ndarray] | None = None) -> Events:
+        """Upstream + calorimeters + reconstruction for incoming particles at the target.
+
+        ``particles`` hold one incoming particle per event.  ``calorimeter`` (optional) are
+        the particles that enter the calorimeters instead, several per event allowed
+        through an ``event`` column (see :func:`na64.detector.response`); by default the
+        incoming particles themselves.
+        """
         up = self.upstream(particles, rng)
-        calo_in = {k: np.asarray(v) for k, v in particles.items()
-                   if k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible")}
+        source = particles if calorimeter is None else calorimeter
+        calo_in = {k: np.asarray(v) for k, v in source.items()
+                   if k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible",
+                            "event")}
         raw = response(self.setup, calo_in, rng)
         ev = {**up, **self.reconstruct(raw)}
         ev["true_pdg"] = np.asarray(raw["true_pdg"])
@@ -142,36 +151,100 @@ class EventBuilder:
         """Events in which one A' took ``e_aprime`` from the shower of a beam electron.
 
         ``truth`` are the columns of :meth:`na64.generate.DarkBremSignal.sample`
-        (generated at the nominal beam energy E0).  The beam electron is sampled from the
-        beam core; the invisible energy scales with its energy, E_A' · E_beam / E0.  For an
-        emission by the beam electron itself (``from_primary``) the visible shower starts at
-        the emission depth and the recoil electron leaves with the transverse momentum that
-        balances the A' (nuclear recoil neglected, see :mod:`na64.reach.signal`); otherwise
-        the visible shower starts at the target face along the beam.
+        (generated at the nominal beam energy E0).  The beam electrons are sampled from the
+        beam core and pass the upstream detectors unchanged; what enters the calorimeters
+        (recoil electron, photons radiated before the emission) is built by
+        :func:`signal_particles`.
         """
-        e_ap = np.asarray(truth["e_aprime"], dtype=float)
-        n = e_ap.size
-        beam = self.electrons(n, rng)
-        scale = beam["energy"] / self.config.energy
-        e_inv = np.clip(e_ap * scale, 0.0, beam["energy"])
-        prim = np.asarray(truth["from_primary"], dtype=bool)
-        z = np.clip(np.asarray(truth["z"], dtype=float), 0.0, self.setup.target.length)
-        z_start = np.where(prim, z, 0.0)
-        theta = np.asarray(truth["theta"], dtype=float)
-        phi = np.asarray(truth["phi"], dtype=float)
-        e_rest = np.maximum(beam["energy"] - e_inv, 1.0 * MeV)
-        kick = np.where(prim, -e_inv * np.sin(theta) / e_rest, 0.0)
-        kx, ky = kick * np.cos(phi), kick * np.sin(phi)
-        particles = dict(beam)
-        particles.update({
-            "tx": beam["tx"] + kx,
-            "ty": beam["ty"] + ky,
-            # the kinked trajectory is drawn as one line through the emission point
-            "x": beam["x"] - kx * z_start,
-            "y": beam["y"] - ky * z_start,
-            "z_start": z_start,
-            "e_invisible": e_inv,
-        })
-        ev = self.events(particles, rng)
+        beam = self.electrons(np.asarray(truth["e_aprime"]).size, rng)
+        calo, e_inv = signal_particles(truth, beam, self.config.energy,
+                                       self.setup.target.length)
+        # the upstream detectors see the beam electron before the target
+        ev = self.events(beam, rng, calorimeter=calo)
         ev["true_e_aprime"] = e_inv
         return ev
+
+
+def signal_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndarray], e0: float,
+                     target_length: float) -> tuple[Events, np.ndarray]:
+    """The particles a dark-bremsstrahlung event sends into the calorimeters.
+
+    Parameters
+    ----------
+    truth
+        Columns of :meth:`na64.generate.DarkBremSignal.sample` (generated at the nominal
+        beam energy ``e0``): ``e_aprime``, ``e_emitter``, ``from_primary``, ``z``,
+        ``theta``, ``phi``.
+    beam
+        One beam electron per event (``energy``, ``x``, ``y``, ``tx``, ``ty``, ...); the
+        energies of the event scale with it, E · E_beam / e0.
+    e0
+        Nominal beam energy (MeV).
+    target_length
+        Depth of the active target (mm); emission depths are clipped to it.
+
+    Returns
+    -------
+    (particles, e_invisible)
+        Calorimeter input for :func:`na64.detector.response` with an ``event`` column (one
+        or two particles per event), and the A' energy of each event.
+
+    Notes
+    -----
+    * Emission by the beam electron itself (``from_primary``) at depth z with energy
+      E_emit: the electron crosses the target up to z as a track, then the recoil electron
+      (E_emit − E_A') showers from z with the transverse momentum that balances the A',
+      p_T = E_A' sinθ_A' (nuclear recoil neglected: q_T² ≈ t_min ≪ p_T², arXiv:0906.0580
+      App. A), its angle capped at 1 rad (a recoil that soft stops within a few cm of the
+      emission point).  The energy E_beam − E_emit radiated before z travels on along the
+      beam as bremsstrahlung photons; their shower starts at z/2, the middle of the path
+      over which it was radiated (the conversion depth is part of the photon shower).
+    * Emission by a shower secondary: the visible energy E_beam − E_A' showers from the
+      target face along the beam (the rest of the shower is already spread).
+
+    Energy is conserved, E_A' + Σ E = E_beam, and so is the transverse momentum of the
+    emission, E_rec tan θ_rec = −p_T, up to the angle cap.
+    """
+    e_ap = np.asarray(truth["e_aprime"], dtype=float)
+    n = e_ap.size
+    scale = beam["energy"] / e0
+    e_inv = np.clip(e_ap * scale, 0.0, beam["energy"])
+    prim = np.asarray(truth["from_primary"], dtype=bool)
+    z = np.clip(np.asarray(truth["z"], dtype=float), 0.0, target_length)
+    z_start = np.where(prim, z, 0.0)
+    e_emit = np.where(prim, np.clip(np.asarray(truth["e_emitter"], dtype=float) * scale,
+                                    e_inv, beam["energy"]), beam["energy"])
+    theta = np.asarray(truth["theta"], dtype=float)
+    phi = np.asarray(truth["phi"], dtype=float)
+    # recoil direction: p_T/E_rec, capped at 1 rad (a recoil that soft stops within a
+    # few cm of the emission point, where the cap puts it)
+    e_rec = np.maximum(e_emit - e_inv, 1.0 * MeV)
+    sin_e = np.minimum(e_inv * np.sin(theta) / e_rec, math.sin(1.0))
+    kick = np.where(prim, -sin_e / np.sqrt(1.0 - sin_e**2), 0.0)
+    kx, ky = kick * np.cos(phi), kick * np.sin(phi)
+    electron = dict(beam)
+    electron.update({
+        "energy": e_emit,
+        "tx": beam["tx"] + kx,
+        "ty": beam["ty"] + ky,
+        # the kinked trajectory is drawn as one line through the emission point
+        "x": beam["x"] - kx * z_start,
+        "y": beam["y"] - ky * z_start,
+        "z_start": z_start,
+        "e_invisible": e_inv,
+        "event": np.arange(n, dtype=np.int64),
+    })
+    # photons radiated by the primary before the emission point
+    rad = np.flatnonzero(prim & (beam["energy"] - e_emit > 0.0))
+    photons = {
+        "pdg": np.full(rad.size, 22, dtype=np.int64),
+        "energy": beam["energy"][rad] - e_emit[rad],
+        "x": beam["x"][rad],
+        "y": beam["y"][rad],
+        "tx": beam["tx"][rad],
+        "ty": beam["ty"][rad],
+        "z_start": 0.5 * z_start[rad],
+        "e_invisible": np.zeros(rad.size),
+        "event": rad.astype(np.int64),
+    }
+    return {k: np.concatenate([np.asarray(electron[k]), photons[k]]) for k in photons}, e_inv

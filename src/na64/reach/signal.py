@@ -8,13 +8,13 @@ For every mass the chain is
    (momentum spread, spot, divergence) and goes through the upstream detectors: the
    synchrotron-radiation detector (:func:`na64.beam.srd_response`) and the momentum
    spectrometer (:func:`na64.beam.track_momentum`);
-3. the calorimeters see the rest of the event: an electromagnetic shower of energy
-   ``E_beam − E_A'`` starting at the emission depth (:func:`na64.detector.response`, with
-   ``z_start`` and ``e_invisible``).  When the beam electron itself emitted the A', the
-   recoiling electron leaves the emission point with the transverse momentum that balances
-   the A' (−E_A' sinθ_A'), neglecting the nuclear recoil (q_T² ≈ t_min ≪ (E_A' θ_A')² at
-   NA64 energies, arXiv:0906.0580 App. A); emissions off shower secondaries keep the beam
-   direction (the rest of the shower is already spread);
+3. the calorimeters see the rest of the event (:func:`na64.reach.events.signal_particles`,
+   then :func:`na64.detector.response`): for an emission by the beam electron itself, the
+   recoil electron showers from the emission depth with the transverse momentum that
+   balances the A' (nuclear recoil neglected, q_T² ≈ t_min ≪ (E_A' θ_A')² at NA64
+   energies, arXiv:0906.0580 App. A) and the energy the electron radiated before that
+   point showers along the beam; emissions off shower secondaries leave E_beam − E_A'
+   showering from the target face;
 4. reconstruction (:mod:`na64.reco`) and the selection (:mod:`na64.select`) decide which
    events pass; the weighted sum of passing events is the signal yield per EOT.
 """
