@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hepunits import GeV, MeV
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from na64.generate import DarkBremSignal
 from na64.reach.config import load_analysis
@@ -100,3 +102,30 @@ def test_preshower_sees_the_early_radiation(builder):
         # visible energy ~ E_beam - E_A' either way (9%/sqrt(E) resolution, 400 events)
         assert ev["ecal_energy"].mean() == pytest.approx(45 * GeV, rel=0.03)
     assert pre[1] > 1.5 * pre[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    e_ap=st.floats(0.0, 1.0),
+    e_emit=st.floats(0.0, 1.0),
+    theta=st.floats(0.0, np.pi),
+    phi=st.floats(0.0, 2 * np.pi),
+    z=st.floats(-10.0, 1e4),
+    prim=st.booleans(),
+    e_beam=st.floats(1.0, 1e6),
+)
+def test_finite_for_any_kinematics(e_ap, e_emit, theta, phi, z, prim, e_beam):
+    e0 = 100 * GeV
+    truth = {"e_aprime": np.array([e_ap * e0]), "e_emitter": np.array([e_emit * e0]),
+             "from_primary": np.array([prim]), "z": np.array([z]),
+             "theta": np.array([theta]), "phi": np.array([phi])}
+    beam = {"pdg": np.array([11]), "energy": np.array([e_beam * MeV]), "x": np.zeros(1),
+            "y": np.zeros(1), "tx": np.zeros(1), "ty": np.zeros(1)}
+    calo, e_inv = signal_particles(truth, beam, e0, 450.0)
+    for key in ("energy", "x", "y", "tx", "ty", "z_start", "e_invisible"):
+        assert np.all(np.isfinite(calo[key])), key
+    assert np.all(calo["energy"] >= 0)
+    assert np.all((calo["e_invisible"] >= 0) & (calo["e_invisible"] <= calo["energy"]))
+    assert np.all((calo["z_start"] >= 0) & (calo["z_start"] <= 450.0))
+    visible = np.sum(calo["energy"] - calo["e_invisible"])
+    assert visible + e_inv[0] == pytest.approx(beam["energy"][0], rel=1e-12)
