@@ -37,3 +37,17 @@ def test_version(capsys):
         code = exc.code
     assert code in (0, None)
     assert capsys.readouterr().out.startswith("na64 ")
+
+
+def test_cli_start_does_not_import_the_physics_stack():
+    """``na64 --help`` must not pay for numba kernels or the detector simulation (about 1 s
+    of imports): those are imported by the command that uses them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, na64.cli; "
+            "print(sorted(m for m in ('numba', 'scipy.stats', 'na64.detector', "
+            "'na64.physics.dark_brem', 'na64.reach') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

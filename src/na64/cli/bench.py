@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from ..detector import load_setup, simulate_events
 from ..errors import InputError
 
 __all__ = ["GEANT4_EVENTS_PER_S", "register", "run_fastsim_benchmark"]
@@ -37,6 +36,8 @@ def run_fastsim_benchmark(setup_name: str = "na64e_2016_2018", events: int = 200
         raise InputError("--events", f"must be in [1, 10000000], got {events}")
     if not 1 <= chunk <= 1_000_000:
         raise InputError("--chunk", f"must be in [1, 1000000], got {chunk}")
+    from ..detector import load_setup, simulate_events  # heavy (numba, scipy): on use
+
     setup = load_setup(setup_name)
     seeds = np.random.SeedSequence(seed).spawn(2)
     with warnings.catch_warnings():

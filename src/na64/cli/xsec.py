@@ -18,7 +18,6 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..materials import get_material
-from ..physics import dark_brem
 from ..units import format_quantity, parse_quantity, parse_range
 
 __all__ = ["MODELS", "register"]
@@ -47,6 +46,8 @@ def _model_spin(model: str) -> tuple[str, str]:
 def _rows(model: str, beam: str, target: str, energy: float, masses: np.ndarray,
           coupling: float, method: str, threshold: float | None, inelastic: bool
           ) -> list[dict[str, Any]]:
+    from ..physics import dark_brem  # numba kernels: imported on use, not at CLI start
+
     name, spin = _model_spin(model)
     try:
         sigma = np.atleast_1d(dark_brem.total_cross_section(
