@@ -81,6 +81,10 @@ def test_output_equals_direct_simulation_and_carries_provenance(tmp_path: Path) 
     assert (prov["seed"], prov["n_events"], prov["chunk_size"]) == (3, 300, 100)
     assert prov["command_line"][:2] == ["na64", "simulate"]
     assert "--seed" in prov["command_line"]
+    # every option with its value, defaults included (the command line omits defaults)
+    opts = prov["options"]
+    assert (opts["setup"], opts["executor"], opts["seed"]) == (SETUP, "local", "3")
+    assert "resume" in opts and opts["resume"] is False
     assert prov["na64_version"]
     assert prov["created_utc"].endswith("+00:00")
 

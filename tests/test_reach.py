@@ -153,6 +153,11 @@ def test_cli_reach_invisible(tmp_path):
     assert summary["eot"] == pytest.approx(2.84e11)
     assert (out / "limits.csv").is_file()
     assert (out / "summary.json").is_file()
+    # summary.json records every option, defaults included (the command omits them)
+    options = json.loads((out / "summary.json").read_text())["options"]
+    assert options["executor"] == "local"
+    assert options["masses"] == "10MeV,100MeV"
+    assert "--executor" not in json.loads((out / "summary.json").read_text())["command"]
 
 
 @pytest.mark.parametrize(

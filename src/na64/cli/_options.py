@@ -52,6 +52,7 @@ __all__ = [
     "executor_from_options",
     "parse_count",
     "progress_bar",
+    "resolved_options",
     "setup_logging",
 ]
 
@@ -145,6 +146,25 @@ def command_line(ctx: typer.Context) -> list[str]:
         else:
             argv += [flag, str(value)]
     return argv
+
+
+def resolved_options(ctx: typer.Context) -> dict[str, Any]:
+    """Every option of the running command with the value it had, defaults included.
+
+    :func:`command_line` is the shortest command reproducing the run with *this* version;
+    this record stays true if a later version changes a default.  Paths become strings,
+    tuples lists.
+    """
+    def plain(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        return str(value)
+
+    return {param.name: plain(ctx.params.get(param.name))
+            for param in ctx.command.params
+            if getattr(param, "param_type_name", None) == "option" and param.name is not None}
 
 
 def executor_from_options(

@@ -34,6 +34,7 @@ from ._options import (
     WorkersOpt,
     command_line,
     executor_from_options,
+    resolved_options,
     setup_logging,
 )
 
@@ -128,7 +129,8 @@ def invisible(
             _progress(quiet, console) as advance:
         result = run_invisible(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
                                executor=None if executor == "local" else ex, progress=advance)
-    write_outputs(result, out, command=command, overlays=overlays, plots=plots)
+    write_outputs(result, out, command=command, options=resolved_options(ctx),
+                  overlays=overlays, plots=plots)
     from ..reach.nminus1 import nminus1_distributions, write_nminus1
 
     # N-1 samples: child len(masses) + 1 of the master seed (run_invisible uses 0..len(masses))

@@ -40,6 +40,7 @@ from ._options import (
     executor_from_options,
     parse_count,
     progress_bar,
+    resolved_options,
     setup_logging,
 )
 
@@ -100,7 +101,7 @@ def register(app: typer.Typer) -> None:
             setup_toml=source.setup_toml, command_line=command_line(ctx),
             extra={"beam_particle": source.setup().beam_particle,
                    "beam_energy_MeV": source.setup().beam_energy,
-                   "executor": executor},
+                   "executor": executor, "options": resolved_options(ctx)},
         )
         console = Console(stderr=True)
         setup_logging(quiet, console)

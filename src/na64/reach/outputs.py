@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +120,19 @@ def cutflow_rows(result: ReachResult) -> list[dict[str, Any]]:
     return rows
 
 
-def summary_dict(result: ReachResult, *, command: str = "") -> dict[str, Any]:
-    """The JSON summary: exposure, observed, background, efficiencies, limits' inputs."""
+def summary_dict(result: ReachResult, *, command: str = "",
+                 options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON summary: exposure, observed, background, efficiencies, limits' inputs.
+
+    ``command`` is the shortest command line reproducing the run; ``options`` (optional)
+    every command-line option with its value, defaults included.
+    """
     bkg = result.background
     eot = result.eot
     return {
         "na64_version": result.version,
         "command": command,
+        "options": dict(options or {}),
         "analysis": result.config.name,
         "setup": result.config.setup,
         "beam": result.config.beam,
@@ -170,6 +176,7 @@ def write_outputs(
     out_dir: str | Path,
     *,
     command: str = "",
+    options: Mapping[str, Any] | None = None,
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
     plots: bool = True,
 ) -> list[Path]:
@@ -186,7 +193,7 @@ def write_outputs(
         "efficiency_relative"]))
     written.append(path)
     path = out / "summary.json"
-    atomic_write_text(path, json.dumps(summary_dict(result, command=command), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(summary_dict(result, command=command, options=options), indent=2) + "\n")
     written.append(path)
     if plots:
         from .plots import plot_reach
