@@ -84,7 +84,8 @@ def test_output_equals_direct_simulation_and_carries_provenance(tmp_path: Path) 
     # every option with its value, defaults included (the command line omits defaults)
     opts = prov["options"]
     assert (opts["setup"], opts["executor"], opts["seed"]) == (SETUP, "local", "3")
-    assert "resume" in opts and opts["resume"] is False
+    assert "resume" in opts
+    assert opts["resume"] is False
     assert prov["na64_version"]
     assert prov["created_utc"].endswith("+00:00")
 

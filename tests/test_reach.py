@@ -158,6 +158,7 @@ def test_cli_reach_invisible(tmp_path):
     assert options["executor"] == "local"
     assert options["masses"] == "10MeV,100MeV"
     assert "--executor" not in json.loads((out / "summary.json").read_text())["command"]
+    assert summary["options"] == options            # --json prints the same record
 
 
 @pytest.mark.parametrize(

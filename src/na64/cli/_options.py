@@ -127,6 +127,12 @@ def parse_count(
     return int(value)
 
 
+def _option_params(ctx: typer.Context) -> Iterator[Any]:
+    """The named options (not arguments) of the running command, in declaration order."""
+    return (param for param in ctx.command.params
+            if getattr(param, "param_type_name", None) == "option" and param.name is not None)
+
+
 def command_line(ctx: typer.Context) -> list[str]:
     """The running command as an argument list, rebuilt from the parsed options.
 
@@ -134,9 +140,7 @@ def command_line(ctx: typer.Context) -> list[str]:
     reproducing the run (``["na64", "simulate", "--setup", "...", "--seed", "1", ...]``).
     """
     argv = ctx.command_path.split()
-    for param in ctx.command.params:
-        if getattr(param, "param_type_name", None) != "option" or param.name is None:
-            continue
+    for param in _option_params(ctx):
         value = ctx.params.get(param.name)
         if value == param.default or value is None:
             continue
@@ -162,9 +166,7 @@ def resolved_options(ctx: typer.Context) -> dict[str, Any]:
             return value
         return str(value)
 
-    return {param.name: plain(ctx.params.get(param.name))
-            for param in ctx.command.params
-            if getattr(param, "param_type_name", None) == "option" and param.name is not None}
+    return {param.name: plain(ctx.params.get(param.name)) for param in _option_params(ctx)}
 
 
 def executor_from_options(

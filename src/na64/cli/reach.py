@@ -125,12 +125,13 @@ def invisible(
     load_setup(cfg.setup)
 
     command = " ".join(command_line(ctx))
+    options = resolved_options(ctx)
     with executor_from_options(executor, workers, scheduler) as ex, \
             _progress(quiet, console) as advance:
         result = run_invisible(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
                                executor=None if executor == "local" else ex, progress=advance)
-    write_outputs(result, out, command=command, options=resolved_options(ctx),
-                  overlays=overlays, plots=plots)
+    write_outputs(result, out, command=command, options=options, overlays=overlays,
+                  plots=plots)
     from ..reach.nminus1 import nminus1_distributions, write_nminus1
 
     # N-1 samples: child len(masses) + 1 of the master seed (run_invisible uses 0..len(masses))
@@ -141,7 +142,7 @@ def invisible(
     if as_json:
         from ..reach.outputs import summary_dict
 
-        typer.echo(json.dumps(summary_dict(result, command=command)))
+        typer.echo(json.dumps(summary_dict(result, command=command, options=options)))
     elif not quiet:
         _print_table(result, out, console)
 
