@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis.extra.numpy import arrays
 
 from na64.detector import load_setup, response
 from na64.errors import InputError
 from na64.reco import (
+    calibrate_shower_shape,
     cell_centers,
     center_of_gravity,
     ecal_energy,
+    fit_shower,
     hcal_energy,
     max_cell,
     preshower_energy,
+    shape_fluctuation,
     shower_chi2,
     veto_energy,
 )
@@ -92,3 +98,74 @@ def test_shower_chi2_separates_electrons_from_hadrons() -> None:
     assert np.median(c_p[sel]) > 10 * np.median(c_e)
     # an empty event gives 0
     assert shower_chi2(np.zeros((1, 2, 6, 6)), SETUP)[0] == 0.0
+
+
+def _electrons(energy: float, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells of ``n`` electrons hitting the beam cell uniformly (impact points returned)."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(-19.1, 19.1, n)
+    y0 = rng.uniform(-19.1, 19.1, n)
+    ev = response(SETUP, {"pdg": np.full(n, 11), "energy": np.full(n, energy), "x": x0,
+                          "y": y0}, rng)
+    return np.asarray(ev["ecal"], float), x0, y0
+
+
+@pytest.mark.parametrize("energy_gev", [2.0, 20.0, 100.0])
+def test_calibrated_shower_chi2_is_a_chi2_for_electrons(energy_gev: float) -> None:
+    # With the shipped calibration of the shape-fluctuation term, chi^2/ndf of electrons
+    # has mean 1 at every energy (what "calibrated" means; the old fixed 5% shape term gave
+    # medians from 0.8 at 1 GeV to 2.5 at 100 GeV).  These events use a seed the
+    # calibration (seed 0) did not: tolerance 20% for the MC and the interpolation in E.
+    cells, _, _ = _electrons(energy_gev * GeV, 1500, seed=11)
+    c = shower_chi2(cells, SETUP)
+    assert np.all(np.isfinite(c))
+    assert 0.8 < c.mean() < 1.2
+    # an EM-shape cut at chi^2/ndf < 6 keeps nearly all electrons (non-Gaussian tails ~1%)
+    assert np.mean(c < 6.0) > 0.97
+
+
+def test_fitted_impact_point_beats_centre_of_gravity() -> None:
+    # The log-weighted centre of gravity is pulled towards the cell centre (S-curve); the
+    # shower-shape fit of the impact point removes that bias: at 100 GeV the residual rms
+    # falls from ~1.5 mm to ~0.5 mm (measured when the fit was introduced).
+    cells, x0, y0 = _electrons(100 * GeV, 1500, seed=12)
+    fit = fit_shower(cells, SETUP)
+    xc, yc = center_of_gravity(cells, ECAL)
+    rms_fit = np.sqrt(np.mean((fit.x - x0) ** 2 + (fit.y - y0) ** 2))
+    rms_cog = np.sqrt(np.mean((xc - x0) ** 2 + (yc - y0) ** 2))
+    assert rms_fit < 0.6 * rms_cog
+    assert abs(np.mean(fit.x - x0)) < 0.2  # mm, unbiased
+
+
+def test_shipped_calibration_is_reproduced() -> None:
+    # The table in na64e_2016_2018.toml is computed, not typed in: a fresh calibration
+    # with another seed and fewer events reproduces it within its MC scatter (c has a
+    # relative statistical error of a few % with 1000 events; 20% + 0.03 allows for the
+    # poorly constrained 0.5 GeV point).
+    shipped = np.asarray(SETUP.ecal.shape_fluctuation)
+    fresh = np.asarray(calibrate_shower_shape(SETUP, n_events=1000, seed=7))
+    np.testing.assert_allclose(fresh[:, 0], shipped[:, 0])
+    np.testing.assert_allclose(fresh[:, 1], shipped[:, 1], rtol=0.2, atol=0.03)
+    # c falls with energy above 1 GeV: relative lateral fluctuations shrink as the number
+    # of shower particles grows
+    assert np.all(np.diff(shipped[1:, 1]) < 0)
+
+
+def test_shape_fluctuation_interpolates_and_rejects_uncalibrated() -> None:
+    tab = ((1.0 * GeV, 0.4), (100.0 * GeV, 0.1))
+    c = shape_fluctuation(ECAL, [0.1 * GeV, 10 * GeV, 1e3 * GeV], tab)
+    np.testing.assert_allclose(c, [0.4, 0.25, 0.1])  # linear in ln E, constant outside
+    bare = ECAL.model_copy(update={"shape_fluctuation": None})
+    with pytest.raises(InputError) as info:
+        shape_fluctuation(bare, [1.0 * GeV])
+    assert info.value.field == "shape_fluctuation"
+    with pytest.raises(InputError):
+        calibrate_shower_shape(SETUP, detector="hcal")
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (3, 2, 6, 6), elements=st.floats(0.0, 1e5)))
+def test_shower_chi2_is_finite_for_any_cells(cells: np.ndarray) -> None:
+    c = shower_chi2(cells, SETUP)
+    assert np.all(np.isfinite(c))
+    assert np.all(c >= 0)

@@ -99,6 +99,8 @@ def test_user_setup_from_path(tmp_path: Path) -> None:
         ('absorber = "Pb"', 'absorber = "unobtainium"', "ecal.absorber"),
         ('[hcal]\nz = "700mm"', '[hcal]\nz = "300mm"', "setup"),
         ('layers = [15, 135]', 'layers = [0, 135]', "ecal.layers"),
+        ('["1GeV", 0.805]', '["0.2GeV", 0.805]', "ecal.shape_fluctuation"),
+        ('["1GeV", 0.805]', '["1GeV", -0.805]', "ecal.shape_fluctuation"),
     ],
 )
 def test_invalid_values_name_the_field(tmp_path: Path, old: str, new: str, field: str) -> None:

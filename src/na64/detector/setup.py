@@ -39,6 +39,7 @@ See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 from functools import cached_property
 from importlib import resources
@@ -142,6 +143,13 @@ class Calorimeter(_Model):
         hadron shower.
     e_over_mip
         Response to electrons relative to minimum-ionizing particles (sampling fractions).
+    shape_fluctuation
+        Calibration table ``[[E, c], ...]`` (E increasing) of the relative event-to-event
+        fluctuation c of the lateral cell fractions of an EM shower of energy E, used in
+        the variance of the shower-shape chi^2 (:func:`na64.reco.shower_chi2`); c is
+        interpolated in ln E and constant outside the table.  Computed on simulated
+        electrons by :func:`na64.reco.calibrate_shower_shape`; ``None`` calibrates on first
+        use.
     """
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="upstream face in mm [-100 m, 1 km]")
@@ -164,6 +172,25 @@ class Calorimeter(_Model):
     )
     e_over_h: float = Field(1.0, ge=0.5, le=3.0, description="[0.5, 3]")
     e_over_mip: float = Field(1.0, ge=0.3, le=1.5, description="[0.3, 1.5]")
+    shape_fluctuation: tuple[tuple[Energy, float], ...] | None = Field(
+        None, description="[[E, c], ...] with E increasing and c in [0, 10]"
+    )
+
+    @field_validator("shape_fluctuation")
+    @classmethod
+    def _check_shape_fluctuation(cls, v: tuple[tuple[float, float], ...] | None
+                                 ) -> tuple[tuple[float, float], ...] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("needs at least one [E, c] row")
+        e = [row[0] for row in v]
+        if not all(math.isfinite(x) and x > 0 for x in e) or any(
+                b <= a for a, b in itertools.pairwise(e)):
+            raise ValueError("energies must be positive and increasing")
+        if not all(math.isfinite(row[1]) and 0.0 <= row[1] <= 10.0 for row in v):
+            raise ValueError("each c must be in [0, 10]")
+        return v
 
     @field_validator("cell_size", "center", mode="before")
     @classmethod
