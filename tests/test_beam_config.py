@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 from hepunits import GeV, MeV, mm, tesla
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from na64.beam import BeamConfig, beamline_names, load_beam, load_beamline
 from na64.errors import InputError

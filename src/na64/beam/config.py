@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import tomllib
 from hepunits import MeV, mm, tesla
 from pydantic import (
     BaseModel,
@@ -29,6 +29,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from ..errors import InputError
 from ..units import Dimension, parse_quantity

@@ -34,6 +34,7 @@ _COMMAND_MODULES: list[str] = [
     "widths",
     "xsec",
     "display",
+    "calibrate",
     "bench",
 ]
 

@@ -1,0 +1,77 @@
+"""``na64 calibrate SETUP``: the shower-shape calibration table of a setup's target calorimeter.
+
+Examples
+--------
+``na64 calibrate na64e_2016_2018``            prints the ``shape_fluctuation`` TOML block
+``na64 calibrate my_setup.toml --check``      exits 1 if the file's table is stale
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from ..errors import InputError
+
+__all__ = ["register"]
+
+
+def _toml_block(target: str, table: tuple[tuple[float, float], ...]) -> str:
+    rows = "".join(f'    ["{e / 1000:g}GeV", {c:g}],\n' for e, c in table)
+    return f"[{target}]\nshape_fluctuation = [\n{rows}]"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``na64 calibrate`` to ``app``."""
+
+    @app.command("calibrate")
+    def calibrate(
+        setup: Annotated[str | None, typer.Argument(
+            help="Shipped setup name or path to a setup TOML.", show_default=False)] = None,
+        events: Annotated[int, typer.Option(
+            "--events", help="Simulated electrons per calibration energy.")] = 2000,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration.")] = 0,
+        check: Annotated[bool, typer.Option(
+            "--check", help="Compare with the setup's table; exit 1 if it differs by more "
+                            "than 20% + 0.03 at any energy (the MC scatter).")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    ) -> None:
+        """Calibrate the shower-shape chi^2 of the target calorimeter on simulated electrons.
+
+        Prints the ``shape_fluctuation`` table (relative fluctuation of the lateral cell
+        fractions vs shower energy, chosen so that electrons have <chi^2/ndf> = 1) to paste
+        into the setup file after changing the calorimeter.
+        """
+        from ..detector.setup import load_setup
+        from ..reco.calibration import calibrate_shower_shape
+
+        if setup is None:
+            raise InputError("SETUP", "is required: a shipped setup name or a setup TOML path")
+        if not 10 <= events <= 1_000_000:
+            raise InputError("--events", f"must be in [10, 1000000], got {events}")
+        s = load_setup(setup)
+        table = calibrate_shower_shape(s, n_events=events, seed=seed)
+        stored = s.target.shape_fluctuation
+        stale = None
+        if check:
+            if stored is None:
+                stale = True
+            else:
+                a, b = np.asarray(stored, float), np.asarray(table, float)
+                fresh = np.interp(np.log(a[:, 0]), np.log(b[:, 0]), b[:, 1])
+                stale = bool(np.any(np.abs(fresh - a[:, 1]) > 0.2 * a[:, 1] + 0.03))
+        if as_json:
+            typer.echo(json.dumps({"setup": s.name, "target": s.target_name,
+                                   "shape_fluctuation": [[e, c] for e, c in table],
+                                   "energy_unit": "MeV", "stale": stale}))
+        else:
+            typer.echo(_toml_block(s.target_name, table))
+            if check:
+                typer.echo("# stored table: " + ("missing" if stored is None else
+                                                  "stale" if stale else "consistent"),
+                           err=True)
+        if stale:
+            raise typer.Exit(1)
