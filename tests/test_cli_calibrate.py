@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,25 +16,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from na64.cli import main
 from na64.detector import load_setup
+
+CliRunner = Callable[[list[str]], tuple[int, str, str]]  # the ``cli`` fixture (conftest.py)
 
 SHIPPED = files("na64") / "data" / "setups" / "na64e_2016_2018.toml"
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def test_prints_a_block_that_loads_back(capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_prints_a_block_that_loads_back(cli: CliRunner, tmp_path: Path
                                         ) -> None:
-    code, out, _ = run_cli(["calibrate", "na64e_2016_2018", "--events", "300"], capsys)
+    code, out, _ = cli(["calibrate", "na64e_2016_2018", "--events", "300"])
     assert code == 0
     block = tomllib.loads(out)
     rows = block["ecal"]["shape_fluctuation"]
@@ -50,9 +43,8 @@ def test_prints_a_block_that_loads_back(capsys: pytest.CaptureFixture[str], tmp_
     assert s.ecal.shape_fluctuation[1][1] == pytest.approx(rows[1][1])
 
 
-def test_check_flags_a_stale_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run_cli(["calibrate", "na64e_2016_2018", "--events", "500", "--check"],
-                           capsys)
+def test_check_flags_a_stale_table(cli: CliRunner, tmp_path: Path) -> None:
+    code, _, err = cli(["calibrate", "na64e_2016_2018", "--events", "500", "--check"])
     assert code == 0
     assert "consistent" in err
     # a table three times too wide (e.g. left over from another calorimeter) is stale
@@ -60,8 +52,7 @@ def test_check_flags_a_stale_table(capsys: pytest.CaptureFixture[str], tmp_path:
     assert text != SHIPPED.read_text()
     path = tmp_path / "stale.toml"
     path.write_text(text)
-    code, out, _ = run_cli(["calibrate", str(path), "--events", "500", "--check", "--json"],
-                           capsys)
+    code, out, _ = cli(["calibrate", str(path), "--events", "500", "--check", "--json"])
     assert code == 1
     data = json.loads(out)
     assert data["stale"] is True
@@ -73,9 +64,9 @@ def test_check_flags_a_stale_table(capsys: pytest.CaptureFixture[str], tmp_path:
     (["calibrate", "nosuch"], "setup"),
     (["calibrate", "na64e_2016_2018", "--events", "3"], "--events"),
 ])
-def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], args: list[str], field: str
+def test_bad_input_exits_2(cli: CliRunner, args: list[str], field: str
                            ) -> None:
-    code, out, err = run_cli(args, capsys)
+    code, out, err = cli(args)
     assert code == 2
     assert out == ""
     assert err.startswith(f"na64: error: {field}:")

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from na64.cli import main
 from na64.io.events import write_events
 from na64.io.provenance import make_provenance
 from na64.io.summary import summarize_columns
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+CliRunner = Callable[[list[str]], tuple[int, str, str]]  # the ``cli`` fixture (conftest.py)
 
 
 @pytest.fixture
@@ -57,9 +49,9 @@ def test_summary_matches_numpy_over_all_cells(event_file: tuple[Path, dict[str, 
 
 
 def test_info_json(event_file: tuple[Path, dict[str, np.ndarray]],
-                   capsys: pytest.CaptureFixture[str]) -> None:
+                   cli: CliRunner) -> None:
     path, events = event_file
-    code, out, _ = run_cli(["info", str(path), "--json"], capsys)
+    code, out, _ = cli(["info", str(path), "--json"])
     assert code == 0
     data = json.loads(out)
     assert data["format"] == "root"
@@ -72,16 +64,16 @@ def test_info_json(event_file: tuple[Path, dict[str, np.ndarray]],
 
 
 def test_info_rich_output(event_file: tuple[Path, dict[str, np.ndarray]],
-                          capsys: pytest.CaptureFixture[str]) -> None:
+                          cli: CliRunner) -> None:
     path, _ = event_file
-    code, out, _ = run_cli(["info", str(path), "--toml"], capsys)
+    code, out, _ = cli(["info", str(path), "--toml"])
     assert code == 0
     for text in ("Provenance", "Columns", "ecal", "2x6x6", "na64 simulate --seed 4",
                  'energy = "100GeV"'):
         assert text in out
 
 
-def test_info_on_unfinished_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_info_on_unfinished_checkpoint(tmp_path: Path, cli: CliRunner) -> None:
     from test_run_production import ToyShower
 
     from na64.run import RunError, run_production
@@ -91,19 +83,19 @@ def test_info_on_unfinished_checkpoint(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "run.parquet"
     with pytest.raises(RunError):
         run_production(ToyShower(fail_flag=str(flag)), out, n_events=100, seed=1, chunk_size=25)
-    code, text, _ = run_cli(["info", str(out), "--json"], capsys)
+    code, text, _ = cli(["info", str(out), "--json"])
     assert code == 0
     data = json.loads(text)
     assert (data["chunks_done"], data["chunks_total"], data["n_events"]) == (0, 4, 100)
 
 
 @pytest.mark.parametrize("content", [None, b"not an event file"])
-def test_info_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_info_bad_file_is_a_one_line_error(tmp_path: Path, cli: CliRunner,
                                            content: bytes | None) -> None:
     path = tmp_path / "x.parquet"
     if content is not None:
         path.write_bytes(content)
-    code, out, err = run_cli(["info", str(path)], capsys)
+    code, out, err = cli(["info", str(path)])
     assert code == 2
     assert out == ""
     assert err.startswith("na64: error: FILE:")
