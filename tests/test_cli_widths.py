@@ -7,24 +7,12 @@ import sys
 
 import pytest
 
-from na64.cli import main
 from na64.constants import ALPHA, HBARC
 
 
-def run(argv, capsys):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_json_visible_x17(capsys):
-    code, out, _ = run(["widths", "--model", "dark-photon", "--mass", "16.7MeV",
-                        "--epsilon", "1e-3", "--visible", "--json"], capsys)
+def test_json_visible_x17(cli):
+    code, out, _ = cli(["widths", "--model", "dark-photon", "--mass", "16.7MeV",
+                        "--epsilon", "1e-3", "--visible", "--json"])
     assert code == 0
     info = json.loads(out)
     assert set(info) >= {"widths_MeV", "branching_ratios", "total_width_MeV", "ctau_mm"}
@@ -39,19 +27,18 @@ def test_json_visible_x17(capsys):
         math.sqrt((100e3 / 16.7) ** 2 - 1) * HBARC / gamma, rel=1e-9)
 
 
-def test_json_invisible_default_and_alpha_d_zero(capsys):
-    code, out, _ = run(["widths", "--mass", "0.1", "--epsilon", "1e-4", "--json"], capsys)
+def test_json_invisible_default_and_alpha_d_zero(cli):
+    code, out, _ = cli(["widths", "--mass", "0.1", "--epsilon", "1e-4", "--json"])
     assert code == 0
     info = json.loads(out)  # a bare mass is GeV
     assert info["parameters"]["mass_MeV"] == pytest.approx(100.0)
     assert info["branching_ratios"]["chichi"] > 0.999
-    code, out, _ = run(["widths", "--mass", "100MeV", "--alpha-d", "0", "--json"], capsys)
+    code, out, _ = cli(["widths", "--mass", "100MeV", "--alpha-d", "0", "--json"])
     assert json.loads(out)["branching_ratios"]["chichi"] == 0.0
 
 
-def test_table_output(capsys):
-    code, out, _ = run(["widths", "--mass", "1GeV", "--epsilon", "1e-3", "--chi", "scalar"],
-                       capsys)
+def test_table_output(cli):
+    code, out, _ = cli(["widths", "--mass", "1GeV", "--epsilon", "1e-3", "--chi", "scalar"])
     assert code == 0
     for word in ("e+e-", "mu+mu-", "hadrons", "chichi", "total", "c*tau", "MeV"):
         assert word in out
@@ -72,8 +59,8 @@ def test_table_output(capsys):
         (["widths", "--model", "x-boson", "--g", "3"], "--g: must be in ["),
     ],
 )
-def test_bad_input_one_line_exit_2(capsys, argv, needle):
-    code, out, err = run(argv, capsys)
+def test_bad_input_one_line_exit_2(cli, argv, needle):
+    code, out, err = cli(argv)
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
@@ -89,19 +76,19 @@ def test_subprocess_entry_point():
     assert info["invisible_fraction"] == 1.0  # below 2 m_mu only Z' -> nu nu
 
 
-def test_x_boson_json(capsys):
+def test_x_boson_json(cli):
     # pseudoscalar X17: Gamma = g^2 m beta / (8 pi) (see na64.models.x_boson)
-    code, out, _ = run(["widths", "--model", "x-boson", "--kind", "p", "--mass", "16.7MeV",
-                        "--g", "1e-4", "--json"], capsys)
+    code, out, _ = cli(["widths", "--model", "x-boson", "--kind", "p", "--mass", "16.7MeV",
+                        "--g", "1e-4", "--json"])
     assert code == 0
     info = json.loads(out)
     beta = math.sqrt(1 - 4 * (0.51099895 / 16.7) ** 2)
     assert info["total_width_MeV"] == pytest.approx(1e-8 * 16.7 * beta / (8 * math.pi), rel=1e-9)
 
 
-def test_mass_scan(capsys):
-    code, out, _ = run(["widths", "--mass", "10MeV:1GeV:5", "--epsilon", "1e-3", "--visible",
-                        "--json"], capsys)
+def test_mass_scan(cli):
+    code, out, _ = cli(["widths", "--mass", "10MeV:1GeV:5", "--epsilon", "1e-3", "--visible",
+                        "--json"])
     assert code == 0
     infos = json.loads(out)
     masses = [i["parameters"]["mass_MeV"] for i in infos]
@@ -110,10 +97,10 @@ def test_mass_scan(capsys):
     ctau = [i["ctau_mm"] for i in infos]
     assert ctau[0] / ctau[2] == pytest.approx(10.0, rel=1e-3)
     assert ctau[2] / ctau[4] > 10.0
-    code, out, _ = run(["widths", "--mass", "10MeV:1GeV:5"], capsys)
+    code, out, _ = cli(["widths", "--mass", "10MeV:1GeV:5"])
     assert code == 0
     assert "chichi" in out
     assert "c*tau" in out
-    code, _, err = run(["widths", "--mass", "10MeV:1GeV:5", "--energy", "0.5GeV"], capsys)
+    code, _, err = cli(["widths", "--mass", "10MeV:1GeV:5", "--energy", "0.5GeV"])
     assert code == 2
     assert "--energy" in err

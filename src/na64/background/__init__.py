@@ -425,10 +425,8 @@ def upstream_electronuclear(builder: EventBuilder, rng: np.random.Generator, n: 
 
     def rate(mm: NuclearModel) -> tuple[float, np.ndarray]:
         w = escape_probability(y * e0, theta, rng, mm)
-        if mm is m:
-            ratio = np.ones(n)
-        else:
-            ratio = np.ones(n)
+        ratio = np.ones(n)
+        if mm is not m:  # reweight the sampled (layer, y) to the varied interaction density
             for i in range(len(slabs)):
                 k = slab_of == i
                 if k.any():

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         into the setup file after changing the calorimeter.
         """
         from ..detector.setup import load_setup
-        from ..reco.calibration import calibrate_shower_shape
+        from ..reco import calibrate_shower_shape, shape_fluctuation
 
         if setup is None:
             raise InputError("SETUP", "is required: a shipped setup name or a setup TOML path")
@@ -60,9 +60,9 @@ def register(app: typer.Typer) -> None:
             if stored is None:
                 stale = True
             else:
-                a, b = np.asarray(stored, float), np.asarray(table, float)
-                fresh = np.interp(np.log(a[:, 0]), np.log(b[:, 0]), b[:, 1])
-                stale = bool(np.any(np.abs(fresh - a[:, 1]) > 0.2 * a[:, 1] + 0.03))
+                e, c = np.asarray(stored, float).T
+                fresh = shape_fluctuation(s.target, e, table)
+                stale = bool(np.any(np.abs(fresh - c) > 0.2 * c + 0.03))
         if as_json:
             typer.echo(json.dumps({"setup": s.name, "target": s.target_name,
                                    "shape_fluctuation": [[e, c] for e, c in table],

@@ -41,7 +41,6 @@ BAND_COLORS: dict[str, str] = {"1sigma": "#00c000", "2sigma": "#ffdd00"}
 Overlay = tuple[str, ArrayLike, ArrayLike]
 
 
-
 @contextlib.contextmanager
 def _quiet_font_fallback() -> Iterator[None]:
     """The ROOT-like style asks mathtext for a 'cursive' family most systems lack; matplotlib

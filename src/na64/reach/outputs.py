@@ -129,6 +129,8 @@ def summary_dict(result: ReachResult, *, command: str = "",
     """
     bkg = result.background
     eot = result.eot
+    b, b_unc = bkg.events(eot)
+    source_events = [s.events(eot) for s in bkg.sources]
     return {
         "na64_version": result.version,
         "command": command,
@@ -142,15 +144,14 @@ def summary_dict(result: ReachResult, *, command: str = "",
         "runs": [{"name": r.name, "eot": r.eot, "observed": r.observed,
                   "efficiency_scale": r.efficiency_scale} for r in result.runs],
         "observed": result.observed,
-        "expected_background": _finite(bkg.events(eot)[0]),
-        "expected_background_unc": _finite(bkg.events(eot)[1]),
+        "expected_background": _finite(b),
+        "expected_background_unc": _finite(b_unc),
         "background_sources": [
-            {"name": s.name, "events": _finite(s.events(eot)[0]),
-             "events_unc": _finite(s.events(eot)[1]), "method": s.method,
-             "simulated_events": s.n_simulated,
+            {"name": s.name, "events": _finite(ev), "events_unc": _finite(ev_unc),
+             "method": s.method, "simulated_events": s.n_simulated,
              "per_eot": _finite(s.per_eot), "per_eot_unc": _finite(s.per_eot_unc),
-             "notes": [str(n) for n in getattr(s, "notes", ())]}
-            for s in bkg.sources
+             "notes": list(s.notes)}
+            for s, (ev, ev_unc) in zip(bkg.sources, source_events, strict=True)
         ],
         "background_notes": list(bkg.notes),
         "signal_upper_limit_90cl": _finite(result.s_up),

@@ -17,10 +17,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..detector.response import response
-from ..detector.setup import Calorimeter, Setup
+from ..detector.setup import Setup
 from ..errors import InputError
 from ..units import GeV
-from .calorimetry import fit_shower
+from .calorimetry import fit_shower, target_calorimeter
 
 __all__ = ["DEFAULT_ENERGIES", "calibrate_shower_shape", "calibrate_shower_shape_cached",
            "shape_fluctuation_points"]
@@ -30,15 +30,6 @@ DEFAULT_ENERGIES: tuple[float, ...] = tuple(e * GeV for e in (0.5, 1.0, 2.0, 5.0
                                                                   50.0, 100.0, 150.0))
 
 _C_MAX = 5.0
-
-
-def _calorimeter(setup: Setup, detector: str | None) -> tuple[str, Calorimeter]:
-    name = detector or setup.target_name
-    if name != setup.target_name:
-        # the expected profile (mean_em_deposit) is that of a shower from the target face
-        raise InputError("detector", f"the shower-shape chi^2 is calibrated for the target "
-                                     f"calorimeter {setup.target_name!r}, got {name!r}")
-    return name, setup.target
 
 
 def shape_fluctuation_points(
@@ -51,7 +42,7 @@ def shape_fluctuation_points(
     The impact point is fitted twice: first with the guess c = 0.1 + 0.4/sqrt(E/GeV),
     then with the c found, so that the fit weights and the calibration agree.
     """
-    name, cal = _calorimeter(setup, detector)
+    name, cal = target_calorimeter(setup, detector)
     e = np.asarray(energies, dtype=float)
     if e.size == 0 or np.any(~np.isfinite(e)) or np.any(e <= 0):
         raise InputError("energies", "calibration energies must be positive")

@@ -151,6 +151,16 @@ def _window(values: FloatArray, iy: NDArray[np.int64], ix: NDArray[np.int64],
     return np.stack(out, axis=1), np.stack(ok, axis=1)
 
 
+def target_calorimeter(setup: Setup, detector: str | None = None) -> tuple[str, Calorimeter]:
+    """(name, calorimeter) of the setup's target, the only one the shower-shape comparison
+    applies to: the expected profile is that of a shower starting at the target face."""
+    name = detector or setup.target_name
+    if name != setup.target_name:
+        raise InputError("detector", f"the shower-shape chi^2 applies to the target "
+                                     f"calorimeter {setup.target_name!r}, got {name!r}")
+    return name, setup.target
+
+
 def _calibration(setup: Setup, name: str, cal: Calorimeter) -> ShapeTable:
     if cal.shape_fluctuation is not None:
         return cal.shape_fluctuation
@@ -172,18 +182,22 @@ class ShowerFit:
     stochastic2: float  #: stochastic^2 GeV (MeV^2 per MeV)
     noise2: float  #: noise^2 summed over sections (MeV^2)
     n_fit: int  #: fitted parameters (2 with the position fit, else 0)
+    shape: FloatArray  #: (n,) shape fluctuation c(E) used by the fit
 
-    def variance(self, c: ArrayLike) -> FloatArray:
-        """Cell variances for a shape fluctuation ``c`` (scalar or one per event)."""
+    def variance(self, c: ArrayLike | None = None) -> FloatArray:
+        """Cell variances for a shape fluctuation ``c`` (scalar or one per event; default
+        the fit's own)."""
         e = np.maximum(self.expected, 0.0)
         tot = self.total[:, None]
         f = np.clip(e / np.where(tot > 0, tot, 1.0), 0.0, 1.0)
-        cc = np.broadcast_to(np.asarray(c, dtype=float), self.total.shape)[:, None]
+        c_ = self.shape if c is None else c
+        cc = np.broadcast_to(np.asarray(c_, dtype=float), self.total.shape)[:, None]
         var = self.stochastic2 * e * (1.0 - f) + self.noise2 + (cc * f * (1.0 - f) * tot) ** 2
         return np.maximum(var, 1e-6)
 
-    def chi2(self, c: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """(chi^2, ndf) per event for a shape fluctuation ``c``; empty events get (0, 0)."""
+    def chi2(self, c: ArrayLike | None = None) -> tuple[FloatArray, FloatArray]:
+        """(chi^2, ndf) per event for a shape fluctuation ``c`` (default the fit's own);
+        empty events get (0, 0)."""
         r2 = (self.measured - self.expected) ** 2 / self.variance(c)
         chi2 = np.where(self.inside, r2, 0.0).sum(axis=1)
         ndf = np.maximum(self.inside.sum(axis=1) - self.n_fit, 1).astype(float)
@@ -204,10 +218,7 @@ def fit_shower(
     :func:`shower_chi2`).  ``shape`` (a table or a constant) overrides the calibrated shape
     fluctuation of the calorimeter.
     """
-    name = detector or setup.target_name
-    cal = getattr(setup, name, None)
-    if not isinstance(cal, Calorimeter):
-        raise InputError("detector", f"{name!r} is not a calorimeter of setup {setup.name!r}")
+    name, cal = target_calorimeter(setup, detector)
     if window < 1:
         raise InputError("window", f"must be >= 1, got {window}")
     if shape is None:
@@ -223,17 +234,17 @@ def fit_shower(
 
     x, y = center_of_gravity(arr, cal)
     fit = ShowerFit(m, expected(x, y), ok, total, x, y, cal.stochastic**2 * GeV,
-                    cal.noise**2 * arr.shape[1], 2 if fit_position else 0)
+                    cal.noise**2 * arr.shape[1], 2 if fit_position else 0,
+                    shape_fluctuation(cal, total, shape))
     if not fit_position:
         return fit
-    c = shape_fluctuation(cal, total, shape)
     half = 0.5 * min(cal.cell_size)
     h = 0.5  # mm, finite-difference step
     e0 = fit.expected
     for _ in range(iterations):
         jx = (expected(x + h, y) - e0) / h
         jy = (expected(x, y + h) - e0) / h
-        w = np.where(ok, 1.0 / replace(fit, expected=e0).variance(c), 0.0)
+        w = np.where(ok, 1.0 / replace(fit, expected=e0).variance(), 0.0)
         r = m - e0
         a11, a12, a22 = (w * jx * jx).sum(1), (w * jx * jy).sum(1), (w * jy * jy).sum(1)
         b1, b2 = (w * jx * r).sum(1), (w * jy * r).sum(1)
@@ -267,8 +278,6 @@ def shower_chi2(
     (:func:`na64.reco.calibrate_shower_shape`) so that electrons have <chi^2/ndf> = 1 at
     every calibration energy.  Events without energy get 0.
     """
-    name = detector or setup.target_name
-    fit = fit_shower(cells, setup, detector=name, window=window, fit_position=fit_position)
-    cal = getattr(setup, name)
-    chi2, ndf = fit.chi2(shape_fluctuation(cal, fit.total, _calibration(setup, name, cal)))
+    fit = fit_shower(cells, setup, detector=detector, window=window, fit_position=fit_position)
+    chi2, ndf = fit.chi2()
     return np.where(ndf > 0, chi2 / np.maximum(ndf, 1.0), 0.0)
