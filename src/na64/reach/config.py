@@ -23,7 +23,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["AnalysisConfig", "RunConfig", "SelectionConfig", "SignalConfig", "load_analysis"]
+__all__ = ["Y_ALPHA_D", "AnalysisConfig", "RunConfig", "SelectionConfig", "SignalConfig", "load_analysis"]
+
+
+#: α_D values of the y limits written next to the analysis' own (arXiv:1906.00176, Fig. 3).
+Y_ALPHA_D: tuple[float, ...] = (0.1, 0.5)
 
 
 def _energy(value: Any, field: str) -> float:
@@ -43,6 +47,28 @@ class SignalConfig(_Strict):
     alpha_d: float = Field(0.5, gt=0.0, le=4.0)
     mass_ratio: float = Field(3.0, gt=2.0, le=100.0)
     yield_rel_uncertainty: float = Field(0.1, ge=0.0, le=1.0)
+    #: A' production processes: ``brem`` (dark bremsstrahlung off every shower e±) and
+    #: ``annihilation`` (e+ e- -> A' -> chi chi of the shower positrons, arXiv:2108.04195).
+    processes: tuple[str, ...] = ("brem",)
+    chi: str = "dirac"
+
+    @field_validator("processes")
+    @classmethod
+    def _processes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = ("brem", "annihilation")
+        bad = [p for p in v if p not in allowed]
+        if bad or not v or len(set(v)) != len(v):
+            raise ValueError(f"must be a non-empty list of distinct entries of {list(allowed)}, "
+                             f"got {list(v)}")
+        return tuple(v)
+
+    @field_validator("chi")
+    @classmethod
+    def _chi(cls, v: str) -> str:
+        kinds = ("dirac", "pseudo-dirac", "majorana", "scalar")
+        if v not in kinds:
+            raise ValueError(f"must be one of {', '.join(kinds)}")
+        return v
 
     @field_validator("method")
     @classmethod

@@ -86,12 +86,23 @@ class ReachResult:
     def y_of(self, eps: np.ndarray, alpha_d: float | None = None) -> np.ndarray:
         """y = ε² α_D (m_χ/m_A')⁴ for the analysis' mass ratio (arXiv:1906.00176, Fig. 3).
 
-        ``alpha_d`` defaults to the analysis' α_D.  The ε limit does not depend on α_D as
-        long as A' → χχ̄ dominates (α_D ≫ ε² α), so y scales linearly with α_D.
+        ``alpha_d`` defaults to the analysis' α_D.  For bremsstrahlung the ε limit does not
+        depend on α_D as long as A' → χχ̄ dominates (α_D ≫ ε² α); with annihilation it does,
+        through the line shape: pass ``eps_90_for(alpha_d)``.
         """
         sig = self.config.signal
         a_d = sig.alpha_d if alpha_d is None else float(alpha_d)
         return np.asarray(eps) ** 2 * a_d * sig.mass_ratio**-4
+
+
+    def eps_90_for(self, alpha_d: float) -> np.ndarray:
+        """Observed ε_90 for another α_D (the annihilation yield is reweighted; the
+        bremsstrahlung yield and S_up do not change)."""
+        if np.isclose(alpha_d, self.config.signal.alpha_d):
+            return self.eps_90
+        eff_eot = float(sum(r.eot * r.efficiency_scale for r in self.runs))
+        n_sig = np.array([p.yield_for_alpha(alpha_d) for p in self.points]) * eff_eot
+        return _eps_from_signal_count(self.s_up, n_sig)
 
 
 def _background(b: float, sigma_b: float) -> tuple[float, float]:

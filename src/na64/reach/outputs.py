@@ -18,12 +18,10 @@ import numpy as np
 
 from ..io.atomic import atomic_write_text
 from ..units import GeV
+from .config import Y_ALPHA_D
 from .invisible import PROJECTIONS, ReachResult
 
-__all__ = ["LIMIT_COLUMNS", "limits_table", "summary_dict", "write_outputs"]
-
-#: α_D values for which ``limits.csv`` also lists y limits (the two of arXiv:1906.00176).
-Y_ALPHA_D: tuple[float, ...] = (0.1, 0.5)
+__all__ = ["LIMIT_COLUMNS", "Y_ALPHA_D", "limits_table", "summary_dict", "write_outputs"]
 
 #: Columns of ``limits.csv`` (masses in GeV; ε and y are dimensionless).
 LIMIT_COLUMNS = [
@@ -43,6 +41,8 @@ LIMIT_COLUMNS = [
     "efficiency",
     "efficiency_unc",
     "production_per_eot_eps1",
+    "annihilation_signal_per_eot_eps1",
+    "annihilation_production_per_eot_eps1",
 ]
 
 
@@ -55,7 +55,7 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
     rows = []
     y_obs = result.y_of(result.eps_90)
     y_exp = result.y_of(result.eps_expected["median"])
-    y_alpha = {a: result.y_of(result.eps_90, alpha_d=a) for a in Y_ALPHA_D}
+    y_alpha = {a: result.y_of(result.eps_90_for(a), alpha_d=a) for a in Y_ALPHA_D}
     for i, p in enumerate(result.points):
         row = {
             "mass_GeV": p.mass / GeV,
@@ -74,6 +74,8 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
             "efficiency": p.efficiency,
             "efficiency_unc": p.efficiency_unc,
             "production_per_eot_eps1": p.production,
+            "annihilation_signal_per_eot_eps1": p.annihilation_yield,
+            "annihilation_production_per_eot_eps1": p.annihilation_production,
         }
         rows.append({k: _finite(v) for k, v in row.items()})
     return rows
@@ -164,6 +166,8 @@ def summary_dict(result: ReachResult, *, command: str = "",
              "production_per_eot_eps1": _finite(p.production),
              "signal_per_eot_eps1": _finite(p.yield_per_eot),
              "primary_emission_fraction": _finite(p.primary_fraction),
+             "annihilation_production_per_eot_eps1": _finite(p.annihilation_production),
+             "annihilation_signal_per_eot_eps1": _finite(p.annihilation_yield),
              "events": p.n_events}
             for p in result.points
         ],

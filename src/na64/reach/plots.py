@@ -69,7 +69,8 @@ def plot_reach(
     sig = result.config.signal
     m_chi = np.asarray(m) / sig.mass_ratio
     y_exp = {k: result.y_of(v) for k, v in exp.items()}
-    others = [(f"observed, $\\alpha_D$ = {a:g}", m_chi, result.y_of(result.eps_90, alpha_d=a))
+    others = [(f"observed, $\\alpha_D$ = {a:g}", m_chi,
+               result.y_of(result.eps_90_for(a), alpha_d=a))
               for a in Y_ALPHA_D if not np.isclose(a, sig.alpha_d)]
     ax_y = plot_exclusion(
         m_chi, result.y_of(result.eps_90), y_exp, overlays=[*others, *_relic_curves(result)],

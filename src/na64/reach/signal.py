@@ -17,6 +17,15 @@ For every mass the chain is
    showering from the target face;
 4. reconstruction (:mod:`na64.reco`) and the selection (:mod:`na64.select`) decide which
    events pass; the weighted sum of passing events is the signal yield per EOT.
+
+With ``processes = ["brem", "annihilation"]`` in the analysis' ``[signal]`` table, the
+shower positrons' resonant annihilation e+ e- → A' → χχ̄
+(:class:`na64.generate.AnnihilationSignal`, arXiv:2108.04195) is generated too: a positron
+of energy E_+ at depth z disappears, and E_beam − E_+ showers from the target face as for a
+bremsstrahlung emission off a secondary.  The two weighted samples add up (the yields at
+ε = 1 are per EOT for the same ε).  The annihilation yield depends on the dark sector
+through the line shape; for the α_D of :data:`Y_ALPHA_D` it is obtained by reweighting the
+same events (:meth:`na64.generate.AnnihilationSignal.reweight`).
 """
 
 from __future__ import annotations
@@ -25,12 +34,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hepunits import MeV
 
+from ..constants import M_E
+from ..errors import InputError
+from ..generate.annihilation import AnnihilationSignal
 from ..generate.dark_brem import DarkBremSignal
-from .config import AnalysisConfig
+from .config import Y_ALPHA_D, AnalysisConfig
 from .events import EventBuilder
 
-__all__ = ["SignalPoint", "signal_point", "signal_sample"]
+__all__ = ["ANNIHILATION_NEGLECT", "SignalPoint", "annihilation_sample", "signal_point",
+           "signal_sample"]
+
+#: Annihilation is not simulated at a mass where its A' production is below this fraction of
+#: the bremsstrahlung one (it would change ε_90 by less than 0.05%).
+ANNIHILATION_NEGLECT = 1e-3
+#: Cascades simulated per requested annihilation event: with an e- beam only ~1 in 6
+#: cascades has a positron above the missing-energy threshold.
+_CASCADES_PER_EVENT = 6
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,12 @@ class SignalPoint:
         Rows ``(cut, weighted yield per EOT after the cut, its uncertainty)``.
     n_events
         Generated (biased) events.
+    annihilation_production, annihilation_yield, annihilation_yield_unc
+        Part of ``production`` and ``yield_per_eot`` from positron annihilation (0 when the
+        process is off or neglected, see :data:`ANNIHILATION_NEGLECT`).
+    annihilation_yield_alpha
+        Selected annihilation yield per EOT for each α_D of :data:`Y_ALPHA_D` (same events,
+        reweighted).
     """
 
     mass: float
@@ -63,6 +90,24 @@ class SignalPoint:
     n_events: int
     cutflow: list[tuple[str, float, float]] = field(default_factory=list)
     primary_fraction: float = 0.0
+    annihilation_production: float = 0.0
+    annihilation_yield: float = 0.0
+    annihilation_yield_unc: float = 0.0
+    annihilation_yield_alpha: dict[float, float] = field(default_factory=dict)
+
+    @property
+    def brem_yield(self) -> float:
+        """Selected bremsstrahlung yield per EOT (ε = 1)."""
+        return self.yield_per_eot - self.annihilation_yield
+
+    def yield_for_alpha(self, alpha_d: float) -> float:
+        """Selected yield per EOT (ε = 1) for another α_D (only annihilation depends on it)."""
+        for a, y in self.annihilation_yield_alpha.items():
+            if np.isclose(a, alpha_d):
+                return self.brem_yield + y
+        if not self.annihilation_yield_alpha:
+            return self.yield_per_eot
+        raise KeyError(f"no annihilation yield for alpha_D = {alpha_d:g}")
 
 
 def signal_point(
@@ -89,8 +134,33 @@ def signal_point(
         Biased events to generate (default: ``config.signal.events_per_mass``).
     """
     n = int(n_events or config.signal.events_per_mass)
-    truth, events, e_min = signal_sample(mass, config, builder, rng, n)
-    weights = np.asarray(truth["weight"], dtype=float)
+    procs = config.signal.processes
+    parts: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]] = []
+    e_min = 0.0
+    if "brem" in procs:
+        truth, events, e_min = signal_sample(mass, config, builder, rng, n)
+        parts.append((truth, events, np.asarray(truth["weight"], dtype=float)))
+    ann_prod = 0.0
+    ann_alpha: dict[float, np.ndarray] = {}
+    n_brem = sum(p[2].size for p in parts)
+    if "annihilation" in procs and mass > 2.0 * M_E:
+        brem_prod = float(parts[0][2].sum()) if parts else 0.0
+        gen, ann_prod, e_min_a = _annihilation_generator(mass, config, builder)
+        e_min = e_min or e_min_a
+        if ann_prod > 0 and ann_prod >= ANNIHILATION_NEGLECT * brem_prod:
+            truth_a, events_a = annihilation_sample(gen, builder, rng, n, e_min_a)
+            w_a = np.asarray(truth_a["weight"], dtype=float)
+            parts.append((truth_a, events_a, w_a))
+            ann_alpha = {a: gen.reweight(truth_a, alpha_D=a) for a in Y_ALPHA_D}
+        else:
+            ann_prod = 0.0
+    if not parts:
+        raise InputError("signal.processes", f"no process can produce an A' of "
+                                             f"{mass / MeV:g} MeV (annihilation needs m > 2 m_e)")
+    truth = {k: np.concatenate([np.asarray(p[0][k]) for p in parts]) for k in parts[0][0]}
+    events = {k: np.concatenate([np.asarray(p[1][k]) for p in parts]) for k in parts[0][1]}
+    weights = np.concatenate([p[2] for p in parts])
+    is_ann = np.arange(weights.size) >= n_brem
     flow = builder.selection.cutflow(events, weights=weights)
     passed = builder.selection.mask(events)
     production = float(weights.sum())
@@ -105,6 +175,7 @@ def signal_point(
         if production > 0
         else 0.0
     )
+    pa = passed[is_ann]
     prim = np.asarray(truth["from_primary"], dtype=bool)
     return SignalPoint(
         mass=float(mass),
@@ -114,9 +185,13 @@ def signal_point(
         yield_per_eot_unc=y_unc,
         efficiency=eff,
         efficiency_unc=eff_unc,
-        n_events=n,
+        n_events=int(weights.size),
         cutflow=_cutflow_rows(flow),
         primary_fraction=float(weights[prim].sum() / production) if production > 0 else 0.0,
+        annihilation_production=ann_prod if is_ann.any() else 0.0,
+        annihilation_yield=float(weights[is_ann][pa].sum()),
+        annihilation_yield_unc=float(np.sqrt(np.sum(weights[is_ann][pa] ** 2))),
+        annihilation_yield_alpha={a: float(w[pa].sum()) for a, w in ann_alpha.items()},
     )
 
 
@@ -134,9 +209,7 @@ def signal_sample(
     none of them could pass.  ``truth["weight"]`` are A' per EOT at ε = 1.
     """
     e0 = config.energy
-    edge = e0 - config.selection.ecal_max
-    sigma_edge = builder.ecal_resolution(config.selection.ecal_max)
-    e_min = max(edge - 5.0 * sigma_edge, 0.05 * e0)
+    e_min = _e_min(config, builder)
     gen = DarkBremSignal(
         mass, beam=config.beam, energy=e0, method=config.signal.method, setup=builder.setup,
         threshold=min(e_min, 0.5 * e0),
@@ -144,6 +217,50 @@ def signal_sample(
     e_min = max(e_min, gen.threshold)
     truth = gen.sample(n, rng, e_min=e_min)
     return truth, builder.signal_events(truth, rng), e_min
+
+
+def _annihilation_generator(mass: float, config: AnalysisConfig, builder: EventBuilder
+                            ) -> tuple[AnnihilationSignal, float, float]:
+    """The annihilation generator of an analysis, its production per EOT and e_min."""
+    e0 = config.energy
+    e_min = _e_min(config, builder)
+    sig = config.signal
+    gen = AnnihilationSignal(mass, beam=config.beam, energy=e0, setup=builder.setup,
+                             alpha_D=sig.alpha_d, m_chi=mass / sig.mass_ratio,
+                             chi=sig.chi,  # type: ignore[arg-type]
+                             threshold=min(e_min, 0.5 * e0))
+    e_min = max(e_min, gen.threshold)
+    return gen, gen.production_probability(e_min=e_min)[0], e_min
+
+
+def annihilation_sample(gen: AnnihilationSignal, builder: EventBuilder, rng: np.random.Generator,
+                        n: int, e_min: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """About ``n`` weighted annihilation events (truth, reconstructed), none of weight 0.
+
+    ``_CASCADES_PER_EVENT × n`` cascades are simulated; those without a positron above
+    ``e_min`` (weight 0) are dropped, and if more than ``n`` remain the sample is cut after
+    the cascade that gave the n-th, with the weights renormalised to the cascades kept.
+    """
+    n_casc = _CASCADES_PER_EVENT * n if gen.beam == "e-" else n
+    truth = gen.sample(n_casc, rng, e_min=e_min)
+    nonzero = np.flatnonzero(truth["weight"] > 0)
+    if nonzero.size > n:
+        last = int(nonzero[n - 1])
+        keep = nonzero[:n]
+        scale = n_casc / (last + 1)
+    else:
+        keep, scale = nonzero, 1.0
+    truth = {k: np.asarray(v)[keep] for k, v in truth.items()}
+    truth["weight"] = truth["weight"] * scale
+    return truth, builder.signal_events(truth, rng)
+
+
+def _e_min(config: AnalysisConfig, builder: EventBuilder) -> float:
+    """Lowest A' energy that can reach the signal box: 5 resolution widths below its edge."""
+    e0 = config.energy
+    edge = e0 - config.selection.ecal_max
+    sigma_edge = builder.ecal_resolution(config.selection.ecal_max)
+    return float(max(edge - 5.0 * sigma_edge, 0.05 * e0))
 
 
 def _cutflow_rows(flow: Any) -> list[tuple[str, float, float]]:
