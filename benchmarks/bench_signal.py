@@ -3,7 +3,8 @@
 Prints showers/s of the numba cascade kernel (100 GeV e- in Pb, followed down to 1 GeV)
 against the same kernel run as plain Python (``run_cascade.py_func``), and events/s of
 ``DarkBremSignal.sample`` (ETL cross section, m_A' = 16.7 MeV, E_A' > 50 GeV) against the
-bare cascade rate.  Usage: ``python benchmarks/bench_signal.py``.
+bare cascade rate, and events/s of ``AnnihilationSignal.sample`` (m_A' = 250 MeV,
+E_+ > 40 GeV) against the same bare cascade.  Usage: ``python benchmarks/bench_signal.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 import numpy as np
 from hepunits import GeV, MeV
 
-from na64.generate import DarkBremSignal, _cascade, track_length_spectrum
+from na64.generate import AnnihilationSignal, DarkBremSignal, _cascade, track_length_spectrum
 
 
 def _rate(n: int, fn) -> float:  # type: ignore[no-untyped-def]
@@ -55,6 +56,12 @@ def main() -> None:
           f"bare cascade {r_casc:,.0f} events/s: ratio {r_gen / r_casc:.3f}; "
           f"tables {t_tables * 1e3:.0f} ms")
     print(f"production_probability: {p:.4e} ± {dp:.1e} per EOT (eps = 1) in {t_quad * 1e3:.0f} ms")
+
+    ann = AnnihilationSignal(250 * MeV, "Pb", threshold=40 * GeV, n_showers=20_000)
+    ann.sample(10, rng, e_min=40 * GeV)  # builds the sigma table
+    r_ann = _rate(20_000, lambda n: ann.sample(n, rng, e_min=40 * GeV))
+    print(f"AnnihilationSignal.sample (250 MeV, E+ > 40 GeV): {r_ann:,.0f} cascades/s; "
+          f"bare cascade {r_casc:,.0f} events/s: ratio {r_ann / r_casc:.3f}")
 
 
 if __name__ == "__main__":

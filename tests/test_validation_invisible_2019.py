@@ -9,7 +9,9 @@ to the curve).  The requirement (issue 5) is agreement within 30% in ε at every
 At 500 MeV and 1 GeV na64's limit is ~40% stronger than the published one: the selected
 signal yield per EOT is about 2.6 times NA64's there, against 1.2-1.3 times at 1-10 MeV.
 The physics cause is not identified yet; those two masses are strict xfails so that a fix
-shows up as XPASS.  Excluded so far (numbers at 1 GeV unless stated):
+shows up as XPASS.  The reference reading is not the cause: DarkCast's independent
+digitization of the same curve (limits/NA64_NA642019imj.lmt) agrees with it within 3% at
+all five masses (3.36e-3 at 500 MeV, 1.10e-2 at 1.006 GeV).  Excluded so far (numbers at 1 GeV unless stated):
 * total ETL sigma(E): within 2% of the DMG4 table for 20-160 GeV, including its steep energy
   dependence (sigma(50 GeV)/sigma(100 GeV) = 0.47 in both); inelastic part only 3%;
 * primary track length above E0/2: 0.82-0.84 X0, inside the Bethe-Heitler bracket

@@ -219,10 +219,12 @@ class AnnihilationSignal:
         eps = _finite(eps, "eps")
         if self.e_resonance <= self.threshold:
             return 0.0
-        dl = np.mean([np.interp(self.e_resonance, s.centers, s.positron)
+        # dL+/dE at E_R: mean over E_R ± 5% (the spectrum is smooth there; one bin is noisy)
+        lo, hi = 0.95 * self.e_resonance, min(1.05 * self.e_resonance, self.energy)
+        dl = np.mean([(s.integral(lo, "positron") - s.integral(hi, "positron")) / (hi - lo)
                       for s in self._spectrum_batches()])
         return float(self.n_electrons * dl * eps**2 * integrated_cross_section(
-            self.mass, alpha_D=self.alpha_D, m_chi=self.m_chi, chi=self.chi))
+            self.mass, alpha_D=self.alpha_D, m_chi=self.m_chi, chi=self.chi, width=self.width))
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n: int, rng: np.random.Generator, *, eps: float = 1.0,

@@ -187,21 +187,27 @@ def annihilation_cross_section(
 
 def integrated_cross_section(mass: float, *, epsilon: float = 1.0, alpha_D: float = 0.5,
                              m_chi: float | None = None, chi: ChiKind = "dirac",
-                             final: str = "invisible") -> float:
+                             final: str = "invisible", width: float | None = None) -> float:
     r"""Narrow-width ∫σ dE_+ (mm² MeV), Eq. (2): :math:`6\pi^2\Gamma_{ee}B_f/(m\,m_e)`.
 
-    Γ_ee and B_f are those of the pole (:func:`na64.models.dark_photon_widths`).
+    Γ_ee and Γ_f are those of the pole at mixing ``epsilon``; B_f = Γ_f / ``width``, the
+    total width (default: all channels at ``epsilon``; pass the generator's width to use
+    yields "per ε²" computed at small ε, where B_inv does not depend on ε).
     """
     mc, ad = _check(float(mass), float(alpha_D), m_chi, chi)
+    if not (math.isfinite(epsilon) and 0.0 < epsilon <= 1.0):
+        raise InputError("epsilon", f"must be in (0, 1], got {epsilon!r}")
     m = float(mass)
     w = dark_photon_widths(m, epsilon, ad, mc, chi)
-    total = float(sum(float(v) for v in w.values()))
+    total = float(sum(float(v) for v in w.values())) if width is None else float(width)
+    if not (math.isfinite(total) and total > 0.0):
+        raise InputError("width", f"must be a finite positive width in MeV, got {width!r}")
     if final == "invisible":
         g_f = float(w["chichi"])
     elif final == "e+e-":
         g_f = float(w["e+e-"])
     elif final == "visible":
-        g_f = total - float(w["chichi"])
+        g_f = float(sum(float(v) for k, v in w.items() if k != "chichi"))
     else:
         raise InputError("final", f"must be 'invisible', 'e+e-' or 'visible', got {final!r}")
     return 6.0 * math.pi**2 * float(w["e+e-"]) * (g_f / total) / (m * M_E) * HBARC**2
