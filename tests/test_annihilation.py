@@ -35,6 +35,7 @@ from na64.physics.annihilation import (
     resonance_width,
 )
 from na64.reach import load_analysis, run_invisible
+from na64.reach.outputs import summary_dict
 
 
 def _dirac_closed_form(e_pos: np.ndarray, m: float, alpha_d: float, m_chi: float,
@@ -215,6 +216,9 @@ def test_reach_with_annihilation():
     # 1 GeV: kinematically closed (sqrt(s) < 2 m_chi), same events and limit as brem only
     assert r1.points[1].annihilation_yield == 0.0
     assert r1.eps_90[1] == r0.eps_90[1]
+    # summary.json says which processes made the limit
+    assert summary_dict(r1)["signal"]["processes"] == ["brem", "annihilation"]
+    assert summary_dict(r0)["signal"]["processes"] == ["brem"]
 
 
 def test_processes_are_validated(tmp_path):

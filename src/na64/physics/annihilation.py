@@ -20,13 +20,12 @@ Breit-Wigner cross section with energy-dependent partial widths is
                      {(s - m^2)^2 + m^2\Gamma^2},                                  \qquad (1)
 
 where :math:`\Gamma_X(\sqrt s)` is the partial width the vector would have at mass √s
-(PDG 2024, Review 49 "Cross-section formulae for specific processes", resonance
+(PDG 2024 review "Cross-section formulae for specific processes", resonance
 formation: at s = m², :math:`\sigma = 12\pi B_{ee}B_f/m^2`).  For a Dirac χ, Eq. (1)
-*is* the tree-level s-channel result obtained from :math:`e^+e^-\to\mu^+\mu^-` (PDG
-Review 49, :math:`\sigma = \tfrac{4\pi\alpha^2}{3s}\beta\tfrac{3-\beta^2}{2}`) by the
-replacements α² → ε²αα_D and 1/s → s/|s − m² + imΓ|², which the tests check.  The electron
-mass is neglected against √s in :math:`\Gamma_{ee}` only where it is (Γ_ee keeps its
-threshold factor).
+*is* the tree-level s-channel result obtained from :math:`e^+e^-\to\mu^+\mu^-` (the
+same review, :math:`\sigma = \tfrac{4\pi\alpha^2}{3s}\beta\tfrac{3-\beta^2}{2}`) by the
+replacements α² → ε²αα_D and 1/s → s/|s − m² + imΓ|², which the tests check.  Γ_ee(√s) keeps its
+electron-mass threshold factor; the fixed-width propagator uses the total width at the pole.
 
 Integrated over the positron energy in the narrow-width limit (dE = ds / 2m_e),
 
