@@ -229,3 +229,25 @@ def test_processes_are_validated(tmp_path):
                                 'processes = ["brem", "primakoff"]'))
     with pytest.raises(InputError, match=r"signal\.processes"):
         load_analysis(bad)
+
+
+def test_annihilation_analysis_extends_the_2016_2018_one():
+    base = load_analysis("invisible_2016_2018")
+    ann = load_analysis("invisible_2016_2018_annihilation")
+    assert ann.runs == base.runs
+    assert ann.selection == base.selection
+    assert ann.setup == base.setup
+    assert ann.signal.model_copy(update={"processes": ("brem",)}) == base.signal
+    assert ann.signal.processes == ("brem", "annihilation")
+
+
+def test_circular_extends_is_an_input_error(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(f'extends = "{b}"\nname = "a"\n')
+    b.write_text(f'extends = "{a}"\nname = "b"\n')
+    with pytest.raises(InputError, match="circular"):
+        load_analysis(a)
+    bad = tmp_path / "c.toml"
+    bad.write_text('extends = 3\nname = "c"\n')
+    with pytest.raises(InputError, match="extends"):
+        load_analysis(bad)

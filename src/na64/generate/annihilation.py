@@ -42,9 +42,7 @@ from ..physics.annihilation import (
     resonance_energy,
     resonance_width,
 )
-from . import _cascade
-from .dark_brem import _finite, _target_from_setup
-from .shower import SOFT_FRACTION, track_length_spectrum
+from .dark_brem import _finite, _resolve_setup, _target_from_setup, _ThickTargetGenerator
 
 __all__ = ["AnnihilationSignal", "electron_density"]
 
@@ -58,13 +56,7 @@ def electron_density(setup: Any = None, material: str | Material | None = None) 
     calorimeter contributes (~10% in the NA64 ECAL), unlike for Z²-weighted bremsstrahlung.
     """
     if setup is not None:
-        if isinstance(setup, str):
-            from ..detector import load_setup  # sibling package, imported lazily
-
-            setup = load_setup(setup)
-        cal = getattr(setup, "target", None)
-        if cal is None or not hasattr(cal, "absorber_material"):
-            raise InputError("setup", "must be a na64.detector.Setup (or the name of a shipped one)")
+        cal = _resolve_setup(setup).target
         fa = cal.absorber_thickness / cal.layer_thickness
         return (fa * electron_density(material=cal.absorber_material)
                 + (1.0 - fa) * electron_density(material=cal.active_material))
@@ -74,7 +66,7 @@ def electron_density(setup: Any = None, material: str | Material | None = None) 
     return float(sum(z * n for z, _, n in mat.atoms_per_volume()))
 
 
-class AnnihilationSignal:
+class AnnihilationSignal(_ThickTargetGenerator):
     """Weighted A' events from resonant annihilation of the shower positrons.
 
     Parameters
@@ -100,6 +92,9 @@ class AnnihilationSignal:
         As for :class:`na64.generate.DarkBremSignal`.
     """
 
+    #: finer than for bremsstrahlung: a line of Γ/m ~ 1% must span several bins
+    _SPECTRUM_BINS = 400
+
     def __init__(
         self,
         mass: float,
@@ -118,15 +113,14 @@ class AnnihilationSignal:
     ) -> None:
         n_e = None
         if setup is not None:
+            setup = _resolve_setup(setup)  # a shipped name is loaded once
             target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
             n_e = electron_density(setup=setup)
             energy = setup_energy if energy is None else energy
             beam = setup_beam if setup_beam in ("e-", "e+") else beam
         self.energy = 100 * GeV if energy is None else _finite(energy, "energy")
         self.mass = _finite(mass, "mass")
-        if beam not in ("e-", "e+"):
-            raise InputError("beam", f"must be 'e-' or 'e+', got {beam!r}")
-        self.beam = beam
+        self._init_common(beam, thickness, n_showers, rng)
         self.material = get_material(target, field="target")
         self.n_electrons = electron_density(material=self.material) if n_e is None else n_e
         self.alpha_D = float(alpha_D)
@@ -140,12 +134,6 @@ class AnnihilationSignal:
         self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
         if self.threshold >= self.energy:
             raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV")
-        self.thickness = None if thickness is None else _finite(thickness, "thickness")
-        if not 10 <= int(n_showers) <= 10_000_000:
-            raise InputError("n_showers", f"must be in [10, 1e7], got {n_showers}")
-        self.n_showers = int(n_showers)
-        self._rng = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
-        self._spectra: list[Any] | None = None
         self._tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ cross sections
@@ -156,18 +144,7 @@ class AnnihilationSignal:
 
     def sigma(self, e_positron: np.ndarray) -> np.ndarray:
         """σ_ann(E_+) per electron (mm², ε = 1) as the generator uses it."""
-        return annihilation_cross_section(e_positron, self.mass, alpha_D=self.alpha_D,
-                                          m_chi=self.m_chi, chi=self.chi, width=self.width,
-                                          min_width_fraction=MIN_WIDTH_FRACTION)
-
-    def _check_e_min(self, e_min: float | None) -> float:
-        if e_min is None:
-            return self.threshold
-        e = _finite(e_min, "e_min")
-        if not self.threshold <= e < self.energy:
-            raise InputError("e_min", f"must be in [threshold = {self.threshold / GeV:g} GeV, "
-                                      f"{self.energy / GeV:g} GeV), got {e / GeV:g} GeV")
-        return e
+        return _generator_sigma(e_positron, self.mass, self.alpha_D, self.m_chi, self.chi)
 
     def _table(self, e_min: float) -> tuple[np.ndarray, np.ndarray]:
         """Uniform ln-E grid from e_min to the beam energy and σ on it (cached)."""
@@ -181,17 +158,6 @@ class AnnihilationSignal:
         return self._tables[key]
 
     # ------------------------------------------------------------------ yields
-    def _spectrum_batches(self) -> list[Any]:
-        if self._spectra is None:
-            per = max(self.n_showers // 10, 1)
-            self._spectra = [
-                track_length_spectrum(self.energy, self.material, primary=self.beam,  # type: ignore[arg-type]
-                                      e_min=self.threshold, thickness=self.thickness,
-                                      n_showers=per, n_bins=400, depth_bins=1, rng=self._rng)
-                for _ in range(10)
-            ]
-        return self._spectra
-
     def production_probability(self, eps: float = 1.0, e_min: float | None = None
                                ) -> tuple[float, float]:
         """A' per EOT from annihilation of positrons above ``e_min``: Eq. (1) by quadrature.
@@ -228,38 +194,25 @@ class AnnihilationSignal:
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n: int, rng: np.random.Generator, *, eps: float = 1.0,
-               e_min: float | None = None, keep_empty: bool = True) -> dict[str, np.ndarray]:
+               e_min: float | None = None) -> dict[str, np.ndarray]:
         """Simulate ``n`` cascades, each with exactly one annihilation above ``e_min`` where
         it has a positron that can annihilate.
 
         Returns the columns of :meth:`na64.generate.DarkBremSignal.sample` (``x`` = 1,
         ``theta`` = 0: the A' continues along the positron), with ``e_emitter`` the positron
         energy; ``weight`` sums to :meth:`production_probability`.  Cascades without a
-        positron above ``e_min`` have weight 0; ``keep_empty=False`` drops them (the others
-        keep their weights, normalised to the ``n`` cascades).
+        positron above ``e_min`` have weight 0.
         """
-        if not 1 <= int(n) <= 100_000_000:
-            raise InputError("n", f"must be in [1, 1e8], got {n}")
-        n = int(n)
-        eps = _finite(eps, "eps")
-        e_min = self._check_e_min(e_min)
+        n, eps, e_min = self._check_sample(n, eps, e_min)
         grid, sig = self._table(e_min)
         lg = np.log(grid)
         rate = self.n_electrons * sig * self.material.X0  # per X0, positrons only
-        t_max = 1e12 if self.thickness is None else self.thickness / self.material.X0
-        code = _cascade.ELECTRON if self.beam == "e-" else _cascade.POSITRON
-        edges = np.array([e_min, self.energy * (1 + 1e-12)])
-        out = _cascade.run_cascade(
-            n, self.energy, code, self.material.critical_energy, SOFT_FRACTION * e_min, e_min,
-            t_max, edges, 1.0, 1, np.vstack([np.zeros_like(rate), rate]), float(lg[0]),
-            float(lg[1] - lg[0]), False, True, rng,
-        )
-        w_tot, e_pos, z_emit, kind = out[4], out[6], out[7], out[9]
+        w_tot, e_pos, z_emit, _, kind = self._forced_cascade(
+            n, e_min, np.vstack([np.zeros_like(rate), rate]), lg, rng)
         e_pos = np.where(w_tot > 0, e_pos, self.energy)
         weight = w_tot / n * eps**2
         e_ap = np.clip(e_pos, 0.0, self.energy)
-        keep = np.ones(n, bool) if keep_empty else weight > 0
-        cols = {
+        return {
             "e_emitter": e_pos,
             "emitter_pdg": np.full(n, -11),
             "from_primary": kind >= 2,
@@ -271,7 +224,6 @@ class AnnihilationSignal:
             "e_visible": self.energy - e_ap,
             "weight": np.where(np.isfinite(weight), weight, 0.0),
         }
-        return {k: np.asarray(v)[keep] for k, v in cols.items()}
 
     def reweight(self, events: dict[str, np.ndarray], *, alpha_D: float,
                  m_chi: float | None = None, chi: ChiKind | None = None) -> np.ndarray:
@@ -280,15 +232,25 @@ class AnnihilationSignal:
         The event content depends only on the positron energy and depth, so changing α_D,
         m_χ or the χ kind changes only σ(E_+): w' = w σ'(E_+)/σ(E_+).  Exact where σ > 0.
         """
-        other = AnnihilationSignal(self.mass, self.material, self.beam, self.energy,
-                                   alpha_D=alpha_D, m_chi=self.m_chi if m_chi is None else m_chi,
-                                   chi=self.chi if chi is None else chi,
-                                   threshold=self.threshold, thickness=self.thickness)
-        other.n_electrons = self.n_electrons
         e = np.asarray(events["e_emitter"], dtype=float)
         s0 = self.sigma(e)
-        s1 = other.sigma(e)
+        s1 = _generator_sigma(e, self.mass, float(alpha_D),
+                              self.m_chi if m_chi is None else _finite(m_chi, "m_chi"),
+                              self.chi if chi is None else chi)
         w = np.asarray(events["weight"], dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(s0 > 0, s1 / np.where(s0 > 0, s0, 1.0), 0.0)
         return np.asarray(np.where(np.isfinite(r), w * r, 0.0))
+
+
+def _generator_sigma(e_positron: np.ndarray, mass: float, alpha_D: float, m_chi: float,
+                     chi: ChiKind) -> np.ndarray:
+    """σ_ann per electron (mm², ε → 0 scaled to ε = 1) with the line drawn at least
+    :data:`~na64.physics.annihilation.MIN_WIDTH_FRACTION` wide, as the generators tabulate it.
+
+    The total width is taken at ε = 1e-4, where the SM widths (∝ ε²) no longer matter for
+    an invisible A' with α_D ≫ ε²α; the yield is then ε² × this σ.
+    """
+    width = resonance_width(mass, alpha_D=alpha_D, m_chi=m_chi, chi=chi)
+    return annihilation_cross_section(e_positron, mass, alpha_D=alpha_D, m_chi=m_chi, chi=chi,
+                                      width=width, min_width_fraction=MIN_WIDTH_FRACTION)

@@ -137,7 +137,87 @@ def _finite(value: float, field: str, *, positive: bool = True) -> float:
     return v
 
 
-class DarkBremSignal:
+class _ThickTargetGenerator:
+    """What the forced-emission generators share: the target, the energy window of the
+    followed e±, the track-length spectra of :meth:`_spectrum_batches` and the one-pass
+    forced-emission cascade of :meth:`_forced_cascade`.
+
+    Subclasses set ``energy``, ``threshold``, ``material``, ``beam``, ``thickness``,
+    ``n_showers``, ``_rng`` and ``_spectra = None`` in their ``__init__``.
+    """
+
+    #: log bins of the track-length spectra (fine enough for the cross sections integrated)
+    _SPECTRUM_BINS = 200
+    energy: float
+    threshold: float
+    material: Material
+    beam: str
+    thickness: float | None
+    n_showers: int
+    _rng: np.random.Generator
+    _spectra: list[Any] | None
+
+    def _init_common(self, beam: str, thickness: float | None, n_showers: int,
+                     rng: np.random.Generator | None) -> None:
+        """Validate and set the beam particle, target thickness, showers and generator."""
+        if beam not in ("e-", "e+"):
+            raise InputError("beam", f"must be 'e-' or 'e+', got {beam!r}")
+        self.beam = beam
+        self.thickness = None if thickness is None else _finite(thickness, "thickness")
+        if not 10 <= int(n_showers) <= 10_000_000:
+            raise InputError("n_showers", f"must be in [10, 1e7], got {n_showers}")
+        self.n_showers = int(n_showers)
+        self._rng = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
+        self._spectra = None
+
+    def _check_e_min(self, e_min: float | None) -> float:
+        if e_min is None:
+            return self.threshold
+        e = _finite(e_min, "e_min")
+        if not self.threshold <= e < self.energy:
+            raise InputError("e_min", f"must be in [threshold = {self.threshold / GeV:g} GeV, "
+                                      f"{self.energy / GeV:g} GeV), got {e / GeV:g} GeV")
+        return e
+
+    def _check_sample(self, n: int, eps: float, e_min: float | None) -> tuple[int, float, float]:
+        """Validated (n, eps, e_min) of a ``sample`` call."""
+        if not 1 <= int(n) <= 100_000_000:
+            raise InputError("n", f"must be in [1, 1e8], got {n}")
+        return int(n), _finite(eps, "eps"), self._check_e_min(e_min)
+
+    def _spectrum_batches(self) -> list[Any]:
+        """10 independent track-length spectra (their spread is the MC error), cached."""
+        if self._spectra is None:
+            per = max(self.n_showers // 10, 1)
+            self._spectra = [
+                track_length_spectrum(self.energy, self.material, primary=self.beam,  # type: ignore[arg-type]
+                                      e_min=self.threshold, thickness=self.thickness,
+                                      n_showers=per, n_bins=self._SPECTRUM_BINS, depth_bins=1,
+                                      rng=self._rng)
+                for _ in range(10)
+            ]
+        return self._spectra
+
+    def _forced_cascade(self, n: int, e_min: float, rates: np.ndarray, log_grid: np.ndarray,
+                        rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """``n`` cascades with one emission each, drawn ∝ rate × path (``rates``: (2, k)
+        per X0 for e- and e+ on the uniform ln-E grid ``log_grid``).
+
+        Returns (w_tot, e_emit, z_emit in X0, rate_emit, kind_emit) of
+        :func:`na64.generate._cascade.run_cascade`.
+        """
+        t_max = 1e12 if self.thickness is None else self.thickness / self.material.X0
+        code = _cascade.ELECTRON if self.beam == "e-" else _cascade.POSITRON
+        edges = np.array([e_min, self.energy * (1 + 1e-12)])
+        out = _cascade.run_cascade(
+            n, self.energy, code, self.material.critical_energy, SOFT_FRACTION * e_min, e_min,
+            t_max, edges, 1.0, 1, rates, float(log_grid[0]), float(log_grid[1] - log_grid[0]),
+            False, True, rng,
+        )
+        return out[4], out[6], out[7], out[8], out[9]
+
+
+class DarkBremSignal(_ThickTargetGenerator):
     """Weighted A' signal events from every e± of the shower in a thick target.
 
     Parameters
@@ -195,19 +275,13 @@ class DarkBremSignal:
         if self.mass >= self.energy:
             raise InputError("mass", f"must be below the beam energy {self.energy / GeV:g} GeV, "
                                      f"got {self.mass / GeV:g} GeV")
-        if beam not in ("e-", "e+"):
-            raise InputError("beam", f"must be 'e-' or 'e+', got {beam!r}")
-        self.beam = beam
+        self._init_common(beam, thickness, n_showers, rng)
         self.material = get_material(target, field="target")
         self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
         self.threshold = max(self.threshold, self.mass)
         if self.threshold >= self.energy - M_E:
             raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV, "
                                           f"got {self.threshold / GeV:g} GeV")
-        self.thickness = None if thickness is None else _finite(thickness, "thickness")
-        if not 10 <= int(n_showers) <= 10_000_000:
-            raise InputError("n_showers", f"must be in [10, 1e7], got {n_showers}")
-        self.n_showers = int(n_showers)
         if method not in ("etl", "iww", "ww"):
             raise InputError("method", f"must be 'etl', 'iww' or 'ww', got {method!r}")
         self.method = cast(Method, method)
@@ -217,8 +291,6 @@ class DarkBremSignal:
         #: total number of atoms per mm³ (dark_brem returns σ per atom of the mixture)
         self.n_atoms = float(sum(n for _, _, n in self.material.atoms_per_volume()))
         self._sigma_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
-        self._spectra: list[Any] | None = None
-        self._rng = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
         self._table_cache: dict[float, dict[str, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ cross sections
@@ -247,28 +319,7 @@ class DarkBremSignal:
             self._sigma_cache[key] = (grid, self.sigma_above(grid, e_min))
         return self._sigma_cache[key]
 
-    def _check_e_min(self, e_min: float | None) -> float:
-        if e_min is None:
-            return self.threshold
-        e = _finite(e_min, "e_min")
-        if not self.threshold <= e < self.energy:
-            raise InputError("e_min", f"must be in [threshold = {self.threshold / GeV:g} GeV, "
-                                      f"{self.energy / GeV:g} GeV), got {e / GeV:g} GeV")
-        return e
-
     # ------------------------------------------------------------------ quadrature
-    def _spectrum_batches(self) -> list[Any]:
-        if self._spectra is None:
-            per = max(self.n_showers // 10, 1)
-            self._spectra = [
-                track_length_spectrum(self.energy, self.material, primary=self.beam,  # type: ignore[arg-type]
-                                      e_min=self.threshold, thickness=self.thickness,
-                                      n_showers=per, n_bins=200, depth_bins=1,
-                                      rng=self._rng)
-                for _ in range(10)
-            ]
-        return self._spectra
-
     def production_probability(self, eps: float = 1.0, e_min: float | None = None, *,
                                primary_only: bool = False) -> tuple[float, float]:
         """A' produced per EOT with E_A' > ``e_min``: Eq. (1) by quadrature.
@@ -323,23 +374,12 @@ class DarkBremSignal:
             ``e_visible`` = E0 - E_A' (MeV), ``weight`` (A' per EOT carried by the event:
             the weights sum to :meth:`production_probability`).
         """
-        if not 1 <= int(n) <= 100_000_000:
-            raise InputError("n", f"must be in [1, 1e8], got {n}")
-        n = int(n)
-        eps = _finite(eps, "eps")
-        e_min = self._check_e_min(e_min)
+        n, eps, e_min = self._check_sample(n, eps, e_min)
         grid, sig = self._sigma_table(e_min)
         lg = np.log(grid)
         rate = self.n_atoms * sig * self.material.X0  # per X0
-        t_max = 1e12 if self.thickness is None else self.thickness / self.material.X0
-        code = _cascade.ELECTRON if self.beam == "e-" else _cascade.POSITRON
-        edges = np.array([e_min, self.energy * (1 + 1e-12)])
-        out = _cascade.run_cascade(
-            n, self.energy, code, self.material.critical_energy, SOFT_FRACTION * e_min, e_min,
-            t_max, edges, 1.0, 1, np.vstack([rate, rate]), float(lg[0]), float(lg[1] - lg[0]),
-            False, True, rng,
-        )
-        w_tot, e_emit, z_emit, rate_emit, kind = out[4], out[6], out[7], out[8], out[9]
+        w_tot, e_emit, z_emit, rate_emit, kind = self._forced_cascade(
+            n, e_min, np.vstack([rate, rate]), lg, rng)
         # an event whose tracks cannot emit (possible only if σ vanishes) keeps weight 0
         e_emit = np.where(w_tot > 0, e_emit, self.energy)
         x, q = self._sample_x(e_emit, e_min, rng)
@@ -496,6 +536,19 @@ class DarkBremSignal:
         return np.minimum(scaled * self._theta_c(x, energy), np.pi)
 
 
+def _resolve_setup(setup: Any) -> Any:
+    """A :class:`na64.detector.Setup` from itself or a shipped name, checked to have an
+    active-target sampling calorimeter."""
+    if isinstance(setup, str):
+        from ..detector import load_setup  # sibling package, imported lazily
+
+        setup = load_setup(setup)
+    cal = getattr(setup, "target", None)
+    if cal is None or not hasattr(cal, "absorber_material"):
+        raise InputError("setup", "must be a na64.detector.Setup (or the name of a shipped one)")
+    return setup
+
+
 def _target_from_setup(setup: Any) -> tuple[Material, float, float, str]:
     """Effective target of a detector setup: its first (active-target) calorimeter.
 
@@ -508,13 +561,8 @@ def _target_from_setup(setup: Any) -> tuple[Material, float, float, str]:
     -------
     (material, thickness, beam energy, beam particle)
     """
-    if isinstance(setup, str):
-        from ..detector import load_setup  # sibling package, imported lazily
-
-        setup = load_setup(setup)
-    cal = getattr(setup, "target", None)
-    if cal is None or not hasattr(cal, "absorber_material"):
-        raise InputError("setup", "must be a na64.detector.Setup (or the name of a shipped one)")
+    setup = _resolve_setup(setup)
+    cal = setup.target
     absorber = cal.absorber_material
     fraction = cal.absorber_thickness / cal.layer_thickness
     material = dataclasses.replace(absorber, density=absorber.density * fraction, X0=cal.X0,

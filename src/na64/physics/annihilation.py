@@ -98,6 +98,18 @@ def _check(mass: float, alpha_D: float, m_chi: float | None, chi: str) -> tuple[
     return mc, float(alpha_D)
 
 
+def _final_width(w: dict[str, NDArray[np.float64]], final: str, epsilon: float
+                 ) -> NDArray[np.float64]:
+    """Γ_f of final state ``final`` from the widths ``w`` computed at ε = 1 (SM ones ∝ ε²)."""
+    if final == "invisible":
+        return w["chichi"]
+    if final == "e+e-":
+        return epsilon**2 * w["e+e-"]
+    if final == "visible":
+        return np.asarray(epsilon**2 * sum(v for k, v in w.items() if k != "chichi"))
+    raise InputError("final", f"must be 'invisible', 'e+e-' or 'visible', got {final!r}")
+
+
 def _widths_at(root_s: NDArray[np.float64], alpha_D: float, m_chi: float,
                chi: ChiKind) -> dict[str, NDArray[np.float64]]:
     """Partial widths at mass √s with the couplings of the A' (ε = 1; widths ∝ ε² or α_D)."""
@@ -113,6 +125,16 @@ def resonance_width(mass: float, *, epsilon: float = 1e-4, alpha_D: float = 0.5,
         raise InputError("epsilon", f"must be in (0, 1], got {epsilon!r}")
     w = dark_photon_widths(float(mass), float(epsilon), ad, mc, chi)
     return float(sum(float(v) for v in w.values()))
+
+
+def _pole_width(mass: float, epsilon: float, alpha_D: float, m_chi: float, chi: ChiKind,
+                width: float | None) -> float:
+    """The total width at the pole: ``width`` if given (checked), else the model's."""
+    gamma = (resonance_width(mass, epsilon=epsilon, alpha_D=alpha_D, m_chi=m_chi, chi=chi)
+             if width is None else float(width))
+    if not (math.isfinite(gamma) and gamma > 0.0):
+        raise InputError("width", f"must be a finite positive width in MeV, got {width!r}")
+    return gamma
 
 
 def annihilation_cross_section(
@@ -159,25 +181,15 @@ def annihilation_cross_section(
     mc, ad = _check(float(mass), float(alpha_D), m_chi, chi)
     if not (math.isfinite(epsilon) and 0.0 < epsilon <= 1.0):
         raise InputError("epsilon", f"must be in (0, 1], got {epsilon!r}")
-    if final not in ("invisible", "e+e-", "visible"):
-        raise InputError("final", f"must be 'invisible', 'e+e-' or 'visible', got {final!r}")
     if not (math.isfinite(min_width_fraction) and 0.0 <= min_width_fraction < 1.0):
         raise InputError("min_width_fraction", f"must be in [0, 1), got {min_width_fraction!r}")
     m = float(mass)
-    gamma = (resonance_width(m, epsilon=epsilon, alpha_D=ad, m_chi=mc, chi=chi)
-             if width is None else float(width))
-    if not (math.isfinite(gamma) and gamma > 0.0):
-        raise InputError("width", f"must be a finite positive width in MeV, got {width!r}")
+    gamma = _pole_width(m, epsilon, ad, mc, chi, width)
     e = np.asarray(e_positron, dtype=float)
     s = 2.0 * M_E * (M_E + np.clip(e, M_E, None))
     w = _widths_at(np.sqrt(s), ad, mc, chi)
     g_ee = epsilon**2 * w["e+e-"]
-    if final == "invisible":
-        g_f = w["chichi"]
-    elif final == "e+e-":
-        g_f = epsilon**2 * w["e+e-"]
-    else:
-        g_f = epsilon**2 * (w["e+e-"] + w["mu+mu-"] + w["tau+tau-"] + w["hadrons"])
+    g_f = _final_width(w, final, epsilon)
     g_eff = max(gamma, min_width_fraction * m)
     sigma = 12.0 * math.pi * g_ee * g_f * (g_eff / gamma) / ((s - m**2) ** 2 + (m * g_eff) ** 2)
     out = sigma * HBARC**2
@@ -197,16 +209,8 @@ def integrated_cross_section(mass: float, *, epsilon: float = 1.0, alpha_D: floa
     if not (math.isfinite(epsilon) and 0.0 < epsilon <= 1.0):
         raise InputError("epsilon", f"must be in (0, 1], got {epsilon!r}")
     m = float(mass)
-    w = dark_photon_widths(m, epsilon, ad, mc, chi)
-    total = float(sum(float(v) for v in w.values())) if width is None else float(width)
-    if not (math.isfinite(total) and total > 0.0):
-        raise InputError("width", f"must be a finite positive width in MeV, got {width!r}")
-    if final == "invisible":
-        g_f = float(w["chichi"])
-    elif final == "e+e-":
-        g_f = float(w["e+e-"])
-    elif final == "visible":
-        g_f = float(sum(float(v) for k, v in w.items() if k != "chichi"))
-    else:
-        raise InputError("final", f"must be 'invisible', 'e+e-' or 'visible', got {final!r}")
-    return 6.0 * math.pi**2 * float(w["e+e-"]) * (g_f / total) / (m * M_E) * HBARC**2
+    w = dark_photon_widths(m, 1.0, ad, mc, chi)
+    g_f = float(_final_width(w, final, epsilon))
+    total = _pole_width(m, epsilon, ad, mc, chi, width)
+    g_ee = epsilon**2 * float(w["e+e-"])
+    return 6.0 * math.pi**2 * g_ee * (g_f / total) / (m * M_E) * HBARC**2

@@ -65,9 +65,10 @@ class SignalConfig(_Strict):
     @field_validator("chi")
     @classmethod
     def _chi(cls, v: str) -> str:
-        kinds = ("dirac", "pseudo-dirac", "majorana", "scalar")
-        if v not in kinds:
-            raise ValueError(f"must be one of {', '.join(kinds)}")
+        from ..models.dark_photon import CHI_KINDS  # the dark-matter kinds of the model
+
+        if v not in CHI_KINDS:
+            raise ValueError(f"must be one of {', '.join(CHI_KINDS)}")
         return v
 
     @field_validator("method")
@@ -160,8 +161,7 @@ def shipped_analyses() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> AnalysisConfig:
-    """Load and validate an analysis file (a shipped name or a path)."""
+def _analysis_path(name_or_path: str | Path, field: str) -> Path:
     path = _shipped(str(name_or_path)) if not str(name_or_path).endswith(".toml") else None
     if path is None:
         path = Path(name_or_path)
@@ -171,10 +171,46 @@ def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> Ana
                 f"no analysis file {str(name_or_path)!r}; shipped analyses: "
                 f"{', '.join(shipped_analyses())}",
             )
+    return path
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: tables merge key by key, any other value replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _analysis_data(name_or_path: str | Path, field: str, seen: tuple[Path, ...] = ()
+                   ) -> tuple[dict[str, Any], Path]:
+    """The TOML table of an analysis with its ``extends`` chain resolved."""
+    path = _analysis_path(name_or_path, field)
+    if path.resolve() in seen:
+        raise InputError("extends", f"{path.name}: circular 'extends' chain")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(field, f"{path}: malformed TOML: {exc}") from None
+    base = data.pop("extends", None)
+    if base is None:
+        return data, path
+    if not isinstance(base, str):
+        raise InputError(f"{path.name}: extends", "must be the name or path of an analysis")
+    base_data, _ = _analysis_data(base, f"{path.name}: extends", (*seen, path.resolve()))
+    return _merge(base_data, data), path
+
+
+def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> AnalysisConfig:
+    """Load and validate an analysis file (a shipped name or a path).
+
+    A file may start from another one with ``extends = "<name or path>"``: its tables are
+    merged into the other's key by key (arrays such as ``[[runs]]`` replace the other's).
+    """
+    data, path = _analysis_data(name_or_path, field)
     try:
         return AnalysisConfig.model_validate(data)
     except InputError:

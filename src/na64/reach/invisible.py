@@ -100,9 +100,14 @@ class ReachResult:
         bremsstrahlung yield and S_up do not change)."""
         if np.isclose(alpha_d, self.config.signal.alpha_d):
             return self.eps_90
-        eff_eot = float(sum(r.eot * r.efficiency_scale for r in self.runs))
-        n_sig = np.array([p.yield_for_alpha(alpha_d) for p in self.points]) * eff_eot
+        n_sig = np.array([p.yield_for_alpha(alpha_d) for p in self.points]) * _effective_eot(
+            self.runs)
         return _eps_from_signal_count(self.s_up, n_sig)
+
+
+def _effective_eot(runs: Sequence[RunConfig]) -> float:
+    """Σ EOT × efficiency scale: the exposure the ε = 1 yield per EOT is multiplied by."""
+    return float(sum(r.eot * r.efficiency_scale for r in runs))
 
 
 def _background(b: float, sigma_b: float) -> tuple[float, float]:
@@ -213,7 +218,7 @@ def run_invisible(
     sig_rel = config.signal.yield_rel_uncertainty
     eot = float(sum(r.eot for r in run_list))
     n_obs = int(sum(r.observed for r in run_list))
-    eff_eot = float(sum(r.eot * r.efficiency_scale for r in run_list))
+    eff_eot = _effective_eot(run_list)
     scales = {r.efficiency_scale for r in run_list}
     if len(scales) == 1:
         b_tot, sb_tot = _background(*background.events(eot))
