@@ -48,6 +48,7 @@ from . import _cascade
 from .shower import SOFT_FRACTION, track_length_spectrum
 
 __all__ = [
+    "X_MAX_CHOICES",
     "DarkBremSignal",
     "EmissionCrossSection",
     "PhysicsCrossSection",
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 Method = Literal["etl", "iww", "ww"]
+#: Upper limits of the A' energy fraction x = E_A'/E the generator accepts.
+XMax = Literal["kinematic", "1-m/E"]
+X_MAX_CHOICES: tuple[str, ...] = ("kinematic", "1-m/E")
 _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
 
 
@@ -248,6 +252,18 @@ class DarkBremSignal(_ThickTargetGenerator):
     rng
         Generator for the track-length showers of :meth:`production_probability` (default:
         one seeded from ``SeedSequence(0)``, so results are reproducible).
+    x_max
+        Upper limit of x = E_A'/E.  ``"kinematic"`` (default, the physics): the kinematic
+        end point x < 1 - m_e/E (the recoil lepton at rest in the A' direction).
+        ``"1-m/E"``: only x <= 1 - max(m_A', m_e)/E, i.e. the recoil electron keeps at
+        least the A' mass in energy.  This is the range of validity of the
+        Weizsaecker-Williams treatment (the recoil must stay relativistic compared to the A'
+        mass, arXiv:0906.0580, App. A) and the ``Xmax = 1 - Xmin`` that DMG4's generator
+        used for m_A' > 20 MeV without its later sampler (``DarkMatter::
+        SimulateEmissionWithAngle`` and ``MaxCrossSectionAngleCalc`` in PKMuon/DMG4,
+        commented there as an incorrect limit).  The emissions above it are not counted
+        (production and weights both exclude them).  It is *not* the physics: it exists to
+        reproduce analyses made with that convention (see ``validation/README.md``).
     """
 
     def __init__(
@@ -265,7 +281,11 @@ class DarkBremSignal(_ThickTargetGenerator):
         n_showers: int = 20_000,
         cross_section: EmissionCrossSection | None = None,
         rng: np.random.Generator | None = None,
+        x_max: XMax | str = "kinematic",
     ) -> None:
+        if x_max not in X_MAX_CHOICES:
+            raise InputError("x_max", f"must be one of {', '.join(X_MAX_CHOICES)}, got {x_max!r}")
+        self.x_max = cast(XMax, x_max)
         if setup is not None:
             target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
             energy = setup_energy if energy is None else energy
@@ -282,6 +302,10 @@ class DarkBremSignal(_ThickTargetGenerator):
         if self.threshold >= self.energy - M_E:
             raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV, "
                                           f"got {self.threshold / GeV:g} GeV")
+        if self.x_max == "1-m/E" and self.threshold >= self.energy - self.mass:
+            raise InputError("x_max", f"'1-m/E' leaves no A' energy above the threshold "
+                                      f"{self.threshold / GeV:g} GeV: it needs E_A' <= "
+                                      f"{(self.energy - self.mass) / GeV:g} GeV")
         if method not in ("etl", "iww", "ww"):
             raise InputError("method", f"must be 'etl', 'iww' or 'ww', got {method!r}")
         self.method = cast(Method, method)
@@ -296,7 +320,8 @@ class DarkBremSignal(_ThickTargetGenerator):
     # ------------------------------------------------------------------ cross sections
     def _x_range(self, energy: np.ndarray, e_min: float) -> tuple[np.ndarray, np.ndarray]:
         x_lo = np.maximum(e_min, self.mass) / energy
-        x_hi = 1.0 - M_E / energy
+        recoil_min = M_E if self.x_max == "kinematic" else max(self.mass, M_E)
+        x_hi = 1.0 - recoil_min / energy
         return x_lo, np.maximum(x_hi, x_lo)
 
     def sigma_above(self, energy: np.ndarray, e_min: float) -> np.ndarray:

@@ -51,6 +51,10 @@ class SignalConfig(_Strict):
     #: ``annihilation`` (e+ e- -> A' -> chi chi of the shower positrons, arXiv:2108.04195).
     processes: tuple[str, ...] = ("brem",)
     chi: str = "dirac"
+    #: Upper limit of the A' energy fraction of the bremsstrahlung generator:
+    #: ``kinematic`` (the physics) or ``1-m/E`` (the Weizsaecker-Williams range of validity
+    #: used by early NA64 simulations; see :class:`na64.generate.DarkBremSignal`).
+    x_max: str = "kinematic"
 
     @field_validator("processes")
     @classmethod
@@ -69,6 +73,15 @@ class SignalConfig(_Strict):
 
         if v not in CHI_KINDS:
             raise ValueError(f"must be one of {', '.join(CHI_KINDS)}")
+        return v
+
+    @field_validator("x_max")
+    @classmethod
+    def _x_max(cls, v: str) -> str:
+        from ..generate.dark_brem import X_MAX_CHOICES  # the generator's own list
+
+        if v not in X_MAX_CHOICES:
+            raise ValueError(f"must be one of {', '.join(X_MAX_CHOICES)}")
         return v
 
     @field_validator("method")

@@ -215,7 +215,7 @@ def signal_sample(
     e_min = _e_min(config, builder)
     gen = DarkBremSignal(
         mass, beam=config.beam, energy=e0, method=config.signal.method, setup=builder.setup,
-        threshold=min(e_min, 0.5 * e0),
+        threshold=min(e_min, 0.5 * e0), x_max=config.signal.x_max,
     )
     e_min = max(e_min, gen.threshold)
     truth = gen.sample(n, rng, e_min=e_min)
