@@ -8,8 +8,25 @@ na64 computes the limit from its own signal efficiencies and background (nothing
 to the curve).  The requirement (issue 5) is agreement within 30% in ε at every listed mass.
 At 500 MeV and 1 GeV na64's limit is ~40% stronger than the published one: the selected
 signal yield per EOT is about 2.6 times NA64's there, against 1.2-1.3 times at 1-10 MeV.
-The physics cause is not identified yet; those two masses are strict xfails so that a fix
-shows up as XPASS.  The reference reading is not the cause: DarkCast's independent
+Those two masses are strict xfails of the default analysis, so that a change shows up as
+XPASS.
+
+The leading explanation (session 7, tested by ``test_epsilon_with_x_below_1_minus_m_over_e``):
+the published yield does not count the A' that leave the recoil electron less than m_A' in
+energy, x = E_A'/E > 1 - m_A'/E.  The fraction of na64's weighted (thick-target) production
+in that region is 0.00 / 0.26 / 0.46 / 0.55 at 10 / 100 / 500 / 1000 MeV (6000 events,
+seed 5), and the published yield x efficiency falls short of na64's, relative to 10 MeV, by
+0.00 / 0.26 / 0.51 / 0.51 at the same masses (from the ratios 0.87, 0.75, 0.61, 0.61).  With
+the analysis ``invisible_2016_2018_xcut`` (x <= 1 - m_A'/E, no other change) the ratio
+na64/published is 0.89 0.86 0.85 0.80 0.86 at 1, 10, 100, 500, 1000 MeV (seed 1, 3000
+events): flat, i.e. the whole mass dependence of the gap is this region, and the remaining
+common ~15% is an overall efficiency (NA64's real-data losses, e.g. pile-up, that na64 does
+not simulate).  x <= 1 - m_A'/E is the Weizsaecker-Williams range of validity and the
+``Xmax = 1 - Xmin`` (Xmin = m_A'/E0) that DMG4's generator used for m_A' > 20 MeV before
+its sampler (PKMuon/DMG4 ``DarkMatter::SimulateEmissionWithAngle``, commented there as an
+"incorrect limit"); NA64 did not publish its x range, and that DMG4 code path moves the
+emissions to lower x rather than dropping them, so this is a quantitative hypothesis, not a
+documented convention, and the default stays the physics (the kinematic end point).  The reference reading is not the cause: DarkCast's independent
 digitization of the same curve (limits/NA64_NA642019imj.lmt) agrees with it within 3% at
 all five masses (3.36e-3 at 500 MeV, 1.10e-2 at 1.006 GeV).  Excluded so far (numbers at 1 GeV unless stated):
 * total ETL sigma(E): within 2% of the DMG4 table for 20-160 GeV, including its steep energy
@@ -113,3 +130,26 @@ def _cases() -> list[object]:
 def test_epsilon_within_30_percent(limits, mass_mev, eps_published):
     # tolerance: the issue's 30% (reading uncertainty of the curve ~10%, MC statistics ~1%)
     assert limits[mass_mev] == pytest.approx(eps_published, rel=0.30)
+
+
+@pytest.fixture(scope="module")
+def limits_xcut() -> dict[float, float]:
+    ref = _reference()
+    masses = np.array([m for m, _ in ref]) * MeV
+    res = run_invisible(load_analysis("invisible_2016_2018_xcut"), masses, seed=2019,
+                        events_per_mass=3000)
+    return {m: float(e) for (m, _), e in zip(ref, res.eps_90, strict=True)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mass_mev", "eps_published"), _reference())
+def test_epsilon_with_x_below_1_minus_m_over_e(limits_xcut, limits, mass_mev, eps_published):
+    # The hypothesis of the module docstring: counting only x <= 1 - m_A'/E brings every
+    # mass within the issue's 30% (same tolerance as above).  Below ~20 MeV the region
+    # x > 1 - m/E holds < 1% of the yield, so there the two analyses agree to the MC error
+    # (1-2% in ε at 3000 events; 5% allowed); above, the cut can only weaken the limit.
+    assert limits_xcut[mass_mev] == pytest.approx(eps_published, rel=0.30)
+    if mass_mev <= 10:
+        assert limits_xcut[mass_mev] == pytest.approx(limits[mass_mev], rel=0.05)
+    else:
+        assert limits_xcut[mass_mev] > limits[mass_mev]
