@@ -106,8 +106,9 @@ def test_analysis_config_carries_x_max(tmp_path) -> None:
     assert xcut.signal.x_max == "1-m/E"
     base = load_analysis("invisible_2016_2018")
     # everything else is the 2016-2018 analysis
-    assert xcut.runs == base.runs and xcut.selection == base.selection
+    assert xcut.runs == base.runs
+    assert xcut.selection == base.selection
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "invisible_2016_2018"\nname = "b"\n[signal]\nx_max = "0.9"\n')
-    with pytest.raises(InputError, match="signal.x_max"):
+    with pytest.raises(InputError, match=r"signal\.x_max"):
         load_analysis(str(bad))
