@@ -1,8 +1,8 @@
 """The upper limit of the A' energy fraction of the bremsstrahlung generator (``x_max``).
 
 ``"kinematic"`` (default) generates up to the kinematic end point x = 1 - m_e/E;
-``"1-m/E"`` keeps only x <= 1 - m_A'/E, the Weizsaecker-Williams range of validity
-(arXiv:0906.0580, App. A) that DMG4's generator used for m_A' > 20 MeV before its sampler.
+``"1-m/E"`` keeps only x <= 1 - m_A'/E (the recoil keeps at least m_A'), the limit DMG4
+carried before 2021 (see :class:`na64.generate.DarkBremSignal`).
 The reference values are computed here independently, with scipy's adaptive quadrature of
 :func:`na64.physics.dark_brem.dsigma_dx`.
 """

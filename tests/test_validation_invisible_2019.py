@@ -21,12 +21,13 @@ the analysis ``invisible_2016_2018_xcut`` (x <= 1 - m_A'/E, no other change) the
 na64/published is 0.89 0.86 0.85 0.80 0.86 at 1, 10, 100, 500, 1000 MeV (seed 1, 3000
 events): flat, i.e. the whole mass dependence of the gap is this region, and the remaining
 common ~15% is an overall efficiency (NA64's real-data losses, e.g. pile-up, that na64 does
-not simulate).  x <= 1 - m_A'/E is the Weizsaecker-Williams range of validity and the
-``Xmax = 1 - Xmin`` (Xmin = m_A'/E0) that DMG4's generator used for m_A' > 20 MeV before
-its sampler (PKMuon/DMG4 ``DarkMatter::SimulateEmissionWithAngle``, commented there as an
-"incorrect limit"); NA64 did not publish its x range, and that DMG4 code path moves the
-emissions to lower x rather than dropping them, so this is a quantitative hypothesis, not a
-documented convention, and the default stays the physics (the kinematic end point).  The reference reading is not the cause: DarkCast's independent
+not simulate).  x <= 1 - m_A'/E is the ``Xmax = 1 - Xmin`` (Xmin = m_A'/E0) that DMG4 still
+carries, commented as an "incorrect limit", in its heavy-A' angular sampling
+(PKMuon/DMG4 ``DarkMatter::SimulateEmissionWithAngle``), and DMG4's HISTORY records fixing
+an "incorrect Xmax in differential CS" in 2021, after the 2019 analysis.  NA64 did not
+publish its x range, and the DMG4 code that survives moves such emissions to lower x rather
+than dropping them, so this is a quantitative hypothesis, not a documented convention, and
+the default stays the physics (the kinematic end point).  The reference reading is not the cause: DarkCast's independent
 digitization of the same curve (limits/NA64_NA642019imj.lmt) agrees with it within 3% at
 all five masses (3.36e-3 at 500 MeV, 1.10e-2 at 1.006 GeV).  Excluded so far (numbers at 1 GeV unless stated):
 * total ETL sigma(E): within 2% of the DMG4 table for 20-160 GeV, including its steep energy

@@ -10,8 +10,7 @@ Usage::
 
 Prints the ratio na64 / published at each reference mass, for the default analysis (the
 kinematic A' energy range) and for ``invisible_2016_2018_xcut`` (A' counted only for
-x = E_A'/E <= 1 - m_A'/E, the Weizsaecker-Williams range that DMG4's generator used before
-its sampler), and writes a comparison plot with both.  See validation/README.md for what
+x = E_A'/E <= 1 - m_A'/E, the x limit DMG4 carried before 2021), and writes a comparison plot with both.  See validation/README.md for what
 the second one tests.
 """
 

@@ -256,14 +256,14 @@ class DarkBremSignal(_ThickTargetGenerator):
         Upper limit of x = E_A'/E.  ``"kinematic"`` (default, the physics): the kinematic
         end point x < 1 - m_e/E (the recoil lepton at rest in the A' direction).
         ``"1-m/E"``: only x <= 1 - max(m_A', m_e)/E, i.e. the recoil electron keeps at
-        least the A' mass in energy.  This is the range of validity of the
-        Weizsaecker-Williams treatment (the recoil must stay relativistic compared to the A'
-        mass, arXiv:0906.0580, App. A) and the ``Xmax = 1 - Xmin`` that DMG4's generator
-        used for m_A' > 20 MeV without its later sampler (``DarkMatter::
-        SimulateEmissionWithAngle`` and ``MaxCrossSectionAngleCalc`` in PKMuon/DMG4,
-        commented there as an incorrect limit).  The emissions above it are not counted
-        (production and weights both exclude them).  It is *not* the physics: it exists to
-        reproduce analyses made with that convention (see ``validation/README.md``).
+        least the A' mass in energy.  This is the limit ``Xmax = 1 - Xmin`` (Xmin =
+        m_A'/E) that DMG4 (PKMuon/DMG4) still carries, commented as incorrect, in its
+        heavy-A' angular sampling without sampler (``DarkMatter::SimulateEmissionWithAngle``),
+        and whose removal its HISTORY records in 2021 ("Fixed incorrect Xmax in differential
+        CS", Beta 2; "All simulations are now made with correct Xmax", Beta 3).  The
+        emissions above it are not counted (production and weights both exclude them).  It
+        is *not* the physics: it exists to reproduce results made with that range (see
+        ``validation/README.md``).
     """
 
     def __init__(

@@ -52,8 +52,8 @@ class SignalConfig(_Strict):
     processes: tuple[str, ...] = ("brem",)
     chi: str = "dirac"
     #: Upper limit of the A' energy fraction of the bremsstrahlung generator:
-    #: ``kinematic`` (the physics) or ``1-m/E`` (the Weizsaecker-Williams range of validity
-    #: used by early NA64 simulations; see :class:`na64.generate.DarkBremSignal`).
+    #: ``kinematic`` (the physics) or ``1-m/E`` (the recoil keeps at least m_A', the x limit
+    #: of DMG4 before 2021; see :class:`na64.generate.DarkBremSignal`).
     x_max: str = "kinematic"
 
     @field_validator("processes")
