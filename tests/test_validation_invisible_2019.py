@@ -116,13 +116,17 @@ def _reference() -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in csv.reader(lines[1:])]
 
 
-@pytest.fixture(scope="module")
-def limits() -> dict[float, float]:
+def _limits(analysis: str) -> dict[float, float]:
+    """ε_90 of an analysis at the reference masses (MeV -> ε), 3000 events, seed 2019."""
     ref = _reference()
     masses = np.array([m for m, _ in ref]) * MeV
-    res = run_invisible(load_analysis("invisible_2016_2018"), masses, seed=2019,
-                        events_per_mass=3000)
+    res = run_invisible(load_analysis(analysis), masses, seed=2019, events_per_mass=3000)
     return {m: float(e) for (m, _), e in zip(ref, res.eps_90, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def limits() -> dict[float, float]:
+    return _limits("invisible_2016_2018")
 
 
 def _cases() -> list[object]:
@@ -147,11 +151,7 @@ def test_epsilon_within_30_percent(limits, mass_mev, eps_published):
 
 @pytest.fixture(scope="module")
 def limits_xcut() -> dict[float, float]:
-    ref = _reference()
-    masses = np.array([m for m, _ in ref]) * MeV
-    res = run_invisible(load_analysis("invisible_2016_2018_xcut"), masses, seed=2019,
-                        events_per_mass=3000)
-    return {m: float(e) for (m, _), e in zip(ref, res.eps_90, strict=True)}
+    return _limits("invisible_2016_2018_xcut")
 
 
 @pytest.mark.slow

@@ -34,6 +34,12 @@ def _energy(value: Any, field: str) -> float:
     return parse_quantity(value, "energy", field=field)
 
 
+def _one_of(value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,25 +77,19 @@ class SignalConfig(_Strict):
     def _chi(cls, v: str) -> str:
         from ..models.dark_photon import CHI_KINDS  # the dark-matter kinds of the model
 
-        if v not in CHI_KINDS:
-            raise ValueError(f"must be one of {', '.join(CHI_KINDS)}")
-        return v
+        return _one_of(v, CHI_KINDS)
 
     @field_validator("x_max")
     @classmethod
     def _x_max(cls, v: str) -> str:
         from ..generate.dark_brem import X_MAX_CHOICES  # the generator's own list
 
-        if v not in X_MAX_CHOICES:
-            raise ValueError(f"must be one of {', '.join(X_MAX_CHOICES)}")
-        return v
+        return _one_of(v, X_MAX_CHOICES)
 
     @field_validator("method")
     @classmethod
     def _method(cls, v: str) -> str:
-        if v not in ("etl", "iww", "ww"):
-            raise ValueError("must be one of etl, iww, ww")
-        return v
+        return _one_of(v, ("etl", "iww", "ww"))
 
 
 class SelectionConfig(_Strict):
