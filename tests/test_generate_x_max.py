@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hepunits import GeV, MeV
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import quad
 
 from na64.constants import M_E
@@ -114,3 +116,25 @@ def test_analysis_config_carries_x_max(tmp_path) -> None:
     bad.write_text('extends = "invisible_2016_2018"\nname = "b"\n[signal]\nx_max = "0.9"\n')
     with pytest.raises(InputError, match=r"signal\.x_max"):
         load_analysis(str(bad))
+
+
+@settings(max_examples=25, deadline=None)
+@given(mass=st.floats(0.1 * MeV, 5 * GeV), energy=st.floats(20 * GeV, 160 * GeV),
+       threshold_fraction=st.floats(0.01, 0.9))
+def test_truncated_sigma_is_finite_and_below_the_kinematic_one(mass, energy, threshold_fraction):
+    # Any valid (mass, beam energy, threshold): σ(E; E_A' > e_min) with x <= 1 - m/E is
+    # finite, >= 0 and never above the kinematic one (it integrates the same dσ/dx over a
+    # sub-range); a threshold that leaves no room is an InputError, never a NaN.
+    threshold = max(threshold_fraction * energy, mass)
+    if threshold >= energy - mass:
+        with pytest.raises(InputError, match="x_max|threshold"):
+            DarkBremSignal(mass, "Pb", energy=energy, threshold=threshold, x_max="1-m/E")
+        return
+    cut = DarkBremSignal(mass, "Pb", energy=energy, threshold=threshold, n_showers=100,
+                         x_max="1-m/E")
+    full = DarkBremSignal(mass, "Pb", energy=energy, threshold=threshold, n_showers=100)
+    e = np.array([threshold, 0.5 * (threshold + energy), energy])
+    s_cut, s_full = cut.sigma_above(e, threshold), full.sigma_above(e, threshold)
+    assert np.all(np.isfinite(s_cut))
+    assert np.all(s_cut >= 0)
+    assert np.all(s_cut <= s_full * (1 + 1e-9))
