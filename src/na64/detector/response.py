@@ -36,7 +36,8 @@ from .lateral import deposit_lateral
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
-__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "deposit", "mean_em_deposit", "response", "smear"]
+__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "mean_em_deposit",
+           "response", "smear"]
 
 Events = dict[str, NDArray[np.generic]]
 FloatArray = NDArray[np.float64]
@@ -124,13 +125,27 @@ def _slices(stack: Stack) -> tuple[list[tuple[Section, float, float]], FloatArra
     return out, edges
 
 
-def _profile_deposit(
-    out: dict[str, FloatArray], stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray,
-    unit: str, scale_per_section: dict[str, float] | None, lateral: str,
-) -> None:
-    """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l')."""
-    if sh.energy.size == 0:
-        return
+@dataclass(frozen=True)
+class _Profile:
+    """The part of a batch of Gamma-profile showers that does not depend on the axis: for
+    one output, the energy of each slice, its layer and z, and its lateral radii."""
+
+    name: str
+    detector: Calorimeter | Veto
+    index: NDArray[np.int64]  #: layer (or veto counter) of each slice
+    energy: FloatArray  #: (m, k) energy per shower and slice
+    z_mid: FloatArray  #: (k,) slice middle, relative to the target face
+    r_core: FloatArray | None = None  #: (m, k) lateral radii and core weight (calorimeters)
+    r_tail: FloatArray | None = None
+    p_core: FloatArray | None = None
+
+
+def _profiles(
+    stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray, unit: str,
+    scale_per_section: dict[str, float] | None, lateral: str,
+) -> list[_Profile]:
+    """Longitudinal profile (energy, mean depth, lateral radii per slice) of Gamma-profile
+    showers: energy (m,), profile in X0 (unit 't') or lambda ('l')."""
     slices, t_edges = _slices(stack)
     if unit == "t":
         edges = t_edges
@@ -162,23 +177,20 @@ def _profile_deposit(
     # axis position at the slice (use the geometric slice middle in z)
     z_mid = np.array([0.5 * (_z_of_depth(stack, np.array([a]))[0] + _z_of_depth(stack, np.array([b]))[0])
                       for _, a, b in slices]) - stack.target_z
-    xc = sh.x[:, None] + sh.tx[:, None] * z_mid[None, :]
-    yc = sh.y[:, None] + sh.ty[:, None] * z_mid[None, :]
     by_output: dict[str, list[int]] = {}
     for k, (s, _, _) in enumerate(slices):
         by_output.setdefault(s.output, []).append(k)
+    out: list[_Profile] = []
     for name, ks in by_output.items():
         det = slices[ks[0]][0].detector
         e_k = e_slice[:, ks]
         if scale_per_section is not None:
             e_k = e_k * scale_per_section.get(name, 1.0)
+        index = np.array([slices[k][0].index for k in ks], dtype=np.int64)
         if isinstance(det, Veto):
-            idx = np.array([slices[k][0].index for k in ks])
-            _accumulate(out[name], (np.repeat(sh.rows, idx.size), np.tile(idx, sh.rows.size)),
-                        e_k.ravel())
+            out.append(_Profile(name, det, index, e_k, z_mid[ks]))
             continue
         assert isinstance(det, Calorimeter)
-        layers = np.array([slices[k][0].index for k in ks], dtype=np.int64)
         rm = det.moliere_radius
         if lateral == "em":
             rc, rt, p = em.lateral_parameters(
@@ -191,11 +203,45 @@ def _profile_deposit(
             rc = np.full(e_k.shape, r)
             rt = rc * 1.5
             p = np.ones(e_k.shape)
-        xe, ye, act = stack.grids[name]
-        deposit_lateral(out[name], sh.rows.astype(np.int64), layers, np.ascontiguousarray(e_k),
-                        np.ascontiguousarray(xc[:, ks]), np.ascontiguousarray(yc[:, ks]),
-                        np.ascontiguousarray(rc), np.ascontiguousarray(rt),
-                        np.ascontiguousarray(p), xe, ye, act, _MIN_SLICE_ENERGY)
+        out.append(_Profile(name, det, index, np.ascontiguousarray(e_k), z_mid[ks],
+                            np.ascontiguousarray(rc), np.ascontiguousarray(rt),
+                            np.ascontiguousarray(p)))
+    return out
+
+
+def _deposit_profiles(out: dict[str, FloatArray], stack: Stack, profiles: list[_Profile],
+                      rows: NDArray[np.int64], x: FloatArray, y: FloatArray, tx: FloatArray,
+                      ty: FloatArray) -> None:
+    """Add showers of known profiles (:func:`_profiles`) along the axes (x, y, tx, ty) to
+    the outputs present in ``out``."""
+    for pr in profiles:
+        if pr.name not in out:
+            continue
+        if isinstance(pr.detector, Veto):
+            idx = pr.index
+            _accumulate(out[pr.name], (np.repeat(rows, idx.size), np.tile(idx, rows.size)),
+                        pr.energy.ravel())
+            continue
+        assert pr.r_core is not None
+        assert pr.r_tail is not None
+        assert pr.p_core is not None
+        xc = x[:, None] + tx[:, None] * pr.z_mid[None, :]
+        yc = y[:, None] + ty[:, None] * pr.z_mid[None, :]
+        xe, ye, act = stack.grids[pr.name]
+        deposit_lateral(out[pr.name], rows.astype(np.int64), pr.index, pr.energy,
+                        np.ascontiguousarray(xc), np.ascontiguousarray(yc),
+                        pr.r_core, pr.r_tail, pr.p_core, xe, ye, act, _MIN_SLICE_ENERGY)
+
+
+def _profile_deposit(
+    out: dict[str, FloatArray], stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray,
+    unit: str, scale_per_section: dict[str, float] | None, lateral: str,
+) -> None:
+    """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l')."""
+    if sh.energy.size == 0:
+        return
+    profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral)
+    _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
 def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
@@ -210,26 +256,50 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     _profile_deposit(out, stack, sh, lp.alpha, lp.beta, "t", None, "em")
 
 
+class MeanEMShower:
+    """The *average* GFLASH showers (no fluctuations) of electrons of given energies entering
+    the target along the beam axis, ready to be deposited at any impact points.
+
+    The longitudinal profile and the lateral radii do not depend on the impact point, so a
+    fit of the impact point (:func:`na64.reco.fit_shower`) computes them once and calls
+    :meth:`deposit` per iteration.
+    """
+
+    def __init__(self, setup: Setup, energy: NDArray[np.floating]) -> None:
+        self._stack = build_stack(setup)
+        e = np.asarray(energy, dtype=float).ravel()
+        self.n = e.size
+        tgt = setup.target
+        lp = em.longitudinal_parameters(
+            e, np.random.default_rng(0), z_eff=tgt.z_eff, critical_energy=tgt.critical_energy,
+            sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat, fluctuate=False,
+        )
+        zero = np.zeros(self.n)
+        sh = _Showers(np.arange(self.n, dtype=np.int64), np.maximum(e, 0.0), zero, zero,
+                      zero, zero, zero, zero)
+        self._profiles = (_profiles(self._stack, sh, lp.alpha, lp.beta, "t", None, "em")
+                          if self.n else [])
+
+    def deposit(self, x: NDArray[np.floating], y: NDArray[np.floating],
+                outputs: tuple[str, ...] | None = None) -> dict[str, FloatArray]:
+        """Cell deposits of the showers with impact points ``(x, y)`` (one per energy), for
+        every output of the setup or only ``outputs``."""
+        out = _new_outputs(self._stack, self.n)
+        if outputs is not None:
+            out = {k: v for k, v in out.items() if k in outputs}
+        zero = np.zeros(self.n)
+        _deposit_profiles(out, self._stack, self._profiles, np.arange(self.n, dtype=np.int64),
+                          np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(),
+                          zero, zero)
+        return out
+
+
 def mean_em_deposit(setup: Setup, energy: NDArray[np.floating], x: NDArray[np.floating],
                     y: NDArray[np.floating]) -> dict[str, FloatArray]:
     """Cell deposits of the *average* GFLASH shower (no fluctuations) of an electron of
     ``energy`` entering the target at ``(x, y)`` along the beam axis (for shower-shape fits).
     """
-    stack = build_stack(setup)
-    e = np.asarray(energy, dtype=float).ravel()
-    n = e.size
-    out = _new_outputs(stack, n)
-    tgt = setup.target
-    lp = em.longitudinal_parameters(
-        e, np.random.default_rng(0), z_eff=tgt.z_eff, critical_energy=tgt.critical_energy,
-        sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat, fluctuate=False,
-    )
-    zero = np.zeros(n)
-    sh = _Showers(np.arange(n, dtype=np.int64), np.maximum(e, 0.0), zero, zero,
-                  np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(),
-                  zero, zero)
-    _profile_deposit(out, stack, sh, lp.alpha, lp.beta, "t", None, "em")
-    return out
+    return MeanEMShower(setup, energy).deposit(x, y)
 
 
 def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,

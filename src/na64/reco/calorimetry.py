@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..detector.response import mean_em_deposit
+from ..detector.response import MeanEMShower
 from ..detector.setup import Calorimeter, Setup
 from ..errors import InputError
 from ..units import GeV
@@ -228,8 +228,10 @@ def fit_shower(
     iy, ix = max_cell(arr)
     m, ok = _window(arr.sum(axis=1), iy, ix, window)
 
+    shower = MeanEMShower(setup, total)  # the profile, computed once for every (x, y)
+
     def expected(x: FloatArray, y: FloatArray) -> FloatArray:
-        dep = mean_em_deposit(setup, total, x, y)[name].sum(axis=1)
+        dep = shower.deposit(x, y, outputs=(name,))[name].sum(axis=1)
         return _window(dep, iy, ix, window)[0]
 
     x, y = center_of_gravity(arr, cal)
