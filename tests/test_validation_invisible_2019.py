@@ -20,8 +20,7 @@ seed 5), and the published yield x efficiency falls short of na64's, relative to
 the analysis ``invisible_2016_2018_xcut`` (x <= 1 - m_A'/E, no other change) the ratio
 na64/published is 0.89 0.86 0.85 0.80 0.86 at 1, 10, 100, 500, 1000 MeV (seed 1, 3000
 events): flat, i.e. the whole mass dependence of the gap is this region, and the remaining
-common ~15% is an overall efficiency (NA64's real-data losses, e.g. pile-up, that na64 does
-not simulate).  x <= 1 - m_A'/E is the ``Xmax = 1 - Xmin`` (Xmin = m_A'/E0) that DMG4 still
+common ~15% is an overall efficiency (real-data losses that na64 does not simulate).  x <= 1 - m_A'/E is the ``Xmax = 1 - Xmin`` (Xmin = m_A'/E0) that DMG4 still
 carries, commented as an "incorrect limit", in its heavy-A' angular sampling
 (PKMuon/DMG4 ``DarkMatter::SimulateEmissionWithAngle``), and DMG4's HISTORY records fixing
 an "incorrect Xmax in differential CS" in 2021, after the 2019 analysis.  NA64 did not
@@ -38,9 +37,12 @@ seed 1), while with x <= 1 - m/E it rises 0.71 -> 0.97.  So the default (the phy
 the kinematic end point) is kept, and ``invisible_2016_2018_xcut`` reproduces the 2019
 publication.  The common factor (~0.70 in ε against 2023, ~0.87 against 2019) is an overall
 efficiency that na64 does not simulate (real-data losses); it differs between the two
-publications, whose low-mass limits scale as 1.41 instead of sqrt(9.37/2.84) = 1.82.  The reference reading is not the cause: DarkCast's independent
-digitization of the same curve (limits/NA64_NA642019imj.lmt) agrees with it within 3% at
-all five masses (3.36e-3 at 500 MeV, 1.10e-2 at 1.006 GeV).  Excluded so far (numbers at 1 GeV unless stated):
+publications, whose low-mass limits scale as 1.41 instead of sqrt(9.37/2.84) = 1.82.
+
+The reference reading is not the cause of the 2019 gap: DarkCast's independent digitization
+of the same curve (limits/NA64_NA642019imj.lmt) agrees with it within 3% at all five masses
+(3.36e-3 at 500 MeV, 1.10e-2 at 1.006 GeV).  Excluded before the x range was found (numbers
+at 1 GeV unless stated):
 * total ETL sigma(E): within 2% of the DMG4 table for 20-160 GeV, including its steep energy
   dependence (sigma(50 GeV)/sigma(100 GeV) = 0.47 in both); inelastic part only 3%;
 * primary track length above E0/2: 0.82-0.84 X0, inside the Bethe-Heitler bracket
