@@ -61,6 +61,8 @@ def test_plot_into_given_axes_without_bands() -> None:
     assert got is ax
     assert len(ax.collections) == 0
     assert [line.get_label() for line in ax.get_lines()] == ["Observed 90% CL"]
+    ax2 = plot_exclusion(m, obs, ax=Figure().add_subplot(), obs_label="na64 default")
+    assert [line.get_label() for line in ax2.get_lines()] == ["na64 default"]
 
 
 @pytest.mark.parametrize(

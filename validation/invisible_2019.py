@@ -100,10 +100,8 @@ def main() -> None:
                                   ("NA64, PRL 123, 121801 (2019), read off", ref["mass"],
                                    ref["published"])],
                         ylabel=r"$\epsilon$", experiment="na64", text="  simulation vs published",
-                        lumi="2.84e11 EOT, 0 observed")
-    for line in ax.get_lines():  # the default analysis is drawn as the "observed" limit
-        if line.get_label().startswith("Observed"):
-            line.set_label("na64, kinematic x range (default), 90% CL")
+                        lumi="2.84e11 EOT, 0 observed",
+                        obs_label="na64, kinematic x range (default), 90% CL")
     ax.fill_between(ref["mass"] / GeV, ref["published"] * 0.7, ref["published"] * 1.3,
                     color="grey", alpha=0.3, lw=0, label="published ± 30%")
     ax.legend(fontsize=13, frameon=False)

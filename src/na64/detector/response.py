@@ -106,8 +106,11 @@ def _z_of_depth(stack: Stack, t: FloatArray) -> FloatArray:
     return np.interp(t, ts, zs)
 
 
-def _new_outputs(stack: Stack, n: int) -> dict[str, FloatArray]:
-    return {name: np.zeros((n, *shape)) for name, shape in stack.shapes.items()}
+def _new_outputs(stack: Stack, n: int,
+                 names: tuple[str, ...] | None = None) -> dict[str, FloatArray]:
+    """Zeroed cell arrays of the stack's outputs (all, or only ``names``)."""
+    return {name: np.zeros((n, *shape)) for name, shape in stack.shapes.items()
+            if names is None or name in names}
 
 
 # --------------------------------------------------------------------------------------
@@ -284,9 +287,7 @@ class MeanEMShower:
                 outputs: tuple[str, ...] | None = None) -> dict[str, FloatArray]:
         """Cell deposits of the showers with impact points ``(x, y)`` (one per energy), for
         every output of the setup or only ``outputs``."""
-        out = _new_outputs(self._stack, self.n)
-        if outputs is not None:
-            out = {k: v for k, v in out.items() if k in outputs}
+        out = _new_outputs(self._stack, self.n, outputs)
         zero = np.zeros(self.n)
         _deposit_profiles(out, self._stack, self._profiles, np.arange(self.n, dtype=np.int64),
                           np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(),

@@ -254,7 +254,7 @@ class DarkBremSignal(_ThickTargetGenerator):
         one seeded from ``SeedSequence(0)``, so results are reproducible).
     x_max
         Upper limit of x = E_A'/E.  ``"kinematic"`` (default, the physics): the kinematic
-        end point x < 1 - m_e/E (the recoil lepton at rest in the A' direction).
+        end point x < 1 - m_e/E (the recoil lepton at rest).
         ``"1-m/E"``: only x <= 1 - max(m_A', m_e)/E, i.e. the recoil electron keeps at
         least the A' mass in energy.  This is the limit ``Xmax = 1 - Xmin`` (Xmin =
         m_A'/E) that DMG4 (PKMuon/DMG4) still carries, commented as incorrect, in its

@@ -109,6 +109,7 @@ def plot_exclusion(
     lumi: str | None = None,
     legend_loc: str = "best",
     output: str | os.PathLike[str] | None = None,
+    obs_label: str | None = None,
 ) -> Axes:
     """Draw an exclusion plot: observed limit, expected median with ±1σ/±2σ bands, overlays.
 
@@ -140,6 +141,8 @@ def plot_exclusion(
         Matplotlib legend location.
     output
         If given, the figure is saved as ``<output>.png`` and ``<output>.pdf`` (atomically).
+    obs_label
+        Legend label of ``eps_obs`` (default ``"Observed <cl>% CL"``).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def plot_exclusion(
                 color="black",
                 ls="-",
                 lw=2.4,
-                label=f"Observed {pct}",
+                label=f"Observed {pct}" if obs_label is None else obs_label,
             )
         for i, (label, om, ov) in enumerate(overlays):
             xm = _curve(om, f"overlays[{i}].masses") / GeV
