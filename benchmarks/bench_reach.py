@@ -3,8 +3,8 @@
 Prints the wall time of one mass point (signal generation, beam line, fast simulation,
 reconstruction, selection), the biased signal events per second through that whole chain,
 the time of the background estimate, and the projected time of the default job
-(30 masses x ``events_per_mass``) on one core against the issue's budget of 2 minutes on
-2 cores.  Usage: ``python benchmarks/bench_reach.py [--events 3000] [--repeat 3]``.
+(30 masses x ``events_per_mass``) on one core against the budget of 2 minutes on 2
+cores.  Usage: ``python benchmarks/bench_reach.py [--events 3000] [--repeat 3]``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import time
 
 import numpy as np
 
-from na64.background import estimate_background
-from na64.reach import EventBuilder, load_analysis, signal_point
+from na64.reach import Search, load_analysis
 from na64.units import MeV
 
-#: Budget of the default job (issue 5): 2 minutes on a 2-core machine.
+#: Budget of the default job: 2 minutes on a 2-core machine.
 BUDGET_S = 120.0
 
 
@@ -29,18 +28,18 @@ def main() -> None:
     args = p.parse_args()
 
     cfg = load_analysis("invisible_2016_2018")
-    builder = EventBuilder(cfg)
+    search = Search(cfg)
     seeds = np.random.SeedSequence(2024).spawn(2 + args.repeat)
-    signal_point(17 * MeV, cfg, builder, np.random.default_rng(seeds[0]), n_events=200)  # warm up
+    search.signal_point(17 * MeV, np.random.default_rng(seeds[0]), n_events=200)  # warm up
 
     best = float("inf")
     for i in range(args.repeat):
         t0 = time.perf_counter()
-        signal_point(100 * MeV, cfg, builder, np.random.default_rng(seeds[2 + i]),
-                     n_events=args.events)
+        search.signal_point(100 * MeV, np.random.default_rng(seeds[2 + i]),
+                            n_events=args.events)
         best = min(best, time.perf_counter() - t0)
     t0 = time.perf_counter()
-    estimate_background(builder, np.random.default_rng(seeds[1]))
+    search.background(np.random.default_rng(seeds[1]))
     t_bkg = time.perf_counter() - t0
 
     n_masses = 30  # the default --masses 1MeV:1GeV:30

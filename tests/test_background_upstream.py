@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from na64.background import (
+    MISSING_ENERGY_SOURCES,
+    BackgroundContext,
     BackgroundEstimate,
     BackgroundSource,
     estimate_background,
@@ -35,8 +37,9 @@ from na64.detector import load_setup
 from na64.detector.setup import UpstreamLayer, setup_from_dict
 from na64.errors import InputError
 from na64.materials import get_material
+from na64.pipeline import EventPipeline
+from na64.reach import Search
 from na64.reach.config import load_analysis
-from na64.reach.events import EventBuilder
 from na64.units import GeV, MeV, mm
 
 EOT_2016_2018 = 2.84e11
@@ -44,17 +47,17 @@ PUBLISHED_TOTAL = (0.53, 0.17)  # arXiv:1906.00176, Table I
 
 
 @pytest.fixture(scope="module")
-def builder() -> EventBuilder:
-    return EventBuilder(load_analysis("invisible_2016_2018"))
+def builder() -> BackgroundContext:
+    return Search(load_analysis("invisible_2016_2018")).background_context
 
 
-def _with_layers(builder: EventBuilder, layers: tuple[UpstreamLayer, ...],
-                 trackers: bool = False) -> EventBuilder:
-    """A copy of ``builder`` whose setup has only ``layers`` upstream."""
-    b = EventBuilder(builder.config)
-    up = b.setup.upstream.model_copy(update={"layers": layers, "include_trackers": trackers})
-    b.setup = b.setup.model_copy(update={"upstream": up})
-    return b
+def _with_layers(ctx: BackgroundContext, layers: tuple[UpstreamLayer, ...],
+                 trackers: bool = False) -> BackgroundContext:
+    """The background context of the analysis with only ``layers`` upstream."""
+    setup = ctx.pipeline.setup
+    up = setup.upstream.model_copy(update={"layers": layers, "include_trackers": trackers})
+    pipe = EventPipeline(setup.model_copy(update={"upstream": up}), ctx.pipeline.beam)
+    return BackgroundContext(pipe, ctx.selection)
 
 
 # ------------------------------------------------------------------ cross sections, fluxes
@@ -159,12 +162,12 @@ def test_shipped_setup_lists_upstream_material_and_the_trackers_after_the_magnet
 
 
 # ------------------------------------------------------------------ the background sources
-def test_no_upstream_material_gives_no_source(builder: EventBuilder) -> None:
+def test_no_upstream_material_gives_no_source(builder: BackgroundContext) -> None:
     b = _with_layers(builder, ())
     assert upstream_electronuclear(b, np.random.default_rng(1), 500) is None
 
 
-def test_rate_scales_with_the_material_budget(builder: EventBuilder) -> None:
+def test_rate_scales_with_the_material_budget(builder: BackgroundContext) -> None:
     one = (UpstreamLayer(name="counter", material="Sc", z=-2000.0, thickness=2.0),)
     two = (UpstreamLayer(name="counter", material="Sc", z=-2000.0, thickness=4.0),)
     s1 = upstream_electronuclear(_with_layers(builder, one), np.random.default_rng(5), 4000)
@@ -183,7 +186,7 @@ def test_rate_scales_with_the_material_budget(builder: EventBuilder) -> None:
         assert s.notes
 
 
-def test_material_further_upstream_gives_more_background(builder: EventBuilder) -> None:
+def test_material_further_upstream_gives_more_background(builder: BackgroundContext) -> None:
     near = (UpstreamLayer(name="foil", material="Al", z=-1000.0, thickness=1.0),)
     far = (UpstreamLayer(name="foil", material="Al", z=-15000.0, thickness=1.0),)
     s_near = upstream_electronuclear(_with_layers(builder, near), np.random.default_rng(2), 3000)
@@ -191,15 +194,15 @@ def test_material_further_upstream_gives_more_background(builder: EventBuilder) 
     assert s_far.per_eot > 10 * s_near.per_eot
 
 
-def test_target_punch_through_is_a_tiny_positive_bound(builder: EventBuilder) -> None:
-    n_int = target_photonuclear_per_eot(builder.setup, 100 * GeV, 50 * GeV)
+def test_target_punch_through_is_a_tiny_positive_bound(builder: BackgroundContext) -> None:
+    n_int = target_photonuclear_per_eot(builder.pipeline.setup, 100 * GeV, 50 * GeV)
     # hard-photon track length ~0.57 X0 x sigma_gammaA/sigma_pair(Pb) ~ 3e-4: ~1e-4 per EOT
     assert 3e-5 < n_int < 1e-3
-    v, u, note = target_punch_through(builder.setup, 100 * GeV, 50 * GeV)
+    v, u, note = target_punch_through(builder.pipeline.setup, 100 * GeV, 50 * GeV)
     assert 0 < v < 1e-15
     assert u == v
     assert "lambda_int" in note
-    assert target_photonuclear_per_eot(builder.setup, 100 * GeV, 150 * GeV) == 0.0
+    assert target_photonuclear_per_eot(builder.pipeline.setup, 100 * GeV, 150 * GeV) == 0.0
 
 
 def test_total_uncertainty_is_the_quadrature_sum_and_scales_with_eot() -> None:
@@ -212,8 +215,9 @@ def test_total_uncertainty_is_the_quadrature_sum_and_scales_with_eot() -> None:
 
 
 @pytest.fixture(scope="module")
-def full_estimate(builder: EventBuilder) -> BackgroundEstimate:
-    return estimate_background(builder, np.random.default_rng(11), n_events=3000)
+def full_estimate(builder: BackgroundContext) -> BackgroundEstimate:
+    return estimate_background(builder, np.random.default_rng(11), n_events=3000,
+                               sources=MISSING_ENERGY_SOURCES)
 
 
 def test_estimate_contains_the_nuclear_sources_with_notes(full_estimate: BackgroundEstimate) -> None:

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from na64.cli import main
-from na64.detector import load_setup, simulate_events
+from na64.detector import load_setup
 from na64.errors import InputError
 from na64.io.events import write_events
+from na64.pipeline import simulate_events
 from na64.plots.event_display import draw_event, event_summary
 from na64.units import GeV
 

@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 
 from na64.cli import main
-from na64.detector import load_setup, simulate_events
+from na64.detector import load_setup
 from na64.io.events import read_events, read_provenance
+from na64.pipeline import simulate_events
 from na64.run import chunk_dir_for, plan_chunks
 from na64.run.manifest import Manifest
 

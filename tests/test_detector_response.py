@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from na64.detector import deposit, load_setup, response, simulate_events
+from na64.detector import deposit, load_setup, response
 from na64.detector.stack import build_stack
 from na64.errors import InputError
+from na64.pipeline import simulate_events
 from na64.units import GeV
 
 SETUPS = {n: load_setup(n) for n in ("na64e_2016_2018", "na64e_visible_2018", "na64mu_2022")}

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from na64.reach import EventBuilder, load_analysis
+from na64.reach import Search, load_analysis
 from na64.reach.nminus1 import nminus1_distributions, write_nminus1
 from na64.units import GeV, MeV
 
@@ -17,9 +17,8 @@ CFG = load_analysis("invisible_2016_2018")
 
 @pytest.fixture(scope="module")
 def result():
-    builder = EventBuilder(CFG)
-    return nminus1_distributions(CFG, [2 * MeV, 20 * MeV, 500 * MeV], np.random.SeedSequence(5),
-                                 n_signal=600, n_background=3000, builder=builder)
+    return nminus1_distributions(Search(CFG), [2 * MeV, 20 * MeV, 500 * MeV],
+                                 np.random.SeedSequence(5), n_signal=600, n_background=3000)
 
 
 def test_samples_and_cuts(result):
@@ -57,7 +56,7 @@ def test_csv_fractions_and_reproducibility(result, tmp_path):
         assert float(r["sum_w"]) >= 0
         assert float(r["sum_w2"]) >= 0
     assert all(t == pytest.approx(1.0, abs=1e-4) or t == 0.0 for t in total.values())
-    again = nminus1_distributions(CFG, [2 * MeV, 20 * MeV, 500 * MeV], np.random.SeedSequence(5),
+    again = nminus1_distributions(Search(CFG), [2 * MeV, 20 * MeV, 500 * MeV], np.random.SeedSequence(5),
                                   n_signal=600, n_background=3000)
     write_nminus1(again, tmp_path / "b", plots=False)
     assert (tmp_path / "b" / "nminus1.csv").read_text() == (tmp_path / "nminus1.csv").read_text()

@@ -36,7 +36,7 @@ def test_y_definition() -> None:
     # ratio 1/3 -> 1e-8 * 0.5 / 81.
     assert float(eps_to_y(1e-4)) == pytest.approx(1e-8 * 0.5 / 81.0, rel=1e-14)
     res = exclusion_eps([10.0], [1e9], 2.3)
-    assert res.y(alpha_d=0.1, mass_ratio=0.25) == pytest.approx(2.3e-9 * 0.1 / 256.0, rel=1e-12)
+    assert res.y(alpha_d=0.1, mass_ratio=4.0) == pytest.approx(2.3e-9 * 0.1 / 256.0, rel=1e-12)
 
 
 def test_bands_map_to_ordered_eps_curves() -> None:
@@ -68,4 +68,4 @@ def test_bad_input(args: tuple[object, object, object], field: str) -> None:
 
 def test_eps_to_y_rejects_kinematically_forbidden_ratio() -> None:
     with pytest.raises(InputError, match="mass_ratio"):
-        eps_to_y(1e-4, mass_ratio=0.6)
+        eps_to_y(1e-4, mass_ratio=1.5)

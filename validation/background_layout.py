@@ -5,7 +5,7 @@ electro-nuclear interactions of the beam electron in the material between the mo
 measurement and the target (arXiv:1906.00176: 0.53 ± 0.17 events in total for 2.84e11 EOT).
 The papers show the layout but quote no material budget, so the ``[upstream]`` table of the
 shipped setup ``na64e_2016_2018`` is an assumption.  This script re-runs
-:func:`na64.background.estimate_background` with the same beam, detector and cuts for a few
+:meth:`na64.reach.Search.background` with the same beam, detector and cuts for a few
 alternative layouts, to show how much of the gap to the published number an unknown layout
 could explain.  Nothing here is fitted: each scenario is a plausible layout, stated below.
 
@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from na64.background import estimate_background
+from na64.reach import Search
 from na64.reach.config import load_analysis
-from na64.reach.events import EventBuilder
 
 EOT = 2.84e11
 PUBLISHED = (0.53, 0.17)  # arXiv:1906.00176
@@ -89,9 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         for i, (name, layers) in enumerate(SCENARIOS):
             path = Path(tmp) / f"setup_{i}.toml"
             path.write_text(base if layers is None else _setup_with_layers(base, _layers_toml(layers)))
-            builder = EventBuilder(analysis.model_copy(update={"setup": str(path)}))
-            est = estimate_background(builder, np.random.default_rng(args.seed),
-                                      n_events=args.events)
+            search = Search(analysis.model_copy(update={"setup": str(path)}))
+            est = search.background(np.random.default_rng(args.seed), n_events=args.events)
             up = next(s for s in est.sources if "upstream" in s.name)
             (u, du), (t, dt) = up.events(EOT), est.events(EOT)
             print(f"{name:<62}{u:>9.3g} ± {du:<5.2g}{t:>9.3g} ± {dt:<5.2g}")

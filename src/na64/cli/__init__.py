@@ -30,6 +30,7 @@ app = typer.Typer(
 _COMMAND_MODULES: list[str] = [
     "reach",
     "simulate",
+    "select",
     "info",
     "widths",
     "xsec",

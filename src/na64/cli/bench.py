@@ -1,6 +1,6 @@
 """``na64 bench fastsim``: throughput of the fast detector simulation.
 
-Measures :func:`na64.detector.simulate_events` (beam sampling + full detector response)
+Measures :func:`na64.pipeline.simulate_events` (beam sampling + full detector response)
 for a setup on one process, after a warm-up batch that compiles the numba kernels, and
 compares with a full Geant4 simulation of a 100 GeV electron shower (~0.5 s per event, i.e.
 ~2 events/s, the figure quoted for NA64 in the project brief).
@@ -36,7 +36,8 @@ def run_fastsim_benchmark(setup_name: str = "na64e_2016_2018", events: int = 200
         raise InputError("--events", f"must be in [1, 10000000], got {events}")
     if not 1 <= chunk <= 1_000_000:
         raise InputError("--chunk", f"must be in [1, 1000000], got {chunk}")
-    from ..detector import load_setup, simulate_events  # heavy (numba, scipy): on use
+    from ..detector import load_setup
+    from ..pipeline import simulate_events  # heavy (numba, scipy): on use
 
     setup = load_setup(setup_name)
     seeds = np.random.SeedSequence(seed).spawn(2)

@@ -132,13 +132,6 @@ def invisible(
                                executor=None if executor == "local" else ex, progress=advance)
     write_outputs(result, out, command=command, options=options, overlays=overlays,
                   plots=plots)
-    from ..reach.nminus1 import nminus1_distributions, write_nminus1
-
-    # N-1 samples: child len(masses) + 1 of the master seed (run_invisible uses 0..len(masses))
-    nm1_seed = np.random.SeedSequence(seed).spawn(len(mass_values) + 2)[-1]
-    write_nminus1(nminus1_distributions(cfg, mass_values, nm1_seed,
-                                        n_signal=min(n_events or cfg.signal.events_per_mass, 3000)),
-                  out, plots=plots)
     if as_json:
         from ..reach.outputs import summary_dict
 

@@ -65,6 +65,12 @@ def register(app: typer.Typer) -> None:
                         "mu+, pi- \\[default: the setup's].")] = None,
         energy: Annotated[str | None, typer.Option("--energy", help="Beam energy, e.g. 100GeV "
                           "(bare number: GeV) \\[default: the setup's].")] = None,
+        core: Annotated[bool, typer.Option("--beam-core", help="Only the Gaussian core of the "
+                        "primary particle: no low-energy tail, no admixtures (the EOT sample "
+                        "of a search).")] = False,
+        reconstruct: Annotated[bool, typer.Option("--reconstruct", help="Also write the "
+                               "reconstructed columns (ecal_energy, shower_chi2, p_in, ...); "
+                               "na64 select computes them when absent.")] = False,
         executor: ExecutorOpt = "processes",
         workers: WorkersOpt = None,
         scheduler: SchedulerOpt = None,
@@ -95,7 +101,8 @@ def register(app: typer.Typer) -> None:
         if size is not None:
             plan_chunks(n_events, size)
         ex = executor_from_options(executor, workers, scheduler)
-        source = DetectorSource.from_options(setup, beam, energy)
+        source = DetectorSource.from_options(setup, beam, energy, core=core,
+                                             reconstruct=reconstruct)
         provenance = make_provenance(
             seed=seed_value, n_events=n_events, setup_name=source.setup_name,
             setup_toml=source.setup_toml, command_line=command_line(ctx),

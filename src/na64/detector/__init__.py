@@ -1,16 +1,20 @@
 """Detector setups (TOML) and the fast, vectorized detector response.
 
+Whole events (beam, beam-line detectors, this response, reconstruction) are made by
+:class:`na64.pipeline.EventPipeline`.
+
 >>> import numpy as np
->>> from na64.detector import load_setup, simulate_events
+>>> from na64.detector import load_setup, response
 >>> setup = load_setup("na64e_2016_2018")
->>> events = simulate_events(setup, 1000, np.random.default_rng(1))
->>> events["ecal"].shape
+>>> n = 1000
+>>> particles = {"pdg": np.full(n, 11), "energy": np.full(n, 100e3), "x": np.zeros(n),
+...              "y": np.zeros(n), "tx": np.zeros(n), "ty": np.zeros(n)}
+>>> response(setup, particles, np.random.default_rng(1))["ecal"].shape
 (1000, 2, 6, 6)
 """
 
 from .response import deposit, response, smear
 from .setup import Calorimeter, DecayVolume, Setup, Veto, list_setups, load_setup, setup_from_dict
-from .simulate import sample_incoming, simulate_events
 
 __all__ = [
     "Calorimeter",
@@ -21,8 +25,6 @@ __all__ = [
     "list_setups",
     "load_setup",
     "response",
-    "sample_incoming",
     "setup_from_dict",
-    "simulate_events",
     "smear",
 ]

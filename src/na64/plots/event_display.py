@@ -1,7 +1,7 @@
 """Event display: the calorimeter cells (both ECAL sections, HCAL modules, WCAL/VHCAL),
 veto counters, SRD modules and beam-line tracking of one simulated event.
 
-The display takes the column dictionary of :func:`na64.detector.simulate_events` (or of a
+The display takes the column dictionary of :func:`na64.pipeline.simulate_events` (or of a
 file read with :func:`na64.io.events.read_events`) and an event index; it never modifies
 global matplotlib state (mplhep style applied in a context).
 """
@@ -139,7 +139,7 @@ def draw_event(events: Mapping[str, NDArray[np.generic]], index: int, *,
     Parameters
     ----------
     events
-        Columns as written by :func:`na64.detector.simulate_events`.
+        Columns as written by :func:`na64.pipeline.simulate_events`.
     index
         Event number, 0-based.
     setup

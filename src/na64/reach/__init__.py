@@ -1,9 +1,13 @@
 """Sensitivity and limits of a search: analysis file in, limits, cut-flow and plots out.
 
-The invisible-mode chain (:func:`run_invisible`) is signal generation and selection per mass
-(:func:`signal_point`), the background estimate (:func:`na64.background.estimate_background`)
-and the CLs limits of :mod:`na64.stats`; :func:`write_outputs` writes ``limits.csv``,
-``cutflow.csv``, ``summary.json`` and the figures, each atomically.
+An analysis file (:func:`load_analysis`) chooses the parts of a search by name: setup and beam
+(the shared :class:`na64.pipeline.EventPipeline`), model and signal processes
+(:mod:`na64.generate.processes`), selection, background sources (:mod:`na64.background`);
+:class:`Search` assembles them.  The invisible-mode job (:func:`run_invisible`) is signal
+generation and selection per mass (:meth:`Search.signal_point`), the background estimate,
+the CLs limits of :mod:`na64.stats` and the N−1 distributions; :func:`write_outputs` writes
+``limits.csv``, ``cutflow.csv``, ``nminus1.csv``, ``summary.json`` and the figures, each
+atomically.
 
 Examples
 --------
@@ -16,26 +20,36 @@ Examples
 
 from __future__ import annotations
 
-from .config import AnalysisConfig, RunConfig, SelectionConfig, SignalConfig, load_analysis
-from .events import EventBuilder
-from .invisible import PROJECTIONS, ReachResult, run_invisible
+from .config import (
+    AnalysisConfig,
+    BackgroundConfig,
+    RunConfig,
+    SelectionConfig,
+    SignalConfig,
+    load_analysis,
+)
+from .invisible import PROJECTIONS, ReachResult, run_invisible, seed_layout
+from .nminus1 import NMinus1, nminus1_distributions
 from .outputs import LIMIT_COLUMNS, limits_table, summary_dict, write_outputs
-from .signal import SignalPoint, signal_point
+from .search import Search, SignalPoint
 
 __all__ = [
     "LIMIT_COLUMNS",
     "PROJECTIONS",
     "AnalysisConfig",
-    "EventBuilder",
+    "BackgroundConfig",
+    "NMinus1",
     "ReachResult",
     "RunConfig",
+    "Search",
     "SelectionConfig",
     "SignalConfig",
     "SignalPoint",
     "limits_table",
     "load_analysis",
+    "nminus1_distributions",
     "run_invisible",
-    "signal_point",
+    "seed_layout",
     "summary_dict",
     "write_outputs",
 ]

@@ -13,17 +13,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..background import MISSING_ENERGY_SOURCES, source_names
 from ..errors import InputError
-from ..units import parse_quantity
+from ..generate.processes import get_process, process_names
+from ..models import MODEL_NAMES
+from ..select import Selection, invisible_selection
+from ..units import MeV, parse_quantity
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Y_ALPHA_D", "AnalysisConfig", "RunConfig", "SelectionConfig", "SignalConfig", "load_analysis"]
+__all__ = ["Y_ALPHA_D", "AnalysisConfig", "BackgroundConfig", "RunConfig", "SelectionConfig",
+           "SignalConfig", "load_analysis"]
 
 
 #: α_D values of the y limits written next to the analysis' own (arXiv:1906.00176, Fig. 3).
@@ -47,6 +52,7 @@ class _Strict(BaseModel):
 class SignalConfig(_Strict):
     """Signal-generation settings."""
 
+    #: The model (a registry name of :mod:`na64.models`) whose particle the processes make.
     model: str = "dark-photon"
     method: str = "etl"
     events_per_mass: int = Field(3000, ge=100, le=10_000_000)
@@ -62,10 +68,15 @@ class SignalConfig(_Strict):
     #: of DMG4 before 2021; see :class:`na64.generate.DarkBremSignal`).
     x_max: str = "kinematic"
 
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        return _one_of(v, MODEL_NAMES)
+
     @field_validator("processes")
     @classmethod
     def _processes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = ("brem", "annihilation")
+        allowed = process_names()
         bad = [p for p in v if p not in allowed]
         if bad or not v or len(set(v)) != len(v):
             raise ValueError(f"must be a non-empty list of distinct entries of {list(allowed)}, "
@@ -91,15 +102,29 @@ class SignalConfig(_Strict):
     def _method(cls, v: str) -> str:
         return _one_of(v, ("etl", "iww", "ww"))
 
+    @model_validator(mode="after")
+    def _model_is_produced(self) -> SignalConfig:
+        for name in self.processes:
+            proc = get_process(name)
+            if self.model not in proc.models:
+                raise ValueError(f"model {self.model!r} is not produced by process {name!r} "
+                                 f"(it makes: {', '.join(proc.models)})")
+        return self
+
 
 class SelectionConfig(_Strict):
-    """Cut values of the invisible-mode selection (internal units after validation)."""
+    """Cut values of the invisible-mode selection (internal units after validation).
+
+    ``beam_momentum`` is the window on the upstream momentum; by default 100 ± 3 GeV
+    (arXiv:1906.00176) scaled to the beam energy, ±3%.
+    """
 
     ecal_max: float = 50_000.0
     hcal_max: float = 1_000.0
     veto_max: float = 10.0
     preshower_min: float = 500.0
     shape_chi2_max: float = Field(6.0, gt=0.0)
+    beam_momentum: tuple[float, float] | None = None
 
     @field_validator("ecal_max", "hcal_max", "veto_max", "preshower_min", mode="before")
     @classmethod
@@ -108,6 +133,53 @@ class SelectionConfig(_Strict):
         if value < 0:
             raise ValueError("must be >= 0")
         return value
+
+    @field_validator("beam_momentum", mode="before")
+    @classmethod
+    def _window(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if not isinstance(v, (list, tuple)) or len(v) != 2:
+            raise ValueError("must be a pair [low, high], e.g. [\"97GeV\", \"103GeV\"]")
+        lo, hi = (_energy(x, "selection.beam_momentum") for x in v)
+        if not 0 <= lo < hi:
+            raise ValueError("needs 0 <= low < high")
+        return (lo, hi)
+
+    def momentum_window(self, energy: float) -> tuple[float, float]:
+        """The ``beam_momentum`` window for a beam of nominal ``energy`` (MeV)."""
+        if self.beam_momentum is not None:
+            return self.beam_momentum
+        return (0.97 * energy, 1.03 * energy)
+
+    def build(self, energy: float) -> Selection:
+        """The :class:`~na64.select.Selection` with these values for a beam of ``energy``."""
+        lo, hi = self.momentum_window(energy)
+        return invisible_selection({
+            "ecal_max": f"{self.ecal_max / MeV!r}MeV",
+            "hcal_max": f"{self.hcal_max / MeV!r}MeV",
+            "veto": f"{self.veto_max / MeV!r}MeV",
+            "preshower": f"{self.preshower_min / MeV!r}MeV",
+            "shower_shape": self.shape_chi2_max,
+            "beam_momentum": [f"{lo / MeV!r}MeV", f"{hi / MeV!r}MeV"],
+        })
+
+
+class BackgroundConfig(_Strict):
+    """Background sources to estimate (registry names of :mod:`na64.background`)."""
+
+    sources: tuple[str, ...] = MISSING_ENERGY_SOURCES
+    events: int = Field(20_000, ge=100, le=10_000_000)
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = source_names()
+        bad = [s for s in v if s not in allowed]
+        if bad or len(set(v)) != len(v):
+            raise ValueError(f"must be a list of distinct entries of {list(allowed)}, "
+                             f"got {list(v)}")
+        return tuple(v)
 
 
 class RunConfig(_Strict):
@@ -139,6 +211,7 @@ class AnalysisConfig(_Strict):
     energy: float = 100_000.0
     signal: SignalConfig = SignalConfig()
     selection: SelectionConfig = SelectionConfig()
+    background: BackgroundConfig = BackgroundConfig()
     runs: tuple[RunConfig, ...] = Field(min_length=1)
 
     @field_validator("energy", mode="before")
@@ -155,6 +228,17 @@ class AnalysisConfig(_Strict):
         if v not in ("e-", "e+"):
             raise ValueError("the invisible-mode analysis takes an e- or e+ beam")
         return v
+
+    @model_validator(mode="after")
+    def _cuts_fit_the_beam(self) -> AnalysisConfig:
+        if self.selection.ecal_max >= self.energy:
+            raise ValueError(f"selection.ecal_max ({self.selection.ecal_max / 1e3:g} GeV) must "
+                             f"be below the beam energy ({self.energy / 1e3:g} GeV)")
+        lo, hi = self.selection.momentum_window(self.energy)
+        if not lo < self.energy < hi:
+            raise ValueError(f"selection.beam_momentum [{lo / 1e3:g}, {hi / 1e3:g}] GeV must "
+                             f"contain the beam energy ({self.energy / 1e3:g} GeV)")
+        return self
 
     @property
     def total_eot(self) -> float:

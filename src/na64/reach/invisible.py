@@ -1,19 +1,23 @@
 """The invisible-mode search end to end: signal, background, limits (``na64 reach invisible``).
 
-:func:`run_invisible` runs, for a list of A' masses,
+:func:`run_invisible` runs, for a list of masses,
 
-* the signal chain of :mod:`na64.reach.signal` (forced A' emission off every shower e±,
-  fast simulation, reconstruction, selection) → yield per EOT at ε = 1;
-* the background estimate of :mod:`na64.background` → expected events per EOT with an
-  uncertainty, per source;
+* the signal chain of :class:`na64.reach.Search` (forced emission off every shower e±,
+  event pipeline, selection) → yield per EOT at unit coupling;
+* the background sources of the analysis (:mod:`na64.background`) → expected events per EOT
+  with an uncertainty, per source;
 * the statistics of :mod:`na64.stats`: the CLs upper limit S_up on the total signal count of
-  the combined runs (each run weighted by its EOT), expected limits with ±1σ/±2σ bands, and
-  projections to larger exposures; then ε_90(m) = sqrt(S_up / N_sig(m, ε = 1)) because the
-  invisible yield scales as ε² (A' → χχ̄ dominates when α_D ≫ ε² α), and
-  y = ε² α_D (m_χ/m_A')⁴ (arXiv:1906.00176, Eq. (2); arXiv:1505.00011).
+  the combined runs (each run weighted by its EOT), expected limits with ±1σ/±2σ bands,
+  projections to larger exposures (:func:`na64.stats.projected_limits`) and the limit on the
+  coupling, ε_90(m) = sqrt(S_up / N_sig(m, ε = 1)) (:func:`na64.stats.exclusion_eps`),
+  because the invisible yield scales as ε² (A' → χχ̄ dominates when α_D ≫ ε² α), and
+  y = ε² α_D (m_χ/m_A')⁴ (:func:`na64.stats.eps_to_y`; arXiv:1906.00176, Eq. (2);
+  arXiv:1505.00011);
+* the N−1 distributions of every cut (:mod:`na64.reach.nminus1`).
 
-Mass points are independent tasks with their own random stream, child ``i`` of
-``SeedSequence(seed)``: the result does not depend on the executor or the number of workers.
+Seed layout: of ``SeedSequence(seed).spawn(len(masses) + 2)``, child ``i`` is mass ``i``,
+child ``len(masses)`` the background and the last the N−1 samples: the result does not depend
+on the executor or the number of workers, and the Python API gives what the CLI writes.
 """
 
 from __future__ import annotations
@@ -27,21 +31,24 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..background import BackgroundEstimate, estimate_background
+from ..background import BackgroundEstimate
 from ..errors import InputError
 from ..stats import (
     Run,
     combined_expected_limits,
     combined_upper_limit,
+    eps_to_y,
+    exclusion_eps,
     expected_limits,
+    projected_limits,
     upper_limit,
 )
 from ..units import GeV
 from .config import AnalysisConfig, RunConfig
-from .events import EventBuilder
-from .signal import SignalPoint, signal_point
+from .nminus1 import NMinus1, nminus1_distributions
+from .search import Search, SignalPoint
 
-__all__ = ["PROJECTIONS", "ReachResult", "run_invisible"]
+__all__ = ["PROJECTIONS", "ReachResult", "run_invisible", "seed_layout"]
 
 #: Exposures (EOT) of the projections written next to the limits.
 PROJECTIONS: dict[str, float] = {"5e12": 5e12, "1e13": 1e13}
@@ -66,6 +73,7 @@ class ReachResult:
     seed: int
     elapsed_s: float = 0.0
     relic: dict[str, np.ndarray] = field(default_factory=dict)
+    nminus1: NMinus1 | None = None
     version: str = __version__
 
     @property
@@ -92,8 +100,7 @@ class ReachResult:
         """
         sig = self.config.signal
         a_d = sig.alpha_d if alpha_d is None else float(alpha_d)
-        return np.asarray(eps) ** 2 * a_d * sig.mass_ratio**-4
-
+        return eps_to_y(eps, alpha_d=a_d, mass_ratio=sig.mass_ratio)
 
     def eps_90_for(self, alpha_d: float) -> np.ndarray:
         """Observed ε_90 for another α_D (the annihilation yield is reweighted; the
@@ -102,7 +109,7 @@ class ReachResult:
             return self.eps_90
         n_sig = np.array([p.yield_for_alpha(alpha_d) for p in self.points]) * _effective_eot(
             self.runs)
-        return _eps_from_signal_count(self.s_up, n_sig)
+        return exclusion_eps(self.masses, n_sig, self.s_up).eps
 
 
 def _effective_eot(runs: Sequence[RunConfig]) -> float:
@@ -118,27 +125,26 @@ def _background(b: float, sigma_b: float) -> tuple[float, float]:
     return b, sigma_b
 
 
-def _eps_from_signal_count(s_up: float, n_sig_eps1: np.ndarray) -> np.ndarray:
-    """ε_90 = sqrt(S_up / N_sig(ε=1)); masses with no selected signal get ε = 1 (no limit)."""
-    n = np.asarray(n_sig_eps1, dtype=float)
-    with np.errstate(divide="ignore"):
-        eps = np.where(n > 0, np.sqrt(s_up / np.where(n > 0, n, 1.0)), 1.0)
-    return np.minimum(eps, 1.0)
+def seed_layout(seed: int | np.random.SeedSequence, n_masses: int
+                ) -> tuple[list[np.random.SeedSequence], np.random.SeedSequence,
+                           np.random.SeedSequence]:
+    """The job's random streams: (one per mass, background, N−1 samples)."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    children = ss.spawn(n_masses + 2)
+    return children[:n_masses], children[n_masses], children[n_masses + 1]
 
 
 @lru_cache(maxsize=4)
-def _builder(config: AnalysisConfig) -> EventBuilder:
-    """One :class:`EventBuilder` per analysis and process (setups are parsed once)."""
-    return EventBuilder(config)
+def _search(config: AnalysisConfig) -> Search:
+    """One :class:`Search` per analysis and process (setups are parsed once)."""
+    return Search(config)
 
 
 def _mass_task(args: tuple[float, AnalysisConfig, np.random.SeedSequence, int | None]
                ) -> SignalPoint:
     """Top-level (picklable) task: the signal point of one mass."""
     mass, config, seq, n_events = args
-    builder = _builder(config)
-    return signal_point(mass, builder.config, builder, np.random.default_rng(seq),
-                        n_events=n_events)
+    return _search(config).signal_point(mass, np.random.default_rng(seq), n_events=n_events)
 
 
 def run_invisible(
@@ -151,6 +157,7 @@ def run_invisible(
     background_events: int | None = None,
     executor: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    nminus1: bool = True,
 ) -> ReachResult:
     """Compute the 90% CL reach of the invisible-mode search.
 
@@ -161,8 +168,7 @@ def run_invisible(
     masses
         A' masses (MeV), each in (0, E_beam).
     seed
-        Master seed; mass ``i`` uses child ``i`` of ``SeedSequence(seed)``, the background
-        child ``len(masses)``.
+        Master seed (see :func:`seed_layout`).
     runs
         Override the analysis' runs (e.g. one run with a user-given EOT).
     events_per_mass
@@ -173,6 +179,8 @@ def run_invisible(
         A :mod:`na64.run.executors` executor for the mass points (default: in process).
     progress
         Called as ``progress(done, total)`` after each completed step.
+    nminus1
+        Also compute the N−1 distributions (:func:`na64.reach.nminus1.nminus1_distributions`).
     """
     t0 = time.perf_counter()
     m = np.asarray(masses, dtype=float).ravel()
@@ -184,18 +192,17 @@ def run_invisible(
     run_list = tuple(runs) if runs is not None else config.runs
     if not run_list:
         raise InputError("runs", "at least one run is needed")
-    seqs = np.random.SeedSequence(seed).spawn(m.size + 1)
-    total = m.size + 1
+    mass_seqs, bkg_seq, nm1_seq = seed_layout(seed, m.size)
+    total = m.size + 1 + int(nminus1)
     done = 0
 
-    builder = _builder(config)
-    background = estimate_background(builder, np.random.default_rng(seqs[-1]),
-                                     n_events=background_events)
+    search = _search(config)
+    background = search.background(np.random.default_rng(bkg_seq), n_events=background_events)
     done += 1
     if progress:
         progress(done, total)
 
-    tasks = [(float(mi), config, seqs[i], events_per_mass) for i, mi in enumerate(m)]
+    tasks = [(float(mi), config, mass_seqs[i], events_per_mass) for i, mi in enumerate(m)]
     points: list[SignalPoint | None] = [None] * m.size
     if executor is None:
         results = ((i, _mass_task(t)) for i, t in enumerate(tasks))
@@ -239,15 +246,26 @@ def run_invisible(
             s_up = combined_upper_limit(stat_runs, correlated=False)
             s_exp = combined_expected_limits(stat_runs, correlated=False)
     n_sig = np.array([p.yield_per_eot for p in pts]) * eff_eot
-    eps_90 = _eps_from_signal_count(s_up, n_sig)
-    eps_exp = {k: _eps_from_signal_count(s_exp[k], n_sig) for k in _BANDS}
+    eps_90 = exclusion_eps(m, n_sig, s_up).eps
+    eps_exp = {k: exclusion_eps(m, n_sig, s_exp[k]).eps for k in _BANDS}
+    b_per, sb_per = background.per_eot, background.per_eot_unc
     proj: dict[str, np.ndarray] = {}
     for label, eot_p in PROJECTIONS.items():
-        b_p, sb_p = _background(*background.events(eot_p))
-        s_p = expected_limits(b_p, sb_p, sigma_s_rel=sig_rel)["median"]
-        proj[label] = _eps_from_signal_count(s_p, np.array([p.yield_per_eot for p in pts]) * eot_p)
+        b_p, sb_p = _background(b_per * eot_p, sb_per * eot_p)
+        s_p = projected_limits(eot_p, b_p / eot_p, sb_p / b_p if b_p > 0 else 0.0,
+                               sigma_s_rel=sig_rel)["median"]
+        proj[label] = exclusion_eps(m, np.array([p.yield_per_eot for p in pts]) * eot_p,
+                                    float(s_p)).eps
+    nm1 = None
+    if nminus1:
+        nm1 = nminus1_distributions(
+            search, m, nm1_seq,
+            n_signal=min(events_per_mass or config.signal.events_per_mass, 3000))
+        done += 1
+        if progress:
+            progress(done, total)
     return ReachResult(
         config=config, runs=run_list, masses=m, points=pts, background=background, s_up=s_up,
         s_expected=s_exp, eps_90=eps_90, eps_expected=eps_exp, projections=proj, seed=seed,
-        elapsed_s=time.perf_counter() - t0,
+        elapsed_s=time.perf_counter() - t0, nminus1=nm1,
     )

@@ -6,9 +6,9 @@ signal and background separate (e.g. arXiv:1710.00971, Figs. 5-7, for the NA64 c
 
 Samples
 -------
-* ``signal m=…``: A' forced off the shower e± (:class:`na64.generate.DarkBremSignal`,
-  weighted) at up to three masses of the scan (lowest, middle, highest), through the same
-  chain as :func:`na64.reach.signal_point`;
+* ``signal m=…``: the first signal process of the analysis (weighted) at up to three
+  masses of the scan (lowest, middle, highest), through the same chain as
+  :meth:`na64.reach.Search.signal_point`;
 * ``e- beam``: electrons of the beam core (the EOT themselves);
 * ``pi- beam``, ``K- beam``: hadrons at the beam momentum with the beam's spot and divergence
   (their SRD tag is part of the distributions; the admixture fractions are not applied:
@@ -37,13 +37,12 @@ import numpy as np
 
 from ..io.atomic import atomic_write_text
 from ..units import GeV, MeV
-from .config import AnalysisConfig
-from .events import EventBuilder
-from .signal import signal_sample
+from .search import Search
 
 __all__ = ["NMinus1", "nminus1_distributions", "write_nminus1"]
 
-#: Display unit and default histogram range (in that unit) per cut of the invisible selection.
+#: Display unit and histogram range (in that unit, for a 100 GeV beam) per cut of the
+#: invisible selection; the ranges of the cuts in :data:`_SCALED` follow the beam energy.
 _BINNING: dict[str, tuple[str, float, float, int]] = {
     "srd": ("MeV", 0.0, 150.0, 60),
     "veto": ("MeV", 0.0, 10.0, 50),
@@ -54,6 +53,16 @@ _BINNING: dict[str, tuple[str, float, float, int]] = {
     "ecal_max": ("GeV", 0.0, 110.0, 55),
     "hcal_max": ("GeV", 0.0, 20.0, 50),
 }
+_SCALED = ("beam_momentum", "ecal_max", "preshower", "hcal_max")
+
+
+def _binning(cut: str, energy: float) -> tuple[str, float, float, int]:
+    """Unit, range and bins of the N−1 histogram of ``cut`` for a beam of ``energy``."""
+    unit, lo, hi, nb = _BINNING.get(cut, ("", 0.0, 1.0, 50))
+    if cut in _SCALED:
+        f = energy / (100.0 * GeV)
+        lo, hi = lo * f, hi * f
+    return unit, lo, hi, nb
 _UNITS = {"MeV": MeV, "GeV": GeV, "": 1.0}
 
 
@@ -65,6 +74,7 @@ class NMinus1:
     cuts: tuple[str, ...]
     hists: dict[str, dict[str, Any]]
     cut_values: dict[str, Any]
+    units: dict[str, str]
 
 
 def _representative(masses: Sequence[float] | np.ndarray) -> list[float]:
@@ -74,20 +84,19 @@ def _representative(masses: Sequence[float] | np.ndarray) -> list[float]:
 
 
 def nminus1_distributions(
-    config: AnalysisConfig,
+    search: Search,
     masses: Sequence[float] | np.ndarray,
     seed: np.random.SeedSequence | int,
     *,
     n_signal: int = 3000,
     n_background: int = 20_000,
-    builder: EventBuilder | None = None,
 ) -> NMinus1:
     """N−1 histograms of every cut for signal (≤ 3 masses of ``masses``) and beam samples.
 
     Parameters
     ----------
-    config
-        The analysis (setup, beam, cut values).
+    search
+        The search (pipeline, selection, processes) of an analysis.
     masses
         A' masses of the scan (MeV); the lowest, middle and highest are used.
     seed
@@ -95,36 +104,37 @@ def nminus1_distributions(
     n_signal, n_background
         Events per signal mass and per beam sample.
     """
-    builder = builder or EventBuilder(config)
+    config = search.config
+    pipe = search.pipeline
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     picks = _representative(masses)
-    beam_names = [config.beam] + [a.particle for a in builder.beam.admixtures
+    beam_names = [config.beam] + [a.particle for a in pipe.beam.admixtures
                                   if a.particle in ("pi-", "K-", "pi+", "K+", "p")]
     children = ss.spawn(len(picks) + len(beam_names))
     samples: dict[str, tuple[dict[str, np.ndarray], np.ndarray | None]] = {}
     for m, child in zip(picks, children, strict=False):
-        truth, ev, _ = signal_sample(m, config, builder, np.random.default_rng(child), n_signal)
+        truth, ev, _ = search.signal_sample(m, np.random.default_rng(child), n_signal)
         samples[f"signal m={m / MeV:.3g} MeV"] = (ev, np.asarray(truth["weight"], dtype=float))
     for name, child in zip(beam_names, children[len(picks):], strict=True):
         rng = np.random.default_rng(child)
         if name == config.beam:
-            ev = builder.events(builder.electrons(n_background, rng), rng)
+            ev = pipe.events(pipe.core(n_background, rng), rng)
         else:
-            ev = builder.events(builder.as_species(builder.electrons(n_background, rng), name),
-                                rng)
+            ev = pipe.events(pipe.as_species(pipe.core(n_background, rng), name), rng)
         samples[f"{name} beam"] = (ev, None)
 
-    sel = builder.selection
+    sel = search.selection
     cuts = tuple(c.name for c in sel.cuts if c.enabled)
     hists: dict[str, dict[str, Any]] = {}
     for label, (ev, w) in samples.items():
         hists[label] = {}
         for cut in cuts:
-            unit, lo, hi, nb = _BINNING.get(cut, ("", 0.0, 1.0, 50))
+            unit, lo, hi, nb = _binning(cut, config.energy)
             scale = _UNITS[unit]
             edges = np.linspace(lo * scale, hi * scale, nb + 1)
             hists[label][cut] = sel.n_minus_1(ev, cut, edges, weights=w)
-    return NMinus1(tuple(samples), cuts, hists, {c.name: c.value for c in sel.cuts})
+    return NMinus1(tuple(samples), cuts, hists, {c.name: c.value for c in sel.cuts},
+                   {c: _binning(c, config.energy)[0] for c in cuts})
 
 
 def _csv(result: NMinus1) -> str:
@@ -135,7 +145,7 @@ def _csv(result: NMinus1) -> str:
     for sample in result.samples:
         for cut in result.cuts:
             h = result.hists[sample][cut]
-            unit = _BINNING.get(cut, ("", 0, 1, 1))[0]
+            unit = result.units[cut]
             scale = _UNITS[unit]
             edges = h.axes[0].edges / scale
             vals = np.asarray(h.values(), dtype=float)
@@ -175,7 +185,7 @@ def _plot(result: NMinus1, stem: Path) -> list[Path]:
         fig = Figure(figsize=(5.0 * ncols, 4.2 * nrows))
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, cut in zip(axes, result.cuts, strict=False):
-            unit = _BINNING.get(cut, ("", 0, 1, 1))[0]
+            unit = result.units[cut]
             scale = _UNITS[unit]
             for k, sample in enumerate(result.samples):
                 h = result.hists[sample][cut]

@@ -1,4 +1,4 @@
-"""Files written by a reach job: limits.csv, cutflow.csv, summary.json, limits.png/.pdf.
+"""Files written by a reach job: limits.csv, cutflow.csv, nminus1.csv, summary.json, figures.
 
 Every file is written atomically (temporary file + rename, :mod:`na64.io.atomic`): an
 interrupted job leaves complete files from an earlier run or none, never a truncated one.
@@ -141,6 +141,8 @@ def summary_dict(result: ReachResult, *, command: str = "",
         "setup": result.config.setup,
         "beam": result.config.beam,
         "energy_GeV": result.config.energy / GeV,
+        "model": result.config.signal.model,
+        "coupling": "epsilon",
         "signal": {"processes": list(result.config.signal.processes),
                    "method": result.config.signal.method,
                    "x_max": result.config.signal.x_max,
@@ -162,6 +164,7 @@ def summary_dict(result: ReachResult, *, command: str = "",
             for s, (ev, ev_unc) in zip(bkg.sources, source_events, strict=True)
         ],
         "background_notes": list(bkg.notes),
+        "background_source_names": list(result.config.background.sources),
         "signal_upper_limit_90cl": _finite(result.s_up),
         "signal_upper_limit_expected": {k: _finite(v) for k, v in result.s_expected.items()},
         "signal_yield_rel_uncertainty": result.config.signal.yield_rel_uncertainty,
@@ -191,7 +194,8 @@ def write_outputs(
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
     plots: bool = True,
 ) -> list[Path]:
-    """Write limits.csv, cutflow.csv, summary.json and limits.png/.pdf into ``out_dir``."""
+    """Write limits.csv, cutflow.csv, summary.json, limits(_y).png/.pdf and, when the result
+    has them, nminus1.csv and nminus1.png/.pdf into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -210,6 +214,10 @@ def write_outputs(
         from .plots import plot_reach
 
         written += plot_reach(result, out, overlays=overlays)
+    if result.nminus1 is not None:
+        from .nminus1 import write_nminus1
+
+        written += write_nminus1(result.nminus1, out, plots=plots)
     return written
 
 

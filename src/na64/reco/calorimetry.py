@@ -1,7 +1,7 @@
 """Calorimeter reconstruction: energy sums, centre of gravity and the EM shower-shape chi^2.
 
 All functions are pure and vectorized: they take the columns written by
-:func:`na64.detector.simulate_events` (cell arrays with the event as first axis) and return
+:func:`na64.pipeline.simulate_events` (cell arrays with the event as first axis) and return
 one value (or one row) per event.
 """
 

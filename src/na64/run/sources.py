@@ -81,16 +81,23 @@ class DetectorSource:
         Beam particle overriding the setup's ``[beam].particle`` (``None``: keep it).
     energy
         Beam energy in MeV overriding ``[beam].energy`` (``None``: keep it).
+    core
+        Simulate only the Gaussian core of the primary particle (no tail, no admixtures).
+    reconstruct
+        Also write the reconstructed columns (:data:`na64.pipeline.RECO_COLUMNS`).
     """
 
     setup_name: str
     setup_toml: str
     particle: str | None = None
     energy: float | None = None
+    core: bool = False
+    reconstruct: bool = False
 
     @classmethod
     def from_options(
-        cls, setup: str, beam: str | None = None, energy: str | float | None = None
+        cls, setup: str, beam: str | None = None, energy: str | float | None = None, *,
+        core: bool = False, reconstruct: bool = False,
     ) -> DetectorSource:
         """Build and validate a source from command-line values (``--setup --beam --energy``).
 
@@ -108,7 +115,7 @@ class DetectorSource:
             if not 0 < e <= 1 * TeV:
                 raise InputError("--energy", f"must be in (0, 1 TeV], got {e / GeV:g} GeV")
         name, text = read_setup_text(setup)
-        source = cls(name, text, beam, e)
+        source = cls(name, text, beam, e, core, reconstruct)
         try:
             resolved = _setup(text, beam, e)
         except InputError as exc:
@@ -125,10 +132,11 @@ class DetectorSource:
         return _setup(self.setup_toml, self.particle, self.energy)
 
     def __call__(self, n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Simulate ``n_events`` events with :func:`na64.detector.simulate_events`."""
-        from ..detector import simulate_events
+        """Simulate ``n_events`` events with :func:`na64.pipeline.simulate_events`."""
+        from ..pipeline import simulate_events
 
-        return dict(simulate_events(self.setup(), n_events, rng))
+        return dict(simulate_events(self.setup(), n_events, rng, core=self.core,
+                                    reconstruct=self.reconstruct))
 
     def describe(self) -> dict[str, Any]:
         """Identity: setup name, SHA-256 of its TOML text, beam overrides."""
@@ -138,6 +146,8 @@ class DetectorSource:
             "setup_sha256": hashlib.sha256(self.setup_toml.encode()).hexdigest(),
             "particle": self.particle,
             "energy_MeV": self.energy,
+            "core": self.core,
+            "reconstruct": self.reconstruct,
         }
 
 

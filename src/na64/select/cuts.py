@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from ..units import Dimension, format_quantity, parse_quantity
@@ -237,6 +238,46 @@ class CutFlow:
         if name not in self.names:
             raise KeyError(f"no cut-flow row {name!r}; rows: {', '.join(self.names)}")
         return self.to_records()[self.names.index(name)]
+
+    @classmethod
+    def from_sums(cls, names: Sequence[str], descriptions: Sequence[str], n: ArrayLike,
+                  sum_w: ArrayLike, sum_w2: ArrayLike, weighted: bool = False) -> CutFlow:
+        """A cut-flow from the cumulative counts of each row: events ``n``, Σw and Σw² of
+        the events passing that row and all before it (row 0: all events).
+
+        The efficiencies follow from these alone: the events failing row i are those of
+        row i − 1 minus those of row i.
+        """
+        nn = np.asarray(n, dtype=np.int64)
+        s = np.asarray(sum_w, dtype=float)
+        q = np.asarray(sum_w2, dtype=float)
+
+        def eff(sp: float, qp: float, sf: float, qf: float) -> tuple[float, float]:
+            total = sp + sf
+            if total <= 0:
+                return 0.0, 0.0
+            e = sp / total
+            var = ((1 - e) ** 2 * qp + e**2 * max(qf, 0.0)) / total**2
+            return e, math.sqrt(max(var, 0.0))
+
+        rel = [eff(s[i], q[i], s[max(i - 1, 0)] - s[i], q[max(i - 1, 0)] - q[i])
+               for i in range(s.size)]
+        tot = [eff(s[i], q[i], s[0] - s[i], q[0] - q[i]) for i in range(s.size)]
+        return cls(tuple(names), tuple(descriptions), nn, s, np.sqrt(np.maximum(q, 0.0)),
+                   np.array([r[0] for r in rel]), np.array([r[1] for r in rel]),
+                   np.array([r[0] for r in tot]), np.array([r[1] for r in tot]), weighted)
+
+    @classmethod
+    def merge(cls, flows: Sequence[CutFlow]) -> CutFlow:
+        """The cut-flow of the union of disjoint samples (e.g. the batches of a file)."""
+        if not flows:
+            raise InputError("flows", "nothing to merge")
+        first = flows[0]
+        if any(f.names != first.names for f in flows):
+            raise InputError("flows", "cut-flows of different selections cannot be merged")
+        return cls.from_sums(first.names, first.descriptions, sum(f.n for f in flows),
+                             sum(f.sum_w for f in flows), sum(f.sum_w_err**2 for f in flows),
+                             any(f.weighted for f in flows))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per row (JSON-serializable)."""

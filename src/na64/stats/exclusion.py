@@ -52,8 +52,9 @@ class EpsExclusion:
     sensitive: NDArray[np.bool_]
     eps_cap: float
 
-    def y(self, alpha_d: float = 0.5, mass_ratio: float = 1.0 / 3.0) -> NDArray[np.float64]:
-        """The limit on ``y = eps**2 alpha_D (m_chi/m_A')**4`` (see :func:`eps_to_y`)."""
+    def y(self, alpha_d: float = 0.5, mass_ratio: float = 3.0) -> NDArray[np.float64]:
+        """The limit on ``y = eps**2 alpha_D (m_chi/m_A')**4`` for ``mass_ratio = m_A'/m_chi``
+        (see :func:`eps_to_y`)."""
         return eps_to_y(self.eps, alpha_d=alpha_d, mass_ratio=mass_ratio)
 
 
@@ -149,7 +150,7 @@ def exclusion_eps_bands(
 
 
 def eps_to_y(
-    eps: ArrayLike, *, alpha_d: float = 0.5, mass_ratio: float = 1.0 / 3.0
+    eps: ArrayLike, *, alpha_d: float = 0.5, mass_ratio: float = 3.0
 ) -> NDArray[np.float64]:
     """``y = eps**2 * alpha_D * (m_chi/m_A')**4`` (the ``y`` of arXiv:1505.00011).
 
@@ -161,8 +162,9 @@ def eps_to_y(
         Dark coupling ``alpha_D = g_D**2/(4 pi)`` in ``(0, 4 pi]``; 0.5 and 0.1 are the usual
         benchmarks.
     mass_ratio
-        ``m_chi / m_A'`` in ``(0, 0.5)`` (invisible decay requires ``m_A' > 2 m_chi``); 1/3
-        is the usual benchmark.
+        ``m_A' / m_chi`` in ``(2, inf)`` (the invisible decay needs ``m_A' > 2 m_chi``); 3 is
+        the usual benchmark (``m_A' = 3 m_chi``).  The same convention as the analysis
+        files' ``[signal] mass_ratio``.
 
     Returns
     -------
@@ -175,6 +177,7 @@ def eps_to_y(
     if not (0.0 < a <= 4.0 * np.pi):
         raise InputError("alpha_d", f"must be in (0, 4 pi], got {alpha_d!r}")
     r = float(mass_ratio)
-    if not (0.0 < r < 0.5):
-        raise InputError("mass_ratio", f"m_chi/m_A' must be in (0, 0.5), got {mass_ratio!r}")
-    return np.asarray(e * e * a * r**4, dtype=np.float64)
+    if not (np.isfinite(r) and r > 2.0):
+        raise InputError("mass_ratio", f"m_A'/m_chi must be > 2 (A' -> chi chi open), "
+                                       f"got {mass_ratio!r}")
+    return np.asarray(e * e * a / r**4, dtype=np.float64)

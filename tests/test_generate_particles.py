@@ -1,4 +1,4 @@
-"""How a dark-bremsstrahlung event is handed to the calorimeters (na64.reach.events).
+"""How a dark-bremsstrahlung event is handed to the calorimeters (na64.generate.particles).
 
 The checks are conservation laws of the emission e Z -> e Z A' (nuclear recoil neglected,
 arXiv:0906.0580 App. A) and the ordering of shower starts, on real generator output.
@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from na64.generate import DarkBremSignal
+from na64.generate.particles import signal_particles
+from na64.reach import Search
 from na64.reach.config import load_analysis
-from na64.reach.events import EventBuilder, signal_particles
 
 
 @pytest.fixture(scope="module")
-def builder() -> EventBuilder:
-    return EventBuilder(load_analysis("invisible_2016_2018"))
+def builder() -> Search:
+    return Search(load_analysis("invisible_2016_2018"))
 
 
 @pytest.fixture(scope="module", params=[1 * MeV, 1 * GeV])
@@ -29,7 +30,7 @@ def sample(request, builder):
                          threshold=0.46 * cfg.energy)
     rng = np.random.default_rng(11)
     truth = gen.sample(4000, rng, e_min=0.46 * cfg.energy)
-    beam = builder.electrons(truth["e_aprime"].size, rng)
+    beam = builder.pipeline.core(truth["e_aprime"].size, rng)
     calo, e_inv = signal_particles(truth, beam, cfg.energy, builder.setup.target.length)
     return truth, beam, calo, e_inv
 
@@ -88,7 +89,7 @@ def test_preshower_sees_the_early_radiation(builder):
     leaves more energy in the 4 X0 pre-shower than one that emitted with its full energy."""
     n = 400
     rng = np.random.default_rng(5)
-    beam = builder.electrons(n, rng)
+    beam = builder.pipeline.core(n, rng)
     e0 = builder.config.energy
     z = 3 * builder.setup.target.X0
     base = {"e_aprime": np.full(n, 55 * GeV), "from_primary": np.ones(n, bool),
@@ -97,7 +98,7 @@ def test_preshower_sees_the_early_radiation(builder):
     for e_emit in (e0, 60 * GeV):
         truth = {**base, "e_emitter": np.full(n, e_emit)}
         calo, _ = signal_particles(truth, beam, e0, builder.setup.target.length)
-        ev = builder.events(beam, np.random.default_rng(6), calorimeter=calo)
+        ev = builder.pipeline.events(beam, np.random.default_rng(6), calorimeter=calo)
         pre.append(ev["preshower_energy"].mean())
         # visible energy ~ E_beam - E_A' either way (9%/sqrt(E) resolution, 400 events)
         assert ev["ecal_energy"].mean() == pytest.approx(45 * GeV, rel=0.03)

@@ -1,0 +1,243 @@
+"""Signal processes as a registry: each one makes weighted truth for a model and a setup.
+
+A search names its processes in the analysis file (``[signal] processes = ["brem",
+"annihilation"]``); each name maps to a :class:`SignalProcess` registered here with
+:func:`register_process`, in the way pyhf registers its modifiers.  A process takes a
+:class:`SignalRequest` (the model object with its mass and couplings, the beam, the setup,
+the lowest invisible energy that can reach the signal box) and returns a
+:class:`ProcessSample`: truth columns with ``weight`` = events per beam particle on target at
+unit coupling, which :func:`na64.generate.particles.signal_particles` turns into particles
+for the detector response.
+
+Registered here:
+
+* ``brem``: dark bremsstrahlung off every e± of the shower
+  (:class:`~na64.generate.DarkBremSignal`; arXiv:1705.01633, arXiv:2101.12192);
+* ``annihilation``: resonant e+ e- → A' → χχ̄ of the shower positrons on atomic electrons
+  (:class:`~na64.generate.AnnihilationSignal`; arXiv:1802.03794, arXiv:2108.04195).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from ..constants import M_E
+from ..errors import InputError
+from ..models import Model
+from .annihilation import AnnihilationSignal
+from .dark_brem import DarkBremSignal
+
+__all__ = [
+    "PROCESSES",
+    "ProcessSample",
+    "SignalProcess",
+    "SignalRequest",
+    "get_process",
+    "process_names",
+    "register_process",
+]
+
+#: Cascades simulated per requested annihilation event with an e- beam: only 17% of the
+#: cascades of a 100 GeV e- in the NA64 ECAL have a positron above E_+ = 40 GeV (measured:
+#: 16.7% of 1e5 cascades); the others carry no annihilation weight.
+_CASCADES_PER_EVENT = 6
+
+
+@dataclass(frozen=True)
+class SignalRequest:
+    """What a search asks of a signal process.
+
+    Attributes
+    ----------
+    model
+        The model object (:mod:`na64.models`), its coupling set to 1: the weights are per
+        beam particle at unit coupling and scale with the coupling squared.
+    beam
+        Beam particle (``"e-"``, ``"e+"``).
+    energy
+        Nominal beam energy (MeV).
+    setup
+        The detector setup; its active target is where the signal is made.
+    e_min
+        Lowest energy of the dark-sector particle that can reach the signal box (MeV).
+    options
+        Process settings from the analysis' ``[signal]`` table (``method``, ``x_max``).
+    """
+
+    model: Model
+    beam: str
+    energy: float
+    setup: Any
+    e_min: float
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mass(self) -> float:
+        """Mass of the new particle (MeV)."""
+        return float(self.model.mass)
+
+
+@dataclass(frozen=True)
+class ProcessSample:
+    """Weighted truth of one process.
+
+    ``truth`` has the columns of :meth:`na64.generate.DarkBremSignal.sample` (``e_aprime``,
+    ``e_emitter``, ``from_primary``, ``z``, ``theta``, ``phi``, ``weight``); ``e_min`` is the
+    generation threshold used; ``alternatives`` maps a label to the weights of the same events
+    under another dark sector (exact reweighting, e.g. ``("alpha_D", 0.1)``).
+    """
+
+    process: str
+    truth: dict[str, np.ndarray]
+    e_min: float
+    alternatives: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Events per beam particle at unit coupling."""
+        return np.asarray(self.truth["weight"], dtype=float)
+
+    @property
+    def production(self) -> float:
+        """Sum of the weights: produced particles above ``e_min`` per beam particle."""
+        return float(self.weights.sum())
+
+
+class SignalProcess(abc.ABC):
+    """A production process of the new particle; subclasses are registered by name."""
+
+    #: Registry name used in analysis files.
+    name: ClassVar[str]
+    #: One line for listings and ``summary.json``.
+    description: ClassVar[str]
+    #: Models (registry names of :mod:`na64.models`) the process can produce.
+    models: ClassVar[tuple[str, ...]]
+
+    def check(self, request: SignalRequest) -> None:
+        """Raise :class:`InputError` (field ``signal.model``) if the model is not produced."""
+        if request.model.name not in self.models:
+            raise InputError("signal.model", f"process {self.name!r} produces "
+                             f"{', '.join(self.models)}, not {request.model.name!r}")
+
+    def is_open(self, request: SignalRequest) -> bool:
+        """Whether the process can make the particle at all (kinematics)."""
+        return True
+
+    @abc.abstractmethod
+    def sample(self, request: SignalRequest, n: int, rng: np.random.Generator,
+               *, reweight: dict[str, tuple[float, ...]] | None = None) -> ProcessSample:
+        """About ``n`` weighted events.  ``reweight`` asks for the weights under other
+        dark-sector parameters (``{"alpha_D": (0.1, 0.5)}``) where the process depends on
+        them."""
+
+
+PROCESSES: dict[str, SignalProcess] = {}
+
+P = TypeVar("P", bound=type[SignalProcess])
+
+
+def register_process(cls: P) -> P:
+    """Class decorator: register an instance of ``cls`` under ``cls.name``."""
+    if cls.name in PROCESSES:
+        raise ValueError(f"signal process {cls.name!r} is already registered")
+    PROCESSES[cls.name] = cls()
+    return cls
+
+
+def process_names() -> tuple[str, ...]:
+    """Names of the registered signal processes."""
+    return tuple(PROCESSES)
+
+
+def get_process(name: str, *, field: str = "signal.processes") -> SignalProcess:
+    """The registered process ``name``; an unknown name is an :class:`InputError`."""
+    try:
+        return PROCESSES[name]
+    except KeyError:
+        raise InputError(field, f"unknown signal process {name!r}; allowed: "
+                                f"{', '.join(PROCESSES)}") from None
+
+
+def _threshold(request: SignalRequest) -> float:
+    """Generation threshold: e_min, at most half the beam energy."""
+    return min(request.e_min, 0.5 * request.energy)
+
+
+#: Spin of the emitted boson for the dark-bremsstrahlung cross section, per model.
+_BREM_SPIN: dict[str, str] = {"dark-photon": "vector"}
+
+
+@register_process
+class DarkBremsstrahlung(SignalProcess):
+    """l N → l N X off every e± of the shower (forced once per event, with weights)."""
+
+    name = "brem"
+    description = "dark bremsstrahlung off every shower e+- (ETL/IWW/WW)"
+    models = tuple(_BREM_SPIN)
+
+    def sample(self, request: SignalRequest, n: int, rng: np.random.Generator,
+               *, reweight: dict[str, tuple[float, ...]] | None = None) -> ProcessSample:
+        """Weighted emissions above e_min (see :class:`~na64.generate.DarkBremSignal`)."""
+        self.check(request)
+        opts = request.options
+        gen = DarkBremSignal(
+            request.mass, beam=request.beam, energy=request.energy,
+            method=opts.get("method", "etl"), setup=request.setup,
+            threshold=_threshold(request), x_max=opts.get("x_max", "kinematic"),
+            spin=_BREM_SPIN[request.model.name],
+        )
+        e_min = max(request.e_min, gen.threshold)
+        return ProcessSample(self.name, gen.sample(n, rng, e_min=e_min), e_min)
+
+
+@register_process
+class ResonantAnnihilation(SignalProcess):
+    """e+ e- → A' → χχ̄ of the shower positrons on atomic electrons (forced, weighted)."""
+
+    name = "annihilation"
+    description = "resonant e+e- -> A' annihilation of the shower positrons"
+    models = ("dark-photon",)
+
+    def is_open(self, request: SignalRequest) -> bool:
+        """Open above the e+e- threshold, m > 2 m_e."""
+        return request.mass > 2.0 * M_E
+
+    def generator(self, request: SignalRequest) -> AnnihilationSignal:
+        """The annihilation generator of the request's dark photon."""
+        self.check(request)
+        m = request.model
+        return AnnihilationSignal(
+            request.mass, beam=request.beam, energy=request.energy, setup=request.setup,
+            alpha_D=m.alpha_D, m_chi=m.m_chi, chi=m.chi,  # type: ignore[attr-defined]
+            threshold=_threshold(request))
+
+    def sample(self, request: SignalRequest, n: int, rng: np.random.Generator,
+               *, reweight: dict[str, tuple[float, ...]] | None = None) -> ProcessSample:
+        """About ``n`` events, none of weight 0.
+
+        ``_CASCADES_PER_EVENT × n`` cascades are simulated for an e- beam; those without a
+        positron above e_min (weight 0) are dropped, and if more than ``n`` remain the
+        sample is cut after the cascade that gave the n-th, with the weights renormalised to
+        the cascades kept.
+        """
+        gen = self.generator(request)
+        e_min = max(request.e_min, gen.threshold)
+        n_casc = _CASCADES_PER_EVENT * n if gen.beam == "e-" else n
+        truth = gen.sample(n_casc, rng, e_min=e_min)
+        nonzero = np.flatnonzero(truth["weight"] > 0)
+        if nonzero.size > n:
+            keep = nonzero[:n]
+            scale = n_casc / (int(nonzero[n - 1]) + 1)
+        else:
+            keep, scale = nonzero, 1.0
+        truth = {k: np.asarray(v)[keep] for k, v in truth.items()}
+        truth["weight"] = truth["weight"] * scale
+        alts = {("alpha_D", float(a)): gen.reweight(truth, alpha_D=a)
+                for a in (reweight or {}).get("alpha_D", ())}
+        return ProcessSample(self.name, truth, e_min, alts)
+
+

@@ -1,0 +1,305 @@
+"""The event pipeline: beam → particles at the target → detector response → reconstruction.
+
+One :class:`EventPipeline` per setup and beam serves every user of events: ``na64
+simulate`` (:func:`simulate_events`), the signal processes of a search, the background
+sources and ``na64 select``.  All of them get the same columns (:mod:`na64.pipeline.schema`).
+
+Stages
+------
+1. **beam** (:meth:`EventPipeline.beam_particles`, :meth:`EventPipeline.core`): incoming
+   particles from the beam-line model of :mod:`na64.beam` (momentum spread, tail,
+   admixtures, decays in flight);
+2. **beam-line detectors** (:meth:`EventPipeline.upstream`): synchrotron radiation in the
+   SRD and the spectrometers' tracks, both seeing the particle as it crossed the magnets
+   (the parent of a particle that decayed downstream of them);
+3. **detector response** (:class:`~na64.pipeline.DetectorResponse`, default the fast
+   simulation): what enters the calorimeters, either the incoming particle itself or, for a
+   signal event, the particles a signal process made (several per event allowed);
+4. **reconstruction** (:func:`reconstruct`): the quantities selections cut on.
+
+Each stage draws from the generator it is given, in this order, so events are a
+deterministic function of the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import reco
+from ..beam import load_beam, sample_beam, srd_response, track_momentum
+from ..beam.config import BeamConfig
+from ..beam.particles import PARTICLES, mass_of
+from ..detector.setup import Setup, load_setup
+from ..errors import InputError
+from ..units import GeV
+from .response import DetectorResponse, FastResponse
+
+__all__ = ["MAX_EVENTS", "EventPipeline", "reconstruct", "simulate_events"]
+
+Columns = dict[str, NDArray[Any]]
+
+#: Largest batch simulated in one call (memory: ~1 kB per event for na64e).
+MAX_EVENTS = 10_000_000
+
+#: Columns of the particles handed to the detector response.
+_CALO_INPUT = ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "event")
+
+
+class EventPipeline:
+    """Beam, beam-line detectors, detector response and reconstruction of one setup.
+
+    Parameters
+    ----------
+    setup
+        A validated :class:`~na64.detector.Setup` or the name/path of one.
+    beam
+        The beam: a :class:`~na64.beam.config.BeamConfig`, a table overriding entries of the
+        setup's ``[beam]`` table (e.g. ``{"particle": "e+", "energy": "70GeV"}``), or
+        ``None`` for the setup's own beam.
+    response
+        The detector-response engine (default :class:`~na64.pipeline.FastResponse`).
+    """
+
+    def __init__(self, setup: Setup | str, beam: BeamConfig | Mapping[str, Any] | None = None,
+                 *, response: DetectorResponse | None = None) -> None:
+        self.setup: Setup = setup if isinstance(setup, Setup) else load_setup(setup)
+        if isinstance(beam, BeamConfig):
+            self.beam: BeamConfig = beam
+        else:
+            table = dict(self.setup.beam)
+            table.update(dict(beam or {}))
+            self.beam = load_beam(table, field="beam")
+        self.beamline = self.setup.beamline
+        self.response: DetectorResponse = response if response is not None else FastResponse()
+
+    def __repr__(self) -> str:
+        return (f"EventPipeline({self.setup.name!r}, {self.beam.particle} "
+                f"{self.beam.energy / GeV:g} GeV, {self.response!r})")
+
+    # ------------------------------------------------------------------ beam
+    @property
+    def energy(self) -> float:
+        """Nominal beam energy (MeV)."""
+        return float(self.beam.energy)
+
+    def beam_particles(self, n: int, rng: np.random.Generator, **update: Any) -> Columns:
+        """``n`` particles of the beam, with some beam settings replaced (``update``)."""
+        beam = self.beam.model_copy(update=update) if update else self.beam
+        return dict(sample_beam(beam, self.beamline, int(n), rng))
+
+    def core(self, n: int, rng: np.random.Generator) -> Columns:
+        """``n`` particles of the primary species from the Gaussian core of the beam (no
+        tail, no admixtures): the particles that count as EOT (MOT) for a signal."""
+        return self.beam_particles(n, rng, admixtures=(),
+                                   tail=self.beam.tail.model_copy(update={"fraction": 0.0}))
+
+    def as_species(self, base: Mapping[str, NDArray[Any]], name: str) -> Columns:
+        """Beam-core particles ``base`` (from :meth:`core`) turned into ``name`` (e.g.
+        ``"pi-"``) at the same momentum, spot and divergence, not decayed."""
+        if name not in PARTICLES:
+            raise InputError("particle", f"unknown particle {name!r}; allowed: "
+                                         f"{', '.join(sorted(PARTICLES))}")
+        sp = PARTICLES[name]
+        parts = {k: np.asarray(v) for k, v in base.items()}
+        n = parts["energy"].size
+        p = self.beam.momentum * parts["energy"] / self.beam.energy
+        parts["pdg"] = np.full(n, sp.pdg, dtype=np.int64)
+        parts["energy"] = np.sqrt(p**2 + sp.mass**2)
+        parts["decayed"] = np.zeros(n, bool)
+        parts["parent_pdg"] = parts["pdg"]
+        parts["parent_energy"] = parts["energy"]
+        return parts
+
+    def resolution(self, energy: float) -> float:
+        """σ_E of the target calorimeter at ``energy`` (stochastic ⊕ constant ⊕ noise of all
+        its cells)."""
+        cal = self.setup.target
+        n_cells = float(np.prod(cal.cells)) * 2
+        var = (cal.stochastic**2 * GeV * energy + (cal.constant * energy) ** 2
+               + cal.noise**2 * n_cells)
+        return float(np.sqrt(var))
+
+    # ------------------------------------------------------------------ stages
+    def upstream(self, particles: Mapping[str, NDArray[Any]], rng: np.random.Generator
+                 ) -> Columns:
+        """Digitised beam-line detectors: SRD energies and every spectrometer's track.
+
+        Both see the particle that crossed the magnets: for a particle that decayed in
+        flight downstream of them (``decayed``), its parent (``parent_pdg``,
+        ``parent_energy``).
+        """
+        parts = {k: np.asarray(v) for k, v in particles.items()}
+        n = parts["pdg"].size
+        if "parent_pdg" in parts:
+            decayed = np.asarray(parts.get("decayed", np.zeros(n, bool)), bool)
+            parts["pdg"] = np.where(decayed, parts["parent_pdg"], parts["pdg"])
+            parts["energy"] = np.where(decayed, parts["parent_energy"], parts["energy"])
+        out: Columns = {}
+        line = self.beamline
+        if line.srd is not None:
+            out["srd"] = np.asarray(srd_response(parts, line, rng))
+        ok = parts["energy"] > mass_of(parts["pdg"]) * (1 + 1e-9)
+        sub = parts if ok.all() else {k: v[ok] for k, v in parts.items()}
+        for spec in line.spectrometers:
+            s = spec.name.lower()
+            n_st = len(spec.stations)
+            cols: Columns = {
+                "momentum": np.zeros(n), "valid": np.zeros(n, bool), "slope_in": np.zeros(n),
+                "slope_out": np.zeros(n), "hits": np.zeros((n, n_st), np.float32),
+                "hit_mask": np.zeros((n, n_st), bool),
+            }
+            if ok.any():
+                res = track_momentum(sub, line, rng, spectrometer=spec.name)
+                for key, col in cols.items():
+                    col[ok] = res[key]
+            out[f"{s}_momentum"] = cols["momentum"]
+            out[f"{s}_valid"] = cols["valid"]
+            out[f"{s}_slope_in"] = cols["slope_in"]
+            out[f"{s}_slope_out"] = cols["slope_out"]
+            out[f"{s}_hits_x"] = cols["hits"]
+            out[f"{s}_hit_mask"] = cols["hit_mask"]
+        return out
+
+    def detectors(self, particles: Mapping[str, NDArray[Any]], rng: np.random.Generator
+                  ) -> Columns:
+        """Digitised calorimeters and counters for the particles entering them."""
+        calo_in = {k: np.asarray(v) for k, v in particles.items() if k in _CALO_INPUT}
+        return dict(self.response(self.setup, calo_in, rng))
+
+    def reconstruct(self, raw: Mapping[str, NDArray[Any]]) -> Columns:
+        """The reconstructed columns of :data:`~na64.pipeline.RECO_COLUMNS` (see
+        :func:`reconstruct`)."""
+        return reconstruct(raw, self.setup)
+
+    def events(self, particles: Mapping[str, NDArray[Any]], rng: np.random.Generator, *,
+               calorimeter: Mapping[str, NDArray[Any]] | None = None,
+               keep_raw: bool = False) -> Columns:
+        """Beam-line detectors, detector response and reconstruction of incoming particles.
+
+        Parameters
+        ----------
+        particles
+            One incoming particle per event (columns of :func:`na64.beam.sample_beam`).
+        rng
+            Random generator.
+        calorimeter
+            The particles entering the calorimeters instead of ``particles`` (several per
+            event through an ``event`` column), e.g. from a signal process.
+        keep_raw
+            Also return the digitised cell arrays (otherwise only the reconstructed
+            columns, the beam-line scalars and the ``true_*`` columns).
+        """
+        up = self.upstream(particles, rng)
+        raw = self.detectors(particles if calorimeter is None else calorimeter, rng)
+        raw.update(up)
+        ev = self.reconstruct(raw)
+        if keep_raw:
+            ev.update(raw)
+        else:
+            ev.update({k: v for k, v in raw.items()
+                       if k.startswith("true_") or np.asarray(v).ndim == 1})
+        return ev
+
+    def simulate(self, n_events: int, rng: np.random.Generator, *,
+                 reconstruct: bool = False, core: bool = False) -> Columns:
+        """``n_events`` particles of the beam through the setup: digitised columns, the beam
+        truth as ``beam_*`` columns, and with ``reconstruct`` the reco columns.  With
+        ``core`` only the Gaussian core of the primary particle (:meth:`core`), the sample
+        a search counts as EOT."""
+        if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)):
+            raise InputError("n_events", f"must be an integer in [0, {MAX_EVENTS}], "
+                                         f"got {n_events!r}")
+        if not 0 <= n_events <= MAX_EVENTS:
+            raise InputError("n_events", f"must be in [0, {MAX_EVENTS}], got {n_events}")
+        n = int(n_events)
+        particles = self.core(n, rng) if core else self.beam_particles(n, rng)
+        raw = self.detectors(particles, rng)
+        raw.update(self.upstream(particles, rng))
+        for key, col in particles.items():
+            if key in _CALO_INPUT:
+                continue
+            arr = np.asarray(col)
+            if arr.dtype.kind in "biuf":
+                raw[f"beam_{key}"] = arr
+        if reconstruct:
+            raw.update(self.reconstruct(raw))
+        return raw
+
+
+def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
+    """Reconstructed columns (:data:`~na64.pipeline.RECO_COLUMNS`) from digitised ones.
+
+    Parameters
+    ----------
+    raw
+        Digitised columns of the pipeline (or of an event file written by ``na64
+        simulate``): the target calorimeter's cells, ``hcal``, ``veto``, ``srd`` and the
+        spectrometer columns where the setup has them.
+    setup
+        The setup the events were simulated with (cell geometry, shower-shape calibration,
+        beam-line spectrometers).
+
+    Returns
+    -------
+    dict
+        ``ecal_energy``, ``preshower_energy``, ``shower_chi2`` (target calorimeter),
+        ``hcal_energy``, ``veto_energy`` (0 without the detector), ``srd_energy``,
+        ``n_tracks`` and ``p_in`` (first spectrometer), ``p_out`` (second, when present).
+    """
+    name = setup.target_name
+    if name not in raw:
+        raise InputError("events", f"no {name!r} column: the events hold no cells of the "
+                                   f"target calorimeter of setup {setup.name!r}")
+    cells = np.asarray(raw[name])
+    n = cells.shape[0]
+    out: Columns = {
+        "ecal_energy": reco.ecal_energy(cells),
+        "preshower_energy": reco.preshower_energy(cells),
+        "shower_chi2": reco.shower_chi2(cells, setup),
+        "hcal_energy": reco.hcal_energy(raw["hcal"]) if "hcal" in raw else np.zeros(n),
+        "veto_energy": reco.veto_energy(raw["veto"]) if "veto" in raw else np.zeros(n),
+        "srd_energy": (np.asarray(raw["srd"], dtype=float).sum(axis=1) if "srd" in raw
+                       else np.zeros(n)),
+    }
+    specs = [s.name.lower() for s in setup.beamline.spectrometers]
+    if specs and f"{specs[0]}_momentum" in raw:
+        out["p_in"] = np.asarray(raw[f"{specs[0]}_momentum"], dtype=float)
+        out["n_tracks"] = np.asarray(raw[f"{specs[0]}_valid"]).astype(np.int64)
+    else:
+        out["p_in"] = np.zeros(n)
+        out["n_tracks"] = np.zeros(n, dtype=np.int64)
+    if len(specs) > 1 and f"{specs[1]}_momentum" in raw:
+        out["p_out"] = np.asarray(raw[f"{specs[1]}_momentum"], dtype=float)
+    return out
+
+
+def simulate_events(setup: Setup, n_events: int, rng: np.random.Generator, *,
+                    beam: BeamConfig | Mapping[str, Any] | None = None,
+                    reconstruct: bool = False, core: bool = False) -> Columns:
+    """Simulate ``n_events`` beam particles hitting ``setup`` (the columns of
+    :mod:`na64.pipeline.schema`): :meth:`EventPipeline.simulate` of a one-off pipeline.
+
+    Parameters
+    ----------
+    setup
+        A validated :class:`~na64.detector.Setup`.
+    n_events
+        Number of events, in [0, 10^7].
+    rng
+        The random generator; the result is a deterministic function of its state.
+    beam
+        Optional override of the setup's ``[beam]`` table.
+    reconstruct
+        Also compute the reconstructed columns.
+    core
+        Only the Gaussian core of the primary particle (no tail, no admixtures).
+    """
+    return EventPipeline(setup, beam).simulate(n_events, rng, reconstruct=reconstruct,
+                                               core=core)
+
+
+
