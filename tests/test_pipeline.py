@@ -103,7 +103,8 @@ def test_the_detector_response_is_pluggable() -> None:
     pipe = EventPipeline(SETUP, response=engine)
     ev = pipe.events(pipe.core(200, np.random.default_rng(1)), np.random.default_rng(2))
     assert engine.calls == 1
-    assert np.all(ev["ecal_energy"] == 0) and np.all(ev["hcal_energy"] == 0)
+    assert np.all(ev["ecal_energy"] == 0)
+    assert np.all(ev["hcal_energy"] == 0)
     # the engine reaches the searches too: every signal event is then in the box
     search = Search(CFG, response=_NoShower())
     point = search.signal_point(10e0, np.random.default_rng(3), n_events=200)
@@ -177,9 +178,12 @@ def test_select_file_reconstructs_and_batches(tmp_path) -> None:
 
 def test_select_cli_errors(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = cli(["select", str(tmp_path / "missing.parquet")])
-    assert code == 2 and "FILE" in err and err.count("\n") == 1
+    assert code == 2
+    assert "FILE" in err
+    assert err.count("\n") == 1
     code, _, err = cli(["select"])
-    assert code == 2 and "FILE" in err
+    assert code == 2
+    assert "FILE" in err
 
 
 def test_background_context_box_edge() -> None:
