@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
 
 import typer
@@ -233,3 +233,20 @@ def progress_bar(
     finally:
         if "task" in state:
             progress.stop()
+
+
+@contextlib.contextmanager
+def as_flags(mapping: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a library :class:`InputError` about a key in ``mapping`` under its flag.
+
+    The library names its own parameters and configuration keys (``masses``); the command
+    line shows the flag the user typed (``--masses``).
+    """
+    try:
+        yield
+    except InputError as exc:
+        for key, flag in mapping.items():
+            if exc.field == key or exc.field.startswith(key + "."):
+                raise InputError(flag, exc.message) from None
+        raise
+

@@ -32,6 +32,7 @@ from ._options import (
     QuietOpt,
     SchedulerOpt,
     WorkersOpt,
+    as_flags,
     command_line,
     executor_from_options,
     resolved_options,
@@ -127,7 +128,8 @@ def invisible(
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
     with executor_from_options(executor, workers, scheduler) as ex, \
-            _progress(quiet, console) as advance:
+            _progress(quiet, console) as advance, \
+            as_flags({"masses": "--masses", "runs": "--eot", "n_events": "--events-per-mass"}):
         result = run_invisible(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
                                executor=None if executor == "local" else ex, progress=advance)
     write_outputs(result, out, command=command, options=options, overlays=overlays,

@@ -172,9 +172,11 @@ def run_invisible(
     runs
         Override the analysis' runs (e.g. one run with a user-given EOT).
     events_per_mass
-        Biased signal events per mass (default from the analysis file).
+        Biased signal events per mass (default from the analysis file's
+        ``[signal] events_per_mass``).
     background_events
-        Events simulated per background source (default from :mod:`na64.background`).
+        Events simulated per background source (default from the analysis file's
+        ``[background] events``).
     executor
         A :mod:`na64.run.executors` executor for the mass points (default: in process).
     progress
@@ -185,9 +187,9 @@ def run_invisible(
     t0 = time.perf_counter()
     m = np.asarray(masses, dtype=float).ravel()
     if m.size == 0:
-        raise InputError("--masses", "no masses given")
+        raise InputError("masses", "no masses given")
     if np.any(~np.isfinite(m)) or np.any(m <= 0) or np.any(m >= config.energy):
-        raise InputError("--masses", f"every mass must be in (0, {config.energy / GeV:g} GeV) "
+        raise InputError("masses", f"every mass must be in (0, {config.energy / GeV:g} GeV) "
                                      "(below the beam energy)")
     run_list = tuple(runs) if runs is not None else config.runs
     if not run_list:
@@ -260,7 +262,8 @@ def run_invisible(
     if nminus1:
         nm1 = nminus1_distributions(
             search, m, nm1_seq,
-            n_signal=min(events_per_mass or config.signal.events_per_mass, 3000))
+            n_signal=min(events_per_mass or config.signal.events_per_mass, 3000),
+            n_background=background_events or config.background.events)
         done += 1
         if progress:
             progress(done, total)
