@@ -8,7 +8,7 @@
     --chunk-size N                    events per chunk (default 20000; fixes the events)
     --resume                          complete an interrupted run from its checkpoint
     --overwrite                       replace an existing output / checkpoint
-    --format parquet|root             output format (default: from the suffix, else parquet)
+    --format parquet|root|dataset     output format (default: from the suffix, else parquet)
     --quiet                           no progress bar, only warnings
 
 Use them as annotated parameter types in a typer command and turn them into an executor
@@ -96,8 +96,9 @@ OverwriteOpt = Annotated[
 ]
 FormatOpt = Annotated[
     str | None,
-    typer.Option("--format", help="Output format: parquet or root \\[default: from the suffix "
-                 "of --out, else parquet].", rich_help_panel=_PANEL),
+    typer.Option("--format", help="Output format: parquet, root or dataset (a directory of "
+                 "Parquet files with a manifest) \\[default: from the suffix of --out, else "
+                 "parquet].", rich_help_panel=_PANEL),
 ]
 QuietOpt = Annotated[
     bool,

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     @app.command("select")
     def select(
         file: Annotated[Path | None, typer.Argument(
-            help="Event file (.parquet/.root), e.g. from na64 simulate.",
+            help="Event file (.parquet/.root) or dataset directory, e.g. from na64 simulate.",
             show_default=False)] = None,
         analysis: Annotated[str, typer.Option(
             "--analysis", help="Analysis whose [selection] is applied: a shipped name or a "
@@ -50,8 +50,8 @@ def register(app: typer.Typer) -> None:
         """Apply an analysis' selection to an event file and print the cut-flow."""
         if file is None:
             raise InputError("FILE", "is required: an event file, e.g. from na64 simulate")
-        if not file.is_file():
-            raise InputError("FILE", f"{file} does not exist or is not a file")
+        if not file.exists():
+            raise InputError("FILE", f"{file} does not exist")
         from ..detector import load_setup
         from ..reach.config import load_analysis
         from ..run.select import select_file

@@ -95,9 +95,10 @@ def register(app: typer.Typer) -> None:
         size = None if chunk_size is None else parse_count(chunk_size, "--chunk-size", high=10**9)
         if resume and overwrite:
             raise InputError("--resume", "cannot be combined with --overwrite")
-        if out.exists() and out.is_dir():
-            raise InputError("--out", f"{out} is a directory; give a file name such as run.parquet")
-        format_for_path(out, fmt)
+        kind = format_for_path(out, fmt)
+        if out.exists() and out.is_dir() and kind != "dataset":
+            raise InputError("--out", f"{out} is a directory; give a file name such as "
+                                      "run.parquet (or --format dataset)")
         if size is not None:
             plan_chunks(n_events, size)
         ex = executor_from_options(executor, workers, scheduler)

@@ -43,10 +43,12 @@ from .parquet_concat import ParquetConcatenator, read_footer
 from .provenance import PROVENANCE_KEY
 
 __all__ = [
+    "DATASET_MANIFEST",
     "EventFormat",
     "EventSink",
     "column_layout",
     "concatenate_files",
+    "dataset_files",
     "detect_format",
     "event_writer",
     "iter_events",
@@ -58,14 +60,17 @@ __all__ = [
     "write_events",
 ]
 
-EventFormat = Literal["parquet", "root"]
-FileFormat = Literal["parquet", "root", "arrow"]
+EventFormat = Literal["parquet", "root", "dataset"]
+FileFormat = Literal["parquet", "root", "arrow", "dataset"]
 Events = dict[str, np.ndarray]
 
 _SHAPE_KEY = b"na64.shape"
 _TREE = "events"
 _ROOT_PROVENANCE = "provenance"
 _SUFFIXES: dict[str, EventFormat] = {".parquet": "parquet", ".pq": "parquet", ".root": "root"}
+#: Name of the manifest in a finished Parquet dataset directory (the leading underscore makes
+#: Arrow, Dask and Spark skip it when they read the directory).
+DATASET_MANIFEST = "_manifest.json"
 
 
 def validate_events(events: Mapping[str, np.ndarray]) -> int:
@@ -105,7 +110,8 @@ def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> Eve
     """Resolve the output format from ``fmt`` or the file suffix.
 
     Without ``fmt``: ``.parquet``/``.pq`` -> Parquet, ``.root`` -> ROOT, no suffix ->
-    Parquet, any other suffix is an error.
+    Parquet, any other suffix is an error.  ``fmt="dataset"``: a directory of Parquet files
+    (one per chunk) with a manifest, for a path without a suffix.
 
     Raises
     ------
@@ -119,8 +125,13 @@ def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> Eve
             raise InputError("--out", f"unknown file type {suffix!r} of {path}: use .parquet, "
                              ".pq or .root, or choose with --format parquet|root")
         return by_suffix or "parquet"
-    if fmt not in ("parquet", "root"):
-        raise InputError("--format", f"must be 'parquet' or 'root', got {fmt!r}")
+    if fmt not in ("parquet", "root", "dataset"):
+        raise InputError("--format", f"must be 'parquet', 'root' or 'dataset', got {fmt!r}")
+    if fmt == "dataset":
+        if suffix:
+            raise InputError("--out", f"a dataset is a directory: give a name without a "
+                             f"suffix, not {Path(path).name!r}")
+        return "dataset"
     if by_suffix is not None and by_suffix != fmt:
         raise InputError("--format", f"{fmt!r} contradicts the file suffix {suffix!r} of {path}")
     return fmt  # type: ignore[return-value]
@@ -129,8 +140,8 @@ def format_for_path(path: str | os.PathLike[str], fmt: str | None = None) -> Eve
 def detect_format(path: str | os.PathLike[str]) -> FileFormat:
     """Return the format of an existing event file from its magic bytes.
 
-    Returns ``"parquet"``, ``"root"`` or ``"arrow"`` (Arrow IPC file: the chunk format of
-    earlier na64 versions).
+    Returns ``"parquet"``, ``"root"``, ``"arrow"`` (Arrow IPC file: the chunk format of
+    earlier na64 versions) or ``"dataset"`` (a directory written with ``--format dataset``).
 
     Raises
     ------
@@ -138,6 +149,8 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
         The file does not exist or is neither Parquet, ROOT nor Arrow IPC.
     """
     p = Path(path)
+    if p.is_dir() and (p / DATASET_MANIFEST).is_file():
+        return "dataset"
     if not p.is_file():
         raise InputError("FILE", f"{p} does not exist or is not a file")
     with open(p, "rb") as fh:
@@ -193,6 +206,20 @@ def _batch_to_events(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> Eve
 def _read_ipc(path: str | os.PathLike[str]) -> pa.Table:
     with pa.memory_map(str(path)) as src:
         return pa.ipc.open_file(src).read_all()
+
+
+def dataset_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The Parquet files of a dataset directory, in event order (from its manifest)."""
+    p = Path(path)
+    try:
+        manifest = json.loads((p / DATASET_MANIFEST).read_text(encoding="utf-8"))
+        files = [p / str(rec["file"]) for rec in manifest["chunks"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError("FILE", f"{p}: unreadable dataset manifest ({exc})") from None
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise InputError("FILE", f"{p}: dataset files missing: {', '.join(missing[:3])}")
+    return files
 
 
 def _read_table(path: str | os.PathLike[str]) -> pa.Table:
@@ -374,6 +401,9 @@ def event_writer(
     ...         sink.write(batch)
     """
     kind = format_for_path(path, fmt)
+    if kind == "dataset":
+        raise InputError("--format", "a dataset directory is written by a production "
+                                     "(na64 simulate --format dataset), not by event_writer")
     with atomic_path(path) as tmp:
         sink: _ParquetSink | _RootSink
         sink = _ParquetSink(tmp, provenance) if kind == "parquet" else _RootSink(tmp, provenance)
@@ -443,6 +473,9 @@ def read_events(
         One array per column, first axis = events, trailing dimensions restored.
     """
     kind = detect_format(path)
+    if kind == "dataset":
+        parts = [read_events(f, columns) for f in dataset_files(path)]
+        return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     if kind == "parquet":
         table = pq.read_table(path, columns=list(columns) if columns is not None else None)
         return _batch_to_events(table, table.schema)
@@ -461,6 +494,10 @@ def read_events(
 def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[Events]:
     """Iterate over an event file in batches of at most ``step`` events (bounded memory)."""
     kind = detect_format(path)
+    if kind == "dataset":
+        for f in dataset_files(path):
+            yield from iter_events(f, step)
+        return
     if kind == "parquet":
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
@@ -482,6 +519,8 @@ def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[E
 def num_events(path: str | os.PathLike[str]) -> int:
     """Number of events in a file, read from its metadata only."""
     kind = detect_format(path)
+    if kind == "dataset":
+        return sum(num_events(f) for f in dataset_files(path))
     if kind == "parquet":
         return int(pq.ParquetFile(path).metadata.num_rows)
     if kind == "arrow":
@@ -495,6 +534,8 @@ def num_events(path: str | os.PathLike[str]) -> int:
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the provenance record stored in an event file (empty if there is none)."""
     kind = detect_format(path)
+    if kind == "dataset":
+        return read_provenance(dataset_files(path)[0])
     if kind in ("parquet", "arrow"):
         schema = pq.ParquetFile(path).schema_arrow if kind == "parquet" else _read_ipc(path).schema
         raw = (schema.metadata or {}).get(PROVENANCE_KEY.encode())

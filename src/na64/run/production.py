@@ -22,6 +22,9 @@ runs the chunks on an executor (:mod:`na64.run.executors`), and writes the outpu
      At the end the footer is written and the file renamed onto ``out``.
    * **ROOT**: chunks are decoded and written through uproot into a temporary file renamed
      onto ``out`` at the end; the chunk files are kept until then.
+   * **dataset** (a directory of Parquet files): nothing is merged; at the end the chunk
+     directory, with its manifest as ``_manifest.json``, is renamed onto ``out``.  Arrow,
+     Dask and Spark read it as one dataset; :mod:`na64.io.events` reads it in event order.
 
    Then the chunk directory is removed (``keep_chunks=True`` keeps it and every chunk).
 
@@ -50,6 +53,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.events import (
+    DATASET_MANIFEST,
     EventSink,
     detect_format,
     event_writer,
@@ -382,12 +386,14 @@ def _run(
     peak_rss = 0.0
     todo: list[ChunkRecord] = []
     reused = 0
-    merger: _ParquetMerger | _SinkMerger | None = None
+    merger: _ParquetMerger | _SinkMerger | _DatasetMerger | None = None
     try:
         with contextlib.ExitStack() as stack:
             if kind == "parquet":  # (verifies a resumed partial output: may reset chunks)
                 merger = _ParquetMerger(manifest, directory, delete=not keep_chunks)
                 stack.callback(merger.close)
+            elif kind == "dataset":
+                merger = _DatasetMerger(manifest, directory)
             else:
                 sink = stack.enter_context(event_writer(out, kind, provenance=manifest.provenance))
                 merger = _SinkMerger(sink, manifest, directory)
@@ -437,7 +443,7 @@ def _run(
             f"chunks are saved in {directory}; rerun with --resume to complete it"
         ) from exc
 
-    if not keep_chunks:
+    if not keep_chunks and kind != "dataset":  # (a dataset's chunk directory became out)
         _remove_chunk_dir(directory)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
@@ -476,6 +482,42 @@ class _SinkMerger:
 
     def finish(self, out: Path) -> None:
         """Nothing: the sink's context renames its temporary file onto ``out``."""
+
+
+class _DatasetMerger:
+    """A dataset keeps its chunk files: "merging" only checks that the chunks are complete,
+    and :meth:`finish` renames the chunk directory, manifest included, onto the output."""
+
+    def __init__(self, manifest: Manifest, directory: Path) -> None:
+        self.manifest = manifest
+        self.directory = directory
+        self.next_index = 0
+        self.seconds = 0.0
+
+    def drain(self) -> None:
+        """Advance over the contiguous finished chunks."""
+        chunks = self.manifest.chunks
+        while self.next_index < len(chunks) and chunks[self.next_index].status == "done":
+            self.next_index += 1
+
+    def saved(self) -> None:
+        """Nothing to do: chunk files are the output."""
+
+    def finish(self, out: Path) -> None:
+        """Rename the chunk directory onto ``out`` (atomic on one file system)."""
+        t0 = time.perf_counter()
+        for extra in self.directory.iterdir():  # anything but the chunks and the manifest
+            if extra.name != MANIFEST_NAME and extra.name not in {
+                    rec.file for rec in self.manifest.chunks}:
+                extra.unlink(missing_ok=True)
+        os.replace(self.directory / MANIFEST_NAME, self.directory / DATASET_MANIFEST)
+        old = out.with_name(f".{out.name}.replaced")
+        if out.exists():  # --overwrite of an earlier dataset: move it aside, then drop it
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+        os.replace(self.directory, out)
+        shutil.rmtree(old, ignore_errors=True)
+        self.seconds += time.perf_counter() - t0
 
 
 #: Parquet output under construction, and the footers of the chunks copied into it.
