@@ -91,7 +91,7 @@ def test_same_seed_same_result_on_one_or_two_workers(config):
 
 def test_bad_masses(config):
     # the library names its parameter; the command line maps it to --masses
-    with pytest.raises(InputError, match="^masses"):
+    with pytest.raises(InputError, match=r"^masses"):
         run_invisible(config, [-1.0], **FAST)
     with pytest.raises(InputError, match="below the beam energy"):
         run_invisible(config, [200 * GeV], **FAST)

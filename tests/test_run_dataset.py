@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.dataset as ds
 import pytest
-from test_run_production import CHUNK, N, SEED, ReversedExecutor, ToyShower, assert_same, reference
+from test_run_production import CHUNK, SEED, N, ReversedExecutor, ToyShower, assert_same, reference
 
 from na64.errors import InputError
 from na64.io.events import (
