@@ -34,7 +34,6 @@ from hepunits import GeV
 
 from ..errors import InputError
 from ..materials import Material, get_material
-from ..models.dark_photon import ChiKind
 from ..physics.annihilation import (
     MIN_WIDTH_FRACTION,
     annihilation_cross_section,
@@ -42,6 +41,7 @@ from ..physics.annihilation import (
     resonance_energy,
     resonance_width,
 )
+from ..physics.widths import ChiKind
 from .dark_brem import _finite, _resolve_setup, _target_from_setup, _ThickTargetGenerator
 
 __all__ = ["AnnihilationSignal", "electron_density"]

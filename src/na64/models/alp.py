@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from ..constants import ALPHA, M_E
+from ..physics.widths import beta
 from ..units import GeV, MeV
-from . import _widths
 from .base import MIN_COUPLING, MIN_MASS, Model, check_range
 
 __all__ = ["ALP"]
@@ -42,6 +42,10 @@ class ALP(Model):
     """
 
     name: ClassVar[str] = "alp"
+    coupling_name: ClassVar[str] = "g_agg"
+    coupling_unit: ClassVar[str] = "GeV^-1"
+    coupling_scale: ClassVar[float] = 1.0 / GeV
+    coupling_label: ClassVar[str] = r"$g_{a\gamma\gamma}$ [GeV$^{-1}$]"
     mass: float
     g_agg: float
     g_aee: float = 0.0
@@ -50,13 +54,14 @@ class ALP(Model):
         set_ = object.__setattr__
         set_(self, "mass", check_range("mass", self.mass, MIN_MASS, _MAX_MASS, low_open=False,
                                        unit="MeV", scale=MeV))
-        set_(self, "g_agg", check_range("g_agg", self.g_agg, MIN_COUPLING / GeV, 1.0 / MeV, low_open=False,
-                                        unit="GeV^-1", scale=1.0 / GeV))
+        set_(self, "g_agg", check_range("g_agg", self.g_agg, MIN_COUPLING / GeV, 1.0 / MeV,
+                                        low_open=False, unit=self.coupling_unit,
+                                        scale=self.coupling_scale))
         set_(self, "g_aee", check_range("g_aee", self.g_aee, 0.0, 1.0, low_open=False))
 
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``gammagamma`` and ``e+e-``."""
-        b = float(_widths.beta(self.mass, M_E))
+        b = float(beta(self.mass, M_E))
         return {
             "gammagamma": self.g_agg**2 * self.mass**3 / (64.0 * math.pi),
             "e+e-": self.g_aee**2 * self.mass * b / (8.0 * math.pi),

@@ -6,7 +6,7 @@ where the B-L boson is one of the recast examples).  Widths with
 :math:`\alpha_{B-L}=g_{B-L}^2/4\pi`:
 
 * :math:`e^+e^-`, :math:`\mu^+\mu^-`, :math:`\tau^+\tau^-`: vector width
-  (:mod:`na64.models._widths`);
+  (:mod:`na64.physics.widths`);
 * :math:`\nu\bar\nu`: three left-handed flavours, each half a massless Dirac width:
   :math:`3\times\alpha_{B-L}m/6` (no right-handed neutrinos assumed);
 * hadrons: :math:`\tfrac{\alpha_{B-L}m}{3}R_{B-L}(m)` with :math:`R_{B-L}` from
@@ -25,7 +25,7 @@ from typing import ClassVar, Final
 
 from ..constants import ALPHA, M_E, M_MU, M_TAU
 from ..physics.r_ratio import r_vector_current
-from . import _widths
+from ..physics.widths import width_vector
 from .base import GaugeBoson
 
 __all__ = ["BminusL"]
@@ -38,10 +38,12 @@ class BminusL(GaugeBoson):
     r""":math:`B-L` boson of mass ``mass`` (MeV, in (0, 10 GeV]) and coupling ``g`` (in (0, 1])."""
 
     name: ClassVar[str] = "b-l"
+    coupling_label: ClassVar[str] = r"$g_{B-L}$"
+
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``nunu``."""
         a = self.g**2 / (4.0 * math.pi)
-        out = {k: float(_widths.width_vector(self.mass, m_l, a)) for k, m_l in _LEPTONS.items()}
+        out = {k: float(width_vector(self.mass, m_l, a)) for k, m_l in _LEPTONS.items()}
         third = 1.0 / 3.0
         r = float(r_vector_current(self.mass, third, third, third, third, third))
         out["hadrons"] = a * self.mass / 3.0 * r

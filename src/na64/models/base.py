@@ -2,18 +2,20 @@
 
 A model is a small frozen dataclass holding a mass and couplings.  Subclasses implement
 :meth:`Model.widths` (partial widths keyed by final state) and
-:meth:`Model.lepton_coupling`; everything else (total width, branching ratios, proper
-decay length, lab decay length, invisible fraction) follows here from special relativity:
-:math:`c\\tau = \\hbar c/\\Gamma` and :math:`L = \\gamma\\beta c\\tau = (p/m)\\,c\\tau`
-(PDG 2024 review "Kinematics", Sec. 49.1).
+:meth:`Model.lepton_coupling`, and name their production coupling
+(:attr:`Model.coupling_name`, :meth:`Model.with_coupling`); everything else (total width,
+branching ratios, proper decay length, lab decay length, invisible fraction) follows here
+from special relativity: :math:`c\\tau = \\hbar c/\\Gamma` and
+:math:`L = \\gamma\\beta c\\tau = (p/m)\\,c\\tau` (PDG 2024 review "Kinematics", Sec. 49.1).
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar, Final, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 from ..constants import HBARC
 from ..errors import InputError
 from ..units import GeV, MeV
+
+_M = TypeVar("_M", bound="Model")
 
 __all__ = ["INVISIBLE_CHANNELS", "LEPTONS", "MAX_ENERGY", "MIN_COUPLING", "MIN_MASS",
            "GaugeBoson", "Model", "check_range"]
@@ -68,7 +72,8 @@ def check_range(field: str, value: float, low: float, high: float, *, low_open: 
         bra = "(" if low_open else "["
         u = f" {unit}" if unit else ""
         raise InputError(
-            field, f"must be in {bra}{low / scale:.6g}, {high / scale:.6g}]{u}, got {v / scale:.6g}{u}"
+            field,
+            f"must be in {bra}{low / scale:.6g}, {high / scale:.6g}]{u}, got {v / scale:.6g}{u}",
         )
     return v
 
@@ -76,12 +81,23 @@ def check_range(field: str, value: float, low: float, high: float, *, low_open: 
 class Model(abc.ABC):
     """Abstract dark-sector model: one new particle of mass :attr:`mass` and its couplings.
 
-    Subclasses are frozen dataclasses; they define :attr:`name`, :meth:`widths` and
-    :meth:`lepton_coupling`.
+    Subclasses are frozen dataclasses; they define :attr:`name`, the coupling metadata
+    (:attr:`coupling_name`, :attr:`coupling_unit`, :attr:`coupling_scale`,
+    :attr:`coupling_label`), :meth:`widths` and :meth:`lepton_coupling`.
     """
 
     #: Registry name of the model (e.g. ``"dark-photon"``).
     name: ClassVar[str]
+    #: Constructor parameter that is the production coupling (e.g. ``"epsilon"``); a
+    #: search's limit is a limit on this parameter.
+    coupling_name: ClassVar[str]
+    #: Unit in which the coupling is reported: ``""`` (dimensionless) or e.g. ``"GeV^-1"``.
+    coupling_unit: ClassVar[str] = ""
+    #: Size of :attr:`coupling_unit` in internal units (``1 / GeV`` for ``"GeV^-1"``):
+    #: the reported number is ``coupling_value / coupling_scale``.
+    coupling_scale: ClassVar[float] = 1.0
+    #: Axis label of the coupling in matplotlib mathtext, unit included if any.
+    coupling_label: ClassVar[str]
     mass: float
 
     @abc.abstractmethod
@@ -94,6 +110,37 @@ class Model(abc.ABC):
 
         Dark-bremsstrahlung cross sections scale as the square of this number.
         """
+
+    @property
+    def coupling_value(self) -> float:
+        """Value of the coupling :attr:`coupling_name` (internal units)."""
+        return float(getattr(self, self.coupling_name))
+
+    def with_coupling(self: _M, value: float) -> _M:
+        r"""A copy of the model with the coupling :attr:`coupling_name` set to ``value``.
+
+        The other parameters (mass, secondary couplings, resolved defaults such as the
+        dark photon's ``m_chi``) are kept; the copy is validated as by the constructor.
+
+        Parameters
+        ----------
+        value
+            The new coupling in internal units, as the constructor takes it (e.g.
+            ``1e-4 / GeV`` for an ALP's :math:`g_{a\gamma\gamma}=10^{-4}` GeV\ :sup:`-1`).
+
+        Returns
+        -------
+        Model
+            A new instance of the same class.
+
+        Raises
+        ------
+        InputError
+            If ``value`` is outside the coupling's allowed range (or not a number), or the
+            new parameter point is not physical (e.g. no open decay channel).
+        """
+        changes = {self.coupling_name: value}
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @property
     def total_width(self) -> float:
@@ -155,10 +202,12 @@ class Model(abc.ABC):
 class GaugeBoson(Model):
     """A gauge boson of a new U(1) (B-L, L_mu-L_tau): mass in (0, 10 GeV], coupling g in (0, 1].
 
-    Holds and validates ``mass`` (MeV) and the gauge coupling ``g``; subclasses define
-    :attr:`name`, :meth:`widths` and :meth:`lepton_coupling`.
+    Holds and validates ``mass`` (MeV) and the gauge coupling ``g`` (the production
+    coupling, :attr:`coupling_name`); subclasses define :attr:`name`,
+    :attr:`coupling_label`, :meth:`widths` and :meth:`lepton_coupling`.
     """
 
+    coupling_name: ClassVar[str] = "g"
     mass: float
     g: float
 

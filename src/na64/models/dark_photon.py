@@ -3,16 +3,20 @@ r"""The kinetically mixed dark photon :math:`A'` with an optional light dark-mat
 :math:`\mathcal L\supset -\tfrac{\epsilon}{2}F'_{\mu\nu}F^{\mu\nu} + g_D A'_\mu J^\mu_D`,
 so the :math:`A'` couples to the electromagnetic current with strength :math:`\epsilon e`
 and to the dark current with :math:`g_D=\sqrt{4\pi\alpha_D}` (arXiv:0906.0580, Sec. II;
-arXiv:1505.00011).  Decay widths (all in :mod:`na64.models._widths`):
+arXiv:1505.00011).  The decay widths are those of :mod:`na64.physics.widths`:
 
-* :math:`A'\to\ell^+\ell^-`: vector width with :math:`\alpha_{\rm eff}=\epsilon^2\alpha`;
+* :math:`A'\to\ell^+\ell^-`: vector width with :math:`\alpha_{\rm eff}=\epsilon^2\alpha`
+  (arXiv:0906.0580, Sec. II);
 * :math:`A'\to` hadrons: :math:`\Gamma_{\mu\mu}(m_\mu\to0)\,R(m_{A'}) =
   \tfrac{\epsilon^2\alpha m_{A'}}{3}R(m_{A'})` (arXiv:1801.04847, Sec. 2, with R from
   :func:`na64.physics.r_ratio.r_ratio`);
 * :math:`A'\to\chi\bar\chi`: Dirac and pseudo-Dirac (:math:`A'\to\chi_1\chi_2`, mass
   splitting neglected) vector width; complex scalar and Majorana widths as derived in
-  :mod:`na64.models._widths` (arXiv:1505.00011; arXiv:1807.01730), all with
+  :mod:`na64.physics.widths` (arXiv:1505.00011; arXiv:1807.01730), all with
   :math:`\alpha_{\rm eff}=\alpha_D`.
+
+:func:`dark_photon_widths`, :data:`CHI_KINDS`, :data:`MAX_MASS` and ``ChiKind`` live in
+:mod:`na64.physics.widths` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -20,91 +24,15 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Final, Literal
+from typing import ClassVar
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
-from ..constants import ALPHA, M_E, M_MU, M_TAU
+from ..constants import M_E
 from ..errors import InputError
-from ..physics.r_ratio import r_ratio
-from ..units import GeV, MeV
-from . import _widths
+from ..physics.widths import CHI_KINDS, MAX_MASS, ChiKind, chi_pair_width, dark_photon_widths
+from ..units import MeV
 from .base import MIN_COUPLING, MIN_MASS, Model, check_range
 
 __all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton", "dark_photon_widths"]
-
-ChiKind = Literal["dirac", "pseudo-dirac", "majorana", "scalar"]
-#: Allowed dark-matter kinds.
-CHI_KINDS: Final[tuple[str, ...]] = ("dirac", "pseudo-dirac", "majorana", "scalar")
-#: Heaviest mass accepted (the computed R ratio is not trusted far above it).
-MAX_MASS: Final[float] = 10.0 * GeV
-
-_LEPTON_MASSES: Final[dict[str, float]] = {"e+e-": M_E, "mu+mu-": M_MU, "tau+tau-": M_TAU}
-
-
-_DARK_WIDTH = {
-    "dirac": _widths.width_vector,
-    "pseudo-dirac": _widths.width_vector,
-    "majorana": _widths.width_majorana,
-    "scalar": _widths.width_scalar_pair,
-}
-
-
-def dark_photon_widths(
-    mass: ArrayLike,
-    epsilon: ArrayLike,
-    alpha_D: ArrayLike = 0.5,
-    m_chi: ArrayLike | None = None,
-    chi: ChiKind = "dirac",
-) -> dict[str, NDArray[np.float64]]:
-    r"""Partial widths (MeV) of the dark photon, vectorised over all numeric arguments.
-
-    Same physics as :meth:`DarkPhoton.widths` (module docstring); arguments broadcast
-    together.  Use it for mass scans; :class:`DarkPhoton` for one parameter point.
-
-    Parameters
-    ----------
-    mass
-        :math:`m_{A'}` (MeV), in (0, 10 GeV].
-    epsilon
-        Kinetic mixing, in (0, 1].
-    alpha_D
-        Dark coupling, in [0, 4π].
-    m_chi
-        Dark-matter mass (MeV), default ``mass / 3``.
-    chi
-        Dark-matter kind (one of :data:`CHI_KINDS`).
-
-    Returns
-    -------
-    dict
-        ``e+e-``, ``mu+mu-``, ``tau+tau-``, ``hadrons``, ``chichi`` arrays of the broadcast
-        shape.
-
-    Raises
-    ------
-    InputError
-        A value outside its range or an unknown ``chi``.
-    """
-    m, eps, ad = np.broadcast_arrays(*(np.asarray(v, dtype=float)
-                                       for v in (mass, epsilon, alpha_D)))
-    mc = m / 3.0 if m_chi is None else np.broadcast_to(np.asarray(m_chi, dtype=float), m.shape)
-    checks = [("mass", m, 0.0, MAX_MASS, True), ("epsilon", eps, 0.0, 1.0, True),
-              ("alpha_D", ad, 0.0, 4 * math.pi, False), ("m_chi", mc, 0.0, MAX_MASS, True)]
-    for field, v, lo, hi, open_lo in checks:
-        bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if open_lo else (v < lo))
-        if np.any(bad):
-            bra = "(" if open_lo else "["
-            raise InputError(field, f"must be in {bra}{lo:.6g}, {hi:.6g}] (internal units), "
-                             f"got {v[bad].ravel()[0]:.6g}")
-    if chi not in CHI_KINDS:
-        raise InputError("chi", f"must be one of {', '.join(CHI_KINDS)}, got {chi!r}")
-    a_eff = eps**2 * ALPHA
-    out = {k: _widths.width_vector(m, m_l, a_eff) for k, m_l in _LEPTON_MASSES.items()}
-    out["hadrons"] = a_eff * m / 3.0 * r_ratio(m)
-    out["chichi"] = _DARK_WIDTH[chi](m, mc, ad)
-    return out
 
 
 @dataclass(frozen=True)
@@ -134,6 +62,8 @@ class DarkPhoton(Model):
     """
 
     name: ClassVar[str] = "dark-photon"
+    coupling_name: ClassVar[str] = "epsilon"
+    coupling_label: ClassVar[str] = r"$\varepsilon$"
     mass: float
     epsilon: float
     alpha_D: float = 0.5
@@ -177,7 +107,7 @@ class DarkPhoton(Model):
     def dark_width(self) -> float:
         r"""Width (MeV) of :math:`A'\to\chi\bar\chi` (or :math:`\chi_1\chi_2`) for :attr:`chi`."""
         assert self.m_chi is not None
-        return float(_DARK_WIDTH[self.chi](self.mass, self.m_chi, self.alpha_D))
+        return float(chi_pair_width(self.mass, self.m_chi, self.alpha_D, self.chi))
 
     def lepton_coupling(self, lepton: str) -> float:
         """Coupling to any charged lepton: :math:`\\epsilon` (in units of e)."""

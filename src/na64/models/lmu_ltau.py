@@ -7,7 +7,7 @@ Phys. Rev. D 43 (1991) R22; NA64 search arXiv:2206.03101).  Tree-level widths:
 * :math:`Z'\to\mu^+\mu^-,\ \tau^+\tau^-`: vector width with :math:`\alpha'=g'^2/4\pi`;
 * :math:`Z'\to\nu\bar\nu`: only left-handed neutrinos couple, which halves the massless
   vector width: :math:`\alpha' m/6` per flavour, :math:`\alpha' m/3` for
-  :math:`\nu_\mu+\nu_\tau` (same derivation as :mod:`na64.models._widths`).
+  :math:`\nu_\mu+\nu_\tau` (same derivation as :mod:`na64.physics.widths`).
 
 The loop-induced kinetic mixing with the photon (:math:`\epsilon\sim g'/70`) and hence any
 electron coupling is neglected.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..constants import ALPHA, M_MU, M_TAU
-from . import _widths
+from ..physics.widths import width_vector
 from .base import GaugeBoson
 
 __all__ = ["LmuLtau"]
@@ -29,16 +29,18 @@ __all__ = ["LmuLtau"]
 
 @dataclass(frozen=True)
 class LmuLtau(GaugeBoson):
-    r""":math:`L_\mu-L_\tau` boson of mass ``mass`` (MeV, in (0, 10 GeV]) and coupling ``g`` (in (0, 1])."""
+    r""":math:`L_\mu-L_\tau` boson: mass ``mass`` (MeV) in (0, 10 GeV], coupling ``g`` in (0, 1]."""
 
     name: ClassVar[str] = "lmu-ltau"
+    coupling_label: ClassVar[str] = r"$g_{L_\mu-L_\tau}$"
+
     def widths(self) -> dict[str, float]:
         """Partial widths (MeV): ``nunu`` (both flavours), ``mu+mu-``, ``tau+tau-``."""
         a = self.g**2 / (4.0 * math.pi)
         return {
             "nunu": a * self.mass / 3.0,
-            "mu+mu-": float(_widths.width_vector(self.mass, M_MU, a)),
-            "tau+tau-": float(_widths.width_vector(self.mass, M_TAU, a)),
+            "mu+mu-": float(width_vector(self.mass, M_MU, a)),
+            "tau+tau-": float(width_vector(self.mass, M_TAU, a)),
         }
 
     def lepton_coupling(self, lepton: str) -> float:

@@ -8,7 +8,7 @@ from :math:`\Gamma=|\vec p|\overline{|M|^2}/(8\pi m^2)` (PDG 2024 review "Kinema
 
 * S: :math:`\sum|M|^2=2g^2(m^2-4m_e^2)` → :math:`\Gamma=g^2m\beta^3/(8\pi)`;
 * P: :math:`\sum|M|^2=2g^2m^2` → :math:`\Gamma=g^2m\beta/(8\pi)`;
-* V, A: :mod:`na64.models._widths` with :math:`\alpha_{\rm eff}=g^2/4\pi`:
+* V, A: :mod:`na64.physics.widths` with :math:`\alpha_{\rm eff}=g^2/4\pi`:
   :math:`\tfrac{g^2m}{12\pi}(1+2m_e^2/m^2)\beta` and :math:`\tfrac{g^2m}{12\pi}\beta^3`.
 
 ``coupling`` is the dimensionless g; :meth:`XBoson.lepton_coupling` returns g/e for
@@ -23,8 +23,8 @@ from typing import ClassVar, Final, Literal
 
 from ..constants import ALPHA, M_E
 from ..errors import InputError
+from ..physics.widths import beta, width_axial, width_vector
 from ..units import GeV, MeV
-from . import _widths
 from .base import MIN_COUPLING, Model, check_range
 
 __all__ = ["X_KINDS", "XBoson"]
@@ -49,6 +49,8 @@ class XBoson(Model):
     """
 
     name: ClassVar[str] = "x-boson"
+    coupling_name: ClassVar[str] = "coupling"
+    coupling_label: ClassVar[str] = r"$g_{Xee}$"
     mass: float
     kind: Literal["S", "P", "V", "A"] = "V"
     coupling: float = 1e-4
@@ -65,15 +67,15 @@ class XBoson(Model):
     def widths(self) -> dict[str, float]:
         """Partial width (MeV): ``e+e-``."""
         g2, m = self.coupling**2, self.mass
-        b = float(_widths.beta(m, M_E))
+        b = float(beta(m, M_E))
         if self.kind == "S":
             w = g2 * m * b**3 / (8.0 * math.pi)
         elif self.kind == "P":
             w = g2 * m * b / (8.0 * math.pi)
         elif self.kind == "V":
-            w = float(_widths.width_vector(m, M_E, g2 / (4.0 * math.pi)))
+            w = float(width_vector(m, M_E, g2 / (4.0 * math.pi)))
         else:
-            w = float(_widths.width_axial(m, M_E, g2 / (4.0 * math.pi)))
+            w = float(width_axial(m, M_E, g2 / (4.0 * math.pi)))
         return {"e+e-": w}
 
     def lepton_coupling(self, lepton: str) -> float:

@@ -54,7 +54,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..constants import HBARC, M_E
 from ..errors import InputError
-from ..models.dark_photon import CHI_KINDS, MAX_MASS, ChiKind, dark_photon_widths
+from .widths import CHI_KINDS, MAX_MASS, ChiKind, dark_photon_widths
 
 __all__ = [
     "MIN_WIDTH_FRACTION",

@@ -56,6 +56,7 @@ from ..constants import ALPHA, HBARC, M_E, M_MU, M_TAU
 from ..errors import InputError
 from ..units import GeV, MeV, cm, s
 from .r_ratio import r_ratio
+from .widths import dark_photon_widths
 
 __all__ = [
     "M_PLANCK",
@@ -355,9 +356,10 @@ def omega_h2(m_chi: ArrayLike, y_inf: ArrayLike) -> NDArray[np.float64]:
 
 def _dark_photon_width(m_a: NDArray[np.float64], m_chi: NDArray[np.float64], kind: RelicKind,
                        epsilon: NDArray[np.float64], alpha_D: float) -> NDArray[np.float64]:
-    """Total A' width (MeV) for the propagator, from :func:`na64.models.dark_photon_widths`."""
-    from ..models.dark_photon import dark_photon_widths  # local: models import physics
+    """Total A' width (MeV) for the propagator.
 
+    All channels of :func:`na64.physics.widths.dark_photon_widths`.
+    """
     # epsilon > 1 (only for absurd alpha_D) is capped: the visible width is then negligible
     w = dark_photon_widths(m_a, np.minimum(epsilon, 1.0), alpha_D, m_chi, kind)
     return np.asarray(sum(w.values()))

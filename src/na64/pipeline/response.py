@@ -55,13 +55,14 @@ class FastResponse:
     def deposit(setup: Setup, particles: Mapping[str, NDArray[np.generic]],
                 rng: np.random.Generator) -> Columns:
         """The deposited (true) energies, before digitisation."""
-        return deposit(setup, dict(particles), rng)
+        return dict(deposit(setup, dict(particles), rng))
 
     @staticmethod
     def digitise(setup: Setup, deposits: Mapping[str, NDArray[np.floating]],
                  rng: np.random.Generator) -> Columns:
         """Measured cell energies from deposits (resolution smearing)."""
-        return dict(smear(setup, dict(deposits), rng))
+        return dict(smear(setup, {k: np.asarray(v, dtype=np.float64)
+                                  for k, v in deposits.items()}, rng))
 
     def __repr__(self) -> str:
         return "FastResponse()"
