@@ -37,6 +37,10 @@ def test_api_writes_what_the_cli_writes(cli, analysis, tmp_path) -> None:  # typ
     summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
     assert summary["model"] == "dark-photon"
     assert summary["background_source_names"][0] == "leakage"
+    # the model's coupling names the limit columns
+    assert summary["coupling"]["name"] == "epsilon"
+    assert summary["coupling"]["unit"] == ""
+    assert "epsilon_90cl" in summary["coupling"]["limit_columns"]
 
 
 def test_seed_layout_is_disjoint_and_stable() -> None:

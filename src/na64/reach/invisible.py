@@ -33,6 +33,7 @@ import numpy as np
 from .._version import __version__
 from ..background import BackgroundEstimate
 from ..errors import InputError
+from ..models import ModelInfo, model_info
 from ..stats import (
     Run,
     combined_expected_limits,
@@ -75,6 +76,11 @@ class ReachResult:
     relic: dict[str, np.ndarray] = field(default_factory=dict)
     nminus1: NMinus1 | None = None
     version: str = __version__
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Name, coupling (name, unit, label) and parameters of the analysis' model."""
+        return model_info(self.config.signal.model)
 
     @property
     def eot(self) -> float:

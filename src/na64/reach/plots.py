@@ -62,7 +62,8 @@ def plot_reach(
     exp = {k: result.eps_expected[k] for k in ("median", "m1", "p1", "m2", "p2")}
     proj = [(f"expected, {k} EOT", m, v) for k, v in result.projections.items()]
     ax = plot_exclusion(m, result.eps_90, exp, overlays=[*overlays, *proj],
-                        ylabel=r"$\epsilon$", experiment="na64", text="  simulation", lumi=beam)
+                        ylabel=result.model_info["coupling_label"], experiment="na64",
+                        text="  simulation", lumi=beam)
     _annotate(ax, result)
     written = save_figure(_figure(ax), out / "limits")
 
