@@ -60,7 +60,7 @@ def test_unknown_names_are_one_clear_error(tmp_path) -> None:  # type: ignore[no
 
 def test_a_model_without_production_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # the ALP is a registered model, but no process of the analysis makes it
-    with pytest.raises(InputError, match=r"signal\..*'alp' is not produced by process 'brem'"):
+    with pytest.raises(InputError, match=r"^signal\.model: 'alp' is not produced by process 'brem'"):
         _analysis(tmp_path, '[signal]\nmodel = "alp"\n')
 
 

@@ -7,36 +7,33 @@ inline table (:class:`BeamlineConfig`).  Quantities accept units: ``"100GeV"``,
 field tesla and a bare angle radian.
 
 Every user error is raised as :class:`na64.errors.InputError` with the dotted field name
-(``beam.admixtures.0.fraction``) and the allowed range.
+(``beam.admixtures.0.fraction``) and the allowed range; models, unit-aware fields, TOML
+reading and the error translation come from :mod:`na64.config`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from hepunits import MeV, mm, tesla
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from hepunits import tesla
+from pydantic import Field, model_validator
+
+from ..config import (
+    Angle,
+    Energy,
+    EnergyMeV,
+    Length,
+    MagneticField,
+    StrictModel,
+    load_toml,
+    quantity_at,
+    validate,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from ..errors import InputError
-from ..units import Dimension, parse_quantity
 from .particles import PARTICLES
 
 __all__ = [
@@ -56,52 +53,22 @@ __all__ = [
 BeamParticle = Literal["e-", "e+", "mu-", "mu+", "pi-"]
 AdmixtureParticle = Literal["e-", "e+", "mu-", "mu+", "pi-", "pi+", "K-", "K+", "p", "pbar"]
 
-_ANGLE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(rad|mrad|urad|µrad)?\s*$")
-_ANGLE_SCALE = {None: 1.0, "rad": 1.0, "mrad": 1e-3, "urad": 1e-6, "µrad": 1e-6}
 
-
-def _quantity(dimension: Dimension) -> Any:
-    """A ``mode="before"`` validator body parsing text with units into hepunits."""
-
-    def parse(value: Any, info: Any) -> Any:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return parse_quantity(value, dimension, field=info.field_name)
-        return value
-
-    return parse
-
-
-def _angle(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        match = _ANGLE.match(value)
-        if match is None:
-            raise ValueError(f"cannot parse {value!r} as an angle (e.g. '0.1mrad', '50urad', '0.002')")
-        return float(match[1]) * _ANGLE_SCALE[match[2]]
-    return value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    #: Fields holding quantities: field name -> (unit text, unit value in hepunits).
-    _units: ClassVar[dict[str, tuple[str, float]]] = {}
+class _Model(StrictModel):
+    """A :class:`~na64.config.StrictModel` that can be written back as a TOML table."""
 
     def as_table(self) -> dict[str, Any]:
         """A TOML-ready table with explicit units; ``load_*(x.as_table()) == x``."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
+            quantity = quantity_at(type(self), (name,))
             if isinstance(value, _Model):
                 out[name] = value.as_table()
             elif isinstance(value, tuple):
                 out[name] = [v.as_table() if isinstance(v, _Model) else v for v in value]
-            elif name in self._units and value is not None:
-                unit, scale = self._units[name]
-                out[name] = f"{value / scale!r}{unit}"
+            elif quantity is not None and value is not None:
+                out[name] = quantity.to_toml(value)
             elif value is not None:
                 out[name] = value
         return out
@@ -141,23 +108,15 @@ class BeamConfig(_Model):
     sigmas at the target face.
     """
 
-    _units: ClassVar[dict[str, tuple[str, float]]] = {
-        "energy": ("MeV", MeV), "sigma_x": ("mm", mm), "sigma_y": ("mm", mm)
-    }
-
     particle: BeamParticle = "e-"
-    energy: float = Field(default=100_000.0, gt=0.0, le=1.0e6, description="nominal energy (0, 1 TeV]")
+    energy: Energy = Field(default=100_000.0, gt=0.0, le=1.0e6, description="nominal energy (0, 1 TeV]")
     momentum_spread: float = Field(default=0.01, ge=0.0, le=0.2, description="sigma_p/p of the core [0, 0.2]")
-    sigma_x: float = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_x in mm [0, 200]")
-    sigma_y: float = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_y in mm [0, 200]")
-    divergence_x: float = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dx/dz in rad [0, 0.05]")
-    divergence_y: float = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dy/dz in rad [0, 0.05]")
+    sigma_x: Length = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_x in mm [0, 200]")
+    sigma_y: Length = Field(default=5.0, ge=0.0, le=200.0, description="spot sigma_y in mm [0, 200]")
+    divergence_x: Angle = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dx/dz in rad [0, 0.05]")
+    divergence_y: Angle = Field(default=1e-4, ge=0.0, le=0.05, description="sigma of dy/dz in rad [0, 0.05]")
     tail: LowEnergyTail = Field(default_factory=LowEnergyTail)
     admixtures: tuple[Admixture, ...] = ()
-
-    _energy = field_validator("energy", mode="before")(_quantity("energy"))
-    _lengths = field_validator("sigma_x", "sigma_y", mode="before")(_quantity("length"))
-    _angles = field_validator("divergence_x", "divergence_y", mode="before")(_angle)
 
     @model_validator(mode="after")
     def _check(self) -> BeamConfig:
@@ -189,17 +148,10 @@ class BeamConfig(_Model):
 class Magnet(_Model):
     """A dipole bending in the x-z plane; ``z`` is its centre, relative to the target face."""
 
-    _units: ClassVar[dict[str, tuple[str, float]]] = {
-        "field": ("T", tesla), "length": ("mm", mm), "z": ("mm", mm)
-    }
-
     name: str = Field(min_length=1)
-    field: float = Field(gt=0.0, le=10.0 * tesla, description="field in T (0, 10]")
-    length: float = Field(gt=0.0, le=20_000.0, description="length in mm (0, 20 m]")
-    z: float = Field(le=1.0e6, ge=-1.0e6, description="centre position in mm relative to the target face")
-
-    _field = field_validator("field", mode="before")(_quantity("magnetic_field"))
-    _lengths = field_validator("length", "z", mode="before")(_quantity("length"))
+    field: MagneticField = Field(gt=0.0, le=10.0 * tesla, description="field in T (0, 10]")
+    length: Length = Field(gt=0.0, le=20_000.0, description="length in mm (0, 20 m]")
+    z: Length = Field(le=1.0e6, ge=-1.0e6, description="centre position in mm relative to the target face")
 
     @property
     def field_integral(self) -> float:
@@ -210,16 +162,12 @@ class Magnet(_Model):
 class TrackerStation(_Model):
     """A tracking station (one x and one y measurement)."""
 
-    _units: ClassVar[dict[str, tuple[str, float]]] = {"z": ("mm", mm), "resolution": ("mm", mm)}
-
     name: str = Field(min_length=1)
     kind: Literal["micromegas", "gem", "straw", "scifi", "silicon"] = "micromegas"
-    z: float = Field(ge=-1.0e6, le=1.0e6, description="position in mm relative to the target face")
-    resolution: float = Field(gt=0.0, le=10.0, description="hit resolution in mm (0, 10]")
+    z: Length = Field(ge=-1.0e6, le=1.0e6, description="position in mm relative to the target face")
+    resolution: Length = Field(gt=0.0, le=10.0, description="hit resolution in mm (0, 10]")
     x_over_x0: float = Field(ge=0.0, le=0.5, description="material budget x/X0 [0, 0.5]")
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0, description="hit efficiency (0, 1]")
-
-    _lengths = field_validator("z", "resolution", mode="before")(_quantity("length"))
 
 
 class Spectrometer(_Model):
@@ -240,42 +188,22 @@ class SRDConfig(_Model):
     ``sampling_fraction`` of its energy in the module it converts in.
     """
 
-    _units: ClassVar[dict[str, tuple[str, float]]] = {
-        **{k: ("mm", mm) for k in ("module_depth", "attenuation_length", "distance", "inner_offset", "width")},
-        **{k: ("MeV", MeV) for k in ("noise", "threshold", "max_total")},
-    }
-
     material: Literal["BGO", "PbSc"] = "BGO"
     n_modules: int = Field(default=3, ge=1, le=10, description="number of modules [1, 10]")
-    module_depth: float = Field(gt=0.0, le=1000.0, description="depth of one module in mm (0, 1000]")
-    attenuation_length: float = Field(gt=0.0, le=1000.0, description="photon attenuation length in mm")
-    distance: float = Field(gt=0.0, le=100_000.0, description="magnet end to SRD in mm (0, 100 m]")
-    inner_offset: float = Field(ge=0.0, le=1000.0, description="beam axis to SRD inner edge in mm")
-    width: float = Field(gt=0.0, le=1000.0, description="lateral size in mm (0, 1000]")
+    module_depth: Length = Field(gt=0.0, le=1000.0, description="depth of one module in mm (0, 1000]")
+    attenuation_length: Length = Field(gt=0.0, le=1000.0, description="photon attenuation length in mm")
+    distance: Length = Field(gt=0.0, le=100_000.0, description="magnet end to SRD in mm (0, 100 m]")
+    inner_offset: Length = Field(ge=0.0, le=1000.0, description="beam axis to SRD inner edge in mm")
+    width: Length = Field(gt=0.0, le=1000.0, description="lateral size in mm (0, 1000]")
     sampling_fraction: float = Field(default=1.0, gt=0.0, le=1.0, description="visible energy fraction (0, 1]")
     stochastic: float = Field(default=0.05, ge=0.0, le=2.0, description="sigma_E/E at 1 MeV: sigma = a sqrt(E/MeV) MeV")
-    noise: float = Field(default=0.1, ge=0.0, le=100.0, description="Gaussian noise per module in MeV [0, 100]")
-    threshold: float = Field(default=1.0, gt=0.0, le=1000.0, description="per-module tag threshold in MeV (0, 1000]")
-    max_total: float | None = Field(default=None, gt=0.0, description="upper bound of the summed energy in MeV")
-
-    _lengths = field_validator(
-        "module_depth", "attenuation_length", "distance", "inner_offset", "width", mode="before"
-    )(_quantity("length"))
-    @field_validator("noise", "threshold", "max_total", mode="before")
-    @classmethod
-    def _mev(cls, value: Any, info: Any) -> Any:
-        # a bare number for an SRD energy is MeV (not the global GeV default)
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, (str, int, float)):
-            return parse_quantity(value, "energy", field=info.field_name, default_unit="MeV")
-        return value
+    noise: EnergyMeV = Field(default=0.1, ge=0.0, le=100.0, description="Gaussian noise per module in MeV [0, 100]")
+    threshold: EnergyMeV = Field(default=1.0, gt=0.0, le=1000.0, description="per-module tag threshold in MeV (0, 1000]")
+    max_total: EnergyMeV | None = Field(default=None, gt=0.0, description="upper bound of the summed energy in MeV")
 
 
 class BeamlineConfig(_Model):
     """The beam line upstream of (and spectrometers around) the target."""
-
-    _units: ClassVar[dict[str, tuple[str, float]]] = {"decay_length": ("mm", mm)}
 
     name: str = Field(min_length=1)
     description: str = ""
@@ -283,10 +211,8 @@ class BeamlineConfig(_Model):
     srd: SRDConfig | None = None
     trackers: tuple[TrackerStation, ...] = ()
     spectrometers: tuple[Spectrometer, ...] = ()
-    decay_length: float = Field(default=0.0, ge=0.0, le=2.0e6, description="flight path (mm) over which decays in flight are simulated"
+    decay_length: Length = Field(default=0.0, ge=0.0, le=2.0e6, description="flight path (mm) over which decays in flight are simulated"
     )
-
-    _decay = field_validator("decay_length", mode="before")(_quantity("length"))
 
     @model_validator(mode="after")
     def _check(self) -> BeamlineConfig:
@@ -359,79 +285,6 @@ class BeamlineConfig(_Model):
         return sum(m.length for m in self.magnets)
 
 
-def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """The ``description`` of the field at ``loc`` (walking nested models), or ''."""
-    current: Any = model
-    description = ""
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None or part not in fields:
-            return ""
-        info = fields[part]
-        description = info.description or ""
-        annotation = info.annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [annotation, *args]
-        current = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if current is None:
-            # tuple[Model, ...]: look one level deeper
-            inner = [a for c in args for a in getattr(c, "__args__", ())]
-            current = next(
-                (c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)), None
-            )
-    return description
-
-
-def _unit_of(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, float] | None:
-    """(unit text, scale) of the quantity field at ``loc``, or None."""
-    current: Any = model
-    names = [p for p in loc if not isinstance(p, int)]
-    for i, part in enumerate(names):
-        fields = getattr(current, "model_fields", None)
-        if fields is None or part not in fields:
-            return None
-        if i == len(names) - 1:
-            units: dict[str, tuple[str, float]] = getattr(current, "_units", {})
-            return units.get(part)
-        annotation = fields[part].annotation
-        pool = [annotation, *getattr(annotation, "__args__", ())]
-        pool += [a for c in pool for a in getattr(c, "__args__", ())]
-        current = next((c for c in pool if isinstance(c, type) and issubclass(c, _Model)), None)
-    return None
-
-
-def _to_input_error(exc: ValidationError, prefix: str, model: type[BaseModel]) -> InputError:
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-    msg = err["msg"]
-    ctx = err.get("ctx") or {}
-    if "error" in ctx and isinstance(ctx["error"], InputError):
-        return InputError(loc, ctx["error"].message)
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    given = err.get("input")
-    unit = _unit_of(model, tuple(err["loc"]))
-    if unit is not None and isinstance(given, (int, float)) and not isinstance(given, bool):
-        # constraint messages quote internal (hepunits) numbers: restate them in units
-        name, scale = unit
-        msg = re.sub(
-            r"(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$",
-            lambda mm: f"{float(mm[1]) / scale:g} {name}",
-            msg,
-        )
-        msg = f"{msg}, got {given / scale:g} {name}"
-    elif given is not None and not isinstance(given, (dict, list)):
-        msg = f"{msg}, got {given!r}"
-    description = _describe(model, tuple(err["loc"]))
-    if description:
-        msg = f"{msg} (allowed: {description})"
-    return InputError(loc or prefix, msg)
-
-
 def load_beam(table: Mapping[str, Any] | BeamConfig, *, field: str = "beam") -> BeamConfig:
     """Validate a ``[beam]`` table into a :class:`BeamConfig`.
 
@@ -444,10 +297,7 @@ def load_beam(table: Mapping[str, Any] | BeamConfig, *, field: str = "beam") -> 
         return table
     if not isinstance(table, Mapping):
         raise InputError(field, f"must be a table, got {type(table).__name__}")
-    try:
-        return BeamConfig.model_validate(dict(table))
-    except ValidationError as exc:
-        raise _to_input_error(exc, field, BeamConfig) from None
+    return validate(BeamConfig, table, source=None, prefix=field)
 
 
 def _data_dir() -> Path:
@@ -459,10 +309,22 @@ def beamline_names() -> list[str]:
     return sorted(p.stem for p in _data_dir().glob("*.toml"))
 
 
+def _shipped_beamline(name: str) -> Path | None:
+    return _data_dir() / f"{name}.toml" if name in beamline_names() else None
+
+
+def _unknown_beamline(name: str) -> str:
+    return f"unknown beam line {name!r}; shipped: {beamline_names()} (or a path to a .toml file)"
+
+
 def load_beamline(
-    name_or_table: str | Mapping[str, Any] | BeamlineConfig, *, field: str = "beamline"
+    name_or_table: str | Path | Mapping[str, Any] | BeamlineConfig, *, field: str = "beamline"
 ) -> BeamlineConfig:
     """Load a shipped beam line by name, a TOML file path, or validate an inline table.
+
+    A beam-line file may start from another one with ``extends = "<name or path>"``
+    (:func:`na64.config.load_toml`): its tables are merged into the other's key by key,
+    arrays such as ``[[magnets]]`` replace the other's.
 
     Parameters
     ----------
@@ -477,21 +339,10 @@ def load_beamline(
     """
     if isinstance(name_or_table, BeamlineConfig):
         return name_or_table
-    if isinstance(name_or_table, str):
-        path = Path(name_or_table)
-        if path.suffix != ".toml":
-            path = _data_dir() / f"{name_or_table}.toml"
-        if not path.is_file():
-            raise InputError(field, f"unknown beam line {name_or_table!r}; shipped: {beamline_names()}")
-        try:
-            table: Mapping[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(field, f"{path.name}: invalid TOML: {exc}") from None
-    elif isinstance(name_or_table, Mapping):
-        table = name_or_table
-    else:
-        raise InputError(field, f"must be a beam-line name or a table, got {type(name_or_table).__name__}")
-    try:
-        return BeamlineConfig.model_validate(dict(table))
-    except ValidationError as exc:
-        raise _to_input_error(exc, field, BeamlineConfig) from None
+    if isinstance(name_or_table, (str, Path)):
+        table, path = load_toml(name_or_table, field=field, find=_shipped_beamline,
+                                unknown=_unknown_beamline)
+        return validate(BeamlineConfig, table, source=path.name, prefix=field)
+    if isinstance(name_or_table, Mapping):
+        return validate(BeamlineConfig, name_or_table, source=None, prefix=field)
+    raise InputError(field, f"must be a beam-line name or a table, got {type(name_or_table).__name__}")

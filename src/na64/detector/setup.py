@@ -32,6 +32,9 @@ measured along the beam from the target face of the experiment):
     Optional material in the beam path between the last bending magnet and the target
     (:class:`UpstreamMaterial`, a list of ``[[upstream.layers]]``), used by the
     electro-nuclear background of :mod:`na64.background.upstream`.
+``extends``
+    Optional name of a shipped setup or path of a setup file to start from (see
+    :func:`load_setup`).
 
 See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
 """
@@ -40,31 +43,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
+from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..beam.config import BeamConfig, BeamlineConfig, load_beam, load_beamline
+from ..config import Energy, Length, StrictModel, load_toml, resolve_extends, validate
 from ..errors import InputError
 from ..materials import Material, get_material
 from ..units import GeV, parse_quantity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = [
     "Calorimeter",
@@ -78,34 +69,16 @@ __all__ = [
 ]
 
 
-def _length(value: Any) -> Any:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return parse_quantity(value, "length", field="length")
-    return value
-
-
-def _energy(value: Any) -> Any:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return parse_quantity(value, "energy", field="energy")
-    return value
-
-
 def _material(value: Any) -> Any:
     if isinstance(value, str):
         return get_material(value).name
     return value
 
 
-Length = Annotated[float, BeforeValidator(_length)]
-Energy = Annotated[float, BeforeValidator(_energy)]
 MaterialName = Annotated[str, BeforeValidator(_material)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Calorimeter(_Model):
+class Calorimeter(StrictModel):
     """A longitudinally segmented sampling calorimeter with a rectangular cell grid.
 
     Attributes
@@ -339,7 +312,7 @@ class Calorimeter(_Model):
         return [y0 + i * sy for i in range(ny + 1)]
 
 
-class Veto(_Model):
+class Veto(StrictModel):
     """Plastic scintillator counters stacked along the beam, covering the whole beam spot.
 
     Attributes
@@ -371,14 +344,14 @@ class Veto(_Model):
         return self.counters * self.thickness
 
 
-class DecayVolume(_Model):
+class DecayVolume(StrictModel):
     """An evacuated decay volume (visible mode): only its extent along the beam matters."""
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm")
     length: Length = Field(gt=0.0, le=1.0e6, description="mm (0, 1 km]")
 
 
-class UpstreamLayer(_Model):
+class UpstreamLayer(StrictModel):
     """Material crossed by the beam upstream of the target (a window, counter, air gap).
 
     Attributes
@@ -416,7 +389,7 @@ class UpstreamLayer(_Model):
         return float(self.x_over_x0 or 0.0) * get_material(self.material).X0
 
 
-class UpstreamMaterial(_Model):
+class UpstreamMaterial(StrictModel):
     """Material in the beam path between the last bending magnet and the target.
 
     Electro-nuclear interactions there are not seen by the momentum spectrometer (it measured
@@ -433,7 +406,7 @@ class UpstreamMaterial(_Model):
 _DETECTOR_KEYS = ("wcal", "ecal", "veto", "decay_volume", "vhcal", "hcal")
 
 
-class Setup(_Model):
+class Setup(StrictModel):
     """A complete detector setup (see the module docstring for the TOML schema)."""
 
     name: str = Field(min_length=1)
@@ -520,68 +493,59 @@ def list_setups() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "setup"
+def _shipped_setup(name: str) -> Path | None:
+    if name not in list_setups():
+        return None
+    return Path(str(resources.files("na64.data") / "setups" / f"{name}.toml"))
 
 
-def setup_from_dict(data: dict[str, Any], *, source: str = "setup") -> Setup:
+def _unknown_setup(name: str) -> str:
+    return (f"unknown setup {name!r}; shipped: {', '.join(list_setups())} "
+            "(or give a path to a .toml file)")
+
+
+def setup_from_dict(data: Mapping[str, Any], *, source: str = "setup") -> Setup:
     """Validate a setup given as a (TOML-like) dictionary.
+
+    An ``extends`` key is resolved as in :func:`load_setup` (a relative path from the
+    working directory only, as there is no file to look next to).
 
     Raises
     ------
     InputError
         With the dotted path of the first offending key (``"ecal.cells"``) as field.
     """
-    try:
-        return Setup.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        first_field = _format_loc(tuple(first["loc"]))
-        msgs = []
-        for err in errors[:5]:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            loc = _format_loc(tuple(err["loc"]))
-            if isinstance(err.get("ctx"), dict) and "error" in err["ctx"]:
-                inner = err["ctx"]["error"]
-                if isinstance(inner, InputError):
-                    msg = inner.message
-                    loc = inner.field if inner.field.startswith(loc) else loc
-            if err is first:
-                first_field = loc
-            msgs.append(f"{loc}: {msg}" if err is not first else msg)
-        raise InputError(first_field, f"{'; '.join(msgs)} (in {source})") from None
+    if isinstance(data, Mapping) and "extends" in data:
+        data = resolve_extends(data, find=_shipped_setup, unknown=_unknown_setup)
+    return validate(Setup, data, source=source, root="setup")
 
 
 def load_setup(name_or_path: str | Path) -> Setup:
     """Load and validate a setup: a shipped name (``"na64e_2016_2018"``) or a TOML path.
 
+    A setup file may start from another one with ``extends = "<name or path>"`` (a shipped
+    setup name, or a path; a relative path is looked up in the working directory, then
+    next to the file): its tables are merged into the other's key by key, while arrays
+    (``references``, ``layers``, ``[[upstream.layers]]``, ...) and other values replace
+    the other's.  For example::
+
+        extends = "na64e_2016_2018"
+        name = "thin_veto"
+        [veto]
+        thickness = "10mm"
+
     Raises
     ------
     InputError
-        Unknown name or missing file (field ``"setup"``), malformed TOML (names the file and
-        line), or a schema violation (field = dotted TOML path, message = allowed range).
+        Unknown name or missing file (field ``"setup"``), an unreadable, binary, non-UTF-8
+        or malformed TOML file (names the file and line), a bad ``extends`` (field ending
+        in ``extends``), or a schema violation (field = dotted TOML path, message = allowed
+        range).
     """
-    text: str
-    source: str
-    path = Path(name_or_path)
-    if isinstance(name_or_path, str) and name_or_path in list_setups():
-        res = resources.files("na64.data") / "setups" / f"{name_or_path}.toml"
-        text, source = res.read_text(encoding="utf-8"), f"{name_or_path}.toml"
-    elif path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise InputError("setup", f"file {str(path)!r} not found")
-        text, source = path.read_text(encoding="utf-8"), str(path)
-    else:
-        raise InputError(
-            "setup",
-            f"unknown setup {str(name_or_path)!r}; shipped: {', '.join(list_setups())} "
-            "(or give a path to a .toml file)",
-        )
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("setup", f"malformed TOML in {source}: {exc}") from None
+    data, path = load_toml(name_or_path, field="setup", find=_shipped_setup,
+                           unknown=_unknown_setup)
+    shipped = isinstance(name_or_path, str) and _shipped_setup(name_or_path) is not None
+    source = f"{name_or_path}.toml" if shipped else str(path)
     setup = setup_from_dict(data, source=source)
     try:
         _ = setup.beam_config

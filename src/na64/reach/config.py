@@ -8,24 +8,19 @@ observed events).  Values carry units (``"50GeV"``); validation errors are raise
 
 from __future__ import annotations
 
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..background import MISSING_ENERGY_SOURCES, source_names
+from ..config import StrictModel, load_toml, validate
 from ..errors import InputError
 from ..generate.processes import get_process, process_names
 from ..models import MODEL_NAMES
 from ..select import Selection, invisible_selection
 from ..units import MeV, parse_quantity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Y_ALPHA_D", "AnalysisConfig", "BackgroundConfig", "RunConfig", "SelectionConfig",
            "SignalConfig", "load_analysis"]
@@ -45,11 +40,10 @@ def _one_of(value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SignalConfig(_Strict):
+
+class SignalConfig(StrictModel):
     """Signal-generation settings."""
 
     #: The model (a registry name of :mod:`na64.models`) whose particle the processes make.
@@ -107,12 +101,12 @@ class SignalConfig(_Strict):
         for name in self.processes:
             proc = get_process(name)
             if self.model not in proc.models:
-                raise ValueError(f"model {self.model!r} is not produced by process {name!r} "
-                                 f"(it makes: {', '.join(proc.models)})")
+                raise InputError("model", f"{self.model!r} is not produced by process {name!r} "
+                                          f"(it makes: {', '.join(proc.models)})")
         return self
 
 
-class SelectionConfig(_Strict):
+class SelectionConfig(StrictModel):
     """Cut values of the invisible-mode selection (internal units after validation).
 
     ``beam_momentum`` is the window on the upstream momentum; by default 100 ± 3 GeV
@@ -165,7 +159,7 @@ class SelectionConfig(_Strict):
         })
 
 
-class BackgroundConfig(_Strict):
+class BackgroundConfig(StrictModel):
     """Background sources to estimate (registry names of :mod:`na64.background`)."""
 
     sources: tuple[str, ...] = MISSING_ENERGY_SOURCES
@@ -182,7 +176,7 @@ class BackgroundConfig(_Strict):
         return tuple(v)
 
 
-class RunConfig(_Strict):
+class RunConfig(StrictModel):
     """One data-taking period.
 
     ``efficiency_scale`` is the run's signal efficiency relative to the simulated one (e.g. a
@@ -201,7 +195,7 @@ class RunConfig(_Strict):
         return parse_quantity(v, "dimensionless", field="runs.eot")
 
 
-class AnalysisConfig(_Strict):
+class AnalysisConfig(StrictModel):
     """A complete analysis: setup, beam, signal, selection and runs."""
 
     name: str
@@ -232,12 +226,14 @@ class AnalysisConfig(_Strict):
     @model_validator(mode="after")
     def _cuts_fit_the_beam(self) -> AnalysisConfig:
         if self.selection.ecal_max >= self.energy:
-            raise ValueError(f"selection.ecal_max ({self.selection.ecal_max / 1e3:g} GeV) must "
-                             f"be below the beam energy ({self.energy / 1e3:g} GeV)")
+            raise InputError("selection.ecal_max",
+                             f"{self.selection.ecal_max / 1e3:g} GeV must be below the beam "
+                             f"energy ({self.energy / 1e3:g} GeV)")
         lo, hi = self.selection.momentum_window(self.energy)
         if not lo < self.energy < hi:
-            raise ValueError(f"selection.beam_momentum [{lo / 1e3:g}, {hi / 1e3:g}] GeV must "
-                             f"contain the beam energy ({self.energy / 1e3:g} GeV)")
+            raise InputError("selection.beam_momentum",
+                             f"[{lo / 1e3:g}, {hi / 1e3:g}] GeV must contain the beam energy "
+                             f"({self.energy / 1e3:g} GeV)")
         return self
 
     @property
@@ -258,62 +254,17 @@ def shipped_analyses() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def _analysis_path(name_or_path: str | Path, field: str) -> Path:
-    path = _shipped(str(name_or_path)) if not str(name_or_path).endswith(".toml") else None
-    if path is None:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise InputError(
-                field,
-                f"no analysis file {str(name_or_path)!r}; shipped analyses: "
-                f"{', '.join(shipped_analyses())}",
-            )
-    return path
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` on top of ``base``: tables merge key by key, any other value replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _analysis_data(name_or_path: str | Path, field: str, seen: tuple[Path, ...] = ()
-                   ) -> tuple[dict[str, Any], Path]:
-    """The TOML table of an analysis with its ``extends`` chain resolved."""
-    path = _analysis_path(name_or_path, field)
-    if path.resolve() in seen:
-        raise InputError("extends", f"{path.name}: circular 'extends' chain")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(field, f"{path}: malformed TOML: {exc}") from None
-    base = data.pop("extends", None)
-    if base is None:
-        return data, path
-    if not isinstance(base, str):
-        raise InputError(f"{path.name}: extends", "must be the name or path of an analysis")
-    base_data, _ = _analysis_data(base, f"{path.name}: extends", (*seen, path.resolve()))
-    return _merge(base_data, data), path
-
-
 def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> AnalysisConfig:
     """Load and validate an analysis file (a shipped name or a path).
 
     A file may start from another one with ``extends = "<name or path>"``: its tables are
-    merged into the other's key by key (arrays such as ``[[runs]]`` replace the other's).
+    merged into the other's key by key (arrays such as ``[[runs]]`` replace the other's;
+    :func:`na64.config.load_toml`).  Errors name the dotted key (``signal.processes``) and the
+    file.
     """
-    data, path = _analysis_data(name_or_path, field)
-    try:
-        return AnalysisConfig.model_validate(data)
-    except InputError:
-        raise
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        raise InputError(f"{path.name}: {loc}", msg) from None
+
+    def unknown(name: str) -> str:
+        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
+
+    data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    return validate(AnalysisConfig, data, source=path.name, root="analysis")
