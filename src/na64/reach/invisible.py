@@ -22,6 +22,7 @@ on the executor or the number of workers, and the Python API gives what the CLI 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ PROJECTIONS: dict[str, float] = {"5e12": 5e12, "1e13": 1e13}
 
 _BANDS = ("m2", "m1", "median", "p1", "p2")
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class ReachResult:
@@ -75,6 +78,7 @@ class ReachResult:
     elapsed_s: float = 0.0
     relic: dict[str, np.ndarray] = field(default_factory=dict)
     nminus1: NMinus1 | None = None
+    warnings: tuple[str, ...] = ()
     version: str = __version__
 
     @property
@@ -264,6 +268,9 @@ def run_invisible(
                                sigma_s_rel=sig_rel)["median"]
         proj[label] = exclusion_eps(m, np.array([p.yield_per_eot for p in pts]) * eot_p,
                                     float(s_p)).eps
+    warnings = _warnings(config, pts)
+    for w in warnings:
+        log.warning("%s", w)
     nm1 = None
     if nminus1:
         nm1 = nminus1_distributions(
@@ -276,5 +283,29 @@ def run_invisible(
     return ReachResult(
         config=config, runs=run_list, masses=m, points=pts, background=background, s_up=s_up,
         s_expected=s_exp, eps_90=eps_90, eps_expected=eps_exp, projections=proj, seed=seed,
-        elapsed_s=time.perf_counter() - t0, nminus1=nm1,
+        elapsed_s=time.perf_counter() - t0, nminus1=nm1, warnings=warnings,
     )
+
+
+def _warnings(config: AnalysisConfig, points: Sequence[SignalPoint]) -> tuple[str, ...]:
+    """What a user must be told about a result that is formally valid but empty."""
+    empty = [p for p in points if p.yield_per_eot <= 0]
+    if not empty:
+        return ()
+    if len(empty) == len(points):
+        last = _first_empty_cut(points[0])
+        return (f"the selection keeps no signal event at any mass (every event fails at "
+                f"'{last}'): no limit, epsilon_90cl = 1 everywhere; check the [selection] "
+                f"values of analysis {config.name!r} against its beam energy "
+                f"({config.energy / GeV:g} GeV)",)
+    masses = ", ".join(f"{p.mass / GeV:.3g}" for p in empty[:5])
+    return (f"no selected signal at {len(empty)} of {len(points)} masses ({masses} GeV"
+            f"{', ...' if len(empty) > 5 else ''}): epsilon_90cl = 1 (no limit) there",)
+
+
+def _first_empty_cut(point: SignalPoint) -> str:
+    """The first cut after which no weighted signal is left."""
+    for name, w, _ in point.cutflow:
+        if w <= 0:
+            return name
+    return "the last cut"

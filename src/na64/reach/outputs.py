@@ -184,6 +184,7 @@ def summary_dict(result: ReachResult, *, command: str = "",
             for p in result.points
         ],
         "projections_eot": dict(PROJECTIONS),
+        "warnings": list(result.warnings),
         "elapsed_s": round(result.elapsed_s, 2),
     }
 

@@ -75,9 +75,12 @@ def log_pmf_component(k: ArrayLike, mean: ArrayLike, sd_rel: float) -> NDArray[n
     # the rising sum depends on (mu, i) only: tabulate it once per distinct mean
     uniq, inv = np.unique(mu_b, return_inverse=True)
     u = uniq[:, None]
-    csum = np.concatenate(
-        [np.zeros((uniq.size, 1)), np.cumsum(np.log1p((i - u) / (r + u)), axis=1)], axis=1
-    )
+    # ln(1 + (i - mu)/(r + mu)) = ln((r + i)/(r + mu)): log1p where the ratio is not close to
+    # -1, the difference of logs where it is (mu >> r, i.e. a background far wider than its
+    # mean), which stays finite where log1p(-1 + tiny) rounds to log(0)
+    z = (i - u) / (r + u)
+    term = np.where(z > -0.5, np.log1p(np.maximum(z, -0.5)), np.log(r + i) - np.log(r + u))
+    csum = np.concatenate([np.zeros((uniq.size, 1)), np.cumsum(term, axis=1)], axis=1)
     rising = csum[inv.reshape(mu_b.shape), kk_b.astype(np.int64)]
     out = poisson + mu_b - r * np.log1p(mu_b / r) + rising
     return np.asarray(out, dtype=np.float64)
