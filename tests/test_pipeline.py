@@ -190,3 +190,21 @@ def test_background_context_box_edge() -> None:
     ctx = BackgroundContext(EventPipeline(SETUP), CFG.selection.build(CFG.energy))
     assert ctx.box_edge == pytest.approx(50 * GeV)
     assert ctx.energy == pytest.approx(100 * GeV)
+
+
+def test_any_beam_particle_through_the_shipped_setup(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A pion beam through the electron setup: the pion admixture of the e- beam becomes the
+    primary; the SRD rejects every pion (its suppression is > 1e5)."""
+    from na64.io.events import read_events
+
+    out = tmp_path / "pi.parquet"
+    code, _, err = cli(["simulate", "--beam", "pi-", "--events", "500", "--executor", "local",
+                        "--quiet", "--out", str(out)])
+    assert code == 0, err
+    ev = read_events(out, columns=["true_pdg"])
+    assert np.mean(ev["true_pdg"] == -211) > 0.95
+    code, text, err = cli(["select", str(out), "--json"])
+    assert code == 0, err
+    rows = {r["name"]: r["n"] for r in json.loads(text)["cutflow"]}
+    assert rows["all"] == 500
+    assert rows["srd"] == 0

@@ -51,14 +51,24 @@ def read_setup_text(name_or_path: str | Path) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _setup(toml_text: str, particle: str | None, energy: float | None) -> Any:
-    """Parse and validate the setup once per worker process; apply the beam overrides."""
+def _setup(toml_text: str, particle: str | None, energy: float | None,
+           core: bool = False) -> Any:
+    """Parse and validate the setup once per worker process; apply the beam overrides.
+
+    A beam particle that the setup lists as an admixture of its beam becomes the primary
+    and leaves the admixtures; with ``core`` there are no admixtures and no tail at all.
+    """
     from ..detector.setup import setup_from_dict
 
     data = tomllib.loads(toml_text)
     beam = dict(data.get("beam") or {})
     if particle is not None:
         beam["particle"] = particle
+        beam["admixtures"] = [a for a in beam.get("admixtures", ())
+                              if not (isinstance(a, dict) and a.get("particle") == particle)]
+    if core:
+        beam["admixtures"] = []
+        beam.pop("tail", None)
     if energy is not None:
         beam["energy"] = f"{energy / MeV!r}MeV"
     data["beam"] = beam
@@ -117,7 +127,7 @@ class DetectorSource:
         name, text = read_setup_text(setup)
         source = cls(name, text, beam, e, core, reconstruct)
         try:
-            resolved = _setup(text, beam, e)
+            resolved = _setup(text, beam, e, core)
         except InputError as exc:
             if exc.field.startswith("beam.energy") and e is not None:
                 raise InputError("--energy", exc.message) from None
@@ -129,7 +139,7 @@ class DetectorSource:
 
     def setup(self) -> Any:
         """The validated :class:`na64.detector.Setup` with the beam overrides applied."""
-        return _setup(self.setup_toml, self.particle, self.energy)
+        return _setup(self.setup_toml, self.particle, self.energy, self.core)
 
     def __call__(self, n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Simulate ``n_events`` events with :func:`na64.pipeline.simulate_events`."""
