@@ -2,7 +2,8 @@
 
 Reference: NA64, PRL 123, 121801 (2019), arXiv:1906.00176, 90% CL upper limit on ε for
 A' -> invisible with 2.84e11 EOT and zero observed events, read off the published curve
-(../shared/reference/na64_invisible_2019.csv, reading uncertainty ~10%).
+(tests/data/na64_invisible_2019.csv, reading uncertainty ~10%; provenance in
+tests/data/README.md).
 
 na64 computes the limit from its own signal efficiencies and background (nothing is fitted
 to the curve).  The requirement (issue 5) is agreement within 30% in ε at every listed mass.
@@ -100,20 +101,15 @@ from na64.plots.limits import read_overlay_csv
 from na64.reach.config import load_analysis
 from na64.reach.invisible import run_invisible
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "na64_invisible_2019.csv"
+REFERENCE = Path(__file__).resolve().parent / "data" / "na64_invisible_2019.csv"
 
 KNOWN_DISCREPANT = {500.0, 1000.0}
 
-# The same published points shipped with na64 (PRL 123, 121801 (2019), read off the curve),
-# used when ../shared is not next to the checkout (e.g. a clean CI clone).
-PUBLISHED = files("na64") / "data" / "published" / "na64_invisible_2019.csv"
 PUBLISHED_2023 = files("na64") / "data" / "published" / "na64_invisible_2023.csv"
 
 
 def _reference() -> list[tuple[float, float]]:
-    if not REFERENCE.is_file():
-        m, eps = read_overlay_csv(str(PUBLISHED))
-        return [(round(float(x) / MeV, 6), float(e)) for x, e in zip(m, eps, strict=True)]
+    """(m_A' [MeV], published ε_90) of PRL 123, 121801 (2019)."""
     lines = [ln for ln in REFERENCE.read_text().splitlines() if ln and not ln.startswith("#")]
     return [(float(a), float(b)) for a, b in csv.reader(lines[1:])]
 
@@ -132,10 +128,7 @@ def limits() -> dict[float, float]:
 
 
 def _cases() -> list[object]:
-    try:
-        ref = _reference()
-    except pytest.skip.Exception:
-        return []
+    ref = _reference()
     return [
         pytest.param(m, eps, marks=pytest.mark.xfail(
             strict=True, reason="the 2019 yield lacks the A' with x > 1 - m/E (see module doc)"))

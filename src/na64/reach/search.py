@@ -140,7 +140,8 @@ class Search:
         if sig.model == "dark-photon":
             return make_model("dark-photon", mass=mass, epsilon=1.0, alpha_D=sig.alpha_d,
                               m_chi=mass / sig.mass_ratio, chi=sig.chi)
-        raise InputError("signal.model", f"the search has no production for model "  # pragma: no cover
+        # the analysis validation admits only models its processes produce
+        raise InputError("signal.model", f"the search has no production for model "
                                          f"{sig.model!r}")
 
     def e_min(self) -> float:
