@@ -13,9 +13,15 @@ same events an uninterrupted run gives.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -24,7 +30,7 @@ from rich.console import Console
 from ..errors import InputError
 from ..io.events import format_for_path
 from ..io.provenance import make_provenance
-from ..run.production import RunError, run_production
+from ..run.production import RunError, chunk_dir_for, run_production
 from ..run.seeds import plan_chunks
 from ..run.sources import DetectorSource
 from ._options import (
@@ -114,14 +120,59 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         setup_logging(quiet, console)
         try:
-            with ex, progress_bar("simulate", quiet, console) as update:
+            with _second_ctrl_c_exits(chunk_dir_for(out)), ex, \
+                    progress_bar("simulate", quiet, console) as update:
                 summary = run_production(
                     source, out, n_events=n_events, seed=seed_value, chunk_size=size,
                     executor=ex, fmt=fmt, resume=resume, overwrite=overwrite,
                     provenance=provenance, progress=update,
                 )
-        except RunError as exc:
+        except KeyboardInterrupt as exc:  # the manifest is saved, the workers are stopped
+            sys.stderr.write(f"na64: {exc or 'interrupted'}\n")
+            raise typer.Exit(130) from None
+        except (RunError, OSError) as exc:  # an environment fault (disk, permissions, worker)
             sys.stderr.write(f"na64: error: {exc}\n")
             raise typer.Exit(1) from None
         if as_json:
             typer.echo(json.dumps(summary.to_dict()))
+
+
+@contextlib.contextmanager
+def _second_ctrl_c_exits(checkpoint: Path) -> Iterator[None]:
+    """The first Ctrl-C stops the run in order, a second one ends the process at once.
+
+    The first SIGINT raises :class:`KeyboardInterrupt` as usual: the run saves its manifest
+    and stops its workers.  From then on SIGINT prints one line and calls :func:`os._exit`
+    with status 130, whatever the process is doing (no traceback, no exit handler waiting
+    for workers): the checkpoint, written atomically, stays valid for ``--resume`` and the
+    workers exit with the process.  Once the run has stopped in order SIGINT is ignored: the
+    process only exits (with 130), and Python's finalization would otherwise restore the
+    default action, dying of the signal instead.  The handler is installed only over
+    Python's default one in the main thread (an embedding application keeps its own).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def exit_now(signum: int, frame: FrameType | None) -> None:
+        message = (f"na64: interrupted again: stopped at once; the chunks saved so far are in "
+                   f"{checkpoint}; rerun with --resume\n")
+        with contextlib.suppress(OSError):
+            if sys.stderr is not None and sys.stderr.isatty():
+                os.write(2, b"\x1b[?25h")  # show the cursor the progress bar may have hidden
+            os.write(2, message.encode(errors="replace"))
+        os._exit(130)
+
+    def first(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, exit_now)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is first:  # no Ctrl-C: leave things as they were
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        else:  # stopped in order: only the exit is left, which a SIGINT must not cut short
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

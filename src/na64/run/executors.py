@@ -3,13 +3,16 @@
 All executors share one interface, :meth:`Executor.map_unordered`: give it a picklable
 top-level function and a list of arguments, get back ``(index, result)`` pairs *as tasks
 complete* (not in submission order).  Closing the iterator early (an exception or Ctrl-C
-in the consumer) cancels the tasks not yet started.
+in the consumer) cancels the tasks not yet started (a process pool also stops the running
+ones).
 
 * :class:`LocalExecutor` runs tasks one after the other in this process (debugging,
   profiling, tiny runs).
 * :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method (``spawn`` where forkserver does not exist), ``workers``
-  processes, one task at a time each.
+  processes, one task at a time each.  Workers ignore Ctrl-C (the main process decides
+  and stops them) and exit as soon as the main process is gone, even after ``kill -9``:
+  each holds the read end of a pipe whose only write end lives in the main process.
 * :class:`DaskExecutor` uses :mod:`dask.distributed`: a :class:`~distributed.LocalCluster`
   of ``workers`` single-threaded worker processes, or an existing scheduler at
   ``tcp://host:port``.
@@ -41,8 +44,12 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
+from multiprocessing.connection import Connection
+from types import FrameType, TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
 from ..errors import InputError
@@ -69,12 +76,72 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 WORKER_NICENESS = 5
 
 
-def _worker_init() -> None:
-    """Worker initializer: one thread per worker, lower priority than the merging parent."""
+#: Seconds to wait for stopped worker processes before killing them.
+_STOP_GRACE = 2.0
+
+
+def _worker_init(lifeline: Connection | None = None) -> None:
+    """Worker initializer: one thread, lower priority, Ctrl-C left to the parent, dies with it.
+
+    Parameters
+    ----------
+    lifeline
+        Read end of a pipe whose write end only the main process holds.  A daemon thread
+        waits on it and ends the worker with :func:`os._exit` when it reaches end of file,
+        that is as soon as the main process closes it or dies (even by ``SIGKILL``): an
+        orphaned worker never goes on writing chunks.  The forkserver, which exits when its
+        last worker does, goes with them.
+    """
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
     with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
         os.nice(WORKER_NICENESS)
+    # Ctrl-C in a terminal reaches the whole process group: the main process handles it
+    # (saves its checkpoint, stops the workers); a worker must not die half-way on its own.
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if lifeline is not None:
+        threading.Thread(target=_exit_with_parent, args=(lifeline,), name="na64-lifeline",
+                         daemon=True).start()
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Block until the main process closes ``lifeline`` (or dies), then end this process."""
+    while True:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            break
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold back SIGINT while the block runs (a short teardown that must not be cut).
+
+    A SIGINT arriving meanwhile is passed to the previous handler afterwards (raising
+    :class:`KeyboardInterrupt` by default).  Only in the main thread, and only when a
+    Python handler is installed; elsewhere the block runs unprotected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    caught: list[tuple[int, FrameType | None]] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append((signum, frame))
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            previous(*caught[0])
 
 
 class Executor(Protocol):
@@ -167,13 +234,18 @@ class ProcessExecutor(_Base):
         self.workers = workers
         self.start_method = start_method
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._lifeline: tuple[Connection, Connection] | None = None
 
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
+            ctx = multiprocessing.get_context(self.start_method)
+            reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
+            self._lifeline = (reader, writer)
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context(self.start_method),
+                mp_context=ctx,
                 initializer=_worker_init,
+                initargs=(reader,),
             )
         return self._pool
 
@@ -190,38 +262,93 @@ class ProcessExecutor(_Base):
         """Submit all items; yield ``(position, result)`` as tasks complete.
 
         A task that raises re-raises here; a worker killed by a signal raises
-        :class:`concurrent.futures.process.BrokenProcessPool`.
+        :class:`concurrent.futures.process.BrokenProcessPool`.  Closing the iterator before
+        the end (an exception or Ctrl-C in the consumer) stops the pool at once: tasks not
+        started are cancelled and the running ones' workers are stopped (their results
+        would be lost anyway); a later call starts a new pool.
         """
         pool = self._get_pool()
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        completed = False
         try:
             for fut in cf.as_completed(futures):
                 yield futures[fut], fut.result()
+            completed = True
         finally:
-            for fut in futures:
-                fut.cancel()
+            if not completed:
+                self.terminate()
+
+    def terminate(self) -> None:
+        """Stop the pool now: cancel the tasks not started, end the workers, release all.
+
+        The pool's own thread cancels the pending tasks (so none is failed and cancelled at
+        once), then the workers are told to exit through their lifeline, terminated if they
+        linger for :data:`_STOP_GRACE` seconds and killed after as long again.  SIGINT is
+        held back meanwhile: a second Ctrl-C cannot leave live workers behind, which the
+        interpreter's exit handlers would wait for.
+        """
+        with _sigint_deferred():
+            pool, self._pool = self._pool, None
+            lifeline, self._lifeline = self._lifeline, None
+            if pool is None:
+                return
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            manager = getattr(pool, "_executor_manager_thread", None)
+            pool.shutdown(wait=False, cancel_futures=True)
+            _close_lifeline(lifeline)
+            for stop in (None, "terminate", "kill"):
+                alive = [proc for proc in procs if proc.is_alive()]
+                if not alive:
+                    break
+                for proc in alive:
+                    if stop is not None:
+                        getattr(proc, stop)()
+                deadline = time.monotonic() + _STOP_GRACE
+                for proc in alive:
+                    proc.join(timeout=max(0.0, deadline - time.monotonic()))
+            if manager is not None and manager.is_alive():
+                manager.join(timeout=_STOP_GRACE)
 
     def close(self) -> None:
         """Shut the pool down, cancelling tasks that have not started.
 
-        A pool broken by a killed worker may have lost its management thread (CPython can
-        raise ``InvalidStateError`` there while failing cancelled futures); its surviving
-        workers would then wait on the task queue forever and block interpreter exit, so
-        they are terminated explicitly.
+        Running tasks complete first.  A pool broken by a killed worker may have lost its
+        management thread (CPython can raise ``InvalidStateError`` there while failing
+        cancelled futures); its surviving workers would then wait on the task queue forever
+        and block interpreter exit, so it is stopped with :meth:`terminate`.
         """
-        pool, self._pool = self._pool, None
+        pool = self._pool
         if pool is None:
             return
         if getattr(pool, "_broken", False):
-            procs = list((getattr(pool, "_processes", None) or {}).values())
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()
-            for proc in procs:
-                proc.join(timeout=5.0)
-            pool.shutdown(wait=False, cancel_futures=True)
-        else:
+            self.terminate()
+            return
+        try:
             pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # Ctrl-C while waiting: stop now rather than half-way
+            self.terminate()
+            raise
+        self._pool = None
+        lifeline, self._lifeline = self._lifeline, None
+        _close_lifeline(lifeline)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # an error or Ctrl-C: running tasks are of no use any more
+            self.terminate()
+
+
+def _close_lifeline(lifeline: tuple[Connection, Connection] | None) -> None:
+    """Close both ends of a pool's lifeline: its workers see end of file and exit."""
+    for conn in lifeline or ():
+        with contextlib.suppress(OSError):
+            conn.close()
 
 
 class DaskExecutor(_Base):

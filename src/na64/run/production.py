@@ -206,6 +206,25 @@ def _remove_chunk_dir(directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def _save_checkpoint(
+    manifest: Manifest, directory: Path,
+    merger: _ParquetMerger | _SinkMerger | _DatasetMerger | None,
+) -> None:
+    """Save the manifest of a stopping run, never raising over the error that stops it.
+
+    If the save fails (a full disk, a directory that became read-only) the error is logged;
+    the previous manifest, written atomically, stays valid and the merged chunk files it
+    does not record yet are kept: a resume re-merges or recomputes what was done since.
+    """
+    try:
+        manifest.save(directory)
+        if merger is not None:
+            merger.saved()
+    except OSError as exc:
+        log.warning("could not update the checkpoint in %s (%s); the previous one is kept",
+                    directory, exc)
+
+
 def _fresh_manifest(
     identity: dict[str, Any], fmt: str, out: Path, provenance: dict[str, Any],
     specs: list[ChunkSpec],
@@ -282,7 +301,8 @@ def run_production(
     RunError
         A task failed or a worker died; completed chunks are kept for ``resume=True``.
     KeyboardInterrupt
-        Propagated after the manifest is saved; resume later.
+        Raised again after the manifest is saved, with a one-line message saying how many
+        chunks are saved and where; resume later.
     """
     out = Path(out)
     kind = format_for_path(out, fmt)
@@ -298,6 +318,8 @@ def _exclusive(out: Path) -> Iterator[None]:
 
     The lock (``fcntl.flock`` on ``.<name>.lock`` next to ``out``) dies with its process,
     so a killed run never blocks the next one.  Without ``fcntl`` (Windows) no lock is taken.
+    Removing the lock file at the end is best effort: its failure is logged, never raised
+    over the exception that ended the run.
     """
     try:
         import fcntl
@@ -315,8 +337,16 @@ def _exclusive(out: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            lock.unlink(missing_ok=True)
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            # Best effort, and never over the error that ended the run: a lock file left
+            # behind (e.g. in a directory that became read-only) blocks nobody, as the lock
+            # is the flock, released when the file closes.
+            try:
+                lock.unlink(missing_ok=True)
+            except OSError as exc:
+                log.debug("could not remove the lock file %s: %s", lock, exc)
+            finally:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _run(
@@ -428,23 +458,24 @@ def _run(
                 raise RuntimeError(f"merged {merger.next_index} of {len(manifest.chunks)} chunks")
             merger.finish(out)
     except KeyboardInterrupt:
-        manifest.save(directory)
-        if merger is not None:
-            merger.saved()
-        log.warning("interrupted: %d of %d chunks are saved in %s; rerun with --resume",
-                    manifest.n_done, len(specs), directory)
-        raise
+        _save_checkpoint(manifest, directory, merger)
+        raise KeyboardInterrupt(
+            f"interrupted: {manifest.n_done} of {len(specs)} chunks are saved in {directory}; "
+            "rerun with --resume"
+        ) from None
     except Exception as exc:
-        manifest.save(directory)
-        if merger is not None:
-            merger.saved()
+        _save_checkpoint(manifest, directory, merger)
         raise RunError(
             f"run stopped ({type(exc).__name__}: {exc}); {manifest.n_done} of {len(specs)} "
             f"chunks are saved in {directory}; rerun with --resume to complete it"
         ) from exc
 
     if not keep_chunks and kind != "dataset":  # (a dataset's chunk directory became out)
-        _remove_chunk_dir(directory)
+        try:
+            _remove_chunk_dir(directory)
+        except OSError as exc:  # the output is complete: only the clean-up failed
+            log.warning("wrote %s, but could not remove its checkpoint %s (%s); delete it",
+                        out, directory, exc)
     log.info("wrote %d events to %s", n_events, out)
     return RunSummary(out, kind, int(n_events), len(specs), len(todo), reused,
                       time.perf_counter() - t0, merger.seconds if merger else 0.0, peak_rss)
@@ -512,10 +543,19 @@ class _DatasetMerger:
                 extra.unlink(missing_ok=True)
         os.replace(self.directory / MANIFEST_NAME, self.directory / DATASET_MANIFEST)
         old = out.with_name(f".{out.name}.replaced")
-        if out.exists():  # --overwrite of an earlier dataset: move it aside, then drop it
+        moved = out.exists()
+        if moved:  # --overwrite of an earlier dataset: move it aside, then drop it
             shutil.rmtree(old, ignore_errors=True)
             os.replace(out, old)
-        os.replace(self.directory, out)
+        try:
+            os.replace(self.directory, out)
+        except OSError:
+            if moved:  # put the earlier dataset back; the checkpoint stays for resume
+                with contextlib.suppress(OSError):
+                    os.replace(old, out)
+            with contextlib.suppress(OSError):  # and the checkpoint its usual manifest name
+                os.replace(self.directory / DATASET_MANIFEST, self.directory / MANIFEST_NAME)
+            raise
         shutil.rmtree(old, ignore_errors=True)
         self.seconds += time.perf_counter() - t0
 
@@ -634,10 +674,16 @@ class _ParquetMerger:
         self.seconds += time.perf_counter() - t0
 
     def close(self) -> None:
-        """Release the files (after an error the partial output stays for ``resume``)."""
+        """Release the files (after an error the partial output stays for ``resume``).
+
+        Runs while an error propagates: a failure to flush (a full disk) is not raised over
+        it; ``resume`` verifies the partial output and its footers anyway.
+        """
         if not self._cat.closed:
-            self._cat.abort()
-        self._footers.close()
+            with contextlib.suppress(OSError):
+                self._cat.abort()
+        with contextlib.suppress(OSError):
+            self._footers.close()
 
 
 
