@@ -3,7 +3,7 @@
 Run:  python benchmarks/bench_stats.py
 
 Each line prints the time per call and its ratio to a reference budget: 1 s for the full
-30-mass exclusion (observed + five expected bands; the goal of issue 5 is "well under 1 s"),
+30-mass exclusion (observed + five expected bands; the goal is "well under 1 s"),
 1 ms for a single exact limit.
 """
 

@@ -75,7 +75,7 @@ def _incoherent_share(mass, energy):
 
 
 def test_etl_matches_dmg4_table_where_coherent(table):
-    # Issue 3 (b): 15 % from 1 MeV to 3 GeV at every beam energy of the table.  Checked here
+    # Requirement: 15 % from 1 MeV to 3 GeV at every beam energy of the table.  Checked here
     # at every point where our incoherent term is < 5 % of the total (there the undocumented
     # form-factor convention cannot move sigma by more than that): 231 of the 352 points
     # (m >= 1 MeV); the largest deviation there is 2.2 %.
@@ -99,7 +99,7 @@ def test_dmg4_table_between_coherent_and_full_etl_at_large_t_min(table):
     assert np.all(ref[sel] < full[sel]), full[sel] / ref[sel]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 (b) not met for m/E0 >~ 0.04 at E0 <= 80 GeV: "
+@pytest.mark.xfail(strict=True, reason="the 15% agreement is not met for m/E0 >~ 0.04 at E0 <= 80 GeV: "
                    "full ETL / DMG4 up to 2.0 (20 GeV, 3 GeV); coherent-only down to 0.80")
 def test_etl_matches_dmg4_table_everywhere_1mev_to_3gev(table):
     _mass, _energy, ref, ours = table

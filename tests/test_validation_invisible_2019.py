@@ -6,13 +6,13 @@ A' -> invisible with 2.84e11 EOT and zero observed events, read off the publishe
 tests/data/README.md).
 
 na64 computes the limit from its own signal efficiencies and background (nothing is fitted
-to the curve).  The requirement (issue 5) is agreement within 30% in ε at every listed mass.
+to the curve).  The requirement is agreement within 30% in ε at every listed mass.
 At 500 MeV and 1 GeV na64's limit is ~40% stronger than the published one: the selected
 signal yield per EOT is about 2.6 times NA64's there, against 1.2-1.3 times at 1-10 MeV.
 Those two masses are strict xfails of the default analysis, so that a change shows up as
 XPASS.
 
-The leading explanation (session 7, tested by ``test_epsilon_with_x_below_1_minus_m_over_e``):
+The leading explanation (tested by ``test_epsilon_with_x_below_1_minus_m_over_e``):
 the published yield does not count the A' that leave the recoil electron less than m_A' in
 energy, x = E_A'/E > 1 - m_A'/E.  The fraction of na64's weighted (thick-target) production
 in that region is 0.00 / 0.26 / 0.46 / 0.55 at 10 / 100 / 500 / 1000 MeV (6000 events,
@@ -52,7 +52,7 @@ at 1 GeV unless stated):
 * x shape: efficiency 0.645 (ETL), 0.619 (WW), 0.610 (IWW, the shape DMG4 samples), so the
   soft-recoil fraction does not move the efficiency (numbers before the event construction
   below was refined);
-* event construction (na64.reach.events.signal_particles): the recoil electron showers from
+* event construction (na64.generate.particles.signal_particles): the recoil electron showers from
   the emission depth with p_T = E_A' sinθ_A' and the energy radiated before the emission
   showers from half that depth.  Weighted, 47% of the primary emissions at 1 GeV have a
   recoil angle above 0.1 rad (0.04% at 1 MeV), yet removing the recoil p_T changes the
@@ -60,7 +60,7 @@ at 1 GeV unless stated):
   Splitting off the early radiation (it used to start at the emission depth with the
   recoil) raised the efficiency at every mass alike, 0.72 -> 0.80 at 1 MeV and 0.64 -> 0.73
   at 1 GeV;
-* shower-shape χ²: since session 5 it fits the impact point and its variance is
+* shower-shape χ²: it fits the impact point and its variance is
   calibrated on simulated electrons (<χ²/ndf> = 1 at 0.5-150 GeV, 99% of electrons below
   the cut of 6; before, the median for 100 GeV electrons was 2.5 and 88% passed).  The cut
   removes ~1% of the signal at every mass, so it cannot make the mass dependence;

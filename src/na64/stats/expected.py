@@ -37,7 +37,7 @@ BAND_KEYS: tuple[str, ...] = ("m2", "m1", "median", "p1", "p2")
 BAND_PROBABILITIES: dict[str, float] = {
     key: float(norm.cdf(z)) for key, z in zip(BAND_KEYS, (-2.0, -1.0, 0.0, 1.0, 2.0), strict=True)
 }
-#: Exposures of the NA64 projections (issue 5): electrons on target (EOT) at the H4 line and
+#: Exposures of the NA64 projections: electrons on target (EOT) at the H4 line and
 #: muons on target (MOT) at M2.
 PROJECTION_EXPOSURES: dict[str, float] = {
     "na64e_5e12_eot": 5e12,
