@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from na64.cli import main
 
 CliRunner = Callable[[list[str]], tuple[int, str, str]]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_table_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the on-disk table cache (``NA64_CACHE``) at a session directory: the tests never
+    read or write the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NA64_CACHE", str(tmp_path_factory.mktemp("na64-cache")))
+        yield
 
 
 @pytest.fixture

@@ -260,11 +260,13 @@ def test_massless_limit_has_bremsstrahlung_shape():
     assert shape / shape[1] == pytest.approx(expect / expect[1], rel=0.10)
 
 
-def test_threshold_reduces_sigma_and_zero_above_beam():
+def test_threshold_reduces_sigma_and_above_beam_is_an_error():
     s0 = db.total_cross_section(10 * MeV, 100 * GeV, threshold=0.0)
     s50 = db.total_cross_section(10 * MeV, 100 * GeV, threshold=50 * GeV)
     assert 0 < s50 < s0
-    assert db.total_cross_section(10 * MeV, 100 * GeV, threshold=200 * GeV) == 0.0
+    # a threshold the X energy can never reach is a user error, not a silent sigma = 0
+    with pytest.raises(InputError, match="threshold"):
+        db.total_cross_section(10 * MeV, 100 * GeV, threshold=200 * GeV)
 
 
 def test_broadcasting_and_scalar_return():

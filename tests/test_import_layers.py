@@ -2,7 +2,7 @@
 
 Layers, low to high (a module may import its own layer and the ones below):
 
-0. ``_version``, ``errors``, ``units``, ``constants``, ``materials``, ``config``
+0. ``_version``, ``errors``, ``units``, ``constants``, ``materials``, ``config``, ``cache``
 1. ``physics``, ``models``, ``stats`` (``models`` uses ``physics``, never the reverse)
 2. ``beam``, ``detector``
 3. ``generate``
@@ -28,7 +28,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "na64"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_version", "errors", "units", "constants", "materials", "config"),
+    ("_version", "errors", "units", "constants", "materials", "config", "cache"),
     ("physics", "models", "stats"),
     ("beam", "detector"),
     ("generate",),

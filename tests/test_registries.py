@@ -144,3 +144,14 @@ def test_a_registered_process_is_used_when_named(tmp_path) -> None:  # type: ign
         assert 0.85 < point.efficiency <= 1.0
     finally:
         PROCESSES.pop("test_monochromatic", None)
+
+
+def test_model_flag_is_validated_like_the_file(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for model, text in (("nonsense", "unknown model 'nonsense'"),
+                        ("alp", "'alp' is not produced by the analysis' process 'brem'")):
+        code, _, err = cli(["reach", "invisible", "--model", model, "--out",
+                            str(tmp_path / "o")])
+        assert code == 2
+        assert err.count("\n") == 1
+        assert f"--model: {text}" in err
+    assert not (tmp_path / "o").exists()

@@ -39,7 +39,7 @@ def test_parse_length_and_area():
 
 @pytest.mark.parametrize("text", ["10mm", "5ns", "1pb"])
 def test_wrong_dimension_is_an_error_naming_the_field(text):
-    with pytest.raises(InputError, match=r"--energy: .*expected a energy"):
+    with pytest.raises(InputError, match=r"--energy: .*expected an energy"):
         parse_quantity(text, "energy", field="--energy")
 
 

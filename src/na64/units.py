@@ -9,6 +9,7 @@ checks its dimension; a bare number takes a default unit (GeV for energies).
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from typing import Literal
 
@@ -99,6 +100,33 @@ _DEFAULT_UNIT: dict[Dimension, str | None] = {
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[A-Za-zµ0-9]*)\s*$")
+_NON_FINITE = re.compile(r"^\s*[+-]?(?:nan|inf|infinity)(?![a-z])", re.IGNORECASE)
+
+#: How each dimension is named in messages ("expected an energy").
+_DIMENSION_NAME: dict[Dimension, str] = {
+    "energy": "an energy",
+    "length": "a length",
+    "time": "a time",
+    "area": "an area",
+    "magnetic_field": "a magnetic field",
+    "dimensionless": "a dimensionless number",
+}
+#: Longest user text quoted in full in a message; longer text is shortened.
+_MAX_QUOTED = 40
+#: Most values of a scan or a list accepted by :func:`parse_range`.
+_MAX_POINTS = 100_000
+
+
+def _quote(text: object) -> str:
+    """``repr`` of user text for a message, shortened when long (one line, no control codes)."""
+    shown = str(text)
+    if len(shown) > _MAX_QUOTED:
+        return f"{shown[:_MAX_QUOTED - 10]!r}...({len(shown)} characters)"
+    return repr(shown)
+
+
+def _units_of(dimension: Dimension) -> str:
+    return ", ".join(k for k, (d, _) in _UNITS.items() if d == dimension) or "none"
 
 
 def parse_quantity(
@@ -113,7 +141,8 @@ def parse_quantity(
     Parameters
     ----------
     text
-        ``"100GeV"``, ``"10 MeV"``, ``"2.84e11"``, ``"38mm"`` or a plain number.
+        ``"100GeV"``, ``"10 MeV"``, ``"2.84e11"``, ``"38mm"`` or a plain number (any real
+        number type, e.g. ``int``, ``float`` or a numpy scalar).
     dimension
         The dimension the value must have.  A unit of another dimension is an error.
     field
@@ -125,43 +154,55 @@ def parse_quantity(
     Returns
     -------
     float
-        The value in hepunits (MeV, mm, ns, ...).
+        The value in hepunits (MeV, mm, ns, ...), always finite.
 
     Raises
     ------
     InputError
-        Malformed text, unknown unit, wrong dimension, or a non-finite value.
+        Malformed text, unknown unit, wrong dimension, or a value that is not finite
+        (``nan``, ``inf``, or too large to be represented, e.g. ``1e400GeV``).
     """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value = float(text)
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):
         unit = default_unit or _DEFAULT_UNIT[dimension]
         scale = 1.0 if unit is None else _UNITS[unit][1]
+        try:
+            value = float(text)
+            shown = repr(value)
+        except OverflowError:  # an int beyond the float range
+            value, shown = math.inf, f"an integer of {len(str(abs(int(text))))} digits"
         if not math.isfinite(value):
-            raise InputError(field, f"must be a finite number, got {text!r}")
+            raise InputError(field, f"must be a finite number, got {shown}")
+        if not math.isfinite(value * scale):
+            raise InputError(field, f"is too large: {shown} {unit} is beyond the floating-point "
+                                    "range")
         return value * scale
     match = _QUANTITY.match(str(text))
     if match is None:
-        raise InputError(
-            field, f"cannot parse {text!r} as a number with an optional unit (e.g. '100GeV')"
-        )
+        finite = "; the number must be finite" if _NON_FINITE.match(str(text)) else ""
+        what = ("a number (e.g. '2.84e11')" if dimension == "dimensionless"
+                else "a number with an optional unit (e.g. '100GeV')")
+        raise InputError(field, f"cannot parse {_quote(text)} as {what}{finite}")
     value = float(match["num"])
     unit = match["unit"]
-    if not math.isfinite(value):
-        raise InputError(field, f"must be a finite number, got {text!r}")
     if not unit:
         unit_name = default_unit or _DEFAULT_UNIT[dimension]
-        return value if unit_name is None else value * _UNITS[unit_name][1]
-    if unit not in _UNITS:
-        known = ", ".join(k for k, (d, _) in _UNITS.items() if d == dimension) or "none"
-        raise InputError(field, f"unknown unit {unit!r} in {text!r}; allowed units: {known}")
-    unit_dim, scale = _UNITS[unit]
-    if unit_dim != dimension:
-        known = ", ".join(k for k, (d, _) in _UNITS.items() if d == dimension) or "none"
-        raise InputError(
-            field,
-            f"{text!r} is a {unit_dim.replace('_', ' ')}, expected a "
-            f"{dimension.replace('_', ' ')} (units: {known})",
-        )
+        scale = 1.0 if unit_name is None else _UNITS[unit_name][1]
+    elif unit not in _UNITS:
+        raise InputError(field, f"unknown unit {_quote(unit)} in {_quote(text)}; "
+                                f"allowed units: {_units_of(dimension)}")
+    else:
+        unit_dim, scale = _UNITS[unit]
+        if unit_dim != dimension:
+            raise InputError(
+                field,
+                f"{_quote(text)} is {_DIMENSION_NAME[unit_dim]}, expected "
+                f"{_DIMENSION_NAME[dimension]} (units: {_units_of(dimension)})",
+            )
+    if not math.isfinite(value):
+        raise InputError(field, f"must be a finite number, got {_quote(text)}")
+    if not math.isfinite(value * scale):
+        raise InputError(field, f"is too large: {_quote(text)} is beyond the floating-point "
+                                "range")
     return value * scale
 
 
@@ -176,38 +217,51 @@ def parse_range(
 
     ``"1MeV:1GeV:25"`` gives 25 logarithmically spaced values from 1 MeV to 1 GeV
     (both included).  ``"10MeV"`` gives a one-element array.  A comma separated list
-    ``"1MeV,10MeV,100MeV"`` is also accepted.
+    ``"1MeV,10MeV,100MeV"`` is also accepted.  A scan or a list has at most 100000 values.
+
+    Raises
+    ------
+    InputError
+        Any :func:`parse_quantity` error, a malformed scan, a scan limit ``<= 0``, limits in
+        the wrong order, or more than 100000 values.
     """
     text = str(text).strip()
     if "," in text:
+        items = text.split(",")
+        if len(items) > _MAX_POINTS:
+            raise InputError(field, f"a list has at most {_MAX_POINTS} values, got {len(items)}")
         return np.array(
-            [parse_quantity(t, dimension, field=field, default_unit=default_unit)
-             for t in text.split(",")]
+            [parse_quantity(t, dimension, field=field, default_unit=default_unit) for t in items]
         )
     parts = text.split(":")
     if len(parts) == 1:
         return np.array([parse_quantity(text, dimension, field=field, default_unit=default_unit)])
     if len(parts) != 3:
-        raise InputError(field, f"a scan is 'low:high:n' (e.g. '1MeV:1GeV:25'), got {text!r}")
+        raise InputError(field, f"a scan is 'low:high:n' (e.g. '1MeV:1GeV:25'), got {_quote(text)}")
     lo = parse_quantity(parts[0], dimension, field=field, default_unit=default_unit)
     hi = parse_quantity(parts[1], dimension, field=field, default_unit=default_unit)
-    try:
-        n = int(parts[2])
-    except ValueError:
-        raise InputError(field, f"number of scan points must be an integer, got {parts[2]!r}") from None
-    if n < 1 or n > 100_000:
-        raise InputError(field, f"number of scan points must be in [1, 100000], got {n}")
+    count = parts[2].strip()
+    n = int(count) if count.isdecimal() and len(count) <= 6 else 0
+    if not 1 <= n <= _MAX_POINTS:
+        raise InputError(field, f"number of scan points must be an integer in "
+                                f"[1, {_MAX_POINTS}], got {_quote(count)}")
     if lo <= 0 or hi <= 0:
-        raise InputError(field, f"scan limits must be > 0, got {text!r}")
+        raise InputError(field, f"scan limits must be > 0, got {_quote(text)}")
     if hi < lo:
-        raise InputError(field, f"scan upper limit must be >= lower limit, got {text!r}")
+        raise InputError(field, f"scan upper limit must be >= lower limit, got {_quote(text)}")
     if n == 1:
         return np.array([lo])
     return np.geomspace(lo, hi, n)
 
 
 def format_quantity(value: float, dimension: Dimension = "energy", digits: int = 4) -> str:
-    """Format an internal value with the most readable unit (``"10 MeV"``, ``"1.2 GeV"``)."""
+    """Format an internal value with the most readable unit (``"10 MeV"``, ``"1.2 GeV"``).
+
+    A value that is not finite is spelled as a plain float (``"nan"``, ``"inf"``).
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return repr(value)
     if dimension == "energy":
         ladder = [("TeV", hu.TeV), ("GeV", hu.GeV), ("MeV", hu.MeV), ("keV", hu.keV), ("eV", hu.eV)]
     elif dimension == "length":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 import typer
@@ -37,6 +38,7 @@ _COMMAND_MODULES: list[str] = [
     "display",
     "calibrate",
     "bench",
+    "cache",
 ]
 
 
@@ -72,13 +74,27 @@ def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
 
 
 _USAGE_ERRORS = _click_exceptions("UsageError")
+_NO_ARGS = _click_exceptions("NoArgsIsHelpError")
 _ABORTS = _click_exceptions("Abort")
 _CLICK_ERRORS = _click_exceptions("ClickException")
 
 
 def _fail(message: str, code: int = 2) -> None:
-    sys.stderr.write(f"na64: error: {message}\n")
+    # one line whatever the message holds (a user's text may carry line breaks of any kind)
+    one_line = " ".join(message.splitlines()) or "failed"
+    sys.stderr.write(f"na64: error: {one_line}\n")
     sys.exit(code)
+
+
+def _missing_command(ctx: Any) -> str:
+    """The message for a command group run without a sub-command (its help is printed)."""
+    if ctx is None:
+        return "COMMAND: missing; run 'na64 --help' for the commands"
+    list_commands = getattr(ctx.command, "list_commands", None)
+    names = list_commands(ctx) if callable(list_commands) else []
+    choices = f"; choose one of: {', '.join(names)}" if names else ""
+    return (f"COMMAND: missing after '{ctx.command_path}'{choices} "
+            f"(see '{ctx.command_path} --help')")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,15 +103,19 @@ def main(argv: list[str] | None = None) -> None:
         rc = app(args=argv, prog_name="na64", standalone_mode=False)
     except InputError as exc:
         _fail(str(exc))
+    except _NO_ARGS as exc:  # a command group alone: typer has printed its help on stdout
+        _fail(_missing_command(getattr(exc, "ctx", None)))
     except _USAGE_ERRORS as exc:
         ctx = getattr(exc, "ctx", None)
         hint = f" (in '{ctx.command_path}')" if ctx is not None else ""
-        _fail(f"{exc.format_message()}{hint}")  # type: ignore[attr-defined]
+        message = exc.format_message().strip() or "invalid usage"  # type: ignore[attr-defined]
+        _fail(f"{message}{hint}")
     except _ABORTS:
         _fail("interrupted", 130)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except _CLICK_ERRORS as exc:
-        _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
+        message = exc.format_message().strip() or "failed"  # type: ignore[attr-defined]
+        _fail(message, exc.exit_code)  # type: ignore[attr-defined]
     if isinstance(rc, int) and rc != 0:
         sys.exit(rc)

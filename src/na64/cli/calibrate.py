@@ -15,6 +15,7 @@ import numpy as np
 import typer
 
 from ..errors import InputError
+from ._options import parse_count
 
 __all__ = ["register"]
 
@@ -31,9 +32,11 @@ def register(app: typer.Typer) -> None:
     def calibrate(
         setup: Annotated[str | None, typer.Argument(
             help="Shipped setup name or path to a setup TOML.", show_default=False)] = None,
-        events: Annotated[int, typer.Option(
-            "--events", help="Simulated electrons per calibration energy.")] = 2000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration.")] = 0,
+        events: Annotated[str, typer.Option(
+            "--events", help="Simulated electrons per calibration energy (integer in "
+                             "[10, 1e6]).")] = "2000",
+        seed: Annotated[str, typer.Option(
+            "--seed", help="Seed of the calibration (integer >= 0).")] = "0",
         check: Annotated[bool, typer.Option(
             "--check", help="Compare with the setup's table; exit 1 if it differs by more "
                             "than 20% + 0.03 at any energy (the MC scatter).")] = False,
@@ -50,10 +53,10 @@ def register(app: typer.Typer) -> None:
 
         if setup is None:
             raise InputError("SETUP", "is required: a shipped setup name or a setup TOML path")
-        if not 10 <= events <= 1_000_000:
-            raise InputError("--events", f"must be in [10, 1000000], got {events}")
+        n_events = parse_count(events, "--events", low=10, high=1_000_000, high_text="1e6")
+        seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1, high_text="2^63 - 1")
         s = load_setup(setup)
-        table = calibrate_shower_shape(s, n_events=events, seed=seed)
+        table = calibrate_shower_shape(s, n_events=n_events, seed=seed_value)
         stored = s.target.shape_fluctuation
         stale = None
         if check:

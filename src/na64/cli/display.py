@@ -18,7 +18,14 @@ _FORMATS = (".png", ".pdf", ".svg")
 
 def load_event(path: Path, index: int) -> tuple[dict[str, np.ndarray], int]:
     """Read the batch of ``path`` that contains event ``index``; return it and the index
-    of the event inside the batch (only one batch is held in memory)."""
+    of the event inside the batch (only one batch is held in memory).
+
+    Raises
+    ------
+    InputError
+        ``FILE``: the file is missing, damaged or no event file (see
+        :func:`na64.io.events.read_events`); ``--event``: ``index`` out of range.
+    """
     from ..io.events import iter_events, num_events
 
     if not path.is_file():
@@ -43,7 +50,7 @@ def _setup_from_provenance(path: Path) -> object | None:
 
     try:
         prov = read_provenance(path)
-    except Exception:  # a display without geometry is still useful
+    except InputError:  # a display without geometry is still useful; load_event reports
         return None
     text = prov.get("setup_toml")
     if not isinstance(text, str):
@@ -54,7 +61,7 @@ def _setup_from_provenance(path: Path) -> object | None:
         import tomli as tomllib
     try:
         return setup_from_dict(tomllib.loads(text), source=f"{path.name} provenance")
-    except (InputError, tomllib.TOMLDecodeError):
+    except Exception:  # e.g. the setup of another na64 version: draw in cell units
         return None
 
 
@@ -87,8 +94,15 @@ def register(app: typer.Typer) -> None:
                                       f"{out.suffix or 'none'!r}")
         geometry = load_setup(setup) if setup is not None else _setup_from_provenance(file)
         events, local = load_event(file, event)
-        fig = draw_event(events, local, setup=geometry if isinstance(geometry, Setup) else None,
-                         title=f"{file.name}: event {event}")
+        try:
+            fig = draw_event(events, local,
+                             setup=geometry if isinstance(geometry, Setup) else None,
+                             title=f"{file.name}: event {event}")
+        except InputError as exc:
+            if exc.field != "events":
+                raise
+            # numeric columns, but not those of an na64 event (e.g. no calorimeter)
+            raise InputError("FILE", f"{file}: not an na64 event file ({exc.message})") from None
         try:
             with atomic_path(out) as tmp:
                 fig.savefig(tmp, format=out.suffix.lower().lstrip("."), dpi=120)

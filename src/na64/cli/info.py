@@ -1,4 +1,10 @@
-"""``na64 info FILE``: provenance and column summary of an event file (or a checkpoint)."""
+"""``na64 info FILE``: provenance and column summary of an event file (or a checkpoint).
+
+The summary reads every page of the file with its checksum verified
+(:func:`na64.io.summary.describe_file`), so a damaged, foreign or non-numeric file ends in
+one line ``na64: error: FILE: ...`` (exit status 2), never in wrong statistics.  Text from
+the file (its name, provenance, column names) is printed literally, never as Rich markup.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
@@ -38,7 +45,7 @@ def _show_provenance(console: Console, prov: dict[str, Any], show_toml: bool) ->
             text = json.dumps(value)
         else:
             text = str(value)
-        table.add_row(key, text)
+        table.add_row(escape(str(key)), escape(text))
     console.print(table)
     if show_toml and isinstance(prov.get("setup_toml"), str):
         console.rule("setup TOML")
@@ -91,13 +98,14 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if is_checkpoint:
             console.print(
-                f"[bold]{data['checkpoint']}[/]: unfinished run, {data['chunks_done']} of "
+                f"[bold]{escape(data['checkpoint'])}[/]: unfinished run, {data['chunks_done']} of "
                 f"{data['chunks_total']} chunks ({data['events_done']:,} of "
                 f"{data['n_events']:,} events) done; complete it with --resume"
             )
             _show_provenance(console, data["provenance"], show_toml)
             return
-        console.print(f"[bold]{data['file']}[/]: {data['format']}, {data['n_events']:,} events")
+        console.print(f"[bold]{escape(data['file'])}[/]: {data['format']}, "
+                      f"{data['n_events']:,} events")
         _show_provenance(console, data["provenance"], show_toml)
         table = Table(title="Columns", title_justify="left")
         for col, just in [("name", "left"), ("dtype", "left"), ("shape", "left"),
@@ -105,6 +113,6 @@ def register(app: typer.Typer) -> None:
             table.add_column(col, justify=just)  # type: ignore[arg-type]
         for c in data["columns"]:
             shape = "x".join(map(str, c["shape"])) or "scalar"
-            table.add_row(c["name"], c["dtype"], shape, _fmt(c["min"]), _fmt(c["mean"]),
+            table.add_row(escape(c["name"]), c["dtype"], shape, _fmt(c["min"]), _fmt(c["mean"]),
                           _fmt(c["max"]))
         console.print(table)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -29,12 +30,14 @@ from ..errors import InputError
 from ..units import GeV, parse_quantity, parse_range
 from ._options import (
     ExecutorOpt,
+    OverwriteOpt,
     QuietOpt,
     SchedulerOpt,
     WorkersOpt,
     as_flags,
     command_line,
     executor_from_options,
+    parse_count,
     resolved_options,
     setup_logging,
 )
@@ -76,10 +79,15 @@ def invisible(
     setup: Annotated[str | None, typer.Option(
         "--setup", help="Detector setup (shipped name or TOML path) [default: the analysis'].")] =
         None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model of na64.models whose particle the signal processes make "
+                        "[default: the analysis' [signal] model].")] = None,
     events: Annotated[str | None, typer.Option(
         "--events-per-mass", help="Biased signal events per mass [default: the analysis'].")] =
         None,
-    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("na64-reach"),
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output directory; must be missing or empty, or hold an earlier "
+                      "result and --overwrite be given.")] = Path("na64-reach"),
     seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
     overlay: Annotated[list[str] | None, typer.Option(
         "--overlay", help="Overlay a curve on the plot: CSV with columns mass_GeV and "
@@ -91,34 +99,47 @@ def invisible(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     quiet: QuietOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
-    """Invisible-mode dark-photon search: A' -> chi chi with missing energy in the ECAL."""
+    """Invisible-mode dark-photon search: A' -> chi chi with missing energy in the ECAL.
+
+    The output files appear in --out all at once (written next to it, then
+    renamed into place), under a lock: a second run into the same --out fails
+    at once.  A run into a directory that already holds a result refuses
+    before computing anything; --overwrite replaces that result as a whole.
+    Other files are never deleted.
+    """
     from ..reach.config import RunConfig, load_analysis
     from ..reach.invisible import run_invisible
-    from ..reach.outputs import write_outputs
+    from ..reach.outputs import reserve_output, write_outputs
 
     console = Console(stderr=True)
     setup_logging(quiet, console)
     cfg = load_analysis(analysis)
     if setup is not None:
         cfg = cfg.model_copy(update={"setup": setup})
+    if model is not None:
+        cfg = _with_model(cfg, model)
     mass_values = parse_range(masses, "energy", field="--masses")
     if np.any(mass_values >= cfg.energy):
         raise InputError("--masses", f"every mass must be in (0, {cfg.energy / GeV:g} GeV), "
                                      "below the beam energy")
     runs = None
+    # the ranges of RunConfig: eot in (0, 1e16], observed in [0, 1e6]
+    if not 0 <= observed <= 1_000_000:
+        raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
     if eot is not None:
         value = parse_quantity(eot, "dimensionless", field="--eot")
         if not 0 < value <= 1e16:
-            raise InputError("--eot", f"must be in (0, 1e16], got {eot}")
-        if observed < 0:
-            raise InputError("--observed", f"must be >= 0, got {observed}")
+            raise InputError("--eot", f"must be in (0, 1e16], got {value:g}")
         runs = (RunConfig(name="user", eot=value, observed=observed),)
+    elif observed != 0:
+        raise InputError("--observed", "applies to the run given by --eot; without --eot the "
+                                       "runs of the analysis (with their observed events) are used")
     n_events = None
     if events is not None:
-        n_events = int(parse_quantity(events, "dimensionless", field="--events-per-mass"))
-        if not 100 <= n_events <= 10_000_000:
-            raise InputError("--events-per-mass", f"must be in [100, 1e7], got {events}")
+        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
+                               high_text="1e7")
     overlays = [_overlay(s) for s in (overlay or [])]
     # validate the setup before any work starts
     from ..detector import load_setup
@@ -127,19 +148,55 @@ def invisible(
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
-    with executor_from_options(executor, workers, scheduler) as ex, \
-            _progress(quiet, console) as advance, \
-            as_flags({"masses": "--masses", "runs": "--eot", "n_events": "--events-per-mass"}):
-        result = run_invisible(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
-                               executor=None if executor == "local" else ex, progress=advance)
-    write_outputs(result, out, command=command, options=options, overlays=overlays,
-                  plots=plots)
+    with contextlib.ExitStack() as stack:
+        # lock --out and check it now: a bad or busy --out fails before the computation
+        with _file_system_errors(out):
+            stack.enter_context(reserve_output(out, overwrite=overwrite))
+        with executor_from_options(executor, workers, scheduler) as ex, \
+                _progress(quiet, console) as advance, \
+                as_flags({"masses": "--masses", "runs": "--eot",
+                          "n_events": "--events-per-mass"}):
+            result = run_invisible(cfg, mass_values, seed=seed, runs=runs,
+                                   events_per_mass=n_events,
+                                   executor=None if executor == "local" else ex,
+                                   progress=advance)
+        with _file_system_errors(out):
+            write_outputs(result, out, command=command, options=options, overlays=overlays,
+                          plots=plots, overwrite=overwrite)
     if as_json:
         from ..reach.outputs import summary_dict
 
         typer.echo(json.dumps(summary_dict(result, command=command, options=options)))
     elif not quiet:
         _print_table(result, out, console)
+
+
+@contextlib.contextmanager
+def _file_system_errors(out: Path) -> Iterator[None]:
+    """Turn a failure of the file system under ``out`` (disk full, I/O error, permission
+    lost during the run) into one line on stderr and exit status 1."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"na64: error: --out: could not write {out}: "
+                         f"{exc.strerror or exc}{where}; nothing was changed there\n")
+        raise typer.Exit(1) from None
+
+
+def _with_model(cfg: Any, model: str) -> Any:
+    """The analysis with ``[signal] model`` replaced, validated as the file's value is."""
+    from ..generate.processes import get_process
+    from ..models import MODEL_NAMES
+
+    if model not in MODEL_NAMES:
+        raise InputError("--model", f"unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}")
+    for name in cfg.signal.processes:
+        proc = get_process(name)
+        if model not in proc.models:
+            raise InputError("--model", f"{model!r} is not produced by the analysis' process "
+                                        f"{name!r} (it makes: {', '.join(proc.models)})")
+    return cfg.model_copy(update={"signal": cfg.signal.model_copy(update={"model": model})})
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..models import CHI_KINDS, MODEL_NAMES, Model, make_model
+from ..models.base import MAX_ENERGY
 from ..units import GeV, MeV, format_quantity, parse_quantity, parse_range
 
 __all__ = ["build_model", "register", "summary"]
@@ -36,7 +37,7 @@ _MODEL_OPTIONS: dict[str, set[str]] = {
 _FIELD_TO_OPTION: dict[str, str] = {
     "mass": "--mass", "epsilon": "--epsilon", "alpha_D": "--alpha-d", "m_chi": "--mchi",
     "chi": "--chi", "g_agg": "--g-agg", "g_aee": "--g-aee", "g": "--g", "coupling": "--g",
-    "kind": "--kind",
+    "kind": "--kind", "energy": "--energy",
 }
 
 
@@ -90,12 +91,12 @@ def build_model(
         ad = 0.5 if alpha_d is None else _number(alpha_d, "--alpha-d")
         if invisible is False:
             ad = 0.0
-        kind = (chi or "dirac").strip().lower()
+        kind = ("dirac" if chi is None else chi).strip().lower()
         if kind not in CHI_KINDS:
             raise InputError("--chi", f"must be one of {', '.join(CHI_KINDS)}, got {chi!r}")
         params: dict[str, Any] = {
             "mass": m,
-            "epsilon": _number(epsilon or "1e-4", "--epsilon"),
+            "epsilon": _number("1e-4" if epsilon is None else epsilon, "--epsilon"),
             "alpha_D": ad,
             "chi": kind,
         }
@@ -106,13 +107,21 @@ def build_model(
         if g_agg is None:
             raise InputError("--g-agg", "is required for --model alp (in GeV^-1, e.g. 1e-4)")
         return _make(name, mass=m, g_agg=_number(g_agg, "--g-agg") / GeV,
-                          g_aee=_number(g_aee or "0", "--g-aee"))
+                          g_aee=_number("0" if g_aee is None else g_aee, "--g-aee"))
     if g is None:
         raise InputError("--g", f"is required for --model {name} (e.g. 1e-4)")
     if name == "x-boson":
-        return _make(name, mass=m, kind=(kind or "V").strip().upper(),
+        return _make(name, mass=m, kind=("V" if kind is None else kind).strip().upper(),
                      coupling=_number(g, "--g"))
     return _make(name, mass=m, g=_number(g, "--g"))
+
+
+def _check_energy(energy: float, mass: float, what: str) -> None:
+    """The lab energy of the decay length: in [mass, 1e12 GeV] (see Model.decay_length)."""
+    if not mass <= energy <= MAX_ENERGY:
+        top = f"{MAX_ENERGY / GeV:.0e}".replace("e+", "e")
+        raise InputError("--energy", f"must be in [{what} {format_quantity(mass)}, {top} GeV], "
+                                     f"got {format_quantity(energy)}")
 
 
 def summary(model: Model, energy: float) -> dict[str, Any]:
@@ -182,9 +191,7 @@ def register(app: typer.Typer) -> None:
         else:
             _scan(model, masses, e, options, as_json)
             return
-        if e < m.mass:
-            raise InputError("--energy", f"must be >= the mass {format_quantity(m.mass)}, "
-                             f"got {format_quantity(e)}")
+        _check_energy(e, m.mass, "the mass")
         info = summary(m, e)
         if as_json:
             typer.echo(json.dumps(info))
@@ -211,9 +218,7 @@ def _scan(model: str, masses: Any, energy: float, options: dict[str, Any], as_js
           ) -> None:
     """Mass scan: a JSON list of summaries, or one table row per mass."""
     models = [build_model(model, float(mv), **options) for mv in masses]
-    if energy < float(masses.max()):
-        raise InputError("--energy", f"must be >= the largest mass "
-                         f"{format_quantity(float(masses.max()))}, got {format_quantity(energy)}")
+    _check_energy(energy, float(masses.max()), "the largest mass")
     infos = [summary(m, energy) for m in models]
     if as_json:
         typer.echo(json.dumps(infos))

@@ -38,7 +38,8 @@ _OPTION = {"mass": "--mass", "energy": "--energy", "lepton": "--beam", "target":
 def _model_spin(model: str) -> tuple[str, str]:
     key = _MODEL_ALIASES.get(model.strip().lower())
     if key is None:
-        raise InputError("--model", f"unknown model {model!r}; allowed: {', '.join(MODELS)} "
+        shown = repr(model) if len(model) <= 40 else f"{model[:30]!r}...({len(model)} characters)"
+        raise InputError("--model", f"unknown model {shown}; allowed: {', '.join(MODELS)} "
                          "(aliases: alp = pseudoscalar, axial-vector = axial)")
     return key, MODELS[key]
 
@@ -125,9 +126,9 @@ def register(app: typer.Typer) -> None:
                            ] = False,
     ) -> None:
         """Dark-bremsstrahlung cross section l N -> l N X (X = dark photon, scalar, ALP, axial)."""
+        # text -> numbers here; the ranges (mass, energy, coupling, threshold) are checked
+        # by the library, whose errors _rows renames to these options
         masses = parse_range(mass, "energy", field="--mass")
-        if np.any(masses <= 0):
-            raise InputError("--mass", f"must be > 0, got {mass!r}")
         e0 = parse_quantity(energy, "energy", field="--energy")
         eps = parse_quantity(coupling, "dimensionless", field="--coupling")
         thr = None if threshold is None else parse_quantity(threshold, "energy", field="--threshold")

@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 from hepunits import GeV
 
+from ..cache import cached_arrays
 from ..constants import M_E
 from ..errors import InputError
 from ..materials import Material, get_material
@@ -60,6 +61,9 @@ Method = Literal["etl", "iww", "ww"]
 XMax = Literal["kinematic", "1-m/E"]
 X_MAX_CHOICES: tuple[str, ...] = ("kinematic", "1-m/E")
 _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
+#: Layout version of the tables :class:`DarkBremSignal` keeps in :mod:`na64.cache`: bump it
+#: when the arrays of ``_sigma_table`` or ``_tables`` change meaning.
+_TABLE_SCHEMA = 1
 
 
 class EmissionCrossSection(Protocol):
@@ -337,12 +341,49 @@ class DarkBremSignal(_ThickTargetGenerator):
         return np.clip(out, 0.0, None)
 
     def _sigma_table(self, e_min: float) -> tuple[np.ndarray, np.ndarray]:
-        """σ(E; E_A' > e_min) on a log grid from e_min to the beam energy (cached)."""
+        """σ(E; E_A' > e_min) on a log grid from e_min to the beam energy (cached in memory
+        and on disk)."""
         key = float(e_min)
         if key not in self._sigma_cache:
-            grid = np.geomspace(e_min, self.energy * (1 + 1e-9), 65)
-            self._sigma_cache[key] = (grid, self.sigma_above(grid, e_min))
+            def compute() -> dict[str, np.ndarray]:
+                grid = np.geomspace(e_min, self.energy * (1 + 1e-9), 65)
+                return {"grid": grid, "sigma": self.sigma_above(grid, e_min)}
+
+            t = self._disk_cached("dark-brem-sigma", key, compute)
+            self._sigma_cache[key] = (t["grid"], t["sigma"])
         return self._sigma_cache[key]
+
+    def _table_key(self, e_min: float) -> dict[str, Any] | None:
+        """Everything the tables of ``e_min`` depend on, for :mod:`na64.cache`; ``None`` for
+        a cross section other than :class:`PhysicsCrossSection` (not described by a key).
+
+        The tables depend on the mass, beam energy, e_min, x_max and the cross section
+        (method, spin, lepton and the target it looks up by name, whose definition is part
+        of the key); not on the beam particle, threshold or thickness, which enter only the
+        showers.  Code and library versions are added by :func:`na64.cache.cached_arrays`.
+        """
+        xs = self.xs
+        if type(xs) is not PhysicsCrossSection:
+            return None
+        return {
+            "mass": self.mass,
+            "energy": self.energy,
+            "e_min": float(e_min),
+            "x_max": self.x_max,
+            "method": xs.method,
+            "spin": xs.spin,
+            "lepton": xs.lepton,
+            "cross_section_mass": xs.mass,
+            "target": dataclasses.asdict(get_material(xs.target, field="target")),
+        }
+
+    def _disk_cached(self, kind: str, e_min: float,
+                     compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """``compute()`` through the on-disk cache :func:`na64.cache.cached_arrays`."""
+        key = self._table_key(e_min)
+        if key is None:
+            return compute()
+        return cached_arrays(kind, key, compute, schema=_TABLE_SCHEMA)
 
     # ------------------------------------------------------------------ quadrature
     def production_probability(self, eps: float = 1.0, e_min: float | None = None, *,
@@ -470,10 +511,16 @@ class DarkBremSignal(_ThickTargetGenerator):
         return np.concatenate([lin, logpart], axis=1)
 
     def _tables(self, e_min: float) -> dict[str, np.ndarray]:
-        """Sampling tables (cached per e_min): dσ/dx on x grids and θ CDFs on (E, x) nodes."""
+        """Sampling tables (cached per e_min in memory and on disk): dσ/dx on x grids and
+        θ CDFs on (E, x) nodes."""
         key = float(e_min)
-        if key in self._table_cache:
-            return self._table_cache[key]
+        if key not in self._table_cache:
+            self._table_cache[key] = self._disk_cached(
+                "dark-brem-tables", key, lambda: self._compute_tables(key))
+        return self._table_cache[key]
+
+    def _compute_tables(self, e_min: float) -> dict[str, np.ndarray]:
+        """The arrays of :meth:`_tables`."""
         e_grid = np.geomspace(e_min, self.energy, 33)
         xg = self._x_grid(e_grid, e_min)
         fx = self.xs.dsigma_dx(xg, np.broadcast_to(e_grid[:, None], xg.shape))
@@ -494,10 +541,7 @@ class DarkBremSignal(_ThickTargetGenerator):
         cdf = np.cumsum(area, axis=-1)
         total = cdf[..., -1:]
         cdf = np.where(total > 0, cdf / np.where(total > 0, total, 1.0), np.linspace(0, 1, 48)[1:])
-        tables = {"e_x": e_grid, "fx": fx, "e_t": e_t, "x_t": x_t, "scaled": scaled,
-                  "cdf_t": cdf}
-        self._table_cache[key] = tables
-        return tables
+        return {"e_x": e_grid, "fx": fx, "e_t": e_t, "x_t": x_t, "scaled": scaled, "cdf_t": cdf}
 
     def _theta_c(self, x: np.ndarray, energy: np.ndarray) -> np.ndarray:
         # characteristic angle of U = E²θ²x + m²(1-x)/x + m_e² x (WW propagator factor,

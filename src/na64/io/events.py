@@ -22,16 +22,29 @@ scratch format) are read as well.
 Writers stream: :func:`event_writer` accepts one batch at a time, so a file of 10^7
 events is written with one chunk in memory.  The file appears only when the writer
 closes without error (:func:`na64.io.atomic.atomic_path`).
+
+Integrity: every Parquet page carries a CRC32 of its bytes (:func:`parquet_write_options`,
+the one encoding of event files and production chunks; the byte-level merge copies pages
+unchanged, so the checksums survive it).  The readers verify them and check what they do not
+cover: the two copies of the schema a Parquet file holds (the Parquet schema and the Arrow
+schema stored with it) must agree, as must the shapes, the row counts and, in an na64 file,
+the encoding named by each page header with the footer.  A damaged file is refused instead
+of read as wrong numbers: every read function turns a missing, empty, truncated, foreign,
+corrupted or non-numeric file into one :class:`~na64.errors.InputError` for ``FILE``.  ROOT
+and Arrow IPC files have no page checksums: their damage is found where it breaks decoding
+(ROOT's compressed baskets carry the checksum of their codec), not everywhere.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -39,8 +52,9 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from .atomic import atomic_path
-from .parquet_concat import ParquetConcatenator, read_footer
+from .parquet_concat import MAGIC, ParquetConcatenator, read_footer
 from .provenance import PROVENANCE_KEY
+from .thrift_compact import ThriftError, TStruct, decode_struct
 
 __all__ = [
     "DATASET_MANIFEST",
@@ -53,6 +67,7 @@ __all__ = [
     "event_writer",
     "iter_events",
     "num_events",
+    "parquet_write_options",
     "read_events",
     "read_provenance",
     "validate_events",
@@ -153,8 +168,13 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
         return "dataset"
     if not p.is_file():
         raise InputError("FILE", f"{p} does not exist or is not a file")
-    with open(p, "rb") as fh:
-        head = fh.read(6)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise InputError("FILE", f"{p}: unreadable ({exc.strerror or exc})") from None
+    if not head:
+        raise InputError("FILE", f"{p}: empty file, neither a Parquet nor a ROOT file")
     if head[:4] == b"PAR1":
         return "parquet"
     if head[:4] == b"root":
@@ -188,24 +208,42 @@ def _table(events: Mapping[str, np.ndarray]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def _field_shape(field: pa.Field) -> tuple[int, ...]:
+    """Trailing shape of a column: ``()`` if 1-D, else from its ``na64.shape`` metadata.
+
+    Raises
+    ------
+    ValueError
+        The shape metadata is unreadable or does not fit the list size.
+    """
+    if not pa.types.is_fixed_size_list(field.type):
+        return ()
+    size = field.type.list_size
+    raw = (field.metadata or {}).get(_SHAPE_KEY)
+    if raw is None:
+        return (size,)
+    shape = json.loads(raw)
+    if (not isinstance(shape, list) or not shape
+            or not all(type(d) is int and d > 0 for d in shape) or int(np.prod(shape)) != size):
+        raise ValueError(f"column {field.name!r}: shape {raw[:40]!r} does not fit its "
+                         f"{size} cells")
+    return tuple(shape)
+
+
 def _from_arrow(column: pa.Array | pa.ChunkedArray, field: pa.Field) -> np.ndarray:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if pa.types.is_fixed_size_list(field.type):
-        raw = (field.metadata or {}).get(_SHAPE_KEY)
-        shape = tuple(json.loads(raw)) if raw else (field.type.list_size,)
+    fixed = pa.types.is_fixed_size_list(field.type)
+    if column.null_count or (fixed and column.flatten().null_count):
+        raise _NotEventsError(f"column {field.name!r} has missing values")
+    if fixed:
         flat = column.flatten().to_numpy(zero_copy_only=False)
-        return flat.reshape((len(column), *shape))
+        return flat.reshape((len(column), *_field_shape(field)))
     return column.to_numpy(zero_copy_only=False)
 
 
 def _batch_to_events(batch: pa.RecordBatch | pa.Table, schema: pa.Schema) -> Events:
     return {f.name: _from_arrow(batch.column(f.name), schema.field(f.name)) for f in schema}
-
-
-def _read_ipc(path: str | os.PathLike[str]) -> pa.Table:
-    with pa.memory_map(str(path)) as src:
-        return pa.ipc.open_file(src).read_all()
 
 
 def dataset_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -222,11 +260,294 @@ def dataset_files(path: str | os.PathLike[str]) -> list[Path]:
     return files
 
 
+# --------------------------------------------------------------------------- damage
+
+_ARROW_SCHEMA_KEY = b"ARROW:schema"
+_REASON_CHARS = 100
+
+
+class _NotEventsError(Exception):
+    """A readable file that does not hold na64 events (the message says why)."""
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, one-line reason for a decoding error."""
+    text = " ".join(str(exc).split())
+    if "checksum" in text.lower() or "crc" in text.lower():
+        return "page checksum mismatch"
+    head, sep, tail = text.partition("': ")
+    if sep and head.startswith("Could not open Parquet input source"):
+        text = tail
+    text = text or type(exc).__name__
+    return text if len(text) <= _REASON_CHARS else text[:_REASON_CHARS - 3] + "..."
+
+
+@contextlib.contextmanager
+def _decoding(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn every error while decoding ``path`` into one :class:`InputError` for ``FILE``.
+
+    :class:`_NotEventsError` (a readable file of something else) becomes ``<file>: not an
+    na64 event file (<why>)``; any other error (a checksum mismatch, a decoder error of
+    pyarrow or uproot, an inconsistent footer) becomes ``<file>: corrupted (<why>)``.
+    """
+    try:
+        yield
+    except InputError:
+        raise
+    except _NotEventsError as exc:
+        raise InputError("FILE", f"{path}: not an na64 event file ({exc})") from None
+    except Exception as exc:  # pyarrow, uproot, zlib, json, ...: all mean a damaged file
+        raise InputError("FILE", f"{path}: corrupted ({_reason(exc)})") from exc
+
+
+def _check_columns(schema: pa.Schema, ours: bool) -> None:
+    """Refuse a schema that is not numeric columns, each 1-D or a fixed-size list.
+
+    ``ours``: the file was written by na64 (it has a provenance record), so a column na64
+    cannot have written means damage, not a foreign file.
+    """
+    error: type[Exception] = ValueError if ours else _NotEventsError
+    if not schema.names:
+        raise error("no columns")
+    if len(set(schema.names)) != len(schema.names):
+        raise error("duplicate column names")
+    for field in schema:
+        fixed = pa.types.is_fixed_size_list(field.type)
+        value = field.type.value_type if fixed else field.type
+        if not (pa.types.is_boolean(value) or pa.types.is_integer(value)
+                or pa.types.is_floating(value)):
+            raise error(f"column {field.name!r} is {field.type}, not numeric")
+        if ours and fixed and _SHAPE_KEY not in (field.metadata or {}):
+            raise ValueError(f"column {field.name!r} has lost its shape")
+        _field_shape(field)
+
+
+@functools.lru_cache(maxsize=32)
+def _parquet_columns(schema: pa.Schema) -> tuple[tuple[str, str, str, int], ...]:
+    """(path, physical type, logical type, repetition level) of the Parquet leaf columns
+    that store a table of ``schema`` (from the encoding of an empty table)."""
+    buf = pa.BufferOutputStream()
+    pq.write_table(schema.empty_table(), buf, store_schema=False)
+    leaves = pq.ParquetFile(pa.BufferReader(buf.getvalue())).schema
+    return tuple((c.path, c.physical_type, str(c.logical_type), c.max_repetition_level)
+                 for c in leaves)
+
+
+def _check_parquet_tail(path: str | os.PathLike[str]) -> None:
+    """A Parquet file ends with ``footer | footer length | PAR1``: refuse a cut-off file."""
+    size = os.path.getsize(path)
+    trailer = b""
+    if size >= 12:
+        with open(path, "rb") as fh:
+            fh.seek(size - 8)
+            trailer = fh.read(8)
+    if trailer[4:] != MAGIC:
+        raise ValueError("truncated or incomplete: no Parquet footer")
+    if int.from_bytes(trailer[:4], "little") > size - 12:
+        raise ValueError("truncated: the footer is longer than the file")
+
+
+def _check_parquet(pf: pq.ParquetFile) -> None:
+    """Cross-check what the footer of a Parquet event file says about its columns.
+
+    Page checksums do not cover the footer.  A Parquet file written by Arrow holds its
+    schema twice (the Parquet schema and the Arrow schema, ``ARROW:schema``): they must name
+    the same columns and, for an na64 file, describe the same Parquet columns and carry the
+    same provenance; the row groups must hold the footer's number of rows.
+    """
+    md = pf.metadata
+    kv = md.metadata or {}
+    schema = pf.schema_arrow
+    ours = PROVENANCE_KEY.encode() in kv
+    raw = kv.get(_ARROW_SCHEMA_KEY)
+    if raw is not None:
+        stored = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(raw, validate=True)))
+        if stored.names != schema.names:
+            raise ValueError("the Parquet and the Arrow schema name different columns")
+        if ours:
+            if (stored.metadata or {}).get(PROVENANCE_KEY.encode()) != kv[PROVENANCE_KEY.encode()]:
+                raise ValueError("the two copies of the provenance differ")
+            leaves = tuple((c.physical_type, str(c.logical_type), c.max_repetition_level)
+                           for c in pf.schema)
+            if leaves != tuple(c[1:] for c in _parquet_columns(stored)):
+                raise ValueError("the Parquet and the Arrow schema differ")
+    elif ours:
+        raise ValueError("the Arrow schema is missing")
+    _check_columns(schema, ours)
+    # (the column chunks' own counts are left to the reader: pyarrow 26 aborts the process
+    # on a corrupt column-chunk record read through FileMetaData.row_group(i).column(j))
+    rows = sum(md.row_group(i).num_rows for i in range(md.num_row_groups))
+    if rows != md.num_rows:
+        raise ValueError(f"the row groups hold {rows} rows, the footer says {md.num_rows}")
+
+
+#: Parquet ``Encoding`` enum values (parquet.thrift) by the names pyarrow lists them under.
+_ENCODINGS = {0: "PLAIN", 2: "PLAIN_DICTIONARY", 3: "RLE", 4: "BIT_PACKED",
+              5: "DELTA_BINARY_PACKED", 6: "DELTA_LENGTH_BYTE_ARRAY", 7: "DELTA_BYTE_ARRAY",
+              8: "RLE_DICTIONARY", 9: "BYTE_STREAM_SPLIT"}
+#: PageHeader field -> its encoding fields: data page (values, definition and repetition
+#: levels), dictionary page, data page v2.
+_PAGE_ENCODING_FIELDS = {5: (2, 3, 4), 7: (2,), 8: (4,)}
+_PAGE_COMPRESSED_SIZE = 3
+_PAGE_HEADER_BYTES = 1024
+_PAGE_HEADER_MAX_BYTES = 1 << 20
+
+
+def _page_header(fh: BinaryIO, pos: int) -> tuple[TStruct, int]:
+    """The page header at ``pos`` and its encoded length."""
+    fh.seek(pos)
+    head = fh.read(_PAGE_HEADER_BYTES)
+    try:
+        return decode_struct(head)
+    except ThriftError:
+        if len(head) < _PAGE_HEADER_BYTES:
+            raise
+    fh.seek(pos)  # a long header (page statistics of a foreign writer)
+    return decode_struct(fh.read(_PAGE_HEADER_MAX_BYTES))
+
+
+def _check_pages(fh: BinaryIO, rg: Any, columns: Iterable[int]) -> None:
+    """Check the page headers of column chunks of a row group against the footer.
+
+    Page checksums cover the page data, not the headers: one flipped ``encoding`` (a
+    byte-stream-split float page read as plain) would decode to wrong values, so every
+    page must use an encoding the footer lists for its column chunk, and the pages must
+    tile the column chunk.
+    """
+    for j in columns:
+        chunk = rg.column(j)
+        allowed = set(chunk.encodings)
+        pos = int(chunk.dictionary_page_offset if chunk.has_dictionary_page
+                  else chunk.data_page_offset)
+        end = pos + int(chunk.total_compressed_size)
+        while pos < end:
+            header, length = _page_header(fh, pos)
+            for fid, fields in _PAGE_ENCODING_FIELDS.items():
+                sub = header.get(fid)
+                if sub is None:
+                    continue
+                for e in fields:
+                    enc = sub.value.get(e)
+                    if enc is not None and _ENCODINGS.get(enc.value) not in allowed:
+                        raise ValueError(
+                            f"column {chunk.path_in_schema!r}: a page names encoding "
+                            f"{_ENCODINGS.get(enc.value, enc.value)}, the footer "
+                            f"{'/'.join(sorted(allowed))}")
+            size = header.get(_PAGE_COMPRESSED_SIZE)
+            if size is None or int(size.value) < 0:
+                raise ValueError(f"column {chunk.path_in_schema!r}: bad page header")
+            pos += length + int(size.value)
+        if pos != end:
+            raise ValueError(f"column {chunk.path_in_schema!r}: its pages do not fill its "
+                             "column chunk")
+
+
+def _verify_pages(pf: pq.ParquetFile, path: str | os.PathLike[str], columns: Sequence[int],
+                  groups: Iterable[int] | None = None) -> None:
+    """:func:`_check_pages` for row groups (all by default) of an na64 Parquet file.
+
+    Call it only after pyarrow has read these row groups: pyarrow 26 aborts the process on
+    some corrupt column-chunk records when they are read through ``RowGroupMetaData.column``
+    before its reader has validated them.  Foreign files are left to pyarrow's checks (their
+    writers may list encodings differently).
+    """
+    md = pf.metadata
+    if PROVENANCE_KEY.encode() not in (md.metadata or {}):
+        return
+    with open(path, "rb") as fh:
+        for i in range(md.num_row_groups) if groups is None else groups:
+            _check_pages(fh, md.row_group(i), columns)
+
+
+def _open_parquet(path: str | os.PathLike[str]) -> pq.ParquetFile:
+    """Open a Parquet event file whose footer passed :func:`_check_parquet`; reads from it
+    verify the page checksums (pages written without one are read as they are)."""
+    with _decoding(path):
+        _check_parquet_tail(path)
+        pf = pq.ParquetFile(str(path), page_checksum_verification=True)
+        try:
+            _check_parquet(pf)
+        except BaseException:
+            pf.close()
+            raise
+        return pf
+
+
+def _read_ipc(path: str | os.PathLike[str]) -> pa.Table:
+    with _decoding(path):
+        with pa.memory_map(str(path)) as src:
+            table = pa.ipc.open_file(src).read_all()
+        _check_columns(table.schema, PROVENANCE_KEY.encode() in (table.schema.metadata or {}))
+        return table
+
+
+def _check_root_header(path: str | os.PathLike[str]) -> None:
+    """Refuse a ROOT file shorter than the end recorded in its header (``fEND``)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(20)
+    big = len(head) >= 8 and int.from_bytes(head[4:8], "big") >= 1_000_000  # 64-bit offsets
+    if len(head) < (20 if big else 16):
+        raise ValueError("truncated: no complete ROOT header")
+    end = int.from_bytes(head[12:20] if big else head[12:16], "big")
+    if size < end:
+        raise ValueError(f"truncated: {size} of {end} bytes" if end < 1 << 48
+                         else "invalid ROOT header")
+
+
+def _root_tree(f: Any) -> Any:
+    """The ``events`` TTree of an open ROOT file, once every branch is a numeric array."""
+    import uproot
+
+    if _TREE not in f:
+        raise _NotEventsError(f"no TTree {_TREE!r}")
+    tree = f[_TREE]
+    if not isinstance(tree, uproot.TTree):
+        kind = getattr(tree, "classname", type(tree).__name__)
+        raise _NotEventsError(f"{_TREE!r} is a {kind}, not a TTree")
+    names = tree.keys(recursive=False)
+    if not names:
+        raise _NotEventsError("no branches")
+    for name in names:
+        interp = tree[name].interpretation
+        if not isinstance(interp, uproot.AsDtype) or interp.to_dtype.base.kind not in "biuf":
+            raise _NotEventsError(f"branch {name!r} is {tree[name].typename}, not a fixed-shape "
+                                  "numeric branch")
+        if tree[name].num_entries != tree.num_entries:
+            raise ValueError(f"the tree counts {tree.num_entries} entries, its branch "
+                             f"{name!r} {tree[name].num_entries}")
+    return tree
+
+
+def _root_events(arrays: Mapping[str, Any], n: int) -> Events:
+    out = {k: np.asarray(v) for k, v in arrays.items()}
+    for k, v in out.items():
+        if v.dtype.kind not in "biuf" or v.shape[:1] != (n,):
+            raise ValueError(f"branch {k!r} decoded as {v.dtype} {v.shape}")
+    return out
+
+
+def _selected(names: list[str], columns: Sequence[str] | None,
+              path: str | os.PathLike[str]) -> list[str]:
+    """The requested columns (all by default), each checked to exist in the file."""
+    if columns is None:
+        return names
+    wanted = list(columns)
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise InputError("columns", f"{path} has no column {', '.join(map(repr, missing))} "
+                                    f"(it has {', '.join(names)})")
+    return wanted
+
+
 def _read_table(path: str | os.PathLike[str]) -> pa.Table:
-    """A Parquet or Arrow IPC event file as one Arrow table."""
+    """A Parquet or Arrow IPC event file as one Arrow table (checksums verified)."""
     kind = detect_format(path)
     if kind == "parquet":
-        return pq.read_table(path)
+        with _open_parquet(path) as pf, _decoding(path):
+            table = pf.read()
+            _verify_pages(pf, path, range(table.num_columns))
+            return table
     if kind == "arrow":
         return _read_ipc(path)
     raise ValueError(f"{path} is a ROOT file, not an Arrow table")
@@ -249,13 +570,43 @@ def write_arrow_chunk(
 # --------------------------------------------------------------------------- writers
 
 
-#: Parquet encoding: LZ4 pages without dictionaries or statistics.  Cell energies are
-#: continuous floats, for which a dictionary never pays; the merge of a production runs in
-#: the main process, so encoding speed is throughput on a 2-core machine: this choice encodes
-#: 100k NA64e events in 0.09 s instead of 0.24 s (zstd + dictionary) for a 1% larger file
-#: (56 vs 56.4 MB; zstd without dictionary: 0.13 s, 52 MB).
-_PARQUET_OPTIONS: dict[str, Any] = {"compression": "lz4", "use_dictionary": False,
-                                    "write_statistics": False}
+#: Codec of every Parquet event file and production chunk.  The cells are noisy floats
+#: whose mantissas do not compress: the byte-stream-split encoding of the float columns puts
+#: their sign/exponent bytes together, where zstd at level 1 compresses them (473 B per NA64e
+#: event instead of 558 B with the lz4 pages of earlier versions, for 5-7 % more production
+#: time); higher levels and dictionaries gain nothing on these columns and cost encoding time
+#: (``benchmarks/bench_io.py`` measures them, ``benchmarks/README.md`` has the numbers).
+PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION_LEVEL = 1
+
+
+def parquet_write_options(schema: pa.Schema) -> dict[str, Any]:
+    """Keyword arguments of :func:`pyarrow.parquet.write_table` for event batches of ``schema``.
+
+    The one Parquet encoding of na64: :func:`event_writer` and the production chunks a
+    worker encodes (:func:`write_events`) both use it, so the chunks of a run are
+    concatenated byte-wise into a file encoded alike.  Pages are zstd-compressed
+    (:data:`PARQUET_COMPRESSION_LEVEL`), float columns byte-stream-split, without
+    dictionaries or statistics, and every page carries a CRC32 checksum that the readers
+    of this module verify.
+
+    Parameters
+    ----------
+    schema
+        Arrow schema of the batches (the byte-stream-split columns are its float leaves).
+
+    Returns
+    -------
+    dict[str, Any]
+        ``compression``, ``compression_level``, ``use_dictionary``, ``use_byte_stream_split``
+        (the Parquet paths of the float columns), ``write_statistics`` and
+        ``write_page_checksum``.
+    """
+    floats = [path for path, physical, _, _ in _parquet_columns(schema)
+              if physical in ("FLOAT", "DOUBLE")]
+    return {"compression": PARQUET_COMPRESSION, "compression_level": PARQUET_COMPRESSION_LEVEL,
+            "use_dictionary": False, "use_byte_stream_split": floats or False,
+            "write_statistics": False, "write_page_checksum": True}
 
 
 class EventSink(Protocol):
@@ -314,7 +665,8 @@ class _ParquetSink(_AppendFile):
 
     def _encode(self, table: pa.Table) -> bytes:
         buf = pa.BufferOutputStream()
-        pq.write_table(table.replace_schema_metadata(self._meta), buf, **_PARQUET_OPTIONS)
+        pq.write_table(table.replace_schema_metadata(self._meta), buf,
+                       **parquet_write_options(table.schema))
         return buf.getvalue().to_pybytes()
 
     def write(self, events: Mapping[str, np.ndarray]) -> None:
@@ -471,78 +823,151 @@ def read_events(
     -------
     dict[str, numpy.ndarray]
         One array per column, first axis = events, trailing dimensions restored.
+
+    Raises
+    ------
+    InputError
+        ``FILE``: the file is missing, empty, truncated, corrupted (a Parquet page checksum
+        mismatch, any decoding error, an inconsistent footer), or not a file of numeric
+        event columns.  ``columns``: a requested column is not in the file.
     """
     kind = detect_format(path)
     if kind == "dataset":
         parts = [read_events(f, columns) for f in dataset_files(path)]
         return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     if kind == "parquet":
-        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
-        return _batch_to_events(table, table.schema)
+        with _open_parquet(path) as pf, _decoding(path):
+            schema = pf.schema_arrow
+            names = _selected(schema.names, columns, path)
+            table = pf.read(columns=names)
+            if table.num_rows != pf.metadata.num_rows:
+                raise ValueError(f"read {table.num_rows} of {pf.metadata.num_rows} rows")
+            _verify_pages(pf, path, [schema.get_field_index(k) for k in names])
+            return _batch_to_events(table, pa.schema([schema.field(k) for k in names]))
     if kind == "arrow":
         table = _read_ipc(path)
-        if columns is not None:
-            table = table.select(list(columns))
-        return _batch_to_events(table, table.schema)
+        with _decoding(path):
+            table = table.select(_selected(table.schema.names, columns, path))
+            return _batch_to_events(table, table.schema)
     import uproot
 
-    with uproot.open(path) as f:
-        out = f[_TREE].arrays(list(columns) if columns is not None else None, library="np")
-    return {k: np.asarray(v) for k, v in out.items()}
+    with _decoding(path):
+        _check_root_header(path)
+        with uproot.open(path) as f:
+            tree = _root_tree(f)
+            names = _selected(tree.keys(recursive=False), columns, path)
+            return _root_events(tree.arrays(names, library="np"), tree.num_entries)
 
 
 def iter_events(path: str | os.PathLike[str], step: int = 100_000) -> Iterator[Events]:
-    """Iterate over an event file in batches of at most ``step`` events (bounded memory)."""
+    """Iterate over an event file in batches of at most ``step`` events (bounded memory).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_events`; a corrupted page is found when its batch is read.
+    """
+    if step < 1:
+        raise ValueError(f"step must be at least 1, got {step}")
     kind = detect_format(path)
     if kind == "dataset":
         for f in dataset_files(path):
             yield from iter_events(f, step)
         return
     if kind == "parquet":
-        pf = pq.ParquetFile(path)
-        schema = pf.schema_arrow
-        for batch in pf.iter_batches(batch_size=step):
-            yield _batch_to_events(batch, schema)
+        with _open_parquet(path) as pf, _decoding(path):
+            schema = pf.schema_arrow
+            done = 0
+            for group in range(pf.metadata.num_row_groups):
+                for k, batch in enumerate(pf.iter_batches(batch_size=step, row_groups=[group])):
+                    if k == 0:  # (pyarrow has opened the group's column chunks)
+                        _verify_pages(pf, path, range(len(schema)), [group])
+                    done += batch.num_rows
+                    yield _batch_to_events(batch, schema)
+            if done != pf.metadata.num_rows:
+                raise ValueError(f"read {done} of {pf.metadata.num_rows} rows")
         return
     if kind == "arrow":
         table = _read_ipc(path)
-        for batch in table.to_batches(max_chunksize=step):
-            yield _batch_to_events(batch, table.schema)
+        with _decoding(path):
+            for batch in table.to_batches(max_chunksize=step):
+                yield _batch_to_events(batch, table.schema)
         return
     import uproot
 
-    with uproot.open(path) as f:
-        for arrays in f[_TREE].iterate(step_size=step, library="np"):
-            yield {k: np.asarray(v) for k, v in arrays.items()}
+    with _decoding(path):
+        _check_root_header(path)
+        with uproot.open(path) as f:
+            tree = _root_tree(f)
+            done = 0
+            for arrays in tree.iterate(step_size=step, library="np"):
+                n = len(next(iter(arrays.values())))
+                if not 0 < n <= step:
+                    raise ValueError(f"a batch of {n} entries")
+                yield _root_events(arrays, n)
+                done += n
+            if done != tree.num_entries:
+                raise ValueError(f"read {done} of {tree.num_entries} entries")
 
 
 def num_events(path: str | os.PathLike[str]) -> int:
-    """Number of events in a file, read from its metadata only."""
+    """Number of events in a file, read from its metadata only.
+
+    Raises
+    ------
+    InputError
+        ``FILE``: as :func:`read_events`, for what the metadata shows (page checksums are
+        verified only when the pages are read).
+    """
     kind = detect_format(path)
     if kind == "dataset":
         return sum(num_events(f) for f in dataset_files(path))
     if kind == "parquet":
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        with _open_parquet(path) as pf:
+            return int(pf.metadata.num_rows)
     if kind == "arrow":
         return int(_read_ipc(path).num_rows)
     import uproot
 
-    with uproot.open(path) as f:
-        return int(f[_TREE].num_entries)
+    with _decoding(path):
+        _check_root_header(path)
+        with uproot.open(path) as f:
+            return int(_root_tree(f).num_entries)
+
+
+def _provenance_record(raw: bytes | str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    record = json.loads(raw)
+    if not isinstance(record, dict):
+        raise ValueError("the provenance record is not a JSON object")
+    return record
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return the provenance record stored in an event file (empty if there is none)."""
+    """Return the provenance record stored in an event file (empty if there is none).
+
+    Raises
+    ------
+    InputError
+        ``FILE``: as :func:`num_events`, or an unreadable provenance record.
+    """
     kind = detect_format(path)
     if kind == "dataset":
         return read_provenance(dataset_files(path)[0])
-    if kind in ("parquet", "arrow"):
-        schema = pq.ParquetFile(path).schema_arrow if kind == "parquet" else _read_ipc(path).schema
-        raw = (schema.metadata or {}).get(PROVENANCE_KEY.encode())
-        return dict(json.loads(raw)) if raw else {}
+    if kind == "parquet":
+        with _open_parquet(path) as pf, _decoding(path):
+            return _provenance_record((pf.schema_arrow.metadata or {}).get(PROVENANCE_KEY.encode()))
+    if kind == "arrow":
+        schema = _read_ipc(path).schema
+        with _decoding(path):
+            return _provenance_record((schema.metadata or {}).get(PROVENANCE_KEY.encode()))
     import uproot
 
-    with uproot.open(path) as f:
-        if _ROOT_PROVENANCE not in f:
-            return {}
-        return dict(json.loads(str(f[_ROOT_PROVENANCE])))
+    with _decoding(path):
+        _check_root_header(path)
+        with uproot.open(path) as f:
+            _root_tree(f)
+            if _ROOT_PROVENANCE not in f:
+                return {}
+            return _provenance_record(str(f[_ROOT_PROVENANCE]))

@@ -1,4 +1,9 @@
-"""Column summaries of event files, computed in one streaming pass (bounded memory)."""
+"""Column summaries of event files, computed in one streaming pass (bounded memory).
+
+The pass reads every column of every event through :func:`na64.io.events.iter_events`, which
+verifies the Parquet page checksums and the consistency of the footer: a damaged file raises
+:class:`~na64.errors.InputError` instead of being summarised with wrong numbers.
+"""
 
 from __future__ import annotations
 
@@ -58,7 +63,16 @@ class ColumnSummary:
 
 
 def summarize_columns(path: str | os.PathLike[str], step: int = 100_000) -> list[ColumnSummary]:
-    """Min, mean and max of every column of an event file, reading ``step`` events at a time."""
+    """Min, mean and max of every column of an event file, reading ``step`` events at a time.
+
+    All columns are read (and so every Parquet page checksum verified), whatever the
+    statistics need.
+
+    Raises
+    ------
+    InputError
+        ``FILE``: missing, damaged, foreign or non-numeric file.
+    """
     summaries: dict[str, ColumnSummary] = {}
     for batch in iter_events(path, step=step):
         for name, arr in batch.items():
@@ -69,7 +83,13 @@ def summarize_columns(path: str | os.PathLike[str], step: int = 100_000) -> list
 
 
 def describe_file(path: str | os.PathLike[str], step: int = 100_000) -> dict[str, Any]:
-    """Format, number of events, provenance and column summary of an event file."""
+    """Format, number of events, provenance and column summary of an event file.
+
+    Raises
+    ------
+    InputError
+        ``FILE``: missing, damaged, foreign or non-numeric file (see :func:`summarize_columns`).
+    """
     return {
         "file": str(path),
         "format": detect_format(path),

@@ -71,13 +71,14 @@ convention behind them is unknown (tests/test_dark_brem.py).
 from __future__ import annotations
 
 import math
-from typing import Literal
+import numbers
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from hepunits import MeV
+from hepunits import GeV, MeV, keV
 
-from ..constants import HBARC2, LEPTON_MASS
+from ..constants import ALPHA, HBARC2, LEPTON_MASS
 from ..errors import InputError
 from ..materials import Material
 from ..units import format_quantity
@@ -86,7 +87,10 @@ from .form_factors import Nucleus, target_nuclei
 
 __all__ = [
     "LEPTONS",
+    "MAX_COUPLING",
+    "MAX_ENERGY",
     "METHODS",
+    "MIN_MASS",
     "SPINS",
     "default_threshold",
     "dsigma_dx",
@@ -110,7 +114,18 @@ _LEPTON_ALIASES = {
     "e-": "e-", "e": "e-", "electron": "e-", "e+": "e+", "positron": "e+",
     "mu-": "mu-", "mu": "mu-", "muon": "mu-", "mu+": "mu+", "antimuon": "mu+",
 }
+#: Lightest X mass accepted (1 keV, as for :mod:`na64.models`): the axial-vector cross
+#: section grows like (m_l / m_X)^2 and leaves the floating-point range far below it.
+MIN_MASS: float = 1.0 * keV
+#: Highest beam energy accepted (1 PeV, beyond any accelerator beam); the kernels stay finite
+#: up to ~1e12 GeV for electrons.
+MAX_ENERGY: float = 1.0e6 * GeV
+#: Largest coupling accepted: coupling^2 * alpha <= 1, the perturbative limit of a tree-level
+#: cross section (coupling = 1/sqrt(alpha) ~ 11.7 is a boson-lepton coupling g = sqrt(4 pi)).
+MAX_COUPLING: float = 1.0 / math.sqrt(ALPHA)
 _DMG4_MIN_THRESHOLD = 10.0 * MeV
+#: longest user text quoted in full in a message
+_MAX_QUOTED = 40
 #: below this many points the thread start-up of the parallel kernel does not pay
 _PARALLEL_MIN = 4
 
@@ -120,47 +135,98 @@ def default_threshold(mass: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.maximum(_DMG4_MIN_THRESHOLD, 2.0 * np.asarray(mass, dtype=float))
 
 
+def _show(value: object) -> str:
+    """A short spelling of a user value for a message (plain floats, no numpy reprs)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        text = str(int(value)) if abs(int(value)) < 10**_MAX_QUOTED else "a huge integer"
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        text = repr(float(value))
+    else:
+        text = " ".join(repr(value).split())  # one line, also for multi-line array reprs
+    if len(text) > _MAX_QUOTED:
+        text = f"{text[:_MAX_QUOTED - 10]}...({len(text)} characters)"
+    return text
+
+
+def _show_energy(value: float) -> str:
+    """An energy in MeV with its unit (``"-100 GeV"``), or ``"nan"`` / ``"inf"``."""
+    return format_quantity(float(value), digits=7)
+
+
 def _lepton_mass(lepton: str) -> float:
-    key = _LEPTON_ALIASES.get(str(lepton).strip().lower())
+    key = _LEPTON_ALIASES.get(lepton.strip().lower()) if isinstance(lepton, str) else None
     if key is None:
-        raise InputError("lepton", f"unknown beam lepton {lepton!r}; allowed: {', '.join(LEPTONS)}")
+        raise InputError("lepton", f"unknown beam lepton {_show(lepton)}; "
+                                   f"allowed: {', '.join(LEPTONS)}")
     return LEPTON_MASS[key]
 
 
 def _method_code(method: str) -> int:
-    code = METHODS.get(str(method).strip().lower())
+    code = METHODS.get(method.strip().lower()) if isinstance(method, str) else None
     if code is None:
-        raise InputError("method", f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+        raise InputError("method", f"unknown method {_show(method)}; allowed: {', '.join(METHODS)}")
     return code
 
 
 def _spin_code(spin: str) -> int:
-    code = SPINS.get(str(spin).strip().lower())
+    code = SPINS.get(spin.strip().lower()) if isinstance(spin, str) else None
     if code is None:
-        raise InputError("spin", f"unknown spin {spin!r}; allowed: {', '.join(SPINS)}")
+        raise InputError("spin", f"unknown spin {_show(spin)}; allowed: {', '.join(SPINS)}")
     return code
 
 
 def _check_coupling(coupling: float) -> float:
-    c = float(coupling)
+    allowed = f"[0, {MAX_COUPLING:.4g}] (units of e; coupling^2 * alpha <= 1)"
+    if isinstance(coupling, bool) or not isinstance(coupling, numbers.Real):
+        raise InputError("coupling", f"must be a number in {allowed}, got {_show(coupling)}")
+    try:
+        c = float(coupling)
+    except OverflowError:
+        c = math.inf
     if not math.isfinite(c):
-        raise InputError("coupling", f"must be a finite number, got {coupling!r}")
+        raise InputError("coupling", f"must be a finite number in {allowed}, got {_show(coupling)}")
+    if not 0.0 <= c <= MAX_COUPLING:
+        raise InputError("coupling", f"must be in {allowed}, got {c:g}")
     return c
+
+
+def _as_array(value: Any, field: str, what: str) -> npt.NDArray[np.float64]:
+    """``value`` as a float array; text, booleans and non-numbers are an InputError."""
+    message = f"must be {what}, got {_show(value)}"
+    try:
+        raw = np.asarray(value)
+        kind = raw.dtype.kind
+        if kind == "O":  # e.g. Python ints beyond int64, Fractions; not None or text
+            if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in raw.flat):
+                raise TypeError
+            return np.asarray(raw, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(field, message) from None
+    if kind not in "iuf":  # strings, booleans, complex, dates ...
+        raise InputError(field, message)
+    return np.asarray(raw, dtype=float)
+
+
+def _energy_array(value: Any, field: str) -> npt.NDArray[np.float64]:
+    return _as_array(value, field, "a number or an array of numbers in MeV (hepunits; "
+                                   "text such as '17MeV' is parsed by na64.units.parse_quantity)")
 
 
 def _check_mass_energy(mass: npt.NDArray[np.float64], energy: npt.NDArray[np.float64],
                        m_lep: float) -> None:
-    if np.any(~np.isfinite(energy)) or np.any(energy <= 0):
-        bad = energy[~(np.isfinite(energy) & (energy > 0))].flat[0]
-        raise InputError("energy", f"must be finite and > 0, got {bad!r} MeV")
-    if np.any(energy <= m_lep):
-        bad = energy[energy <= m_lep].flat[0]
+    bad_e = ~(np.isfinite(energy) & (energy > m_lep) & (energy <= MAX_ENERGY))
+    if np.any(bad_e):
+        bad = float(energy[bad_e].flat[0])
+        what = "a finite energy" if not math.isfinite(bad) else "an energy"
         raise InputError(
-            "energy", f"must exceed the lepton mass {format_quantity(m_lep)}, got "
-            f"{format_quantity(float(bad))}")
-    if np.any(~np.isfinite(mass)) or np.any(mass <= 0):
-        bad = mass[~(np.isfinite(mass) & (mass > 0))].flat[0]
-        raise InputError("mass", f"must be finite and > 0, got {bad!r} MeV")
+            "energy", f"must be {what} in (m_lepton, {format_quantity(MAX_ENERGY)}] = "
+            f"({_show_energy(m_lep)}, {format_quantity(MAX_ENERGY)}], got {_show_energy(bad)}")
+    bad_m = ~(np.isfinite(mass) & (mass >= MIN_MASS))
+    if np.any(bad_m):
+        bad = float(mass[bad_m].flat[0])
+        what = "a finite mass" if not math.isfinite(bad) else "a mass"
+        raise InputError("mass", f"must be {what} >= {format_quantity(MIN_MASS)} (and below the "
+                                 f"kinematic limit E0 - m_lepton), got {_show_energy(bad)}")
     over = mass >= energy - m_lep
     if np.any(over):
         i = np.flatnonzero(over.ravel())[0]
@@ -173,10 +239,55 @@ def _check_mass_energy(mass: npt.NDArray[np.float64], energy: npt.NDArray[np.flo
         )
 
 
+def _check_threshold(threshold: npt.ArrayLike, mass: npt.NDArray[np.float64],
+                     energy: npt.NDArray[np.float64], m_lep: float) -> npt.NDArray[np.float64]:
+    """The threshold broadcast to the mass/energy shape, each in [0, E0 - m_lepton)."""
+    arr = _energy_array(threshold, "threshold")
+    try:
+        thr = np.broadcast_to(arr, mass.shape)
+    except ValueError:
+        raise InputError("threshold", f"must be a number or broadcast to the mass/energy "
+                         f"shape {mass.shape}, got shape {arr.shape}") from None
+    bad_t = ~(np.isfinite(thr) & (thr >= 0) & (thr < energy - m_lep))
+    if np.any(bad_t):
+        i = np.flatnonzero(bad_t.ravel())[0]
+        e0 = float(energy.ravel()[i])
+        got = float(thr.ravel()[i])
+        what = "a finite energy" if not math.isfinite(got) else "an energy"
+        raise InputError(
+            "threshold",
+            f"must be {what} in [0, E0 - m_lepton) = [0, {format_quantity(e0 - m_lep, digits=7)}) "
+            f"for beam energy {format_quantity(e0)} (the X energy cannot exceed it), got "
+            f"{_show_energy(got)}",
+        )
+    return thr
+
+
 def _nuclei(target: Target) -> list[tuple[Nucleus, float]]:
     if isinstance(target, Nucleus):
         return [(target, 1.0)]
+    if isinstance(target, tuple):
+        if len(target) != 2 or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in target):
+            raise InputError("target", f"an element is given as (Z, A), got {_show(target)}")
+        z, a = (float(v) for v in target)
+        if not (math.isfinite(z) and math.isfinite(a) and 1.0 <= z <= 120.0 and z <= a <= 400.0):
+            raise InputError("target", f"an element (Z, A) needs Z in [1, 120] and A in [Z, 400], "
+                                       f"got ({z:g}, {a:g})")
+    elif not isinstance(target, (str, Material)):
+        raise InputError("target", f"must be a material name, a Material or an element (Z, A), "
+                                   f"got {_show(target)}")
     return target_nuclei(target)
+
+
+def _broadcast(field: str, names: str, *arrays: npt.NDArray[np.float64]
+               ) -> list[npt.NDArray[np.float64]]:
+    """``np.broadcast_arrays``; shapes that do not broadcast are an InputError on ``field``."""
+    try:
+        return list(np.broadcast_arrays(*arrays))
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise InputError(field, f"{names} must broadcast together, got shapes {shapes}") from None
 
 
 def _flat(a: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -205,55 +316,56 @@ def total_cross_section(
     Parameters
     ----------
     mass
-        X mass m_X (hepunits, MeV); broadcast against ``energy``.
+        X mass m_X (hepunits, MeV), in [:data:`MIN_MASS`, E0 - m_lepton) = [1 keV, E0 - m_l);
+        broadcast against ``energy``.  Numbers only: text such as ``"17MeV"`` is parsed
+        with :func:`na64.units.parse_quantity`.
     energy
-        Beam lepton energy E0 (MeV).
+        Beam lepton energy E0 (MeV), in (m_lepton, :data:`MAX_ENERGY`] = (m_l, 1 PeV].
     lepton
         ``"e-"``, ``"e+"``, ``"mu-"`` or ``"mu+"``.
     target
         Material name (``"Pb"``, ``"W"``, ``"BGO"``...), a :class:`~na64.materials.Material`
-        or an element ``(Z, A)``; compounds give the per-atom mean.
+        or an element ``(Z, A)`` with Z in [1, 120] and A in [Z, 400]; compounds give the
+        per-atom mean.
     coupling
-        X-lepton coupling in units of e (eps for the dark photon); sigma scales as its square.
+        X-lepton coupling in units of e (eps for the dark photon), in
+        [0, :data:`MAX_COUPLING`] (coupling^2 alpha <= 1); sigma scales as its square.
     method
         ``"etl"`` (exact tree level), ``"iww"`` or ``"ww"``.
     spin
         ``"vector"`` (the dark photon), ``"scalar"``, ``"pseudoscalar"`` or ``"axial"``.
     threshold
-        Minimum X energy (MeV); ``None`` is max(10 MeV, 2 m_X) (module docstring).
+        Minimum X energy (MeV) in [0, E0 - m_lepton), broadcast against mass and energy;
+        ``None`` is max(10 MeV, 2 m_X) (module docstring).
     inelastic
         Add the inelastic form factor (arXiv:0906.0580 Eq. (A19)).
 
     Returns
     -------
     float or ndarray
-        sigma in mm^2 (a float when mass and energy are scalars); 0 where the threshold
-        leaves no phase space, or where E0 is below the exact 2 -> 3 threshold
-        m_X + m_l + O(m_X^2 / 2 M_nucleus) (a sliver just under the validated limit).
+        sigma in mm^2 (a float when mass and energy are scalars), finite and >= 0; 0 where
+        the threshold leaves no phase space, or where E0 is below the exact 2 -> 3
+        threshold m_X + m_l + O(m_X^2 / 2 M_nucleus) (a sliver just under the validated
+        limit).
 
     Raises
     ------
     InputError
-        mass <= 0 or mass >= E0 - m_lepton, energy <= m_lepton, unknown lepton, target,
-        method or spin, negative threshold or non-finite coupling.
+        Naming the parameter: a value that is not a number (e.g. text), not finite, or out
+        of the ranges above; an unknown lepton, target, method or spin.
     """
     m_lep = _lepton_mass(lepton)
     code = _method_code(method)
     spin_code = _spin_code(spin)
     c = _check_coupling(coupling)
-    m_arr, e_arr = np.broadcast_arrays(np.asarray(mass, dtype=float), np.asarray(energy, dtype=float))
+    m_arr, e_arr = _broadcast("energy", "mass and energy", _energy_array(mass, "mass"),
+                              _energy_array(energy, "energy"))
     scalar = m_arr.ndim == 0
     _check_mass_energy(m_arr, e_arr, m_lep)
     if threshold is None:
         thr = default_threshold(m_arr)
     else:
-        try:
-            thr = np.broadcast_to(np.asarray(threshold, dtype=float), m_arr.shape)
-        except ValueError:
-            raise InputError("threshold", f"must be a number or broadcast to the mass/energy "
-                             f"shape {m_arr.shape}") from None
-        if np.any(~np.isfinite(thr)) or np.any(thr < 0):
-            raise InputError("threshold", f"must be finite and >= 0 MeV, got {threshold!r}")
+        thr = _check_threshold(threshold, m_arr, e_arr, m_lep)
     nuclei = _nuclei(target)
     e_flat = _flat(e_arr)
     m_flat = _flat(m_arr)
@@ -273,11 +385,11 @@ def _prepare(x: npt.ArrayLike, mass: npt.ArrayLike, energy: npt.ArrayLike, lepto
     code = _method_code(method)
     spin_code = _spin_code(spin)
     c = _check_coupling(coupling)
-    arrays = [np.asarray(x, dtype=float), np.asarray(mass, dtype=float),
-              np.asarray(energy, dtype=float)]
+    arrays = [_as_array(x, "x", "a number or an array of numbers (x = E_X/E0)"),
+              _energy_array(mass, "mass"), _energy_array(energy, "energy")]
     if extra is not None:
         arrays.append(np.asarray(extra, dtype=float))
-    arrays = list(np.broadcast_arrays(*arrays))
+    arrays = _broadcast("x", "the array arguments", *arrays)
     _check_mass_energy(arrays[1], arrays[2], m_lep)
     if np.any(~np.isfinite(arrays[0])):
         raise InputError("x", "x = E_X/E0 must be finite (values outside (0, 1) give 0)")
@@ -299,7 +411,13 @@ def dsigma_dx(
     """Energy spectrum dsigma/dx of the X, x = E_X/E0 (mm^2 per unit x).
 
     Integrated over the full X angle; 0 outside the kinematic range m_X/E0 < x < 1.
-    Same parameters as :func:`total_cross_section`; x, mass and energy broadcast.
+    Same parameters (and ranges) as :func:`total_cross_section`; x (any finite number),
+    mass and energy broadcast.  The result is finite and >= 0.
+
+    Raises
+    ------
+    InputError
+        As :func:`total_cross_section`, or a non-finite x.
     """
     m_lep, code, spin_code, c, (xx, mm, ee) = _prepare(x, mass, energy, lepton, method, spin, coupling)
     flat = [_flat(a) for a in (xx, ee, mm)]
@@ -328,8 +446,9 @@ def dsigma_dx_dcos(
     Arguments broadcast; 0 outside the physical region.  For tiny angles pass cos_theta
     computed as ``1 - theta**2/2`` or better use the angle-integrated :func:`dsigma_dx`.
     """
+    cos = _as_array(cos_theta, "cos_theta", "a number or an array of numbers in [-1, 1]")
     m_lep, code, spin_code, c, (xx, mm, ee, cc) = _prepare(x, mass, energy, lepton, method, spin,
-                                                  coupling, cos_theta)
+                                                  coupling, cos)
     if np.any(~np.isfinite(cc)) or np.any(np.abs(cc) > 1):
         raise InputError("cos_theta", "must be in [-1, 1]")
     out = _dxdw(xx, 1.0 - cc, ee, mm, m_lep, code, spin_code, target, inelastic)
@@ -354,7 +473,7 @@ def dsigma_dx_dtheta(
     Takes the angle itself, so that the forward region theta ~ m_X/E0 (down to 1e-8 rad)
     keeps full precision (1 - cos(theta) is computed as 2 sin^2(theta/2)).  theta in [0, pi].
     """
-    th = np.asarray(theta, dtype=float)
+    th = _as_array(theta, "theta", "a number or an array of numbers in [0, pi] rad")
     if np.any(~np.isfinite(th)) or np.any(th < 0) or np.any(th > np.pi):
         raise InputError("theta", "must be in [0, pi] rad")
     m_lep, code, spin_code, c, (xx, mm, ee, tt) = _prepare(x, mass, energy, lepton, method, spin,

@@ -1,27 +1,40 @@
 """Files written by a reach job: limits.csv, cutflow.csv, nminus1.csv, summary.json, figures.
 
-Every file is written atomically (temporary file + rename, :mod:`na64.io.atomic`): an
-interrupted job leaves complete files from an earlier run or none, never a truncated one.
+The set is written as a whole (:func:`na64.io.atomic.atomic_directory`): into a fresh
+hidden directory next to the output directory, which is then renamed into place, under an
+exclusive lock on the output directory.  A reader sees the previous set or the new one,
+never a mix of two runs or a truncated file; an interrupted job leaves the previous set
+untouched.  A previous result is replaced only with ``overwrite=True``, and a directory
+holding files a reach job does not write is never replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..io.atomic import atomic_write_text
+from ..io.atomic import atomic_directory, atomic_write_text, exclusive_lock, prepare_directory
 from ..units import GeV
 from .config import Y_ALPHA_D
 from .invisible import PROJECTIONS, ReachResult
 
-__all__ = ["LIMIT_COLUMNS", "Y_ALPHA_D", "limits_table", "summary_dict", "write_outputs"]
+__all__ = [
+    "LIMIT_COLUMNS",
+    "OUTPUT_NAMES",
+    "Y_ALPHA_D",
+    "limits_table",
+    "reserve_output",
+    "summary_dict",
+    "write_outputs",
+]
 
 #: Columns of ``limits.csv`` (masses in GeV; ε and y are dimensionless).
 LIMIT_COLUMNS = [
@@ -44,6 +57,23 @@ LIMIT_COLUMNS = [
     "annihilation_signal_per_eot_eps1",
     "annihilation_production_per_eot_eps1",
 ]
+
+
+#: Every file a reach job may write into its output directory; ``summary.json`` marks a
+#: directory as a reach result.
+OUTPUT_NAMES = frozenset({
+    "limits.csv", "cutflow.csv", "summary.json", "nminus1.csv",
+    *(f"{stem}.{ext}" for stem in ("limits", "limits_y", "nminus1") for ext in ("png", "pdf")),
+})
+_MARKER = "summary.json"
+_WHAT = "a reach result"
+
+
+def _owned(name: str) -> bool:
+    """Whether ``name`` in an output directory is a reach job's (an output, or the temporary
+    file of one that a killed job of an earlier version left behind)."""
+    return name in OUTPUT_NAMES or (
+        ".tmp" in name and any(name.startswith(f".{n}.") for n in OUTPUT_NAMES))
 
 
 def _finite(x: float) -> float:
@@ -189,6 +219,32 @@ def summary_dict(result: ReachResult, *, command: str = "",
     }
 
 
+@contextlib.contextmanager
+def reserve_output(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Lock ``out_dir`` and check that a reach result may be written there.
+
+    Meant to wrap a whole job, so that a bad, busy or already used output directory is
+    reported before any computation: :func:`write_outputs` called inside re-enters the
+    lock.  The checks are those of :func:`write_outputs`.
+
+    Yields
+    ------
+    Path
+        ``out_dir`` as given.
+
+    Raises
+    ------
+    InputError
+        (``--out``) another run holds the lock; the directory cannot be created or written;
+        it exists and is a file, a non-empty directory that is not a reach result, or a reach
+        result and ``overwrite`` is false.
+    """
+    with exclusive_lock(out_dir, field="--out"):
+        prepare_directory(out_dir, overwrite=overwrite, marker=_MARKER, owned=_owned,
+                          what=_WHAT, field="--out")
+        yield Path(out_dir)
+
+
 def write_outputs(
     result: ReachResult,
     out_dir: str | Path,
@@ -197,11 +253,62 @@ def write_outputs(
     options: Mapping[str, Any] | None = None,
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
     plots: bool = True,
+    overwrite: bool = False,
 ) -> list[Path]:
-    """Write limits.csv, cutflow.csv, summary.json, limits(_y).png/.pdf and, when the result
-    has them, nminus1.csv and nminus1.png/.pdf into ``out_dir``."""
+    """Write the output set of a reach job into ``out_dir``, as a whole.
+
+    The set is limits.csv, cutflow.csv, summary.json, limits(_y).png/.pdf (with ``plots``)
+    and, when the result has them, nminus1.csv and nminus1.png/.pdf.  It is written into a
+    fresh directory ``.NAME.tmp-xxxxxxxx`` next to ``out_dir`` and renamed into place under
+    an exclusive lock (``.NAME.lock``).
+
+    Parameters
+    ----------
+    result
+        The job's result (:func:`na64.reach.run_invisible`).
+    out_dir
+        Output directory: missing (created with its parents), empty, or with ``overwrite``
+        a previous reach result, replaced as a whole (no file of it remains).
+    command, options
+        Recorded in summary.json (:func:`summary_dict`).
+    overlays
+        Extra curves on the limit plot: (label, masses, values).
+    plots
+        Write the figures.
+    overwrite
+        Replace a previous reach result in ``out_dir``.
+
+    Returns
+    -------
+    list of Path
+        The files written, inside ``out_dir``.
+
+    Raises
+    ------
+    InputError
+        (``--out``) see :func:`reserve_output`.
+    OSError
+        The file system failed while writing (disk full, ...); ``out_dir`` is unchanged
+        and no temporary directory remains.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with atomic_directory(out, overwrite=overwrite, marker=_MARKER, owned=_owned, what=_WHAT,
+                          field="--out") as tmp:
+        written = _write_set(result, tmp, command=command, options=options,
+                             overlays=overlays, plots=plots)
+    return [out / path.relative_to(tmp) for path in written]
+
+
+def _write_set(
+    result: ReachResult,
+    out: Path,
+    *,
+    command: str,
+    options: Mapping[str, Any] | None,
+    overlays: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    plots: bool,
+) -> list[Path]:
+    """Write every output file into the existing directory ``out``."""
     written = []
     path = out / "limits.csv"
     atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
