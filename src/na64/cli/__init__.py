@@ -7,6 +7,7 @@ line on stderr and exit with status 2; an interrupted run exits with 130.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from typing import Any
@@ -97,6 +98,20 @@ def _missing_command(ctx: Any) -> str:
             f"(see '{ctx.command_path} --help')")
 
 
+#: OS errors caused by the path a user gave (exit 2); any other is an environment fault (1).
+_USER_PATH_ERRORS = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
+                     errno.EINVAL, errno.EEXIST}
+
+
+def _os_error(exc: OSError) -> tuple[str, int]:
+    """(one-line message, exit code) of an OS error that reached the command line."""
+    name = exc.filename if exc.filename is not None else ""
+    shown = repr(str(name)) if len(str(name)) <= 80 else repr(f"{str(name)[:60]}...")
+    reason = exc.strerror or type(exc).__name__
+    code = 2 if exc.errno in _USER_PATH_ERRORS else 1
+    return (f"{shown}: {reason}" if name != "" else reason), code
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``na64`` console script."""
     try:
@@ -114,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except OSError as exc:  # a path the system refuses: one line, never a traceback
+        _fail(*_os_error(exc))
     except _CLICK_ERRORS as exc:
         message = exc.format_message().strip() or "failed"  # type: ignore[attr-defined]
         _fail(message, exc.exit_code)  # type: ignore[attr-defined]
