@@ -147,7 +147,8 @@ def test_total_cross_section_never_returns_nan(name: str, value: object) -> None
     except InputError as exc:
         error = exc
     if error is not None:
-        assert error.field == name
+        # an energy below the (valid) mass is reported on the mass, which must lie below it
+        assert error.field == name or (name == "energy" and error.field == "mass")
     else:
         assert math.isfinite(sigma)
         assert sigma >= 0.0

@@ -73,8 +73,16 @@ MISSING_ENERGY_SOURCES: tuple[str, ...] = (
     "target_punch_through",
 )
 
+#: What none of :data:`MISSING_ENERGY_SOURCES` models, recorded with their estimate.
+MISSING_ENERGY_NOTES: tuple[str, ...] = (
+    "not modelled: dimuon production in the target (muons always deposit > 1 GeV in the "
+    "HCAL of the fast simulation), HCAL cracks/dead zones, pile-up, non-Gaussian "
+    "tails of the momentum reconstruction",
+)
+
 __all__ = [
     "DEFAULT_EVENTS",
+    "MISSING_ENERGY_NOTES",
     "MISSING_ENERGY_SOURCES",
     "SOURCES",
     "ZERO_PASS_BOUND",

@@ -150,10 +150,11 @@ def _momentum_window(ctx: BackgroundContext, momentum: np.ndarray, mass: float
 
     lo, hi = ctx.selection["beam_momentum"].value
     p = np.asarray(momentum, dtype=float)
-    sig = np.array([expected_momentum_resolution(ctx.pipeline.beamline, float(pi), mass) * pi
-                    for pi in np.quantile(p, np.linspace(0, 1, 9))])
     # resolution varies slowly with p: interpolate on a few quantiles
-    sigma = np.interp(p, np.quantile(p, np.linspace(0, 1, 9)), sig)
+    nodes = np.quantile(p, np.linspace(0, 1, 9))
+    sig = np.array([expected_momentum_resolution(ctx.pipeline.beamline, float(pi), mass) * pi
+                    for pi in nodes])
+    sigma = np.interp(p, nodes, sig)
     prob = ndtr((hi - p) / sigma) - ndtr((lo - p) / sigma)
     return float(prob.mean()), float(prob.std() / math.sqrt(max(p.size, 1)))
 

@@ -56,14 +56,6 @@ class RegisteredSource:
 
 SOURCES: dict[str, RegisteredSource] = {}
 
-#: Notes on what no registered source of the invisible search models.
-NOT_MODELLED = (
-    "not modelled: dimuon production in the target (muons always deposit > 1 GeV in the "
-    "HCAL of the fast simulation), HCAL cracks/dead zones, pile-up, non-Gaussian "
-    "tails of the momentum reconstruction",
-)
-
-
 def register_source(name: str, description: str, *, absent_note: str = ""
                     ) -> Callable[[SourceFunction], SourceFunction]:
     """Decorator: register ``function(ctx, rng, n)`` as the background source ``name``."""
@@ -94,7 +86,7 @@ def get_source(name: str, *, field: str = "background.sources") -> RegisteredSou
 def estimate_background(ctx: BackgroundContext, rng: np.random.Generator, *,
                         sources: Sequence[str] | None = None,
                         n_events: int | None = None,
-                        notes: Sequence[str] = NOT_MODELLED) -> BackgroundEstimate:
+                        notes: Sequence[str] = ()) -> BackgroundEstimate:
     """Expected background per EOT of a search, per source.
 
     Parameters
@@ -109,7 +101,8 @@ def estimate_background(ctx: BackgroundContext, rng: np.random.Generator, *,
     n_events
         Events simulated per source (default :data:`~na64.background.DEFAULT_EVENTS`).
     notes
-        What the estimate leaves out, recorded with it.
+        What the search's estimate leaves out (e.g.
+        :data:`na64.background.MISSING_ENERGY_NOTES`), recorded with it.
     """
     n = int(n_events or DEFAULT_EVENTS)
     names = tuple(sources) if sources is not None else source_names()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -44,24 +43,13 @@ def load_event(path: Path, index: int) -> tuple[dict[str, np.ndarray], int]:
 
 
 def _setup_from_provenance(path: Path) -> object | None:
-    """The setup stored in the file's provenance (its TOML text), if any."""
-    from ..detector.setup import setup_from_dict
-    from ..io.events import read_provenance
+    """The setup stored in the file's provenance (:func:`na64.run.select.file_setup`), or
+    None: a display without geometry is still useful (it draws in cell units)."""
+    from ..run.select import file_setup
 
     try:
-        prov = read_provenance(path)
-    except InputError:  # a display without geometry is still useful; load_event reports
-        return None
-    text = prov.get("setup_toml")
-    if not isinstance(text, str):
-        return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        return setup_from_dict(tomllib.loads(text), source=f"{path.name} provenance")
-    except Exception:  # e.g. the setup of another na64 version: draw in cell units
+        return file_setup(path)
+    except Exception:  # no or unreadable provenance, a setup of another na64 version
         return None
 
 

@@ -37,6 +37,7 @@ from ..detector.setup import Setup, load_setup
 from ..errors import InputError
 from ..units import GeV
 from .response import DetectorResponse, FastResponse
+from .schema import spectrometer_columns
 
 __all__ = ["MAX_EVENTS", "EventPipeline", "reconstruct", "simulate_events"]
 
@@ -145,7 +146,6 @@ class EventPipeline:
         ok = parts["energy"] > mass_of(parts["pdg"]) * (1 + 1e-9)
         sub = parts if ok.all() else {k: v[ok] for k, v in parts.items()}
         for spec in line.spectrometers:
-            s = spec.name.lower()
             n_st = len(spec.stations)
             cols: Columns = {
                 "momentum": np.zeros(n), "valid": np.zeros(n, bool), "slope_in": np.zeros(n),
@@ -156,12 +156,8 @@ class EventPipeline:
                 res = track_momentum(sub, line, rng, spectrometer=spec.name)
                 for key, col in cols.items():
                     col[ok] = res[key]
-            out[f"{s}_momentum"] = cols["momentum"]
-            out[f"{s}_valid"] = cols["valid"]
-            out[f"{s}_slope_in"] = cols["slope_in"]
-            out[f"{s}_slope_out"] = cols["slope_out"]
-            out[f"{s}_hits_x"] = cols["hits"]
-            out[f"{s}_hit_mask"] = cols["hit_mask"]
+            # the result keys in the order of the schema's column names
+            out.update(zip(spectrometer_columns(spec.name), cols.values(), strict=True))
         return out
 
     def detectors(self, particles: Mapping[str, NDArray[Any]], rng: np.random.Generator

@@ -27,7 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from ..background import BackgroundContext, BackgroundEstimate, estimate_background
+from ..background import (
+    MISSING_ENERGY_NOTES,
+    BackgroundContext,
+    BackgroundEstimate,
+    estimate_background,
+)
 from ..errors import InputError
 from ..generate.particles import signal_particles
 from ..generate.processes import ProcessSample, SignalRequest, get_process
@@ -191,30 +196,24 @@ class Search:
         n = int(n_events or self.config.signal.events_per_mass)
         req = self.request(mass)
         parts: list[tuple[ProcessSample, Events]] = []
-        ann_prod = 0.0
-        ann_alpha: dict[float, np.ndarray] = {}
-        e_min = 0.0
         for i, proc in enumerate(self.processes):
             if not proc.is_open(req):
                 continue
             sample = proc.sample(req, n, rng, reweight={"alpha_D": Y_ALPHA_D})
-            e_min = e_min or sample.e_min
             first = parts[0][0].production if parts else 0.0
-            if proc.name == "annihilation":
-                ann_prod = sample.production
             # the detector simulation, the expensive part, only where the process matters
             if i > 0 and not (sample.production > 0
                               and sample.production >= ANNIHILATION_NEGLECT * first):
-                if proc.name == "annihilation":
-                    ann_prod = 0.0
                 continue
             parts.append((sample, self.signal_events(sample.truth, rng)))
-            if proc.name == "annihilation":
-                ann_alpha = {a: w for (k, a), w in sample.alternatives.items() if k == "alpha_D"}
         if not parts:
             raise InputError("signal.processes", f"no process can produce a particle of "
                                                  f"{mass / MeV:g} MeV (annihilation needs "
                                                  "m > 2 m_e)")
+        e_min = parts[0][0].e_min
+        ann = [p[0] for p in parts if p[0].process == "annihilation"]
+        ann_prod = sum(s.production for s in ann)
+        ann_alpha = {a: w for s in ann for (k, a), w in s.alternatives.items() if k == "alpha_D"}
         truth = {k: np.concatenate([np.asarray(p[0].truth[k]) for p in parts])
                  for k in parts[0][0].truth}
         events = {k: np.concatenate([np.asarray(p[1][k]) for p in parts]) for k in parts[0][1]}
@@ -260,4 +259,4 @@ class Search:
         """The analysis' background sources, estimated from ``rng``."""
         bkg = self.config.background
         return estimate_background(self.background_context, rng, sources=bkg.sources,
-                                   n_events=n_events or bkg.events)
+                                   n_events=n_events or bkg.events, notes=MISSING_ENERGY_NOTES)
