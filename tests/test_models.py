@@ -159,7 +159,8 @@ def test_lmu_ltau_branching_ratios():
 
 
 def test_registry_and_errors():
-    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson", "b-l"}
+    assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson", "b-l", "x-scalar",
+                                "x-pseudoscalar", "x-vector", "x-axial"}
     m = make_model("dark-photon", mass=50 * MeV, epsilon=1e-4, chi="scalar")
     assert isinstance(m, DarkPhoton)
     with pytest.raises(InputError, match="dark-photon, alp, lmu-ltau"):
@@ -302,3 +303,17 @@ def test_other_models_properties(name, mass, log_g, kind):
     assert length[1] > length[0]
     for lepton in ("e-", "mu+", "tau-"):
         assert np.isfinite(model.lepton_coupling(lepton))
+
+
+@pytest.mark.parametrize("kind", ["S", "P", "V", "A"])
+def test_fixed_kind_x_models_equal_the_general_x_boson(kind):
+    """x-scalar/-pseudoscalar/-vector/-axial are the x-boson of that kind (same widths)."""
+    from na64.models import X_MODELS
+
+    cls = X_MODELS[kind]
+    fixed = make_model(cls.name, mass=16.7 * MeV, coupling=3e-4)
+    general = make_model("x-boson", mass=16.7 * MeV, kind=kind, coupling=3e-4)
+    assert fixed.kind == kind
+    assert fixed.widths() == pytest.approx(general.widths(), rel=1e-15)
+    with pytest.raises(InputError, match="kind"):
+        make_model(cls.name, mass=16.7 * MeV, kind="S" if kind != "S" else "P", coupling=1e-4)

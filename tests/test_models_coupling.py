@@ -22,6 +22,10 @@ EXPECTED_COUPLING = {
     "lmu-ltau": "g",
     "x-boson": "coupling",
     "b-l": "g",
+    "x-scalar": "coupling",
+    "x-pseudoscalar": "coupling",
+    "x-vector": "coupling",
+    "x-axial": "coupling",
 }
 
 # one parameter point per model (and per X kind), with every channel of interest open
@@ -35,6 +39,10 @@ POINTS = [
     ("x-boson", {"mass": 16.7 * MeV, "kind": "V", "coupling": 1e-4}),
     ("x-boson", {"mass": 16.7 * MeV, "kind": "A", "coupling": 1e-4}),
     ("b-l", {"mass": 1.5 * GeV, "g": 1e-4}),
+    ("x-scalar", {"mass": 16.7 * MeV, "coupling": 1e-4}),
+    ("x-pseudoscalar", {"mass": 16.7 * MeV, "coupling": 1e-4}),
+    ("x-vector", {"mass": 16.7 * MeV, "coupling": 1e-4}),
+    ("x-axial", {"mass": 16.7 * MeV, "coupling": 1e-4}),
 ]
 POINT_IDS = [f"{n}-{p.get('kind', '')}{p['mass'] / MeV:g}MeV" for n, p in POINTS]
 
@@ -53,6 +61,10 @@ SCALING_CHANNELS = {
     "lmu-ltau": {"nunu", "mu+mu-", "tau+tau-"},
     "x-boson": {"e+e-"},
     "b-l": {"e+e-", "mu+mu-", "tau+tau-", "hadrons", "nunu"},
+    "x-scalar": {"e+e-"},
+    "x-pseudoscalar": {"e+e-"},
+    "x-vector": {"e+e-"},
+    "x-axial": {"e+e-"},
 }
 
 

@@ -38,7 +38,8 @@ def test_simulate_gives_the_schema(pipe: EventPipeline) -> None:
     ev = pipe.simulate(500, np.random.default_rng(1), reconstruct=True)
     for name in ("ecal", "hcal", "veto", "srd", "true_pdg", "true_energy", "beam_decayed",
                  *spectrometer_columns("MS"), *RECO_COLUMNS):
-        if name == "p_out":  # one spectrometer in the NA64e beam line: no p_out
+        if name in ("p_out", "wcal_energy", "energy_sum", "decay_counter_energy"):
+            # one spectrometer in the NA64e beam line, no WCAL, no decay counter
             assert name not in ev
             continue
         assert name in ev, name
@@ -212,3 +213,17 @@ def test_any_beam_particle_through_the_shipped_setup(cli, tmp_path) -> None:  # 
     rows = {r["name"]: r["n"] for r in json.loads(text)["cutflow"]}
     assert rows["all"] == 500
     assert rows["srd"] == 0
+
+
+def test_visible_setup_reconstructs_both_calorimeters() -> None:
+    """In a visible-mode setup the ECAL columns describe the downstream ECAL, the WCAL
+    has its own energy, and a beam electron leaves (almost) everything in the WCAL."""
+    vis = EventPipeline("na64e_visible_2018")
+    ev = vis.simulate(300, np.random.default_rng(2), reconstruct=True, core=True)
+    for name in ("wcal_energy", "energy_sum", "decay_counter_energy", "ecal_energy"):
+        assert name in ev, name
+    e0 = vis.energy
+    # 30 X0 of tungsten contain the shower: the ECAL behind sees at most a few GeV
+    assert np.median(ev["wcal_energy"]) > 0.9 * e0
+    assert np.median(ev["ecal_energy"]) < 0.01 * e0
+    np.testing.assert_allclose(ev["energy_sum"], ev["wcal_energy"] + ev["ecal_energy"])

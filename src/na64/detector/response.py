@@ -100,6 +100,17 @@ def _depth_coordinates(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatAr
     return np.interp(z, zs, ts), np.interp(z, zs, ls)
 
 
+def _next_calorimeter(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Depth (lambda, X0) of the face of the first calorimeter section ending downstream of
+    each z (mm, absolute); the end of the stack where there is none."""
+    cal = [s for s in stack.sections if s.is_calorimeter]
+    z1 = np.array([s.z1 for s in cal])
+    j = np.searchsorted(z1, z, side="right")
+    l0 = np.append(np.array([s.l0 for s in cal]), stack.sections[-1].l1)
+    t0 = np.append(np.array([s.t0 for s in cal]), stack.sections[-1].t1)
+    return l0[j], t0[j]
+
+
 def _z_of_depth(stack: Stack, t: FloatArray) -> FloatArray:
     zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
     ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
@@ -496,6 +507,18 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
                               x[pre], y[pre], tx[pre], ty[pre], np.zeros(pre.size),
                               l_start[pre], False, rng)
             e_shower[pre] = np.maximum(e_shower[pre] - lost, 0.0)
+        # e+- born downstream of the target (the pair of a decay in flight): tracks through
+        # the counters before the next calorimeter, where their shower starts
+        t_start = t_start.copy()
+        born = idx[(apdg[idx] == 11) & (z_start[idx] > setup.target.length)]
+        if born.size:
+            l_cal, t_cal = _next_calorimeter(stack, z_abs[born])
+            _, lost = _tracks(out, stack, event[born], energy[born], np.full(born.size, M_E),
+                              x[born], y[born], tx[born], ty[born], l_start[born], l_cal,
+                              False, rng)
+            e_shower[born] = np.maximum(e_shower[born] - lost, 0.0)
+            t_start[born] = np.maximum(t_start[born], t_cal)
+            l_start[born] = np.maximum(l_start[born], l_cal)
         showers.append(_Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx],
                                 y[idx], tx[idx], ty[idx]))
     # muons: tracks from z_start to the end

@@ -28,6 +28,9 @@ measured along the beam from the target face of the experiment):
     Optional hadronic veto calorimeter with a central hole (:class:`Calorimeter` with ``hole``).
 ``[decay_volume]``
     Optional evacuated decay volume (:class:`DecayVolume`).
+``[decay_counter]``
+    Optional counter at the end of the decay volume (:class:`Veto`; visible mode: it counts
+    the charged particles of a decay upstream of it).
 ``[upstream]``
     Optional material in the beam path between the last bending magnet and the target
     (:class:`UpstreamMaterial`, a list of ``[[upstream.layers]]``), used by the
@@ -403,7 +406,7 @@ class UpstreamMaterial(StrictModel):
     tracker_material: MaterialName = "Sc"
 
 
-_DETECTOR_KEYS = ("wcal", "ecal", "veto", "decay_volume", "vhcal", "hcal")
+_DETECTOR_KEYS = ("wcal", "ecal", "veto", "decay_volume", "decay_counter", "vhcal", "hcal")
 
 
 class Setup(StrictModel):
@@ -419,6 +422,7 @@ class Setup(StrictModel):
     ecal: Calorimeter | None = None
     veto: Veto | None = None
     decay_volume: DecayVolume | None = None
+    decay_counter: Veto | None = None
     vhcal: Calorimeter | None = None
     hcal: Calorimeter | None = None
     upstream: UpstreamMaterial | None = None
@@ -485,6 +489,36 @@ class Setup(StrictModel):
         """The configured detectors ordered along the beam."""
         parts = [(k, getattr(self, k)) for k in _DETECTOR_KEYS if getattr(self, k) is not None]
         return sorted(parts, key=lambda kv: kv[1].z)
+
+    def standalone(self, name: str) -> Setup:
+        """This setup seen from calorimeter ``name``: the detectors upstream of it (and the
+        upstream material) removed, so that it is the target.  Used to compare a shower
+        that starts at that calorimeter's face (the e+e- pair of a visible decay in the
+        ECAL) with the expected profile; cached per setup object."""
+        det = getattr(self, name, None)
+        if name not in ("wcal", "ecal") or not isinstance(det, Calorimeter):
+            raise InputError("detector", f"setup {self.name!r} has no calorimeter {name!r} "
+                                         "(allowed: its 'wcal' or 'ecal')")
+        if name == self.target_name:
+            return self
+        key = (id(self), name)
+        hit = _STANDALONE.get(key)
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        data = {f: getattr(self, f) for f in type(self).model_fields}
+        for k in _DETECTOR_KEYS:
+            other = getattr(self, k)
+            if other is not None and other.z < det.z:
+                data[k] = None
+        data["upstream"] = None
+        view = type(self).model_validate(data)
+        if len(_STANDALONE) > 32:
+            _STANDALONE.clear()
+        _STANDALONE[key] = (self, view)
+        return view
+
+
+_STANDALONE: dict[tuple[int, str], tuple[Setup, Setup]] = {}
 
 
 def list_setups() -> list[str]:

@@ -168,7 +168,9 @@ def _threshold(request: SignalRequest) -> float:
 
 
 #: Spin of the emitted boson for the dark-bremsstrahlung cross section, per model.
-_BREM_SPIN: dict[str, str] = {"dark-photon": "vector"}
+_BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "x-vector": "vector",
+                               "x-scalar": "scalar", "x-pseudoscalar": "pseudoscalar",
+                               "x-axial": "axial"}
 
 
 @register_process

@@ -34,7 +34,7 @@ from .b_minus_l import BminusL
 from .base import INVISIBLE_CHANNELS, Model
 from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
 from .lmu_ltau import LmuLtau
-from .x_boson import X_KINDS, XBoson
+from .x_boson import X_KINDS, X_MODELS, XAxial, XBoson, XPseudoscalar, XScalar, XVector
 
 __all__ = [
     "ALP",
@@ -59,6 +59,10 @@ _REGISTRY: Final[dict[str, type[Model]]] = {
     LmuLtau.name: LmuLtau,
     XBoson.name: XBoson,
     BminusL.name: BminusL,
+    XScalar.name: XScalar,
+    XPseudoscalar.name: XPseudoscalar,
+    XVector.name: XVector,
+    XAxial.name: XAxial,
 }
 
 #: Names accepted by :func:`make_model`.

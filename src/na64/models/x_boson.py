@@ -27,7 +27,7 @@ from ..physics.widths import beta, width_axial, width_vector
 from ..units import GeV, MeV
 from .base import MIN_COUPLING, Model, check_range
 
-__all__ = ["X_KINDS", "XBoson"]
+__all__ = ["X_KINDS", "X_MODELS", "XAxial", "XBoson", "XPseudoscalar", "XScalar", "XVector"]
 
 #: Allowed spin-parity kinds.
 X_KINDS: Final[tuple[str, ...]] = ("S", "P", "V", "A")
@@ -63,6 +63,10 @@ class XBoson(Model):
                                            low_open=False))
         if self.kind not in X_KINDS:
             raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
+        fixed = type(self).__dataclass_fields__["kind"].default
+        if type(self) is not XBoson and self.kind != fixed:
+            raise InputError("kind", f"model {self.name!r} has kind {fixed!r}; use 'x-boson' "
+                                     f"for kind {self.kind!r}")
 
     def widths(self) -> dict[str, float]:
         """Partial width (MeV): ``e+e-``."""
@@ -82,3 +86,40 @@ class XBoson(Model):
         """g/e for electrons and positrons, 0 for muons and taus."""
         flavour = self._check_lepton(lepton)
         return self.coupling / math.sqrt(4.0 * math.pi * ALPHA) if flavour == "e" else 0.0
+
+
+@dataclass(frozen=True)
+class XScalar(XBoson):
+    """An :class:`XBoson` of kind S (scalar), registered as ``x-scalar``."""
+
+    name: ClassVar[str] = "x-scalar"
+    kind: Literal["S", "P", "V", "A"] = "S"
+
+
+@dataclass(frozen=True)
+class XPseudoscalar(XBoson):
+    """An :class:`XBoson` of kind P (pseudoscalar), registered as ``x-pseudoscalar``."""
+
+    name: ClassVar[str] = "x-pseudoscalar"
+    kind: Literal["S", "P", "V", "A"] = "P"
+
+
+@dataclass(frozen=True)
+class XVector(XBoson):
+    """An :class:`XBoson` of kind V (vector, e.g. the X17), registered as ``x-vector``."""
+
+    name: ClassVar[str] = "x-vector"
+    kind: Literal["S", "P", "V", "A"] = "V"
+
+
+@dataclass(frozen=True)
+class XAxial(XBoson):
+    """An :class:`XBoson` of kind A (axial vector), registered as ``x-axial``."""
+
+    name: ClassVar[str] = "x-axial"
+    kind: Literal["S", "P", "V", "A"] = "A"
+
+
+#: The fixed-kind X models by kind.
+X_MODELS: Final[dict[str, type[XBoson]]] = {
+    "S": XScalar, "P": XPseudoscalar, "V": XVector, "A": XAxial}

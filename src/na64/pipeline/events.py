@@ -242,25 +242,33 @@ def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
     Returns
     -------
     dict
-        ``ecal_energy``, ``preshower_energy``, ``shower_chi2`` (target calorimeter),
+        ``ecal_energy``, ``preshower_energy``, ``shower_chi2`` (of the ECAL; of the target
+        calorimeter in a setup without one), ``wcal_energy`` (a WCAL in front of the ECAL),
+        ``energy_sum`` (WCAL + ECAL), ``decay_counter_energy`` (the counter behind a decay
+        volume),
         ``hcal_energy``, ``veto_energy`` (0 without the detector), ``srd_energy``,
         ``n_tracks`` and ``p_in`` (first spectrometer), ``p_out`` (second, when present).
     """
-    name = setup.target_name
+    name = "ecal" if setup.ecal is not None else setup.target_name
     if name not in raw:
         raise InputError("events", f"no {name!r} column: the events hold no cells of the "
-                                   f"target calorimeter of setup {setup.name!r}")
+                                   f"{name.upper()} of setup {setup.name!r}")
     cells = np.asarray(raw[name])
     n = cells.shape[0]
     out: Columns = {
         "ecal_energy": reco.ecal_energy(cells),
         "preshower_energy": reco.preshower_energy(cells),
-        "shower_chi2": reco.shower_chi2(cells, setup),
+        "shower_chi2": reco.shower_chi2(cells, setup.standalone(name)),
         "hcal_energy": reco.hcal_energy(raw["hcal"]) if "hcal" in raw else np.zeros(n),
         "veto_energy": reco.veto_energy(raw["veto"]) if "veto" in raw else np.zeros(n),
         "srd_energy": (np.asarray(raw["srd"], dtype=float).sum(axis=1) if "srd" in raw
                        else np.zeros(n)),
     }
+    if name != setup.target_name and setup.target_name in raw:
+        out[f"{setup.target_name}_energy"] = reco.ecal_energy(raw[setup.target_name])
+        out["energy_sum"] = out[f"{setup.target_name}_energy"] + out["ecal_energy"]
+    if "decay_counter" in raw:
+        out["decay_counter_energy"] = reco.veto_energy(raw["decay_counter"])
     specs = [s.name.lower() for s in setup.beamline.spectrometers]
     if specs and f"{specs[0]}_momentum" in raw:
         out["p_in"] = np.asarray(raw[f"{specs[0]}_momentum"], dtype=float)

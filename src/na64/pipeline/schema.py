@@ -36,11 +36,16 @@ RECO_COLUMNS: Final[dict[str, str]] = {
     "n_tracks": "reconstructed tracks in the first (upstream) spectrometer: 0 or 1",
     "p_in": "momentum measured by the first (upstream) spectrometer (MeV; 0: no track)",
     "p_out": "momentum measured by the second spectrometer, where the beam line has one (MeV)",
-    "ecal_energy": "total energy of the target calorimeter (MeV)",
-    "preshower_energy": "energy of the target calorimeter's first section (MeV)",
-    "shower_chi2": "chi^2/ndf of the target calorimeter's lateral profile to an EM shower",
+    "ecal_energy": "total energy of the ECAL (of the target calorimeter in a setup without "
+                   "an ECAL) (MeV)",
+    "preshower_energy": "energy of the ECAL's first section (MeV)",
+    "shower_chi2": "chi^2/ndf of the ECAL's lateral profile to an EM shower starting at its face",
     "hcal_energy": "total HCAL energy (MeV; 0 without an HCAL)",
     "veto_energy": "largest energy of the veto counters (MeV; 0 without a veto)",
+    "wcal_energy": "total energy of the WCAL (MeV; where the setup has a WCAL)",
+    "energy_sum": "WCAL + ECAL energy (MeV; where the setup has a WCAL in front of the ECAL)",
+    "decay_counter_energy": "energy of the counter behind the decay volume (MeV; where the "
+                            "setup has one)",
 }
 
 

@@ -52,8 +52,12 @@ _BINNING: dict[str, tuple[str, float, float, int]] = {
     "shower_shape": ("", 0.0, 20.0, 50),
     "ecal_max": ("GeV", 0.0, 110.0, 55),
     "hcal_max": ("GeV", 0.0, 20.0, 50),
+    "w2_veto": ("MeV", 0.0, 3.0, 60),
+    "decay_counter": ("MeV", 0.0, 6.0, 60),
+    "ecal_min": ("GeV", 0.0, 110.0, 55),
+    "energy_sum": ("GeV", 80.0, 120.0, 80),
 }
-_SCALED = ("beam_momentum", "ecal_max", "preshower", "hcal_max")
+_SCALED = ("beam_momentum", "ecal_max", "preshower", "hcal_max", "ecal_min", "energy_sum")
 
 
 def _binning(cut: str, energy: float) -> tuple[str, float, float, int]:
@@ -84,7 +88,7 @@ def _representative(masses: Sequence[float] | np.ndarray) -> list[float]:
 
 
 def nminus1_distributions(
-    search: Search,
+    search: Search | Any,
     masses: Sequence[float] | np.ndarray,
     seed: np.random.SeedSequence | int,
     *,
@@ -96,7 +100,9 @@ def nminus1_distributions(
     Parameters
     ----------
     search
-        The search (pipeline, selection, processes) of an analysis.
+        The search (pipeline, selection, processes) of an analysis: a
+        :class:`~na64.reach.Search` or any object with ``pipeline``, ``selection`` and
+        ``signal_sample(mass, rng, n) -> (truth with "weight", events, e_min)``.
     masses
         A' masses of the scan (MeV); the lowest, middle and highest are used.
     seed
@@ -104,11 +110,11 @@ def nminus1_distributions(
     n_signal, n_background
         Events per signal mass and per beam sample.
     """
-    config = search.config
     pipe = search.pipeline
+    energy = pipe.energy
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     picks = _representative(masses)
-    beam_names = [config.beam] + [a.particle for a in pipe.beam.admixtures
+    beam_names = [pipe.beam.particle] + [a.particle for a in pipe.beam.admixtures
                                   if a.particle in ("pi-", "K-", "pi+", "K+", "p")]
     children = ss.spawn(len(picks) + len(beam_names))
     samples: dict[str, tuple[dict[str, np.ndarray], np.ndarray | None]] = {}
@@ -117,7 +123,7 @@ def nminus1_distributions(
         samples[f"signal m={m / MeV:.3g} MeV"] = (ev, np.asarray(truth["weight"], dtype=float))
     for name, child in zip(beam_names, children[len(picks):], strict=True):
         rng = np.random.default_rng(child)
-        if name == config.beam:
+        if name == pipe.beam.particle:
             ev = pipe.events(pipe.core(n_background, rng), rng)
         else:
             ev = pipe.events(pipe.as_species(pipe.core(n_background, rng), name), rng)
@@ -129,12 +135,12 @@ def nminus1_distributions(
     for label, (ev, w) in samples.items():
         hists[label] = {}
         for cut in cuts:
-            unit, lo, hi, nb = _binning(cut, config.energy)
+            unit, lo, hi, nb = _binning(cut, energy)
             scale = _UNITS[unit]
             edges = np.linspace(lo * scale, hi * scale, nb + 1)
             hists[label][cut] = sel.n_minus_1(ev, cut, edges, weights=w)
     return NMinus1(tuple(samples), cuts, hists, {c.name: c.value for c in sel.cuts},
-                   {c: _binning(c, config.energy)[0] for c in cuts})
+                   {c: _binning(c, energy)[0] for c in cuts})
 
 
 def _csv(result: NMinus1) -> str:
