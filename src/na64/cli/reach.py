@@ -3,6 +3,9 @@
 ``na64 reach invisible`` runs the invisible-mode dark-photon search of an analysis file
 (default: NA64e 2016-2018, 2.84e11 EOT) and writes limits.csv, cutflow.csv, nminus1.csv,
 summary.json and the figures (limits, limits_y, nminus1; PNG + PDF) into ``--out``.
+``na64 reach visible`` runs the visible-mode search (A'/X -> e+e- behind the WCAL dump;
+default: NA64e 2017+2018, 8.4e10 EOT) and writes exclusion.csv, cutflow.csv, nminus1.csv,
+summary.json and the figures (exclusion, nminus1).
 """
 
 from __future__ import annotations
@@ -171,6 +174,147 @@ def invisible(
         _print_table(result, out, console)
 
 
+@reach_app.command("visible")
+def visible(
+    ctx: typer.Context,
+    analysis: Annotated[str, typer.Option(
+        "--analysis", help="Visible-mode analysis file: a shipped name or a TOML path.")] =
+        "visible_2017_2018",
+    eot: Annotated[str | None, typer.Option(
+        "--eot", help="Exposure (electrons on target), e.g. 8.4e10; replaces the analysis' "
+                      "runs by one run with the analysis' setup and energy [default: the "
+                      "runs of the analysis].")] = None,
+    observed: Annotated[int, typer.Option(
+        "--observed", help="Events observed in the signal box, with --eot.")] = 0,
+    energy: Annotated[str | None, typer.Option(
+        "--energy", help="Beam energy of every run, e.g. 150GeV (a bare number is GeV) "
+                         "[default: the runs' own].")] = None,
+    masses: Annotated[str, typer.Option(
+        "--masses", help="Boson masses: 'low:high:n' log-spaced, a list 'a,b,c' or one "
+                         "value [default: 1.5-40 MeV, 16 log-spaced, and 16.7 MeV].")] = "",
+    setup: Annotated[str | None, typer.Option(
+        "--setup", help="Detector setup of every run (shipped name or TOML path) [default: "
+                        "the runs' own].")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="dark-photon, x-vector, x-pseudoscalar, x-scalar or x-axial "
+                        "[default: the analysis' [signal] model].")] = None,
+    events: Annotated[str | None, typer.Option(
+        "--events-per-mass", help="Biased signal events per mass and run group [default: "
+                                  "the analysis'].")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output directory; must be missing or empty, or hold an earlier "
+                      "result and --overwrite be given.")] = Path("na64-reach-visible"),
+    seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots",
+                                        help="Write exclusion.png/.pdf and nminus1.png/.pdf.")] =
+        True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Visible-mode search: A' / X -> e+e- decaying behind the WCAL dump.
+
+    Writes exclusion.csv (the excluded band in mass and coupling), cutflow.csv,
+    summary.json, exclusion.png/.pdf and the N-1 distributions into --out, as one
+    set (see `na64 reach invisible --help` for how the set is written).
+    """
+    from ..reach.visible import run_visible
+    from ..reach.visible_config import VISIBLE_MODELS, VisibleRunConfig, load_visible_analysis
+    from ..reach.visible_outputs import (
+        reserve_visible_output,
+        visible_summary,
+        write_visible_outputs,
+    )
+    from ..units import MeV
+
+    console = Console(stderr=True)
+    setup_logging(quiet, console)
+    cfg = load_visible_analysis(analysis)
+    update: dict[str, Any] = {}
+    if model is not None:
+        if model not in VISIBLE_MODELS:
+            raise InputError("--model", f"unknown model {model!r} for the visible mode; "
+                                        f"allowed: {', '.join(VISIBLE_MODELS)}")
+        update["signal"] = cfg.signal.model_copy(update={"model": model})
+    if not 0 <= observed <= 1_000_000:
+        raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
+    run_update: dict[str, Any] = {}
+    if energy is not None:
+        e_value = parse_quantity(energy, "energy", field="--energy")
+        if not 1_000.0 <= e_value <= 1_000_000.0:
+            raise InputError("--energy", f"must be in [1 GeV, 1 TeV], got {e_value / GeV:g} GeV")
+        update["energy"] = run_update["energy"] = e_value
+    if setup is not None:
+        update["setup"] = run_update["setup"] = setup
+    run_list = [r.model_copy(update=run_update) for r in cfg.runs]
+    if eot is not None:
+        value = parse_quantity(eot, "dimensionless", field="--eot")
+        if not 0 < value <= 1e16:
+            raise InputError("--eot", f"must be in (0, 1e16], got {value:g}")
+        run_list = [VisibleRunConfig(name="user", eot=value, observed=observed)]
+    elif observed != 0:
+        raise InputError("--observed", "applies to the run given by --eot; without --eot the "
+                                       "runs of the analysis (with their observed events) are used")
+    update["runs"] = tuple(run_list)
+    cfg = cfg.model_copy(update=update)
+    with as_flags({"energy": "--energy"}):
+        cfg.check_cuts()
+    if masses:
+        mass_values = parse_range(masses, "energy", field="--masses")
+    else:
+        mass_values = np.unique(np.append(np.geomspace(1.5 * MeV, 40 * MeV, 16), 16.7 * MeV))
+    n_events = None
+    if events is not None:
+        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
+                               high_text="1e7")
+    # validate every setup before any work starts
+    from ..detector import load_setup
+
+    for r in cfg.runs:
+        load_setup(cfg.run_setup(r))
+    runs = cfg.runs
+
+    command = " ".join(command_line(ctx))
+    options = resolved_options(ctx)
+    with contextlib.ExitStack() as stack:
+        with _file_system_errors(out):
+            stack.enter_context(reserve_visible_output(out, overwrite=overwrite))
+        with executor_from_options(executor, workers, scheduler) as ex, \
+                _progress(quiet, console, "reach visible") as advance, \
+                as_flags({"masses": "--masses", "runs": "--eot", "setup": "--setup",
+                          "n_events": "--events-per-mass"}):
+            result = run_visible(cfg, mass_values, seed=seed, runs=runs,
+                                 events_per_mass=n_events,
+                                 executor=None if executor == "local" else ex,
+                                 progress=advance)
+        with _file_system_errors(out):
+            write_visible_outputs(result, out, command=command, options=options, plots=plots,
+                                  overwrite=overwrite)
+    summary = visible_summary(result, command=command, options=options)
+    if as_json:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        from rich.table import Table
+
+        table = Table(title=f"NA64 visible mode ({cfg.signal.model}): {summary['eot']:.3g} "
+                            f"EOT, {summary['observed']} observed, background "
+                            f"{summary['expected_background']:.3g} ± "
+                            f"{summary['expected_background_unc']:.2g}")
+        for col in ("mass [MeV]", "ε low", "ε high", "ε low (exp.)", "ε high (exp.)"):
+            table.add_column(col, justify="right")
+        med = result.band_expected["median"]
+        for i, m in enumerate(result.masses):
+            table.add_row(f"{m / MeV:.4g}", *(f"{v:.3g}" if np.isfinite(v) else "-" for v in
+                                              (result.band.low[i], result.band.high[i],
+                                               med.low[i], med.high[i])))
+        console.print(table)
+        console.print(f"wrote {out}/exclusion.csv, cutflow.csv, summary.json and figures in "
+                      f"{result.elapsed_s:.1f} s")
+
+
 @contextlib.contextmanager
 def _file_system_errors(out: Path) -> Iterator[None]:
     """Turn a failure of the file system under ``out`` (disk full, I/O error, permission
@@ -200,12 +344,13 @@ def _with_model(cfg: Any, model: str) -> Any:
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool, console: Console) -> Iterator[Callable[[int, int], None]]:
+def _progress(quiet: bool, console: Console, label: str = "reach invisible"
+              ) -> Iterator[Callable[[int, int], None]]:
     """Progress over the steps of a reach job (background + one step per mass)."""
     if quiet:
         yield lambda done, total: None
         return
-    with Progress(TextColumn("[bold]reach invisible"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("steps"), TimeElapsedColumn(), TextColumn("ETA"),
                   TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("reach", total=None)

@@ -46,7 +46,7 @@ from ..generate.processes import SignalRequest, get_process
 from ..generate.visible import coupling_weights, decay_region, visible_particles
 from ..models import Model, make_model, model_info
 from ..pipeline import DetectorResponse, EventPipeline
-from ..stats import Band, exclusion_band, expected_limits, upper_limit
+from ..stats import Band, closing_mass, exclusion_band, expected_limits, upper_limit
 from ..units import GeV, MeV
 from .invisible import _background
 from .nminus1 import NMinus1, nminus1_distributions
@@ -286,6 +286,13 @@ class VisibleResult:
     def observed(self) -> int:
         """Events observed in the signal box, summed over the runs."""
         return int(sum(r.observed for r in self.runs))
+
+    @property
+    def closing_mass(self) -> float:
+        """Mass (MeV) where the band closes (:func:`na64.stats.closing_mass`; NaN if
+        nothing is excluded, the largest mass if the band is open at the end of the scan)."""
+        order = np.argsort(self.masses)
+        return closing_mass(self.masses[order], self.n_signal[order], self.s_up)
 
 
 def visible_seed_layout(seed: int | np.random.SeedSequence, n_groups: int, n_masses: int

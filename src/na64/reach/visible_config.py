@@ -224,6 +224,11 @@ class VisibleAnalysisConfig(StrictModel):
 
     @model_validator(mode="after")
     def _cuts_fit_the_beam(self) -> VisibleAnalysisConfig:
+        self.check_cuts()
+        return self
+
+    def check_cuts(self) -> None:
+        """Raise :class:`InputError` if a cut cannot be met at a run's beam energy."""
         for run in self.runs:
             e = self.run_energy(run)
             lo, hi = self.selection.energy_sum(e)
@@ -233,7 +238,6 @@ class VisibleAnalysisConfig(StrictModel):
                     f"{self.selection.ecal_min / GeV:g} GeV must be below the lower edge of "
                     f"the energy-sum window ({lo / GeV:g} GeV) of run {run.name!r} at "
                     f"{e / GeV:g} GeV: the dump must keep some energy")
-        return self
 
     def run_energy(self, run: VisibleRunConfig) -> float:
         """Beam energy of ``run`` (MeV)."""

@@ -26,7 +26,7 @@ Zero events observed over three runs (NA64e-like shares of EOT) and the eps limi
 
 from __future__ import annotations
 
-from .band import Band, exclusion_band
+from .band import Band, closing_mass, exclusion_band
 from .combine import Run, combined_cls, combined_expected_limits, combined_upper_limit
 from .exclusion import EPS_CAP, EpsExclusion, eps_to_y, exclusion_eps, exclusion_eps_bands
 from .expected import (
@@ -41,6 +41,7 @@ from .limits import METHODS, cls_value, upper_limit
 
 __all__ = [
     "Band",
+    "closing_mass",
     "exclusion_band",
     "BAND_KEYS",
     "BAND_PROBABILITIES",

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 
-__all__ = ["Band", "exclusion_band"]
+__all__ = ["Band", "closing_mass", "exclusion_band"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,28 @@ def exclusion_band(couplings: ArrayLike, n_signal: ArrayLike, s_up: float) -> Ba
                                                               row[b + 1], s_up)
         touch[i] = a == 0 or b == eps.size - 1
     return Band(low, high, touch)
+
+
+def closing_mass(masses: ArrayLike, n_signal: ArrayLike, s_up: float) -> float:
+    """The mass above which nothing is excluded: where the largest signal count over the
+    couplings, max_ε N(m, ε), falls to S_up (ln-ln interpolation between the masses).
+
+    Returns NaN if no mass is excluded and the largest mass if all of them are (the band
+    closes beyond the scan).
+    """
+    m = np.asarray(masses, dtype=float)
+    peak = np.atleast_2d(np.asarray(n_signal, dtype=float)).max(axis=1)
+    if m.ndim != 1 or m.size != peak.size or m.size == 0 or np.any(np.diff(m) <= 0):
+        raise InputError("masses", "must be increasing, one per row of n_signal")
+    if not (np.isfinite(s_up) and s_up > 0):
+        raise InputError("s_up", f"must be finite and > 0, got {s_up!r}")
+    above = np.flatnonzero(peak >= s_up)
+    if above.size == 0:
+        return float("nan")
+    k = int(above[-1])
+    if k == m.size - 1:
+        return float(m[-1])
+    x0, x1 = np.log(m[k]), np.log(m[k + 1])
+    y0, y1 = np.log(peak[k]), np.log(max(peak[k + 1], 1e-300))
+    f = (np.log(s_up) - y0) / (y1 - y0) if y1 != y0 else 0.5
+    return float(np.exp(x0 + np.clip(f, 0.0, 1.0) * (x1 - x0)))
