@@ -16,7 +16,7 @@ FAST = ["--events-per-mass", "300", "--no-plots", "--quiet"]
 
 def test_writes_the_band_and_the_summary(cli: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "vis"
-    code, stdout, err = cli(["reach", "visible", "--masses", "5MeV,16.7MeV,60MeV",
+    code, _, err = cli(["reach", "visible", "--masses", "5MeV,16.7MeV,60MeV",
                              "--out", str(out), *FAST])
     assert code == 0, err
     rows = list(csv.DictReader((out / "exclusion.csv").open()))
@@ -71,7 +71,7 @@ def test_bad_input_is_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, args: 
                                           field: str) -> None:
     args = [str(_thick_wcal(tmp_path)) if a == "THICK" else a for a in args]
     out = tmp_path / "never"
-    code, stdout, err = cli(["reach", "visible", *args, "--out", str(out), *FAST])
+    code, _, err = cli(["reach", "visible", *args, "--out", str(out), *FAST])
     assert code == 2, err
     assert err.startswith(f"na64: error: {field}"), err
     assert len(err.strip().splitlines()) == 1, err
@@ -85,4 +85,12 @@ def test_an_energy_window_beyond_the_beam_is_refused(cli: CliRunner, tmp_path: P
     code, _, err = cli(["reach", "visible", "--analysis", str(p), "--out",
                         str(tmp_path / "o"), *FAST])
     assert code == 2
-    assert "selection.energy_window" in err and len(err.strip().splitlines()) == 1
+    assert "selection.energy_window" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_invisible_refuses_a_visible_analysis(cli: CliRunner, tmp_path: Path) -> None:
+    code, _, err = cli(["reach", "invisible", "--analysis", "visible_2017_2018", "--out",
+                        str(tmp_path / "o"), "--no-plots", "--quiet"])
+    assert code == 2
+    assert err.startswith("na64: error: --analysis: visible_2017_2018.toml is a visible-mode")

@@ -59,7 +59,8 @@ def test_visible_setup_wcal_is_target() -> None:
     s = load_setup("na64e_visible_2018")
     assert s.target_name == "wcal"
     assert s.mode == "visible"
-    assert s.decay_counter is not None and s.decay_volume is not None
+    assert s.decay_counter is not None
+    assert s.decay_volume is not None
     # the 2017 dump (arXiv:1803.07748): a compact W/Sc calorimeter of ~40 X0 (assumed
     # length, 10% tolerance); for 2018 "the setup was optimized to probe ... a large
     # coupling" (arXiv:1912.11389): na64's 2018 dump is shorter, at a higher energy
@@ -107,8 +108,8 @@ def test_user_setup_from_path(tmp_path: Path) -> None:
         ('absorber = "Pb"', 'absorber = "unobtainium"', "ecal.absorber"),
         ('[hcal]\nz = "700mm"', '[hcal]\nz = "300mm"', "setup"),
         ('layers = [15, 135]', 'layers = [0, 135]', "ecal.layers"),
-        ('["1GeV", 0.805]', '["0.2GeV", 0.805]', "ecal.shape_fluctuation"),
-        ('["1GeV", 0.805]', '["1GeV", -0.805]', "ecal.shape_fluctuation"),
+        ('["1GeV", ', '["0.2GeV", ', "ecal.shape_fluctuation"),
+        ('["1GeV", ', '["1GeV", -', "ecal.shape_fluctuation"),
     ],
 )
 def test_invalid_values_name_the_field(tmp_path: Path, old: str, new: str, field: str) -> None:

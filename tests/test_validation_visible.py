@@ -48,7 +48,8 @@ def test_edges_within_40_percent_from_2_to_20_mev(result):
 def test_x17_range_is_excluded(result):
     """At 16.7 MeV the published exclusion 1.2e-4 < ε < 6.8e-4 (abstract) overlaps na64's."""
     i = int(np.flatnonzero(np.isclose(result.masses, 16.7 * MeV))[0])
-    assert result.band.low[i] < 2e-4 and result.band.high[i] > 5e-4
+    assert result.band.low[i] < 2e-4
+    assert result.band.high[i] > 5e-4
 
 
 def test_closing_mass_within_25_percent(result):

@@ -23,7 +23,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from hepunits import GeV, MeV
+from hepunits import MeV
 
 from na64.plots.band import plot_band, read_band_csv
 from na64.reach.visible import VisibleResult, run_visible

@@ -42,6 +42,7 @@ __all__ = [
     "INVISIBLE_CHANNELS",
     "MODEL_NAMES",
     "X_KINDS",
+    "X_MODELS",
     "BminusL",
     "DarkPhoton",
     "LmuLtau",

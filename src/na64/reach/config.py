@@ -267,4 +267,8 @@ def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> Ana
         return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
 
     data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    if data.get("mode", "invisible") != "invisible":
+        raise InputError(field, f"{path.name} is a {data.get('mode')}-mode analysis; use "
+                                f"`na64 reach {data.get('mode')}` for it")
+    data = {k: v for k, v in data.items() if k != "mode"}
     return validate(AnalysisConfig, data, source=path.name, root="analysis")

@@ -455,7 +455,7 @@ def _warnings(config: VisibleAnalysisConfig,
     out = []
     empty = [(k, p) for k, ps in points.items() for p in ps if p.weights.size == 0]
     if empty and len(empty) == sum(len(ps) for ps in points.values()):
-        k, p = empty[0]
+        _, p = empty[0]
         last = next((nm for nm, w, _ in p.cutflow if w <= 0), "the last cut")
         out.append(f"the selection keeps no signal event at any mass (every event fails at "
                    f"'{last}'): nothing is excluded; check the [selection] values of analysis "

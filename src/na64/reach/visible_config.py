@@ -231,7 +231,7 @@ class VisibleAnalysisConfig(StrictModel):
         """Raise :class:`InputError` if a cut cannot be met at a run's beam energy."""
         for run in self.runs:
             e = self.run_energy(run)
-            lo, hi = self.selection.energy_sum(e)
+            lo, _ = self.selection.energy_sum(e)
             if self.selection.ecal_min >= lo:
                 raise InputError(
                     "selection.ecal_min",
