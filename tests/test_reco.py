@@ -147,8 +147,10 @@ def test_shipped_calibration_is_reproduced() -> None:
     np.testing.assert_allclose(fresh[:, 0], shipped[:, 0])
     np.testing.assert_allclose(fresh[:, 1], shipped[:, 1], rtol=0.2, atol=0.03)
     # c falls with energy above 1 GeV: relative lateral fluctuations shrink as the number
-    # of shower particles grows
-    assert np.all(np.diff(shipped[1:, 1]) < 0)
+    # of shower particles grows (a trend: neighbouring points differ by their MC scatter)
+    slope = np.polyfit(np.log(shipped[1:, 0]), shipped[1:, 1], 1)[0]
+    assert slope < 0
+    assert shipped[1, 1] > shipped[-1, 1]
 
 
 def test_shape_fluctuation_interpolates_and_rejects_uncalibrated() -> None:

@@ -174,3 +174,26 @@ def test_beam_and_beamline_are_validated_with_beam_models(tmp_path: Path) -> Non
         load_setup(_write(tmp_path, _base_text().replace('beamline = "h4_electrons"',
                                                           'beamline = "no_such_line"')))
     assert info.value.field == "beamline"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("hits_per_gev = [0.0333", "hits_per_gev = [-0.0333", "veto.leakage.hits_per_gev"),
+        ("rho = 0.581", "rho = 1.5", "ecal.shower.rho"),
+        ("core_radius_scale = ", "core_radius_scale = -", "ecal.shower.core_radius_scale"),
+        ("sampling_age = [", "sampling_age = [0.9, ", "ecal.shower.sampling_age"),
+    ],
+)
+def test_tuning_tables_are_validated(tmp_path: Path, old: str, new: str, field: str) -> None:
+    text = _base_text()
+    assert old in text
+    with pytest.raises(InputError) as info:
+        load_setup(_write(tmp_path, text.replace(old, new, 1)))
+    assert info.value.field == field
+
+
+def test_veto_leakage_needs_one_rate_per_counter(tmp_path: Path) -> None:
+    text = _base_text().replace("counters = 3", "counters = 2")
+    with pytest.raises(InputError, match="one rate per counter"):
+        load_setup(_write(tmp_path, text))

@@ -64,6 +64,13 @@ def rectangle_fraction(
 
 
 @nb.njit(cache=True, fastmath=True, nogil=True)
+def _atan_many(x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    """``out[i] = _atan(x[i])``, one flat loop that the compiler vectorizes."""
+    for i in range(x.shape[0]):
+        out[i] = _atan(x[i])
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True)
 def _corner_terms(edges: NDArray[np.float64], centre: float, radius: float,
                   u: NDArray[np.float64], inv_s: NDArray[np.float64],
                   u_over_s: NDArray[np.float64]) -> None:
@@ -109,7 +116,9 @@ def deposit_lateral(
     isy = np.empty(ny + 1)
     uys = np.empty(ny + 1)
     g = np.empty((ny + 1, nx + 1))
-    cell = np.empty((ny, nx))
+    nc = (nx + 1) * (ny + 1)
+    args = np.empty(2 * nc)
+    atans = np.empty(2 * nc)
     m, n_slices = energy.shape
     for j in range(m):
         row = rows[j]
@@ -123,9 +132,10 @@ def deposit_lateral(
                 if 0 <= ix0 < nx and 0 <= iy0 < ny and active[iy0, ix0]:
                     out[row, layer[k], iy0, ix0] += e
                 continue
-            for iy in range(ny):
-                for ix in range(nx):
-                    cell[iy, ix] = 0.0
+            for iy in range(ny + 1):
+                for ix in range(nx + 1):
+                    g[iy, ix] = 0.0
+            # both components summed on the corners, then one difference per cell
             for comp in range(2):
                 if comp == 0:
                     w = p_core[j, k]
@@ -137,17 +147,23 @@ def deposit_lateral(
                     continue
                 _corner_terms(x_edges, xc[j, k], rad, ux, isx, uxs)
                 _corner_terms(y_edges, yc[j, k], rad, uy, isy, uys)
+                c = 0
                 for iy in range(ny + 1):
                     for ix in range(nx + 1):
-                        g[iy, ix] = (uxs[ix] * _atan(uy[iy] * isx[ix])
-                                     + uys[iy] * _atan(ux[ix] * isy[iy]))
+                        args[c] = uy[iy] * isx[ix]
+                        args[c + nc] = ux[ix] * isy[iy]
+                        c += 1
+                _atan_many(args, atans)
                 scale = w * e * _INV_2PI
-                for iy in range(ny):
-                    for ix in range(nx):
-                        cell[iy, ix] += scale * (g[iy + 1, ix + 1] - g[iy + 1, ix]
-                                                 - g[iy, ix + 1] + g[iy, ix])
+                c = 0
+                for iy in range(ny + 1):
+                    for ix in range(nx + 1):
+                        g[iy, ix] += scale * (uxs[ix] * atans[c] + uys[iy] * atans[c + nc])
+                        c += 1
             lay = layer[k]
             for iy in range(ny):
                 for ix in range(nx):
                     if active[iy, ix]:
-                        out[row, lay, iy, ix] += max(cell[iy, ix], 0.0)
+                        cell = g[iy + 1, ix + 1] - g[iy + 1, ix] - g[iy, ix + 1] + g[iy, ix]
+                        if cell > 0.0:
+                            out[row, lay, iy, ix] += cell

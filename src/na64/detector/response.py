@@ -13,31 +13,35 @@ Physics per particle type (sources in the docstrings of the modules named):
 * mu-, mu+: ionization (:mod:`.muon`, Landau + knock-ons) in every section, plus sampled
   catastrophic radiative losses that develop as EM showers in the section where they occur.
 * charged pions, kaons, (anti)protons and neutral hadrons: first interaction at an
-  Exp(lambda_int) depth; before it a charged hadron ionizes; after it a hadronic shower
-  (:mod:`.hadron`) with a fluctuating EM fraction and the e/h of each section.
+  Exp(lambda) depth (lambda_int, longer for mesons); before it a charged hadron ionizes;
+  after it a hadronic shower (:mod:`.hadron`) with a fluctuating EM fraction and the e/h
+  of each section, or for a charge exchange of a pion an EM shower of its whole energy.
+* EM showers in the target also send hits into the veto and the first HCAL module
+  (:func:`leakage_deposits`).
 * anything else (neutrinos, dark-sector particles, unknown codes): no deposit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numba as nb
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammainc, gammaln
 
 from ..constants import M_E, M_K, M_MU, M_P, M_PI
 from ..errors import InputError
 from ..units import GeV
 from . import em, hadron, muon
+from ._gamma import gamma_cdf_pair
 from .lateral import deposit_lateral
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
-__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "mean_em_deposit",
-           "response", "smear"]
+__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "leakage_deposits",
+           "mean_em_deposit", "response", "smear", "track_leakage_deposits"]
 
 Events = dict[str, NDArray[np.generic]]
 FloatArray = NDArray[np.float64]
@@ -47,8 +51,11 @@ MUON_PDG = frozenset({13})
 #: |pdg| of hadrons with a mass used for ionization; neutral ones (n, K0L) do not ionize.
 HADRON_PDG: dict[int, float] = {211: M_PI, 321: M_K, 2212: M_P, 2112: M_P, 130: M_K}
 _NEUTRAL_HADRONS = frozenset({2112, 130})
-#: Shower slices below this energy are not spread laterally (far below any cell noise).
+#: Shower slices below this energy, or below this share of the cell noise of their
+#: calorimeter, are not spread laterally but put into the cell under the axis (far below
+#: what the cell noise lets one see).
 _MIN_SLICE_ENERGY = 0.05
+_NOISE_SHARE = 0.1
 
 
 @dataclass
@@ -152,14 +159,23 @@ class _Profile:
     r_core: FloatArray | None = None  #: (m, k) lateral radii and core weight (calorimeters)
     r_tail: FloatArray | None = None
     p_core: FloatArray | None = None
+    dx: FloatArray | None = None  #: (m, k) displacement of each slice's axis (mm), or None
+    dy: FloatArray | None = None
 
 
 def _profiles(
     stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray, unit: str,
     scale_per_section: dict[str, float] | None, lateral: str,
+    width: FloatArray | None = None,
+    lateral_age: Callable[[FloatArray], FloatArray] | None = None,
 ) -> list[_Profile]:
     """Longitudinal profile (energy, mean depth, lateral radii per slice) of Gamma-profile
-    showers: energy (m,), profile in X0 (unit 't') or lambda ('l')."""
+    showers: energy (m,), profile in X0 (unit 't') or lambda ('l').  EM profiles ('em')
+    in a calorimeter follow its GFLASH corrections (:attr:`Calorimeter.gflash`): radial
+    scales, the relative shower ``width`` (m,) of each shower if given, the age at which
+    the radial profile is evaluated (``lateral_age`` of the depths (m, k) from each shower's
+    start; default t/T of each shower) and the depth dependence of the sampling fraction
+    (:func:`na64.detector.em.sampling_vs_age`)."""
     slices, t_edges = _slices(stack)
     if unit == "t":
         edges = t_edges
@@ -174,13 +190,9 @@ def _profiles(
         start = sh.l0
     depth = np.maximum(edges[None, :] - start[:, None], 0.0)
     u = beta[:, None] * depth
-    cdf = gammainc(alpha[:, None], u)
-    e_slice = sh.energy[:, None] * np.diff(cdf, axis=1)
     # energy-weighted mean depth of each slice: <t> = (alpha/beta) P(alpha+1, .) differences
-    # P(a + 1, u) = P(a, u) - u^a e^-u / Gamma(a + 1)  (DLMF 8.8.5)
-    with np.errstate(divide="ignore"):
-        log_term = alpha[:, None] * np.log(u) - u - gammaln(alpha + 1.0)[:, None]
-    cdf1 = cdf - np.exp(log_term)
+    cdf, cdf1 = gamma_cdf_pair(alpha, u)
+    e_slice = sh.energy[:, None] * np.diff(cdf, axis=1)
     frac = np.diff(cdf, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_depth = (alpha / beta)[:, None] * np.diff(cdf1, axis=1) / frac
@@ -188,6 +200,7 @@ def _profiles(
     mean_depth = np.where(frac > 1e-12, mean_depth, mid)
     tmax = np.maximum((alpha - 1.0) / beta, 0.1)
     tau = mean_depth / tmax[:, None]
+    tau_lat = tau if lateral_age is None else lateral_age(mean_depth)
     # axis position at the slice (use the geometric slice middle in z)
     z_mid = np.array([0.5 * (_z_of_depth(stack, np.array([a]))[0] + _z_of_depth(stack, np.array([b]))[0])
                       for _, a, b in slices]) - stack.target_z
@@ -207,11 +220,15 @@ def _profiles(
         assert isinstance(det, Calorimeter)
         rm = det.moliere_radius
         if lateral == "em":
+            tuning = det.gflash
             rc, rt, p = em.lateral_parameters(
-                tau[:, ks], sh.energy[:, None], z_eff=det.z_eff,
-                sampling_frequency=det.sampling_frequency, e_hat=det.e_hat,
+                tau_lat[:, ks], sh.energy[:, None], z_eff=det.z_eff,
+                sampling_frequency=det.sampling_frequency, e_hat=det.e_hat, tuning=tuning,
             )
-            rc, rt = rc * rm, rt * rm
+            scale = rm if width is None else rm * width[:, None]
+            rc, rt = rc * scale, rt * scale
+            if tuning.sampling_age is not None:
+                e_k = e_k * em.sampling_vs_age(tau[:, ks], tuning.sampling_age)
         else:
             r = hadron.hadronic_lateral_radius(det.lambda_int)
             rc = np.full(e_k.shape, r)
@@ -241,10 +258,14 @@ def _deposit_profiles(out: dict[str, FloatArray], stack: Stack, profiles: list[_
         assert pr.p_core is not None
         xc = x[:, None] + tx[:, None] * pr.z_mid[None, :]
         yc = y[:, None] + ty[:, None] * pr.z_mid[None, :]
+        if pr.dx is not None and pr.dy is not None:
+            xc = xc + pr.dx
+            yc = yc + pr.dy
         xe, ye, act = stack.grids[pr.name]
         deposit_lateral(out[pr.name], rows.astype(np.int64), pr.index, pr.energy,
                         np.ascontiguousarray(xc), np.ascontiguousarray(yc),
-                        pr.r_core, pr.r_tail, pr.p_core, xe, ye, act, _MIN_SLICE_ENERGY)
+                        pr.r_core, pr.r_tail, pr.p_core, xe, ye, act,
+                        max(_MIN_SLICE_ENERGY, _NOISE_SHARE * pr.detector.noise))
 
 
 def _profile_deposit(
@@ -260,14 +281,118 @@ def _profile_deposit(
 
 def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
                 rng: np.random.Generator) -> None:
+    """GFLASH showers with the target calorimeter's corrections: fluctuating longitudinal
+    profile and shower width, photo-nuclear loss, and the hits of escaping particles in the
+    detectors downstream (:func:`leakage_deposits`)."""
     if sh.energy.size == 0:
         return
     tgt = setup.target
+    tuning = tgt.gflash
     lp = em.longitudinal_parameters(
         sh.energy, rng, z_eff=tgt.z_eff, critical_energy=tgt.critical_energy,
-        sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat,
+        sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat, tuning=tuning,
     )
-    _profile_deposit(out, stack, sh, lp.alpha, lp.beta, "t", None, "em")
+    in_target = sh.t0 < stack.t_edges[_target_sections(stack)]
+    leakage_deposits(out, setup, sh.rows[in_target], sh.energy[in_target], rng)
+    if tuning.nuclear_loss_mean > 0.0:
+        sh = replace(sh, energy=sh.energy * (1.0 - em.sample_nuclear_loss(
+            sh.energy.size, tuning.nuclear_loss_mean, tuning.nuclear_loss_sd, rng)))
+    width = (np.exp(tuning.radius_fluctuation * rng.standard_normal(sh.energy.size))
+             if tuning.radius_fluctuation > 0.0 else None)
+    profiles = _profiles(stack, sh, lp.alpha, lp.beta, "t", None, "em", width,
+                         None if lp.coupling == 1.0 else lp.lateral_age)
+    if tuning.axis_fluctuation > 0.0:
+        profiles = [_displaced(pr, tuning.axis_fluctuation, rng)
+                    if pr.name == setup.target_name else pr for pr in profiles]
+    _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
+
+
+def _displaced(pr: _Profile, scale: float, rng: np.random.Generator) -> _Profile:
+    """The profile with the axis of each slice displaced by a Gaussian of ``scale`` times
+    the slice's tail radius in x and in y: individual showers are not azimuthally
+    symmetric, the few soft particles of their outer parts spread unevenly."""
+    if pr.r_tail is None:
+        return pr
+    z = rng.standard_normal((2, *pr.r_tail.shape)) * (scale * pr.r_tail)
+    return replace(pr, dx=z[0], dy=z[1])
+
+
+def _target_sections(stack: Stack) -> int:
+    """Index of the first section after the target calorimeter (the sections of the target
+    come first in the stack)."""
+    first = stack.sections[0].output
+    return next((i for i, s in enumerate(stack.sections) if s.output != first),
+                len(stack.sections))
+
+
+def leakage_deposits(out: dict[str, FloatArray], setup: Setup, rows: NDArray[np.int64],
+                     energy: FloatArray, rng: np.random.Generator) -> None:
+    """Add the hits of particles escaping EM showers of ``energy`` in the target calorimeter
+    to the veto counters and the first HCAL module (their ``leakage`` tables).
+
+    A 100 GeV shower in a 40 X0 Pb calorimeter still sends a flux of soft photons (near the
+    minimum of the attenuation coefficient, a few MeV) and a few e+- out of its back and
+    sides: beyond the maximum the profile decays with an attenuation length ~3.4 X0 and
+    the lateral tail extends over many Moliere radii (C. W. Fabjan and F. Gianotti, Rev.
+    Mod. Phys. 75 (2003) 1243, Sec. II.A; G. Bathow et al., Nucl. Phys. B 20 (1970) 592,
+    transition curves measured to 40 X0 and lateral distributions to 12 R_M).  The GFLASH
+    profile describes neither tail, so the hits are drawn here: in each counter (and in the
+    first HCAL module) N ~ Poisson(hits_per_gev E/GeV) hits, depositing in total a
+    Gamma(N k, hit_energy/k) energy (a sum of N Gamma(k) hits), k = ``hit_shape``.
+    """
+    if rows.size == 0:
+        return
+    gev = energy / GeV
+    if setup.veto is not None and setup.veto.leakage is not None and "veto" in out:
+        lk = setup.veto.leakage
+        for i, rate in enumerate(lk.hits_per_gev):
+            _add_hits(out["veto"][:, i], rows, gev * rate, lk.hit_energy, lk.hit_shape, rng)
+    hcal = setup.hcal
+    if hcal is not None and hcal.leakage is not None and "hcal" in out:
+        lk = hcal.leakage
+        ny, nx = out["hcal"].shape[2:]
+        dep = np.zeros(out["hcal"].shape[0])
+        _add_hits(dep, rows, gev * lk.hits_per_gev[0], lk.hit_energy, lk.hit_shape, rng)
+        out["hcal"][:, 0] += dep[:, None, None] / (nx * ny)
+
+
+def track_leakage_deposits(out: dict[str, FloatArray], setup: Setup,
+                           rows: NDArray[np.int64], rng: np.random.Generator) -> None:
+    """Add to the veto counters the particles that accompany charged tracks (rows) out of
+    the target calorimeter.
+
+    A fast charged particle leaves a thick absorber with the knock-on electrons, photons
+    and pairs it produced in the last radiation lengths: dN/dT = xi/T^2 (PDG 2024
+    Eq. 34.6) per unit thickness, and an electron of kinetic energy T escapes from the
+    last CSDA range R(T) of the absorber, so about xi' int R(T)/T^2 dT of them per track,
+    a few tenths for lead.  The N ~ Poisson(``hits_per_track``) accompanying particles
+    cross all the counters behind: each counter receives the same Gamma(N k,
+    ``track_hit_energy``/k) deposit (k = ``track_hit_shape``).
+    """
+    veto = setup.veto
+    if rows.size == 0 or veto is None or veto.leakage is None or "veto" not in out:
+        return
+    lk = veto.leakage
+    if lk.hits_per_track <= 0.0 or lk.track_hit_energy is None:
+        return
+    n = rng.poisson(lk.hits_per_track, rows.size)
+    hit = n > 0
+    if not hit.any():
+        return
+    k = lk.track_hit_shape
+    dep = rng.gamma(n[hit] * k, lk.track_hit_energy / k)
+    for i in range(veto.counters):
+        np.add.at(out["veto"][:, i], rows[hit], dep)
+
+
+def _add_hits(target: FloatArray, rows: NDArray[np.int64], mean_hits: FloatArray,
+              hit_energy: float, shape: float, rng: np.random.Generator) -> None:
+    n = rng.poisson(mean_hits)
+    hit = n > 0
+    if not hit.any():
+        return
+    e = rng.gamma(n[hit] * shape, hit_energy / shape)
+    np.add.at(target, rows[hit], e)
 
 
 class MeanEMShower:
@@ -287,6 +412,7 @@ class MeanEMShower:
         lp = em.longitudinal_parameters(
             e, np.random.default_rng(0), z_eff=tgt.z_eff, critical_energy=tgt.critical_energy,
             sampling_frequency=tgt.sampling_frequency, e_hat=tgt.e_hat, fluctuate=False,
+            tuning=tgt.gflash,
         )
         zero = np.zeros(self.n)
         sh = _Showers(np.arange(self.n, dtype=np.int64), np.maximum(e, 0.0), zero, zero,
@@ -319,13 +445,13 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
     if sh.energy.size == 0:
         return
     f_em = hadron.sample_em_fraction(sh.energy, rng)
-    a, b, d = hadron.bock_parameters(sh.energy)
+    a_em, b_em, a_h, d_h = hadron.profile_parameters(sh.energy)
     em_part = _Showers(sh.rows, sh.energy * f_em, sh.t0, sh.l0, sh.x, sh.y, sh.tx, sh.ty)
-    _profile_deposit(out, stack, em_part, a, np.full_like(a, b), "t", None, "em")
+    _profile_deposit(out, stack, em_part, a_em, b_em, "t", None, "em")
     had = _Showers(sh.rows, sh.energy * (1.0 - f_em), sh.t0, sh.l0, sh.x, sh.y, sh.tx, sh.ty)
     inv_eh = {s.output: 1.0 / s.detector.e_over_h for s in stack.sections
               if isinstance(s.detector, Calorimeter)}
-    _profile_deposit(out, stack, had, a, d, "l", inv_eh, "had")
+    _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had")
 
 
 # --------------------------------------------------------------------------------------
@@ -360,16 +486,22 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             d_act = (s.z1 - s.z0) * det.active_thickness / det.layer_thickness * f
             d_abs = (s.z1 - s.z0) * det.absorber_thickness / det.layer_thickness * f
             # MIP-like body in the active layers, seen through the electron sampling
-            # fraction f_e = (e/mip) f_mip; hard knock-ons from absorber and active layers
-            # shower and are counted at the electromagnetic scale.
+            # fraction f_e = (e/mip) f_mip; knock-ons from the absorber (all above
+            # delta_ray_threshold, or the hard ones that complete the Bethe mean) and the
+            # hard ones of the active layers shower and are counted at the EM scale.
             body = np.empty_like(e)
             knock = np.zeros_like(e)
             for mval in np.unique(m):
                 sel = m == mval
                 b_act, k_act = muon.sample_ionization_parts(det.active_material, d_act[sel],
                                                             e[sel], rng, mass=float(mval))
-                _, k_abs = muon.sample_ionization_parts(det.absorber_material, d_abs[sel],
-                                                        e[sel], rng, mass=float(mval))
+                if det.delta_ray_threshold is None:
+                    _, k_abs = muon.sample_ionization_parts(det.absorber_material, d_abs[sel],
+                                                            e[sel], rng, mass=float(mval))
+                else:
+                    k_abs = muon.sample_delta_rays(det.absorber_material, d_abs[sel], e[sel],
+                                                   rng, det.delta_ray_threshold,
+                                                   mass=float(mval))
                 body[sel] = b_act
                 knock[sel] = k_act + k_abs
             act_mean = muon.mean_dedx(det.active_material, e, M_MU) * det.active_thickness
@@ -377,7 +509,7 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             den = act_mean + abs_mean
             f_mip = np.where(den > 0, act_mean / np.where(den > 0, den, 1.0),
                              det.active_thickness / det.layer_thickness)
-            calibrated = body / (det.e_over_mip * f_mip) + knock
+            calibrated = body / det.electron_sampling_fraction + knock
             lost_all[hit] += np.minimum(body / f_mip + knock, e)
             zmid = 0.5 * (s.z0 + s.z1) - stack.target_z
             xs = x[hit] + tx[hit] * zmid
@@ -408,7 +540,12 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             mat = get_material(det.material)
             for mval in np.unique(m):
                 sel = m == mval
-                de[sel] = muon.sample_ionization(mat, mat_thick[sel], e[sel], rng, mass=float(mval))
+                body, knock = muon.sample_ionization_parts(mat, mat_thick[sel], e[sel], rng,
+                                                           mass=float(mval))
+                # a knock-on electron leaves at most about a track's mean loss in a thin
+                # counter (it crosses it or stops); the rest escapes
+                cap = muon.mean_dedx(mat, e[sel], float(mval)) * mat_thick[sel]
+                de[sel] = body + np.minimum(knock, cap)
             de = np.minimum(de, e)
             _accumulate(out[s.output], (r, np.full(r.size, s.index)), de)
             lost_all[hit] += de
@@ -527,10 +664,16 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         showers.append(_tracks(out, stack, event[idx], energy[idx], np.full(idx.size, M_MU),
                                x[idx], y[idx], tx[idx], ty[idx], l_start[idx],
                                np.full(idx.size, np.inf), True, rng)[0])
-    # hadrons: first interaction Exp(lambda_int) after z_start
+    exiting: list[NDArray[np.int64]] = []
+    target_l1 = stack.l_edges[_target_sections(stack)]
+    if idx.size:
+        exiting.append(event[idx][l_start[idx] < target_l1])
+    # hadrons: first interaction Exp(lambda) after z_start, lambda = lambda_int for
+    # nucleons, longer for mesons (hadron.interaction_length_scale)
     idx = np.flatnonzero(np.isin(apdg, list(HADRON_PDG)))
     if idx.size:
-        l_int = l_start[idx] + rng.exponential(1.0, idx.size)
+        l_int = l_start[idx] + rng.exponential(1.0, idx.size) * hadron.interaction_length_scale(
+            apdg[idx])
         interacts = l_int < l_end
         c = ~np.isin(apdg[idx], list(_NEUTRAL_HADRONS))
         masses = np.array([HADRON_PDG[int(p)] for p in apdg[idx]])
@@ -539,6 +682,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         _, lost = _tracks(out, stack, event[ic], energy[ic], masses[c], x[ic], y[ic], tx[ic],
                           ty[ic], l_start[ic], np.minimum(l_int[c], l_end), False, rng)
         e_had[ic] = np.maximum(e_had[ic] - lost, 0.0)
+        exiting.append(event[ic][(l_start[ic] < target_l1) & (l_int[c] > target_l1)])
         ii = idx[interacts]
         li = l_int[interacts]
         ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
@@ -546,8 +690,17 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
         ti = np.interp(li, ls, ts)
         out["true_interaction_z"][event[ii]] = np.interp(li, ls, zs) - stack.target_z
+        # charge exchange: the whole energy goes to a pi0, i.e. an EM shower
+        cex = (np.abs(apdg[ii]) == 211) & (rng.random(ii.size) < hadron.CHARGE_EXCHANGE_PROBABILITY)
+        if cex.any():
+            jj = ii[cex]
+            showers.append(_Showers(event[jj], e_had[jj], ti[cex], li[cex], x[jj], y[jj],
+                                    tx[jj], ty[jj]))
+            ii, ti, li = ii[~cex], ti[~cex], li[~cex]
         had = _Showers(event[ii], e_had[ii], ti, li, x[ii], y[ii], tx[ii], ty[ii])
         _hadron_showers(out, setup, stack, had, rng)
+    if exiting:
+        track_leakage_deposits(out, setup, np.concatenate(exiting), rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
     return out
 

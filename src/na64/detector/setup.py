@@ -47,7 +47,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,14 +56,18 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..beam.config import BeamConfig, BeamlineConfig, load_beam, load_beamline
 from ..config import Energy, Length, StrictModel, load_toml, resolve_extends, validate
+from ..constants import M_MU
 from ..errors import InputError
 from ..materials import Material, get_material
 from ..units import GeV, parse_quantity
+from .em import GflashTuning
 
 __all__ = [
     "Calorimeter",
     "DecayVolume",
+    "Leakage",
     "Setup",
+    "ShowerTuning",
     "UpstreamLayer",
     "UpstreamMaterial",
     "Veto",
@@ -79,6 +83,80 @@ def _material(value: Any) -> Any:
 
 
 MaterialName = Annotated[str, BeforeValidator(_material)]
+
+
+@lru_cache(maxsize=64)
+def _mip_fraction(active: str, d_active: float, absorber: str, d_absorber: float) -> float:
+    from .muon import mean_dedx
+
+    e_min = M_MU * math.sqrt(1.0 + 3.5**2)
+    act = float(mean_dedx(get_material(active), e_min, M_MU)) * d_active
+    ab = float(mean_dedx(get_material(absorber), e_min, M_MU)) * d_absorber
+    return act / (act + ab)
+
+
+class ShowerTuning(StrictModel):
+    """Corrections of the GFLASH EM-shower parametrisation for one calorimeter (the
+    ``[<calorimeter>.shower]`` table; every key optional, defaults = the published
+    parametrisation).  Meaning of each key: :class:`na64.detector.em.GflashTuning`.
+    ``sampling_age`` is ``[a, b, c, w]`` of :func:`na64.detector.em.sampling_vs_age`.
+    """
+
+    ln_t_shift: float = Field(0.0, ge=-1.0, le=1.0)
+    ln_alpha_shift: float = Field(0.0, ge=-1.0, le=1.0)
+    sigma_ln_t_scale: float = Field(1.0, ge=0.0, le=5.0)
+    sigma_ln_alpha_scale: float = Field(1.0, ge=0.0, le=5.0)
+    rho: float | None = Field(None, ge=-0.99, le=0.99)
+    core_radius_scale: float = Field(1.0, gt=0.0, le=10.0)
+    tail_radius_scale: float = Field(1.0, gt=0.0, le=10.0)
+    tail_growth_scale: float = Field(1.0, ge=0.0, le=10.0)
+    core_weight_scale: float = Field(1.0, gt=0.0, le=10.0)
+    lateral_age_coupling: float = Field(1.0, ge=0.0, le=1.0)
+    radius_fluctuation: float = Field(0.0, ge=0.0, le=1.0)
+    axis_fluctuation: float = Field(0.0, ge=0.0, le=1.0)
+    sampling_age: tuple[float, float, float, float] | None = None
+    nuclear_loss_mean: float = Field(0.0, ge=0.0, le=0.1)
+    nuclear_loss_sd: float = Field(0.0, ge=0.0, le=0.1)
+
+    @field_validator("sampling_age")
+    @classmethod
+    def _positive_width(cls, v: tuple[float, float, float, float] | None
+                        ) -> tuple[float, float, float, float] | None:
+        if v is not None and not (v[3] > 0 and abs(v[0]) + abs(v[1]) < 1.0):
+            raise ValueError("[a, b, c, w] needs w > 0 and |a| + |b| < 1")
+        return v
+
+    def gflash(self) -> GflashTuning:
+        """The corrections as a :class:`~na64.detector.em.GflashTuning`."""
+        return GflashTuning(**self.model_dump())
+
+
+class Leakage(StrictModel):
+    """Particles escaping the target calorimeter's EM showers that hit a detector downstream
+    (the ``[veto.leakage]`` or ``[hcal.leakage]`` table), modelled as a compound Poisson
+    process: ``hits_per_gev`` hits per GeV of EM-shower energy in the target (one value per
+    veto counter, or one for the first HCAL module, spread evenly over its cells), each
+    depositing a Gamma-distributed energy of mean ``hit_energy`` and shape ``hit_shape``
+    (:func:`na64.detector.response.leakage_deposits`).  Veto only: ``hits_per_track``
+    particles accompany every charged track that leaves the target (knock-ons and pairs of
+    its last radiation lengths) and cross all counters, each leaving a Gamma-distributed
+    energy of mean ``track_hit_energy`` and shape ``track_hit_shape``, the same in every
+    counter (:func:`na64.detector.response.track_leakage_deposits`).
+    """
+
+    hits_per_gev: tuple[float, ...] = Field(min_length=1, max_length=32)
+    hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
+    hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+    hits_per_track: float = Field(0.0, ge=0.0, le=100.0)
+    track_hit_energy: Energy | None = Field(None, gt=0.0, le=1.0 * GeV)
+    track_hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+
+    @field_validator("hits_per_gev")
+    @classmethod
+    def _rates(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not (math.isfinite(x) and 0.0 <= x <= 100.0) for x in v):
+            raise ValueError("each rate must be in [0, 100] hits per GeV")
+        return v
 
 
 class Calorimeter(StrictModel):
@@ -112,13 +190,32 @@ class Calorimeter(StrictModel):
         The stochastic term contains the sampling and the photo-statistics contributions
         unless ``photoelectrons_per_gev`` is given, which then adds 1/sqrt(N_pe) in
         quadrature.
+    sampling
+        The sampling-fluctuation part of ``stochastic`` (the rest being photo-statistics),
+        sigma_E/E = sampling/sqrt(E/GeV) for a detector without light collection, as a full
+        simulation of the energy deposits gives it; ``None`` when not known.  Used to
+        compare with such simulations (:mod:`na64.detector.observables`), not in the
+        smearing.
     noise
         Gaussian electronic noise per cell (energy).
     e_over_h
         Ratio of the responses to the electromagnetic and non-electromagnetic parts of a
         hadron shower.
     e_over_mip
-        Response to electrons relative to minimum-ionizing particles (sampling fractions).
+        Response to electrons relative to minimum-ionizing particles: the electron sampling
+        fraction is ``e_over_mip`` times the mip sampling fraction of the layer
+        (:attr:`electron_sampling_fraction`).
+    delta_ray_threshold
+        Kinetic energy above which the knock-on electrons of a charged track in the absorber
+        plates reach the active layers and count at the electron scale
+        (:func:`na64.detector.muon.sample_delta_rays`); ``None``: only the hard knock-ons
+        that complete the Bethe mean count.
+    shower
+        Corrections of the GFLASH parametrisation (:class:`ShowerTuning`), ``None`` for the
+        published one.
+    leakage
+        Hits in the first module from particles escaping the target's EM showers
+        (:class:`Leakage`; HCAL only), ``None`` for none.
     shape_fluctuation
         Calibration table ``[[E, c], ...]`` (E increasing) of the relative event-to-event
         fluctuation c of the lateral cell fractions of an EM shower of energy E, used in
@@ -142,12 +239,17 @@ class Calorimeter(StrictModel):
     hole: Length = Field(0.0, ge=0.0, le=1.0e4, description="mm [0, 10 m]")
     stochastic: float = Field(ge=0.0, le=2.0, description="sigma_E/E at 1 GeV [0, 2]")
     constant: float = Field(0.0, ge=0.0, le=0.5, description="[0, 0.5]")
+    sampling: float | None = Field(None, ge=0.0, le=2.0, description="[0, 2]")
     noise: Energy = Field(0.0, ge=0.0, le=1.0 * GeV, description="per cell [0, 1 GeV]")
     photoelectrons_per_gev: float | None = Field(
         None, gt=0.0, le=1.0e7, description="photo-electrons per GeV (0, 1e7]"
     )
-    e_over_h: float = Field(1.0, ge=0.5, le=3.0, description="[0.5, 3]")
+    e_over_h: float = Field(1.0, ge=0.3, le=3.0, description="[0.3, 3]")
     e_over_mip: float = Field(1.0, ge=0.3, le=1.5, description="[0.3, 1.5]")
+    delta_ray_threshold: Energy | None = Field(None, gt=0.01, le=1.0 * GeV,
+                                               description="(10 keV, 1 GeV]")
+    shower: ShowerTuning | None = None
+    leakage: Leakage | None = None
     shape_fluctuation: tuple[tuple[Energy, float], ...] | None = Field(
         None, description="[[E, c], ...] with E increasing and c in [0, 10]"
     )
@@ -301,6 +403,24 @@ class Calorimeter(StrictModel):
         return 1.0 / (1.0 + 0.007 * (self.absorber_material.Z - self.active_material.Z))
 
     @property
+    def gflash(self) -> GflashTuning:
+        """The EM-shower corrections of this calorimeter (identity without ``shower``)."""
+        return GflashTuning() if self.shower is None else self.shower.gflash()
+
+    @property
+    def mip_sampling_fraction(self) -> float:
+        """Share of a minimum-ionizing particle's mean loss (beta gamma = 3.5, PDG 2024
+        Sec. 34.2.3) that goes to the active plates: dE/dx_act d_act / sum dE/dx d."""
+        return _mip_fraction(self.active, self.active_thickness, self.absorber,
+                             self.absorber_thickness)
+
+    @property
+    def electron_sampling_fraction(self) -> float:
+        """Share of an electron shower's deposit seen in the active plates: e/mip times
+        :attr:`mip_sampling_fraction`."""
+        return self.e_over_mip * self.mip_sampling_fraction
+
+    @property
     def x_edges(self) -> list[float]:
         """Cell boundaries in x (mm)."""
         nx, sx = self.cells[0], self.cell_size[0]
@@ -332,6 +452,9 @@ class Veto(StrictModel):
         Gaussian noise per counter (energy).
     photoelectrons_per_mev
         Light yield; Poisson photo-statistics on the deposit.
+    leakage
+        Hits from particles escaping the target's EM showers (:class:`Leakage`, one rate
+        per counter), ``None`` for none.
     """
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm [-100 m, 1 km]")
@@ -340,6 +463,13 @@ class Veto(StrictModel):
     material: MaterialName = "Sc"
     noise: Energy = Field(0.0, ge=0.0, le=0.1 * GeV, description="[0, 100 MeV]")
     photoelectrons_per_mev: float = Field(10.0, gt=0.0, le=1.0e5, description="(0, 1e5]")
+    leakage: Leakage | None = None
+
+    @model_validator(mode="after")
+    def _one_rate_per_counter(self) -> Veto:
+        if self.leakage is not None and len(self.leakage.hits_per_gev) != self.counters:
+            raise ValueError(f"leakage.hits_per_gev needs one rate per counter ({self.counters})")
+        return self
 
     @property
     def length(self) -> float:

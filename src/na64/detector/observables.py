@@ -1,0 +1,477 @@
+"""Calorimeter observables defined as in the Geant4 reference of the NA64e calorimetry.
+
+The fast simulation is validated against a full Geant4 11.4 simulation of the
+``na64e_2016_2018`` ECAL, veto and HCAL (100 GeV e-, pi-, mu-, pencil beam at the centre of
+ECAL cell (3, 3)).  This module computes every observable of that reference the way the
+reference defines it, from per-event arrays that both simulations provide
+(:class:`Sample`): :func:`geant4_sample` builds them from the reference's event arrays,
+:func:`fastsim_sample` from na64's fast simulation, and :func:`observables` turns either
+into ``{name: (value, stat_error)}``.
+
+Conventions (those of the reference):
+
+* calibrated ECAL energy = active-layer (scintillator) deposit / f_sc, with f_sc the
+  electron sampling fraction measured with 100 GeV electrons (electron scale).  The fast
+  simulation's ECAL cells are on that scale already: they are the deposits of its showers
+  smeared with the sampling term (``sampling``, the sampling part of ``stochastic``) only,
+  since the reference has neither photo-statistics nor noise (muons: no smearing, their
+  Landau fluctuations are simulated);
+* HCAL observables of the reference are deposits (Fe + Sc), to which the fast
+  simulation's HCAL cells (electron scale, hadronic part divided by e/h) are compared;
+  raw active-layer deposits of the fast simulation are its cells times the calorimeter's
+  electron sampling fraction (:attr:`~na64.detector.setup.Calorimeter.electron_sampling_fraction`);
+* depths are in radiation lengths of the Pb/Sc stack from the ECAL face; the reference
+  takes them from its per-layer deposits, the fast simulation from its Gamma profiles
+  (:func:`depth_quantiles_gamma`), truncated at the end of the ECAL;
+* probabilities with no event have ``stat_error`` = 2.303/n (90% CL upper limit).
+
+Observables that need quantities the fast simulation does not produce (lead and
+scintillator deposits separately, CPU time) are listed in :data:`NOT_SIMULATED`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import gammainc, gammaincinv
+
+from ..units import GeV
+from . import em
+from .response import deposit
+from .setup import Calorimeter, Setup
+
+__all__ = [
+    "NOT_SIMULATED",
+    "ReferenceRow",
+    "Sample",
+    "depth_quantiles_gamma",
+    "depth_quantiles_layers",
+    "fastsim_sample",
+    "geant4_sample",
+    "most_probable",
+    "observables",
+    "read_reference_table",
+    "truncated_mean_rms",
+]
+
+FloatArray = NDArray[np.float64]
+Value = tuple[float, float]
+
+#: Hadron-inelastic end of the primary track in the reference (1000 x G4ProcessType + sub-type).
+_PROC_HAD_INELASTIC = 4121
+_PROC_DECAY = 6201
+#: The beam hits the centre of this ECAL cell (iy, ix).
+CENTRAL_CELL = (3, 3)
+#: Reference observables without a fast-simulation counterpart, and why.
+NOT_SIMULATED: dict[str, str] = {
+    "ecal_tot_mean_MeV": "lead + scintillator deposit of muons: the fast simulation gives the "
+                         "calibrated signal only",
+    "ecal_deposit_fraction_mean": "lead + scintillator deposit of pion showers: the fast "
+                                  "simulation gives the calibrated signal only",
+    "p_ecal_tot_gt_5GeV": "threshold on the lead + scintillator deposit of pions (see "
+                          "ecal_deposit_fraction_mean)",
+    "total_deposit_fraction_mean": "needs the ECAL lead + scintillator deposit of pions",
+    "hcal_sc_mean_MeV": "scintillator share of hadron showers in the HCAL: the fast simulation "
+                        "has one HCAL scale",
+    "hcal_sampling_fraction_sc_pion": "as hcal_sc_mean_MeV",
+    "p_decay_in_flight": "decays in flight are simulated upstream of the ECAL (na64.beam), not "
+                         "inside the calorimeters",
+    "cpu_s_per_event": "not an observable of the response",
+}
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One row of the reference table: value with its statistical error."""
+
+    particle: str
+    energy_gev: float
+    offset_mm: float
+    observable: str
+    value: float
+    stat_error: float
+    n_events: int
+    notes: str
+
+
+def read_reference_table(path: str | Path) -> dict[tuple[str, str], ReferenceRow]:
+    """The reference table (CSV with ``#`` comment lines and the columns particle,
+    energy_GeV, offset_mm, observable, value, stat_error, n_events, notes), keyed by
+    (particle, observable)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    out: dict[tuple[str, str], ReferenceRow] = {}
+    for r in csv.DictReader(lines):
+        row = ReferenceRow(r["particle"], float(r["energy_GeV"]), float(r["offset_mm"]),
+                           r["observable"], float(r["value"]), float(r["stat_error"]),
+                           int(r["n_events"]), r.get("notes", ""))
+        out[(row.particle, row.observable)] = row
+    return out
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Per-event arrays of one configuration (one particle type and energy).
+
+    Attributes
+    ----------
+    particle, energy
+        Beam particle name (``"e-"``, ``"pi-"``, ``"mu-"``) and energy (MeV).
+    ecal
+        (n, sections, ny, nx) calibrated ECAL cells (electron scale, MeV).
+    ecal_deposit
+        (n,) total ECAL deposit (absorber + active), MeV.
+    hcal
+        (n, modules, ny, nx) HCAL deposits (MeV).
+    hcal_active
+        (n, modules) raw HCAL active-layer deposit per module (MeV).
+    veto
+        (n, counters) veto deposits (MeV).
+    f_ecal
+        The ECAL electron sampling fraction (calibrated = raw / f_ecal).
+    interaction_z
+        (n,) z (mm from the ECAL face) of the primary's first inelastic interaction, -1 if
+        none (hadrons), or ``None``.
+    depth_quantiles
+        (n, 3) depths (X0) holding 10, 50, 90% of the ECAL deposit, or ``None``.
+    decayed
+        (n,) the primary decayed (reference only), or ``None``.
+    """
+
+    particle: str
+    energy: float
+    ecal: FloatArray
+    ecal_deposit: FloatArray
+    hcal: FloatArray
+    hcal_active: FloatArray
+    veto: FloatArray
+    f_ecal: float
+    interaction_z: FloatArray | None = None
+    depth_quantiles: FloatArray | None = None
+    decayed: NDArray[np.bool_] | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of events."""
+        return int(self.ecal.shape[0])
+
+
+# --------------------------------------------------------------------------------------
+# statistics helpers (the reference's definitions)
+# --------------------------------------------------------------------------------------
+def _mean(x: NDArray[np.floating]) -> Value:
+    x = np.asarray(x, dtype=np.float64)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
+
+
+def _rms(x: NDArray[np.floating]) -> Value:
+    s = float(np.std(np.asarray(x, dtype=np.float64), ddof=1))
+    return s, s / np.sqrt(2.0 * (x.size - 1))
+
+
+def _prob(mask: NDArray[np.bool_]) -> Value:
+    n = mask.size
+    k = int(mask.sum())
+    if k == 0:
+        return 0.0, 2.303 / n
+    p = k / n
+    return p, float(np.sqrt(p * (1.0 - p) / n))
+
+
+def _ratio_of_means(a: NDArray[np.floating], b: NDArray[np.floating]) -> Value:
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    ma, mb = a.mean(), b.mean()
+    cov = np.cov(a, b, ddof=1)
+    var = (cov[0, 0] / mb**2 + ma**2 * cov[1, 1] / mb**4 - 2 * ma * cov[0, 1] / mb**3) / a.size
+    return float(ma / mb), float(np.sqrt(max(var, 0.0)))
+
+
+def truncated_mean_rms(x: NDArray[np.floating], nsig: float = 3.0, iterations: int = 50
+                       ) -> tuple[float, float]:
+    """Mean and RMS of the entries within +-``nsig`` RMS of the mean, iterated to
+    convergence (the reference's resolution estimator)."""
+    x = np.asarray(x, np.float64)
+    m, s = float(x.mean()), float(x.std())
+    for _ in range(iterations):
+        sel = x[np.abs(x - m) < nsig * s]
+        if sel.size < 2:
+            break
+        m2, s2 = float(sel.mean()), float(sel.std())
+        if abs(m2 - m) <= 1e-9 * abs(m) and abs(s2 - s) <= 1e-9 * s:
+            break
+        m, s = m2, s2
+    return m, s
+
+
+def _mode(v: FloatArray) -> float:
+    med = float(np.median(v))
+    lo, hi = 0.3 * med, 2.0 * med
+    v = v[(v > lo) & (v < hi)]
+    h, e = np.histogram(v, bins=80, range=(lo, hi))
+    k = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    i = int(np.argmax(np.convolve(h, k, mode="same")))
+    return float(0.5 * (e[i] + e[i + 1]))
+
+
+def most_probable(x: NDArray[np.floating], *, bootstrap: int = 100, seed: int = 0,
+                  sample_size: int | None = None) -> Value:
+    """Most probable value: peak of an 80-bin histogram between 0.3 and 2 x the median,
+    smoothed with the binomial kernel (1, 4, 6, 4, 1)/16; error from ``bootstrap``
+    resamplings (the reference's estimator).
+
+    The peak of a noisy histogram of a skewed (Landau-like) distribution scatters towards
+    its long side, so the estimate depends on the sample size.  With ``sample_size`` (the
+    reference's number of events) and at least two such samples in ``x``, the value is the
+    mean of the estimates of disjoint samples of that size and the error their standard
+    error: the estimator as applied to the reference.
+    """
+    v: FloatArray = np.asarray(x, np.float64)
+    if sample_size is not None and v.size >= 2 * sample_size:
+        k = v.size // sample_size
+        est = np.array([_mode(part) for part in v[:k * sample_size].reshape(k, sample_size)])
+        return float(est.mean()), float(est.std(ddof=1) / np.sqrt(k))
+    m = _mode(v)
+    if bootstrap <= 0:
+        return m, 0.0
+    rng = np.random.default_rng(seed)
+    boots = [_mode(v[rng.integers(0, v.size, v.size)]) for _ in range(bootstrap)]
+    return m, float(np.std(boots))
+
+
+def depth_quantiles_layers(layer_deposit: NDArray[np.floating], x0_per_layer: float,
+                           quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> FloatArray:
+    """Depth (X0 from the face) at which the cumulative deposit of each event reaches each
+    quantile of its total, interpolating linearly inside a layer."""
+    lay = np.asarray(layer_deposit, np.float64)
+    cum = np.cumsum(lay, axis=1)
+    tot = cum[:, -1:]
+    frac = np.concatenate([np.zeros((lay.shape[0], 1)), cum / np.where(tot > 0, tot, 1.0)], 1)
+    depth = np.arange(lay.shape[1] + 1) * x0_per_layer
+    return np.array([np.interp(quantiles, f, depth) for f in frac])
+
+
+def depth_quantiles_gamma(alpha: FloatArray, beta: FloatArray, depth_end: float,
+                          quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> FloatArray:
+    """The same depths for Gamma profiles (alpha, beta in 1/X0) truncated at ``depth_end``:
+    P(alpha, beta t_q) = q P(alpha, beta depth_end)."""
+    a = np.asarray(alpha, float)
+    b = np.asarray(beta, float)
+    inside = gammainc(a, b * depth_end)
+    return np.stack([gammaincinv(a, q * inside) / b for q in quantiles], axis=1)
+
+
+# --------------------------------------------------------------------------------------
+# the two sources of samples
+# --------------------------------------------------------------------------------------
+def geant4_sample(arrays: Mapping[str, Any], particle: str, energy: float, f_sc: float
+                  ) -> Sample:
+    """A :class:`Sample` from the reference's event arrays (``ecal_sc``, ``ecal_layer_tot``,
+    ``hcal_sc``, ``hcal_fe``, ``veto_sc``, ``prim_end_z``, ``prim_end_proc``), the ECAL
+    calibrated as ``ecal_sc / f_sc``.  HCAL cells are the scintillator cells plus the iron
+    deposit of each module shared in proportion to them (evenly where a module's
+    scintillator saw nothing)."""
+    ecal_sc = np.asarray(arrays["ecal_sc"], np.float64)
+    hsc = np.asarray(arrays["hcal_sc"], np.float64)
+    hfe = np.asarray(arrays["hcal_fe"], np.float64)
+    msum = hsc.sum(axis=(2, 3))
+    ncell = hsc.shape[2] * hsc.shape[3]
+    share = np.where(msum[:, :, None, None] > 0,
+                     hsc / np.where(msum > 0, msum, 1.0)[:, :, None, None], 1.0 / ncell)
+    hcal = hsc + hfe[:, :, None, None] * share
+    proc = np.asarray(arrays["prim_end_proc"])
+    zend = np.asarray(arrays["prim_end_z"], np.float64)
+    inel = proc == _PROC_HAD_INELASTIC
+    lay = np.asarray(arrays["ecal_layer_tot"], np.float64)
+    return Sample(
+        particle=particle, energy=energy, ecal=ecal_sc / f_sc, ecal_deposit=lay.sum(axis=1),
+        hcal=hcal, hcal_active=msum, veto=np.asarray(arrays["veto_sc"], np.float64),
+        f_ecal=f_sc, interaction_z=np.where(inel, zend, -1.0),
+        depth_quantiles=depth_quantiles_layers(lay, _X0_PER_LAYER_REFERENCE),
+        decayed=proc == _PROC_DECAY,
+    )
+
+
+#: Radiation lengths per ECAL layer of the reference (1.5 mm Pb, X0 = 5.612 mm, + 1.5 mm
+#: polystyrene, X0 = 413.1 mm; the PDG values that na64.materials holds).
+_X0_PER_LAYER_REFERENCE = 1.5 / 5.612 + 1.5 / 413.1
+
+_PDG = {"e-": 11, "e+": -11, "gamma": 22, "pi-": -211, "pi+": 211, "mu-": 13, "mu+": -13,
+        "K-": -321, "proton": 2212}
+
+
+def fastsim_sample(setup: Setup, particle: str, energy: float, n: int, seed: int,
+                   *, x: float = 0.0, y: float = 0.0) -> Sample:
+    """A :class:`Sample` of ``n`` fast-simulated ``particle`` of ``energy`` (MeV) at
+    (``x``, ``y``) along the beam axis, on the reference's conventions (module docstring).
+
+    The ECAL cells are the deposits smeared with the sampling term of the ECAL only
+    (showers; none for muons); the depth quantiles come from the Gamma profiles of as many
+    further electron showers drawn with the same parametrisation.
+    """
+    ecal_cal = setup.ecal
+    hcal_cal = setup.hcal
+    if ecal_cal is None or hcal_cal is None or setup.veto is None:
+        raise ValueError("the reference comparison needs an ECAL, a veto and an HCAL")
+    if particle not in _PDG:
+        raise ValueError(f"unknown particle {particle!r}")
+    rng = np.random.default_rng(seed)
+    parts = {"pdg": np.full(n, _PDG[particle]), "energy": np.full(n, float(energy)),
+             "x": np.full(n, x), "y": np.full(n, y)}
+    dep = deposit(setup, parts, rng)
+    ecal = dep["ecal"]
+    ecal_deposit = ecal.sum(axis=(1, 2, 3))
+    shower = ecal_cal.shower
+    if shower is not None and shower.sampling_age is not None:
+        # the same events without the depth dependence of the sampling fraction (it draws
+        # no random numbers): the deposit, as the reference's lead + scintillator sum
+        plain = ecal_cal.model_copy(update={
+            "shower": shower.model_copy(update={"sampling_age": None})})
+        ecal_deposit = deposit(setup.model_copy(update={"ecal": plain}), parts,
+                               np.random.default_rng(seed))["ecal"].sum(axis=(1, 2, 3))
+    if abs(_PDG[particle]) != 13:
+        ecal = _sampling_smear(ecal, ecal_cal, rng)
+    hcal = dep["hcal"]
+    depth_q = None
+    if particle in ("e-", "e+", "gamma"):
+        depth_q = fastsim_depth_quantiles(setup, energy, n, rng)
+    return Sample(
+        particle=particle, energy=float(energy), ecal=ecal,
+        ecal_deposit=ecal_deposit, hcal=hcal,
+        hcal_active=hcal.sum(axis=(2, 3)) * hcal_cal.electron_sampling_fraction,
+        veto=dep["veto"], f_ecal=ecal_cal.electron_sampling_fraction,
+        interaction_z=dep["true_interaction_z"], depth_quantiles=depth_q,
+    )
+
+
+def fastsim_depth_quantiles(setup: Setup, energy: float, n: int, rng: np.random.Generator
+                            ) -> FloatArray:
+    """Depths holding 10/50/90% of the ECAL deposit of ``n`` fast-simulated electron
+    showers (their Gamma profiles truncated at the end of the ECAL), in X0."""
+    cal = setup.target
+    lp = em.longitudinal_parameters(
+        np.full(n, float(energy)), rng, z_eff=cal.z_eff, critical_energy=cal.critical_energy,
+        sampling_frequency=cal.sampling_frequency, e_hat=cal.e_hat, tuning=cal.gflash)
+    return depth_quantiles_gamma(lp.alpha, lp.beta, cal.length / cal.X0)
+
+
+def _sampling_smear(cells: FloatArray, cal: Calorimeter, rng: np.random.Generator) -> FloatArray:
+    """Cells smeared with the sampling term only: variance sampling^2 E GeV (``sampling``
+    of the calorimeter, else its ``stochastic`` term)."""
+    term = cal.stochastic if cal.sampling is None else cal.sampling
+    e = np.maximum(cells, 0.0)
+    return np.asarray(e + np.sqrt(term**2 * GeV * e) * rng.standard_normal(e.shape))
+
+
+# --------------------------------------------------------------------------------------
+# observables
+# --------------------------------------------------------------------------------------
+def observables(s: Sample, setup: Setup, *, bootstrap: int = 100,
+                reference_size: int | None = None) -> dict[str, Value]:
+    """``{name: (value, stat_error)}`` of every reference observable of ``s``'s particle
+    that the sample supports (names and definitions of the reference table); ``setup``
+    gives the positions of the ECAL and HCAL; ``bootstrap`` resamplings estimate the errors
+    of the resolution and of most probable values (0: no error); ``reference_size``, the
+    reference's number of events, makes most probable values the mean estimate at that
+    sample size (:func:`most_probable`)."""
+    if s.particle in ("e-", "e+", "gamma"):
+        return _electron(s, bootstrap)
+    if s.particle in ("pi-", "pi+", "K-", "proton"):
+        return _hadron(s, setup)
+    if s.particle in ("mu-", "mu+"):
+        return _muon(s, bootstrap, reference_size)
+    raise ValueError(f"no observables for {s.particle!r}")
+
+
+def _electron(s: Sample, bootstrap: int) -> dict[str, Value]:
+    e = s.energy
+    cal = s.ecal.sum(axis=(1, 2, 3))
+    ps = s.ecal[:, 0].sum(axis=(1, 2))
+    iy, ix = CENTRAL_CELL
+    hcal = s.hcal.sum(axis=(1, 2, 3))
+    veto = s.veto.sum(axis=1)
+    out: dict[str, Value] = {}
+    out["ecal_containment"] = _mean(s.ecal_deposit / e)
+    out["sampling_fraction_sc"] = (s.f_ecal, 0.0)
+    m, err = _mean(cal * s.f_ecal / e)
+    out["ecal_sc_over_E"] = (m, err)
+    mu, sig = truncated_mean_rms(cal)
+    res_err = 0.0
+    if bootstrap > 0:
+        rng = np.random.default_rng(1)
+        boots = []
+        for _ in range(bootstrap):
+            mb, sb = truncated_mean_rms(cal[rng.integers(0, cal.size, cal.size)])
+            boots.append(sb / mb)
+        res_err = float(np.std(boots))
+    out["resolution"] = (sig / mu, res_err)
+    out["ecal_calibrated_mean_GeV"] = (mu / GeV, sig / GeV / np.sqrt(cal.size))
+    out["containment_rms"] = _rms(s.ecal_deposit / e)
+    fr = ps / cal
+    out["ps_fraction_mean"] = _mean(fr)
+    out["ps_fraction_rms"] = _rms(fr)
+    cc = s.ecal[:, :, iy, ix].sum(axis=1) / cal
+    out["central_cell_fraction_mean"] = _mean(cc)
+    out["central_cell_fraction_rms"] = _rms(cc)
+    r3 = s.ecal[:, :, iy - 1:iy + 2, ix - 1:ix + 2].sum(axis=(1, 2, 3)) / cal
+    out["ring3x3_fraction_mean"] = _mean(r3)
+    out["hcal_leak_fraction_mean"] = _mean(hcal / e)
+    out["p_hcal_gt_1GeV"] = _prob(hcal > 1.0 * GeV)
+    out["veto_sum_mean_MeV"] = _mean(veto)
+    out["p_veto_gt_1MeV"] = _prob(veto > 1.0)
+    if s.depth_quantiles is not None:
+        for j, q in enumerate((10, 50, 90)):
+            out[f"long_profile_depth{q}_X0"] = _mean(s.depth_quantiles[:, j])
+    return out
+
+
+def _hadron(s: Sample, setup: Setup) -> dict[str, Value]:
+    e = s.energy
+    cal = s.ecal.sum(axis=(1, 2, 3))
+    hcal = s.hcal.sum(axis=(1, 2, 3))
+    out: dict[str, Value] = {}
+    ecal_geo, hcal_geo = setup.target, setup.hcal
+    if s.interaction_z is not None and hcal_geo is not None:
+        z = s.interaction_z
+        z0 = ecal_geo.z
+        ecal_end = ecal_geo.z + ecal_geo.length - z0
+        out["p_interact_ecal"] = _prob((z >= 0) & (z <= ecal_end))
+        out["p_interact_hcal"] = _prob((z > hcal_geo.z - z0)
+                                       & (z <= hcal_geo.z + hcal_geo.length - z0))
+        out["p_noint_through_all"] = _prob(z < 0)
+        zi = z[(z >= 0) & (z <= ecal_end)]
+        if zi.size > 1:
+            out["interaction_z_ecal_mean_mm"] = _mean(zi)
+    out["ecal_fraction_mean"] = _mean(cal / e)
+    out["hcal_fraction_mean"] = _mean(hcal / e)
+    low = cal < 50.0 * GeV
+    out["p_ecal_lt_50GeV_and_hcal_lt_1GeV"] = _prob(low & (hcal < 1.0 * GeV))
+    out["p_ecal_lt_50GeV"] = _prob(low)
+    out["p_hcal_lt_1GeV"] = _prob(hcal < 1.0 * GeV)
+    return out
+
+
+def _muon(s: Sample, bootstrap: int, size: int | None) -> dict[str, Value]:
+    cal = s.ecal.sum(axis=(1, 2, 3))
+    raw = cal * s.f_ecal
+    out: dict[str, Value] = {}
+
+    def mpv(x: FloatArray) -> Value:
+        return most_probable(x, bootstrap=bootstrap, sample_size=size)
+
+    out["ecal_mip_mean_MeV"] = _mean(cal)
+    out["ecal_mip_mpv_MeV"] = mpv(cal)
+    out["ecal_sc_mean_MeV"] = _mean(raw)
+    out["ecal_sc_mpv_MeV"] = mpv(raw)
+    for m in range(s.hcal_active.shape[1]):
+        out[f"hcal_per_module_mean_MeV_m{m}"] = _mean(s.hcal_active[:, m])
+        out[f"hcal_per_module_mpv_MeV_m{m}"] = mpv(s.hcal_active[:, m])
+    out["veto_counter_mean_MeV"] = _mean(s.veto[:, 0])
+    out["veto_counter_mpv_MeV"] = mpv(s.veto[:, 0])
+    return out
