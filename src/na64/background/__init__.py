@@ -50,8 +50,11 @@ from . import (  # noqa: F401  (importing a source module registers it)
     beam_tail,
     decays_in_flight,
     electronuclear,
+    k0_decays,
     leakage,
+    photon_punch,
     punch_through,
+    visible_hadrons,
 )
 from .base import (
     DEFAULT_EVENTS,

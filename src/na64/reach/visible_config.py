@@ -33,7 +33,7 @@ VISIBLE_MODELS: tuple[str, ...] = ("dark-photon", "x-vector", "x-pseudoscalar", 
                                    "x-axial")
 
 #: Default background sources of the visible mode (registry names of na64.background).
-VISIBLE_SOURCES: tuple[str, ...] = ()
+VISIBLE_SOURCES: tuple[str, ...] = ("k0_decays", "photon_punch_through", "visible_beam_hadrons")
 
 
 def _energy(value: Any, field: str) -> float:

@@ -1,0 +1,220 @@
+"""Background sources of the visible-mode search: K0 decays, photon punch-through, beam
+hadrons — physical facts of their models and a run from the shipped visible analysis."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from na64.background import BackgroundContext, estimate_background, source_names
+from na64.background.k0_decays import (
+    CTAU_KL,
+    CTAU_KS,
+    M_K0,
+    KaonModel,
+    _dalitz_mass2,
+    _three_body,
+    _two_body,
+    decay_weight,
+    k0_production,
+)
+from na64.background.photon_punch import (
+    SIGMA_PAIR,
+    bethe_heitler_density,
+    brems_spectrum,
+    counter_slabs,
+    hard_cascade,
+    pair_spectrum,
+    primary_photon_yield,
+    punch_through_yield,
+    sample_conversion,
+)
+from na64.constants import M_E, M_PI0
+from na64.detector.setup import load_setup
+from na64.pipeline import EventPipeline
+from na64.reach.visible import VisibleSearch
+from na64.reach.visible_config import VISIBLE_SOURCES, load_visible_analysis
+from na64.select import visible_selection
+from na64.units import GeV
+
+VISIBLE = ("k0_decays", "photon_punch_through", "visible_beam_hadrons")
+
+
+def test_sources_are_registered_and_the_visible_default() -> None:
+    assert set(VISIBLE) <= set(source_names())
+    assert set(VISIBLE) <= set(VISIBLE_SOURCES)
+    cfg = load_visible_analysis("visible_2017_2018")
+    assert cfg.background.sources == VISIBLE_SOURCES
+
+
+# ---------------------------------------------------------------- photon punch-through
+def test_spectra_normalisation() -> None:
+    x = (np.arange(100_000) + 0.5) / 100_000
+    assert pair_spectrum(x).mean() == pytest.approx(SIGMA_PAIR, rel=1e-6)
+    assert brems_spectrum(np.array([0.0, 1.0, 1.5])).tolist() == [0.0, 1.0, 0.0]
+    # the Bethe-Heitler density is a density in u: in s = ln 1/u it is Gamma(bt, 1)
+    for t in (0.5, 2.0, 10.0):
+        s = np.linspace(1e-6, 80.0, 400_001)
+        u = np.exp(-s)
+        integral = np.trapezoid(bethe_heitler_density(u, t) * u, s)
+        assert integral == pytest.approx(1.0, rel=2e-2 if t < 1 else 1e-4)
+
+
+def test_primary_photons_fall_like_the_pair_attenuation() -> None:
+    """Beyond the first radiation lengths the primary term falls exactly as
+    exp(-7/9 dT): the photon has to cross the extra depth without converting."""
+    a = primary_photon_yield(150 * GeV, 25 * GeV, 30.0).rate
+    b = primary_photon_yield(150 * GeV, 25 * GeV, 35.0).rate
+    assert a > b > 0
+    assert b / a == pytest.approx(math.exp(-SIGMA_PAIR * 5.0), rel=1e-3)
+
+
+def test_cascade_punch_through_with_the_dump_length() -> None:
+    """The full hard cascade falls nearly like exp(-7/9 dT) (regeneration by pair
+    conversion and re-radiation slows it a little) and exceeds the primary term."""
+    y30 = punch_through_yield(150 * GeV, 25 * GeV, 30.0)
+    y35 = punch_through_yield(150 * GeV, 25 * GeV, 35.0)
+    r = y35["photons"] / y30["photons"]
+    assert math.exp(-SIGMA_PAIR * 5.0) < r < math.exp(-0.6 * 5.0)
+    for y in (y30, y35):
+        assert y["photons"] > y["primary"] > 0
+        assert 0 < y["electrons"] < y["photons"]
+        assert np.all(np.isfinite(y["photon_bins"]))
+        assert np.all(y["photon_bins"] >= 0)
+    # a shorter dump lets more through
+    y20 = punch_through_yield(150 * GeV, 25 * GeV, 20.0)
+    assert y20["photons"] > y30["photons"]
+
+
+def test_cascade_track_length_is_tsai_whitis() -> None:
+    """The photon track length of the cascade is 0.572 X0 E0/k^2 for k << E0."""
+    e0, k_min = 100 * GeV, 10 * GeV
+    casc = hard_cascade(e0, k_min, 40)
+    grid, photons = casc.track_length(40.0, 160)
+    track = np.trapezoid(photons, grid, axis=0) / (casc.energies * casc.h)
+    i = casc.n_bins - 3  # k ~ 11 GeV
+    assert track[i] / (0.572 * e0 / casc.energies[i] ** 2) == pytest.approx(1.0, abs=0.05)
+
+
+def test_conversion_in_the_counters() -> None:
+    setup = load_setup("na64e_visible_2018")
+    slabs = counter_slabs(setup)
+    assert [s.name for s in slabs] == ["veto", "decay_counter"]
+    z_end = setup.target.length
+    rng = np.random.default_rng(1)
+    p, zc = sample_conversion(np.array([z_end, slabs[1].z0 - 1.0, slabs[1].z1]), slabs, rng)
+    full = SIGMA_PAIR * sum(s.x_over_x0 for s in slabs)
+    assert p[0] == pytest.approx(full)
+    assert p[1] == pytest.approx(SIGMA_PAIR * slabs[1].x_over_x0)
+    assert p[2] == 0.0
+    assert np.isnan(zc[2])
+    assert slabs[0].z0 <= zc[0] <= slabs[1].z1
+    assert slabs[1].z0 <= zc[1] <= slabs[1].z1
+
+
+# ---------------------------------------------------------------- K0
+def test_decay_weight_is_the_decay_probability() -> None:
+    """The mean of the density x Jacobian over a uniform decay point is the probability to
+    decay in the region; for a long-lived K0_L it grows linearly with the region."""
+    rng = np.random.default_rng(2)
+    n = 400_000
+    p = np.full(n, 40 * GeV)
+    z_p = np.full(n, 50.0)
+    for ctau in (CTAU_KS, CTAU_KL):
+        region = (200.0, 1200.0)
+        z_d = rng.uniform(*region, n)
+        w = decay_weight(p, z_p, z_d, np.zeros(n), region, ctau)
+        lam = 40 * GeV / M_K0 * ctau
+        exact = math.exp(-150.0 / lam) - math.exp(-1150.0 / lam)
+        assert w.mean() == pytest.approx(exact, rel=5e-3)
+    short = decay_weight(p, z_p, rng.uniform(200.0, 700.0, n), np.zeros(n), (200.0, 700.0),
+                         CTAU_KL).mean()
+    long_ = decay_weight(p, z_p, rng.uniform(200.0, 1200.0, n), np.zeros(n),
+                         (200.0, 1200.0), CTAU_KL).mean()
+    assert long_ / short == pytest.approx(2.0, rel=0.01)
+
+
+def test_k0_production_is_a_fraction_of_the_interactions() -> None:
+    cal = load_setup("na64e_visible_2017").target
+    prod = k0_production(cal, 100 * GeV, 22 * GeV)
+    n_int = float(prod.interactions.sum())
+    assert 0 < prod.total < 0.1 * n_int
+    # the photo-nuclear rate is the Tsai-Whitis one: 0.572 X0 E0 (1/k0 - 1/E0) n sigma, to
+    # ~20% (the cascade's track length falls below it near E0)
+    assert 1e-4 < n_int < 2e-3
+    softer = k0_production(cal, 100 * GeV, 22 * GeV, KaonModel(leading_power=4.0))
+    assert softer.total < prod.total
+
+
+def test_decay_kinematics_conserve_four_momentum() -> None:
+    rng = np.random.default_rng(3)
+    n = 1000
+    e = rng.uniform(20, 80, n) * GeV
+    p = np.sqrt(e**2 - M_K0**2)
+    p4 = np.vstack([e, 0.01 * p, -0.02 * p, p * math.sqrt(1 - 0.01**2 - 0.02**2)])
+    a, b = _two_body(p4, np.full(n, M_K0), M_PI0, M_PI0, rng)
+    np.testing.assert_allclose(a + b, p4, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(a[0] ** 2 - (a[1:] ** 2).sum(axis=0), M_PI0**2, rtol=1e-5)
+    c1, c2, c3 = _three_body(p4, M_K0, M_PI0, rng)
+    np.testing.assert_allclose(c1 + c2 + c3, p4, rtol=1e-9, atol=1e-6)
+    s = _dalitz_mass2(20_000, rng)
+    assert np.all((s >= 4 * M_E**2) & (s <= M_PI0**2))
+    # the Kroll-Wada spectrum peaks at low mass: the median pair mass is a few MeV
+    assert np.median(np.sqrt(s)) < 15.0
+
+
+# ---------------------------------------------------------------- runs
+@pytest.fixture(scope="module")
+def search_2018() -> VisibleSearch:
+    return VisibleSearch(load_visible_analysis("visible_2017_2018"), "na64e_visible_2018",
+                         150e3)
+
+
+def test_the_visible_analysis_runs_its_default_sources(search_2018: VisibleSearch) -> None:
+    est = search_2018.background(np.random.default_rng(5), n_events=2000)
+    names = " ".join(s.name for s in est.sources)
+    assert "K0" in names
+    assert "photon punch-through" in names
+    for s in est.sources:
+        assert math.isfinite(s.per_eot)
+        assert s.per_eot >= 0
+        assert math.isfinite(s.per_eot_unc)
+        assert s.per_eot_unc >= 0
+        assert s.notes
+        assert all(isinstance(t, str) and t for t in s.notes)
+        assert all(math.isfinite(v) and math.isfinite(u) for _, v, u in s.cutflow)
+    assert math.isfinite(est.per_eot)
+    assert est.per_eot > 0
+    # the 2017/2018 visible setups have no hadron admixture: a note, no estimate
+    assert any("visible_beam_hadrons" in t for t in est.notes)
+    # the K0 background is below the K0 production above the ECAL threshold
+    k0 = next(s for s in est.sources if "K0" in s.name)
+    prod = k0_production(search_2018.setup.target, 150 * GeV, 20 * GeV)
+    assert k0.per_eot < prod.total
+
+
+def test_beam_hadrons_with_an_admixture() -> None:
+    pipe = EventPipeline("na64e_visible_2017", {
+        "particle": "e-", "energy": "100GeV",
+        "admixtures": [{"particle": "pi-", "fraction": 0.01}]})
+    ctx = BackgroundContext(pipe, visible_selection(100 * GeV), box_cut="ecal_min")
+    est = estimate_background(ctx, np.random.default_rng(6), sources=["visible_beam_hadrons"],
+                              n_events=1500)
+    (src,) = est.sources
+    assert src.name.startswith("pi-")
+    assert math.isfinite(src.per_eot)
+    assert src.per_eot >= 0
+    assert src.per_eot_unc > 0
+    # below admixture x SRD bound
+    assert src.per_eot <= src.cutflow[0][1]
+
+
+def test_sources_leave_a_note_for_a_missing_energy_setup() -> None:
+    ctx = BackgroundContext(EventPipeline("na64e_2016_2018"), visible_selection(100 * GeV),
+                            box_cut="ecal_min")
+    est = estimate_background(ctx, np.random.default_rng(7), sources=list(VISIBLE),
+                              n_events=200)
+    assert est.sources == ()
+    assert len(est.notes) == 3
