@@ -213,12 +213,13 @@ def visible_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.nda
     return parts, decay
 
 
-def coupling_weights(weights: np.ndarray, decay: Mapping[str, np.ndarray], coupling: float
-                     ) -> np.ndarray:
+def coupling_weights(weights: np.ndarray, decay: Mapping[str, np.ndarray],
+                     coupling: float | np.ndarray) -> np.ndarray:
     """Event weights at electron coupling ``coupling`` (ε, in units of e) from the unit-
     coupling production ``weights`` and the ``decay`` columns of :func:`visible_particles`
-    (the formula of the module docstring)."""
-    eps2 = float(coupling) ** 2
+    (the formula of the module docstring); arrays broadcast (e.g. couplings (k, 1) against
+    events (1, n))."""
+    eps2 = np.asarray(coupling, dtype=float) ** 2
     lam = np.asarray(decay["length_unit"], dtype=float) / eps2
     dens = decay_density(np.asarray(decay["distance"], dtype=float), lam)
     return (np.asarray(weights, dtype=float) * eps2 * np.asarray(decay["br_ee"])

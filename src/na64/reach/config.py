@@ -34,6 +34,46 @@ def _energy(value: Any, field: str) -> float:
     return parse_quantity(value, "energy", field=field)
 
 
+def beam_energy(value: Any, field: str) -> float:
+    """A beam energy (bare number: GeV) in [1 GeV, 1 TeV], in MeV (raises ``ValueError``
+    for a pydantic validator)."""
+    e = _energy(value, field)
+    if not 1_000.0 <= e <= 1_000_000.0:
+        raise ValueError("must be in [1 GeV, 1 TeV]")
+    return e
+
+
+def electron_beam(value: str, mode: str) -> str:
+    """``e-`` or ``e+``: the beams the electron searches (``mode``) take."""
+    if value not in ("e-", "e+"):
+        raise ValueError(f"the {mode}-mode analysis takes an e- or e+ beam")
+    return value
+
+
+def check_produced(model: str, processes: tuple[str, ...]) -> None:
+    """Raise :class:`InputError` (field ``model``) unless every process makes ``model``."""
+    for name in processes:
+        proc = get_process(name)
+        if model not in proc.models:
+            raise InputError("model", f"{model!r} is not produced by process {name!r} "
+                                      f"(it makes: {', '.join(proc.models)})")
+
+
+def signal_processes(value: tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty list of distinct registered signal processes."""
+    allowed = process_names()
+    bad = [p for p in value if p not in allowed]
+    if bad or not value or len(set(value)) != len(value):
+        raise ValueError(f"must be a non-empty list of distinct entries of {list(allowed)}, "
+                         f"got {list(value)}")
+    return tuple(value)
+
+
+def brem_method(value: str) -> str:
+    """A dark-bremsstrahlung cross-section approximation: etl, iww or ww."""
+    return _one_of(value, ("etl", "iww", "ww"))
+
+
 def _one_of(value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"must be one of {', '.join(choices)}")
@@ -70,12 +110,7 @@ class SignalConfig(StrictModel):
     @field_validator("processes")
     @classmethod
     def _processes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = process_names()
-        bad = [p for p in v if p not in allowed]
-        if bad or not v or len(set(v)) != len(v):
-            raise ValueError(f"must be a non-empty list of distinct entries of {list(allowed)}, "
-                             f"got {list(v)}")
-        return tuple(v)
+        return signal_processes(v)
 
     @field_validator("chi")
     @classmethod
@@ -94,15 +129,11 @@ class SignalConfig(StrictModel):
     @field_validator("method")
     @classmethod
     def _method(cls, v: str) -> str:
-        return _one_of(v, ("etl", "iww", "ww"))
+        return brem_method(v)
 
     @model_validator(mode="after")
     def _model_is_produced(self) -> SignalConfig:
-        for name in self.processes:
-            proc = get_process(name)
-            if self.model not in proc.models:
-                raise InputError("model", f"{self.model!r} is not produced by process {name!r} "
-                                          f"(it makes: {', '.join(proc.models)})")
+        check_produced(self.model, self.processes)
         return self
 
 
@@ -211,17 +242,12 @@ class AnalysisConfig(StrictModel):
     @field_validator("energy", mode="before")
     @classmethod
     def _energy(cls, v: Any) -> float:
-        value = _energy(v, "energy")
-        if not 1_000.0 <= value <= 1_000_000.0:
-            raise ValueError("must be in [1 GeV, 1 TeV]")
-        return value
+        return beam_energy(v, "energy")
 
     @field_validator("beam")
     @classmethod
     def _beam(cls, v: str) -> str:
-        if v not in ("e-", "e+"):
-            raise ValueError("the invisible-mode analysis takes an e- or e+ beam")
-        return v
+        return electron_beam(v, "invisible")
 
     @model_validator(mode="after")
     def _cuts_fit_the_beam(self) -> AnalysisConfig:

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,11 +220,13 @@ def summary_dict(result: ReachResult, *, command: str = "",
 
 
 @contextlib.contextmanager
-def reserve_output(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+def reserve_output(out_dir: str | Path, *, overwrite: bool = False,
+                   owned: Callable[[str], bool] = _owned, what: str = _WHAT) -> Iterator[Path]:
     """Lock ``out_dir`` and check that a reach result may be written there.
 
-    Meant to wrap a whole job, so that a bad, busy or already used output directory is
-    reported before any computation: :func:`write_outputs` called inside re-enters the
+    ``owned`` (which file names belong to a result) and ``what`` (its name in messages)
+    default to those of ``na64 reach invisible``.  Meant to wrap a whole job, so that a
+    bad, busy or already used output directory is reported before any computation: :func:`write_outputs` called inside re-enters the
     lock.  The checks are those of :func:`write_outputs`.
 
     Yields
@@ -240,8 +242,8 @@ def reserve_output(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[
         result and ``overwrite`` is false.
     """
     with exclusive_lock(out_dir, field="--out"):
-        prepare_directory(out_dir, overwrite=overwrite, marker=_MARKER, owned=_owned,
-                          what=_WHAT, field="--out")
+        prepare_directory(out_dir, overwrite=overwrite, marker=_MARKER, owned=owned,
+                          what=what, field="--out")
         yield Path(out_dir)
 
 

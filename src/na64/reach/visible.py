@@ -41,6 +41,7 @@ import numpy as np
 from .._version import __version__
 from ..background import BackgroundContext, BackgroundEstimate, estimate_background
 from ..background.base import BackgroundSource
+from ..constants import M_E
 from ..errors import InputError
 from ..generate.processes import SignalRequest, get_process
 from ..generate.visible import coupling_weights, decay_region, visible_particles
@@ -92,8 +93,10 @@ class VisiblePoint:
         eps = np.atleast_1d(np.asarray(coupling, dtype=float))
         if self.weights.size == 0:
             return np.zeros(eps.shape)
-        return np.array([float(coupling_weights(self.weights, self.decay, e).sum())
-                         for e in eps])
+        # coupling_weights for every coupling at once: (couplings, events)
+        dec = {k: np.asarray(v)[None, :] for k, v in self.decay.items()}
+        w = coupling_weights(self.weights[None, :], dec, eps[:, None])
+        return np.asarray(w.sum(axis=1), dtype=float)
 
 
 class VisibleSearch:
@@ -138,7 +141,7 @@ class VisibleSearch:
         """The analysis' boson at ``mass`` (coupling 1e-4; only mass and width ratios are
         used: the coupling is scanned)."""
         name = self.config.signal.model
-        if mass <= 2.0 * 0.51099895 * MeV:
+        if mass <= 2.0 * M_E:
             raise InputError("masses", f"{mass / MeV:g} MeV is below the e+e- threshold "
                                        "2 m_e = 1.022 MeV: the boson cannot decay visibly")
         if name == "dark-photon":
@@ -318,14 +321,6 @@ def _mass_task(args: tuple[float, VisibleAnalysisConfig, str, float, np.random.S
                                                        n_events=n)
 
 
-def _group_runs(config: VisibleAnalysisConfig, runs: Sequence[VisibleRunConfig]
-                ) -> list[tuple[str, float, tuple[VisibleRunConfig, ...]]]:
-    out: dict[tuple[str, float], list[VisibleRunConfig]] = {}
-    for r in runs:
-        out.setdefault((config.run_setup(r), config.run_energy(r)), []).append(r)
-    return [(s, e, tuple(rs)) for (s, e), rs in out.items()]
-
-
 def run_visible(
     config: VisibleAnalysisConfig,
     masses: Sequence[float] | np.ndarray,
@@ -364,11 +359,11 @@ def run_visible(
     run_list = tuple(runs) if runs is not None else config.runs
     if not run_list:
         raise InputError("runs", "at least one run is needed")
-    groups = _group_runs(config, run_list)
+    groups = config.groups(run_list)
     e_low = min(e for _, e, _ in groups)
     if m.size == 0:
         raise InputError("masses", "no masses given")
-    if np.any(~np.isfinite(m)) or np.any(m <= 2 * 0.51099895 * MeV) or np.any(m >= e_low):
+    if np.any(~np.isfinite(m)) or np.any(m <= 2 * M_E) or np.any(m >= e_low):
         raise InputError("masses", f"every mass must be in (2 m_e = 1.022 MeV, "
                                    f"{e_low / GeV:g} GeV)")
     per_group, bkg_seq, nm1_seq = visible_seed_layout(seed, len(groups), m.size)
@@ -469,9 +464,8 @@ def _warnings(config: VisibleAnalysisConfig,
 def background_sources(result: VisibleResult) -> list[tuple[str, BackgroundSource, float]]:
     """(group label, source, EOT of the group) of every background source of the result."""
     out = []
-    for (s, e), est in result.backgrounds.items():
-        eot = float(sum(r.eot for r in result.runs
-                        if (result.config.run_setup(r), result.config.run_energy(r)) == (s, e)))
-        for src in est.sources:
+    for s, e, runs in result.config.groups(result.runs):
+        eot = float(sum(r.eot for r in runs))
+        for src in result.backgrounds[(s, e)].sources:
             out.append((f"{s} {e / GeV:g} GeV", src, eot))
     return out

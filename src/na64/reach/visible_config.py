@@ -15,13 +15,21 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..background import source_names
 from ..config import StrictModel, load_toml, validate
 from ..errors import InputError
-from ..generate.processes import get_process, process_names
 from ..select import Selection, visible_selection
 from ..units import GeV, MeV, parse_quantity
-from .config import RunConfig, _shipped, shipped_analyses
+from .config import (
+    BackgroundConfig,
+    RunConfig,
+    _shipped,
+    beam_energy,
+    brem_method,
+    check_produced,
+    electron_beam,
+    shipped_analyses,
+    signal_processes,
+)
 
 __all__ = ["VISIBLE_MODELS", "VISIBLE_SOURCES", "CouplingGrid", "VisibleAnalysisConfig",
            "VisibleRunConfig", "VisibleSelectionConfig", "VisibleSignalConfig",
@@ -59,27 +67,16 @@ class VisibleSignalConfig(StrictModel):
     @field_validator("method")
     @classmethod
     def _method(cls, v: str) -> str:
-        if v not in ("etl", "iww", "ww"):
-            raise ValueError("must be one of etl, iww, ww")
-        return v
+        return brem_method(v)
 
     @field_validator("processes")
     @classmethod
     def _processes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = process_names()
-        bad = [p for p in v if p not in allowed]
-        if bad or not v or len(set(v)) != len(v):
-            raise ValueError(f"must be a non-empty list of distinct entries of {list(allowed)}, "
-                             f"got {list(v)}")
-        return tuple(v)
+        return signal_processes(v)
 
     @model_validator(mode="after")
     def _model_is_produced(self) -> VisibleSignalConfig:
-        for name in self.processes:
-            proc = get_process(name)
-            if self.model not in proc.models:
-                raise InputError("model", f"{self.model!r} is not produced by process {name!r} "
-                                          f"(it makes: {', '.join(proc.models)})")
+        check_produced(self.model, self.processes)
         return self
 
 
@@ -152,12 +149,7 @@ class VisibleRunConfig(RunConfig):
     @field_validator("energy", mode="before")
     @classmethod
     def _energy(cls, v: Any) -> float | None:
-        if v is None:
-            return None
-        value = _energy(v, "runs.energy")
-        if not 1_000.0 <= value <= 1_000_000.0:
-            raise ValueError("must be in [1 GeV, 1 TeV]")
-        return value
+        return None if v is None else beam_energy(v, "runs.energy")
 
 
 class CouplingGrid(StrictModel):
@@ -175,21 +167,11 @@ class CouplingGrid(StrictModel):
         return self
 
 
-class BackgroundSettings(StrictModel):
-    """Background sources (registry names of :mod:`na64.background`) and sample size."""
+class BackgroundSettings(BackgroundConfig):
+    """Background sources and sample size (:class:`~na64.reach.config.BackgroundConfig`)
+    with the visible-mode sources as default."""
 
     sources: tuple[str, ...] = VISIBLE_SOURCES
-    events: int = Field(20_000, ge=100, le=10_000_000)
-
-    @field_validator("sources")
-    @classmethod
-    def _sources(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = source_names()
-        bad = [s for s in v if s not in allowed]
-        if bad or len(set(v)) != len(v):
-            raise ValueError(f"must be a list of distinct entries of {list(allowed)}, "
-                             f"got {list(v)}")
-        return tuple(v)
 
 
 class VisibleAnalysisConfig(StrictModel):
@@ -210,17 +192,12 @@ class VisibleAnalysisConfig(StrictModel):
     @field_validator("energy", mode="before")
     @classmethod
     def _energy(cls, v: Any) -> float:
-        value = _energy(v, "energy")
-        if not 1_000.0 <= value <= 1_000_000.0:
-            raise ValueError("must be in [1 GeV, 1 TeV]")
-        return value
+        return beam_energy(v, "energy")
 
     @field_validator("beam")
     @classmethod
     def _beam(cls, v: str) -> str:
-        if v not in ("e-", "e+"):
-            raise ValueError("the visible-mode analysis takes an e- or e+ beam")
-        return v
+        return electron_beam(v, "visible")
 
     @model_validator(mode="after")
     def _cuts_fit_the_beam(self) -> VisibleAnalysisConfig:
@@ -247,10 +224,12 @@ class VisibleAnalysisConfig(StrictModel):
         """Setup of ``run``."""
         return run.setup if run.setup is not None else self.setup
 
-    def groups(self) -> list[tuple[str, float, tuple[VisibleRunConfig, ...]]]:
-        """The runs grouped by (setup, energy), in file order: one signal computation each."""
+    def groups(self, runs: tuple[VisibleRunConfig, ...] | None = None
+               ) -> list[tuple[str, float, tuple[VisibleRunConfig, ...]]]:
+        """The runs (default: the analysis') grouped by (setup, energy), in order: one
+        signal computation each."""
         out: dict[tuple[str, float], list[VisibleRunConfig]] = {}
-        for r in self.runs:
+        for r in self.runs if runs is None else runs:
             out.setdefault((self.run_setup(r), self.run_energy(r)), []).append(r)
         return [(s, e, tuple(rs)) for (s, e), rs in out.items()]
 

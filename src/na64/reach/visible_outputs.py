@@ -12,19 +12,18 @@ kinetic mixing of the dark photon, g_Xee/e of an X boson.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..io.atomic import atomic_directory, atomic_write_text, exclusive_lock, prepare_directory
+from ..io.atomic import atomic_directory, atomic_write_text
 from ..units import GeV
+from .outputs import _csv_text, reserve_output
 from .visible import PROJECTIONS_VISIBLE, VisibleResult, background_sources
 
 __all__ = ["EXCLUSION_COLUMNS", "VISIBLE_OUTPUT_NAMES", "exclusion_table",
@@ -80,15 +79,6 @@ def exclusion_table(result: VisibleResult) -> list[dict[str, str]]:
             row[f"epsilon_high_expected_{k}eot"] = _num(b.high[i])
         rows.append(row)
     return rows
-
-
-def _csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n",
-                       extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def cutflow_rows(result: VisibleResult) -> list[dict[str, Any]]:
@@ -176,14 +166,11 @@ def published_bands() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     return [("NA64 2017+2018, 8.4e10 EOT (arXiv:1912.11389)", m, lo, hi)]
 
 
-@contextlib.contextmanager
-def reserve_visible_output(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """Lock ``out_dir`` and check that a visible reach result may be written there (see
-    :func:`na64.reach.outputs.reserve_output`)."""
-    with exclusive_lock(out_dir, field="--out"):
-        prepare_directory(out_dir, overwrite=overwrite, marker=_MARKER, owned=_owned,
-                          what=_WHAT, field="--out")
-        yield Path(out_dir)
+def reserve_visible_output(out_dir: str | Path, *, overwrite: bool = False
+                           ) -> contextlib.AbstractContextManager[Path]:
+    """Lock ``out_dir`` and check that a visible reach result may be written there
+    (:func:`na64.reach.outputs.reserve_output` with this job's file names)."""
+    return reserve_output(out_dir, overwrite=overwrite, owned=_owned, what=_WHAT)
 
 
 def write_visible_outputs(result: VisibleResult, out_dir: str | Path, *, command: str = "",
