@@ -89,7 +89,9 @@ FloatArray = NDArray[np.float64]
 #: Pair-production attenuation per radiation length at high energy, 7/9 (PDG 2024 Review
 #: 34, Eq. 34.31: mean free path 9/7 X0).
 SIGMA_PAIR = 7.0 / 9.0
-#: Bethe–Heitler exponent b = 4/3 of W(u, t) = [ln 1/u]^(bt−1)/Γ(bt).
+#: Bethe–Heitler exponent b = 4/3 of the energy-loss distribution of an electron after t X0,
+#: W(u, t) = [ln 1/u]^(bt−1)/Γ(bt) (H. Bethe, W. Heitler, Proc. R. Soc. A 146 (1934) 83;
+#: B. Rossi, High-Energy Particles (1952), Sec. 5.6).
 BH_B = 4.0 / 3.0
 #: Relative uncertainty of the pair attenuation used for the model variation.
 _SIGMA_VARIATION = 0.02
