@@ -91,7 +91,7 @@ FloatArray = NDArray[np.float64]
 SIGMA_PAIR = 7.0 / 9.0
 #: Bethe–Heitler exponent b = 4/3 of the energy-loss distribution of an electron after t X0,
 #: W(u, t) = [ln 1/u]^(bt−1)/Γ(bt) (H. Bethe, W. Heitler, Proc. R. Soc. A 146 (1934) 83;
-#: B. Rossi, High-Energy Particles (1952), Sec. 5.6).
+#: B. Rossi, High-Energy Particles (1952)).
 BH_B = 4.0 / 3.0
 #: Relative uncertainty of the pair attenuation used for the model variation.
 _SIGMA_VARIATION = 0.02
