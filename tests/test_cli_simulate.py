@@ -115,6 +115,39 @@ def test_progress_and_log_on_stderr_unless_quiet(tmp_path: Path) -> None:
     assert "simulate" in err  # the progress bar's label
 
 
+def test_compression_option_changes_the_bytes_not_the_events(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    sizes = {}
+    for codec in ("none", "lz4", "zstd"):
+        out = tmp_path / f"{codec}.parquet"
+        simulate(out, "--executor", "local", "--compression", codec.upper(), events=200)
+        md = pq.ParquetFile(out).metadata
+        want = {"none": "UNCOMPRESSED", "lz4": "LZ4", "zstd": "ZSTD"}[codec]
+        assert {md.row_group(i).column(j).compression for i in range(md.num_row_groups)
+                for j in range(md.num_columns)} == {want}
+        assert read_provenance(out)["options"]["compression"] == codec.upper()
+        sizes[codec] = out.stat().st_size
+    simulate(tmp_path / "default.parquet", "--executor", "local", events=200)
+    md = pq.ParquetFile(tmp_path / "default.parquet").metadata
+    assert md.row_group(0).column(0).compression == "ZSTD"
+    assert read_provenance(tmp_path / "default.parquet")["options"]["compression"] is None
+    assert sizes["zstd"] < sizes["lz4"] < sizes["none"]
+    ref = direct(200, 3, 100)
+    for codec in sizes:
+        assert_same(read_events(tmp_path / f"{codec}.parquet"), ref)
+
+
+def test_compression_of_a_root_file_is_refused(tmp_path: Path) -> None:
+    code, stdout, err = run_cli(["simulate", "--setup", SETUP, "--events", "10", "--executor",
+                                 "local", "--out", str(tmp_path / "x.root"), "--compression",
+                                 "zstd"])
+    assert (code, stdout) == (2, "")
+    assert err == ("na64: error: --compression: applies to Parquet output; a ROOT file is "
+                   "compressed by uproot\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_ctrl_c_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
     out = tmp_path / "run.parquet"
     n, chunk = 3_000, 15  # 200 chunks: the run is still going when interrupted
@@ -163,6 +196,7 @@ def read_events_fresh(tmp_path: Path, n: int, seed: int, chunk: int) -> dict[str
         (["--executor", "slurm"], "--executor"),
         (["--workers", "0", "--executor", "processes"], "--workers"),
         (["--resume", "--overwrite"], "--resume"),
+        (["--compression", "bz2"], "--compression"),
     ],
 )
 def test_bad_options_are_one_line_errors(tmp_path: Path, args: list[str], field: str) -> None:

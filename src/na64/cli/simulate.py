@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError
-from ..io.events import format_for_path
+from ..io.events import format_for_path, parquet_encoding
 from ..io.provenance import make_provenance
 from ..run.production import RunError, chunk_dir_for, run_production
 from ..run.seeds import plan_chunks
@@ -84,6 +84,11 @@ def register(app: typer.Typer) -> None:
         resume: ResumeOpt = False,
         overwrite: OverwriteOpt = False,
         fmt: FormatOpt = None,
+        compression: Annotated[str | None, typer.Option(
+            "--compression", help="Parquet page compression: zstd (level 1), lz4, snappy or "
+            "none; float columns are byte-stream-split except with none.  Values are stored "
+            "bit for bit either way \\[default: zstd, or the checkpoint's on --resume].",
+            show_default=False)] = None,
         quiet: QuietOpt = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
     ) -> None:
@@ -107,6 +112,10 @@ def register(app: typer.Typer) -> None:
                                       "run.parquet (or --format dataset)")
         if size is not None:
             plan_chunks(n_events, size)
+        encoding = None if compression is None else parquet_encoding(compression)
+        if encoding is not None and kind == "root":
+            raise InputError("--compression", "applies to Parquet output; a ROOT file is "
+                                              "compressed by uproot")
         ex = executor_from_options(executor, workers, scheduler)
         source = DetectorSource.from_options(setup, beam, energy, core=core,
                                              reconstruct=reconstruct)
@@ -126,6 +135,7 @@ def register(app: typer.Typer) -> None:
                     source, out, n_events=n_events, seed=seed_value, chunk_size=size,
                     executor=ex, fmt=fmt, resume=resume, overwrite=overwrite,
                     provenance=provenance, progress=update,
+                    compression=encoding,
                 )
         except KeyboardInterrupt as exc:  # the manifest is saved, the workers are stopped
             sys.stderr.write(f"na64: {exc or 'interrupted'}\n")

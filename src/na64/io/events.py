@@ -23,27 +23,41 @@ Writers stream: :func:`event_writer` accepts one batch at a time, so a file of 1
 events is written with one chunk in memory.  The file appears only when the writer
 closes without error (:func:`na64.io.atomic.atomic_path`).
 
-Integrity: every Parquet page carries a CRC32 of its bytes (:func:`parquet_write_options`,
-the one encoding of event files and production chunks; the byte-level merge copies pages
-unchanged, so the checksums survive it).  The readers verify them and check what they do not
-cover: the two copies of the schema a Parquet file holds (the Parquet schema and the Arrow
-schema stored with it) must agree, as must the shapes, the row counts and, in an na64 file,
-the encoding named by each page header with the footer.  A damaged file is refused instead
-of read as wrong numbers: every read function turns a missing, empty, truncated, foreign,
-corrupted or non-numeric file into one :class:`~na64.errors.InputError` for ``FILE``.  ROOT
-and Arrow IPC files have no page checksums: their damage is found where it breaks decoding
-(ROOT's compressed baskets carry the checksum of their codec), not everywhere.
+Encoding (:func:`parquet_write_options`, the one place it is defined, for event files and
+production chunks alike): by default the Parquet pages are zstd-compressed at level 1, the
+float columns byte-stream-split, without dictionaries or statistics; the values are stored
+bit for bit (float32 cells stay float32).  On the events of the default setup that is 470 MB
+per 10^6 events, against 640 MB uncompressed, for the same production time within the
+measurement noise of a few per cent (``benchmarks/bench_compression.py``).  Other encodings
+are chosen by name (:data:`PARQUET_COMPRESSIONS`: ``zstd``, ``lz4``, ``snappy``, ``none``;
+``na64 simulate --compression``) or as a :class:`ParquetEncoding`.  The readers take any
+codec, and files of earlier versions (lz4 pages without checksums) and of other writers
+stay readable.
+
+Integrity: every Parquet page carries a CRC32 of its bytes, compressed or not, whatever the
+encoding (the byte-level merge copies pages unchanged, so the checksums survive it).  The
+readers verify them and check what they do not cover: the two copies of the schema a
+Parquet file holds (the Parquet schema and the Arrow schema stored with it) must agree, as
+must the shapes, the row counts and, in an na64 file, the encoding named by each page
+header with the footer.  A damaged file is refused instead of read as wrong numbers: every
+read function turns a missing, empty, truncated, foreign, corrupted or non-numeric file
+into one :class:`~na64.errors.InputError` for ``FILE``.  ROOT and Arrow IPC files have no
+page checksums: their damage is found where it breaks decoding (ROOT's compressed baskets
+carry the checksum of their codec), not everywhere.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import functools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO, Literal, Protocol
 
 import numpy as np
@@ -58,8 +72,13 @@ from .thrift_compact import ThriftError, TStruct, decode_struct
 
 __all__ = [
     "DATASET_MANIFEST",
+    "DEFAULT_COMPRESSION",
+    "PARQUET_CODECS",
+    "PARQUET_COMPRESSIONS",
+    "Compression",
     "EventFormat",
     "EventSink",
+    "ParquetEncoding",
     "column_layout",
     "concatenate_files",
     "dataset_files",
@@ -67,6 +86,7 @@ __all__ = [
     "event_writer",
     "iter_events",
     "num_events",
+    "parquet_encoding",
     "parquet_write_options",
     "read_events",
     "read_provenance",
@@ -570,43 +590,152 @@ def write_arrow_chunk(
 # --------------------------------------------------------------------------- writers
 
 
-#: Codec of every Parquet event file and production chunk.  The cells are noisy floats
-#: whose mantissas do not compress: the byte-stream-split encoding of the float columns puts
-#: their sign/exponent bytes together, where zstd at level 1 compresses them (473 B per NA64e
-#: event instead of 558 B with the lz4 pages of earlier versions, for 5-7 % more production
-#: time); higher levels and dictionaries gain nothing on these columns and cost encoding time
-#: (``benchmarks/bench_io.py`` measures them, ``benchmarks/README.md`` has the numbers).
-PARQUET_COMPRESSION = "zstd"
-PARQUET_COMPRESSION_LEVEL = 1
+#: Page codecs a Parquet event file can be written with (:class:`ParquetEncoding`), and
+#: those of them that take a compression level.
+PARQUET_CODECS = ("zstd", "lz4", "snappy", "gzip", "brotli", "none")
+_LEVELLED_CODECS = ("zstd", "gzip", "brotli")
 
 
-def parquet_write_options(schema: pa.Schema) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ParquetEncoding:
+    """How the pages of a Parquet event file are encoded.
+
+    Whatever the encoding, the values are stored bit for bit (floats keep their type, NaN
+    payloads and signed zeros), every page carries a CRC32 checksum of its bytes, and no
+    column statistics are written.  :data:`PARQUET_COMPRESSIONS` names the encodings
+    offered by ``na64 simulate --compression``.
+
+    Parameters
+    ----------
+    codec
+        Page codec, one of :data:`PARQUET_CODECS` (``"none"``: uncompressed pages).
+    level
+        Compression level of ``zstd``, ``gzip`` or ``brotli``; ``None``: the codec's default.
+    byte_stream_split
+        Store the float columns byte-stream-split: the k-th bytes of the values of a page
+        are stored together, so the codec finds the repetitive sign and exponent bytes of
+        the cells next to each other instead of between their random mantissa bytes.
+    dictionary
+        Dictionary-encode the columns (it takes precedence over byte-stream-split).
+
+    Raises
+    ------
+    ValueError
+        An unknown codec, or a level that is not an integer or for a codec without levels.
+    """
+
+    codec: str = "zstd"
+    level: int | None = 1
+    byte_stream_split: bool = True
+    dictionary: bool = False
+
+    def __post_init__(self) -> None:
+        if self.codec not in PARQUET_CODECS:
+            raise ValueError(f"unknown Parquet codec {self.codec!r}; use one of "
+                             f"{', '.join(PARQUET_CODECS)}")
+        if self.level is not None and (type(self.level) is not int
+                                       or self.codec not in _LEVELLED_CODECS):
+            raise ValueError(f"codec {self.codec!r} takes no level {self.level!r}"
+                             if self.codec not in _LEVELLED_CODECS
+                             else f"the level must be an integer, got {self.level!r}")
+        if type(self.byte_stream_split) is not bool or type(self.dictionary) is not bool:
+            raise ValueError("byte_stream_split and dictionary must be True or False")
+
+    def describe(self) -> str | dict[str, Any]:
+        """The name of this encoding in :data:`PARQUET_COMPRESSIONS`, else its fields."""
+        for name, encoding in PARQUET_COMPRESSIONS.items():
+            if encoding == self:
+                return name
+        return dataclasses.asdict(self)
+
+
+#: The encodings offered by name (``na64 simulate --compression NAME``).  Measured on the
+#: events of the default setup (``benchmarks/bench_compression.py``, numbers in
+#: ``benchmarks/README.md``): the cells are float32 whose mantissas are simulated noise and
+#: do not compress; byte-stream-split lets the codec compress their sign and exponent
+#: bytes.  ``zstd`` (level 1) gives 470 MB per 10^6 events instead of 640 MB uncompressed,
+#: for the same production time within a few per cent; zstd level 9 gains 0.3 % for 30 %
+#: more production time; ``lz4`` and ``snappy`` give 507-510 MB.  Dictionaries make these
+#: files larger (617-667 MB) and the production 17-26 % slower than uncompressed pages, so
+#: no preset uses them.
+PARQUET_COMPRESSIONS: Mapping[str, ParquetEncoding] = MappingProxyType({
+    "zstd": ParquetEncoding("zstd", 1, byte_stream_split=True),
+    "lz4": ParquetEncoding("lz4", None, byte_stream_split=True),
+    "snappy": ParquetEncoding("snappy", None, byte_stream_split=True),
+    "none": ParquetEncoding("none", None, byte_stream_split=False),
+})
+#: The encoding of event files and production chunks unless told otherwise.
+DEFAULT_COMPRESSION = "zstd"
+
+#: A named encoding (a key of :data:`PARQUET_COMPRESSIONS`) or an explicit one.
+Compression = str | ParquetEncoding
+
+
+def parquet_encoding(compression: Compression | Mapping[str, Any]) -> ParquetEncoding:
+    """Resolve a compression choice: a name of :data:`PARQUET_COMPRESSIONS`, an encoding,
+    or the fields of one (as :meth:`ParquetEncoding.describe` returns them).
+
+    Raises
+    ------
+    InputError
+        ``--compression``: an unknown name or invalid fields.
+    """
+    if isinstance(compression, ParquetEncoding):
+        return compression
+    if isinstance(compression, str):
+        encoding = PARQUET_COMPRESSIONS.get(compression.strip().lower())
+        if encoding is None:
+            names = list(PARQUET_COMPRESSIONS)
+            raise InputError("--compression", f"must be {', '.join(names[:-1])} or "
+                                              f"{names[-1]}, got {compression!r}")
+        return encoding
+    try:
+        return ParquetEncoding(**dict(compression))
+    except (TypeError, ValueError) as exc:
+        raise InputError("--compression", f"invalid Parquet encoding {compression!r} "
+                                          f"({exc})") from None
+
+
+def parquet_write_options(schema: pa.Schema,
+                          compression: Compression = DEFAULT_COMPRESSION) -> dict[str, Any]:
     """Keyword arguments of :func:`pyarrow.parquet.write_table` for event batches of ``schema``.
 
-    The one Parquet encoding of na64: :func:`event_writer` and the production chunks a
-    worker encodes (:func:`write_events`) both use it, so the chunks of a run are
-    concatenated byte-wise into a file encoded alike.  Pages are zstd-compressed
-    (:data:`PARQUET_COMPRESSION_LEVEL`), float columns byte-stream-split, without
-    dictionaries or statistics, and every page carries a CRC32 checksum that the readers
-    of this module verify.
+    The one place where the Parquet encoding of na64 is defined: :func:`event_writer` and
+    the production chunks a worker encodes (:func:`write_events`) both use it, so the
+    chunks of a run, all encoded with the run's choice, are concatenated byte-wise into a
+    file encoded alike.  By default (:data:`DEFAULT_COMPRESSION`) pages are zstd-compressed
+    at level 1 and float columns byte-stream-split; there are never statistics, and every
+    page carries a CRC32 checksum that the readers of this module verify.
 
     Parameters
     ----------
     schema
         Arrow schema of the batches (the byte-stream-split columns are its float leaves).
+    compression
+        A name of :data:`PARQUET_COMPRESSIONS` or a :class:`ParquetEncoding`.
 
     Returns
     -------
     dict[str, Any]
-        ``compression``, ``compression_level``, ``use_dictionary``, ``use_byte_stream_split``
-        (the Parquet paths of the float columns), ``write_statistics`` and
-        ``write_page_checksum``.
+        ``compression``, ``compression_level`` (for a codec with a level set),
+        ``use_dictionary``, ``use_byte_stream_split`` (the Parquet paths of the float
+        columns, or False), ``write_statistics`` and ``write_page_checksum``.
+
+    Raises
+    ------
+    InputError
+        ``--compression``: an unknown name.
     """
+    encoding = parquet_encoding(compression)
     floats = [path for path, physical, _, _ in _parquet_columns(schema)
-              if physical in ("FLOAT", "DOUBLE")]
-    return {"compression": PARQUET_COMPRESSION, "compression_level": PARQUET_COMPRESSION_LEVEL,
-            "use_dictionary": False, "use_byte_stream_split": floats or False,
-            "write_statistics": False, "write_page_checksum": True}
+              if physical in ("FLOAT", "DOUBLE")] if encoding.byte_stream_split else []
+    options: dict[str, Any] = {
+        "compression": encoding.codec, "use_dictionary": encoding.dictionary,
+        "use_byte_stream_split": floats or False, "write_statistics": False,
+        "write_page_checksum": True}
+    if encoding.level is not None:
+        options["compression_level"] = encoding.level
+    return options
 
 
 class EventSink(Protocol):
@@ -652,21 +781,26 @@ class _AppendFile:
 class _ParquetSink(_AppendFile):
     """Parquet output as a concatenation of independently encoded row groups.
 
-    Every batch is encoded into a standalone Parquet buffer and its row groups are appended
-    by :class:`na64.io.parquet_concat.ParquetConcatenator`.  A Parquet file of this module's
+    Every batch is encoded into a standalone Parquet buffer (:func:`parquet_write_options`
+    with the sink's compression) and its row groups are appended by
+    :class:`na64.io.parquet_concat.ParquetConcatenator`.  A Parquet file of this module's
     layout with the same provenance (a production chunk encoded by a worker) is appended
-    by byte copy, without decoding: the encoding cost stays with whoever wrote the chunk.
+    by byte copy, without decoding: the encoding cost stays with whoever wrote the chunk,
+    and its pages keep the codec they were written with (Parquet records the codec per
+    column chunk, so a file may mix codecs and stays readable).
     """
 
-    def __init__(self, path: Path, provenance: Mapping[str, Any] | None) -> None:
+    def __init__(self, path: Path, provenance: Mapping[str, Any] | None,
+                 compression: Compression = DEFAULT_COMPRESSION) -> None:
         self._meta = {PROVENANCE_KEY: json.dumps(dict(provenance or {}))}
+        self._encoding = parquet_encoding(compression)
         self._cat = ParquetConcatenator(path)
         self._written = False
 
     def _encode(self, table: pa.Table) -> bytes:
         buf = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(self._meta), buf,
-                       **parquet_write_options(table.schema))
+                       **parquet_write_options(table.schema, self._encoding))
         return buf.getvalue().to_pybytes()
 
     def write(self, events: Mapping[str, np.ndarray]) -> None:
@@ -733,6 +867,7 @@ def event_writer(
     path: str | os.PathLike[str],
     fmt: str | None = None,
     provenance: Mapping[str, Any] | None = None,
+    compression: Compression = DEFAULT_COMPRESSION,
 ) -> Iterator[EventSink]:
     """Open a streaming, atomic event-file writer.
 
@@ -745,6 +880,10 @@ def event_writer(
         anything else -> Parquet).
     provenance
         JSON-serialisable record stored in the file (see :func:`make_provenance`).
+    compression
+        Encoding of the Parquet pages written (:func:`parquet_write_options`): a name of
+        :data:`PARQUET_COMPRESSIONS` or a :class:`ParquetEncoding`.  Not used for ROOT
+        (uproot compresses its baskets itself).
 
     Examples
     --------
@@ -756,9 +895,11 @@ def event_writer(
     if kind == "dataset":
         raise InputError("--format", "a dataset directory is written by a production "
                                      "(na64 simulate --format dataset), not by event_writer")
+    encoding = parquet_encoding(compression)
     with atomic_path(path) as tmp:
         sink: _ParquetSink | _RootSink
-        sink = _ParquetSink(tmp, provenance) if kind == "parquet" else _RootSink(tmp, provenance)
+        sink = (_ParquetSink(tmp, provenance, encoding) if kind == "parquet"
+                else _RootSink(tmp, provenance))
         try:
             yield sink
         except BaseException:
@@ -773,9 +914,10 @@ def write_events(
     events: Mapping[str, np.ndarray],
     fmt: str | None = None,
     provenance: Mapping[str, Any] | None = None,
+    compression: Compression = DEFAULT_COMPRESSION,
 ) -> None:
     """Write one batch of events to ``path`` atomically (see :func:`event_writer`)."""
-    with event_writer(path, fmt, provenance) as sink:
+    with event_writer(path, fmt, provenance, compression) as sink:
         sink.write(events)
 
 
@@ -784,12 +926,14 @@ def concatenate_files(
     path: str | os.PathLike[str],
     fmt: str | None = None,
     provenance: Mapping[str, Any] | None = None,
+    compression: Compression = DEFAULT_COMPRESSION,
 ) -> int:
     """Concatenate event files, in order, into one file (atomic, one input in memory).
 
     Inputs are Parquet or Arrow IPC files.  For a Parquet output, a Parquet input written
-    with the same provenance is appended by byte copy (:mod:`na64.io.parquet_concat`);
-    other inputs are re-encoded.  All inputs must have the same columns, dtypes and shapes.
+    with the same provenance is appended by byte copy (:mod:`na64.io.parquet_concat`),
+    its pages as they are; other inputs are re-encoded with ``compression`` (see
+    :func:`event_writer`).  All inputs must have the same columns, dtypes and shapes.
 
     Returns
     -------
@@ -798,7 +942,7 @@ def concatenate_files(
     """
     kind = format_for_path(path, fmt)
     total = 0
-    with event_writer(path, kind, provenance) as sink:
+    with event_writer(path, kind, provenance, compression) as sink:
         for src in inputs:
             total += sink.append_file(src)
     return total

@@ -54,10 +54,15 @@ import numpy as np
 from ..errors import InputError
 from ..io.events import (
     DATASET_MANIFEST,
+    DEFAULT_COMPRESSION,
+    PARQUET_COMPRESSIONS,
+    Compression,
     EventSink,
+    ParquetEncoding,
     detect_format,
     event_writer,
     format_for_path,
+    parquet_encoding,
     validate_events,
     write_events,
 )
@@ -118,6 +123,7 @@ class ChunkTask:
     directory: str
     file: str
     provenance: Mapping[str, Any] | None = None
+    compression: ParquetEncoding = PARQUET_COMPRESSIONS[DEFAULT_COMPRESSION]
 
 
 @dataclass(frozen=True)
@@ -172,9 +178,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         raise ValueError(f"source returned {n} events for chunk {task.spec.index}, "
                          f"expected {task.spec.n_events}")
     path = Path(task.directory) / task.file
-    # Encoded here, in the worker, with the run's provenance: the main process then merges
-    # Parquet chunks by byte copy (na64.io.parquet_concat).
-    write_events(path, events, "parquet", task.provenance)
+    # Encoded here, in the worker, with the run's provenance and encoding: the main process
+    # then merges Parquet chunks by byte copy (na64.io.parquet_concat).
+    write_events(path, events, "parquet", task.provenance, task.compression)
     full, body = chunk_checksums(path)
     return ChunkResult(task.spec.index, task.file, n, full, time.perf_counter() - t0,
                        _peak_rss_mb(), body)
@@ -260,6 +266,7 @@ def run_production(
     provenance: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_chunks: bool = False,
+    compression: Compression | None = None,
 ) -> RunSummary:
     """Produce ``n_events`` events from ``source`` into ``out``, chunked and resumable.
 
@@ -288,6 +295,13 @@ def run_production(
         Called as ``progress(events_done, n_events)`` at the start and after each chunk.
     keep_chunks
         Keep the chunk directory and manifest after the merge.
+    compression
+        Encoding of the Parquet chunks, and so of a Parquet output or dataset: a name of
+        :data:`na64.io.events.PARQUET_COMPRESSIONS` or a
+        :class:`~na64.io.events.ParquetEncoding`; default
+        :data:`~na64.io.events.DEFAULT_COMPRESSION`, or the checkpoint's when resuming.  It
+        is part of the run's identity: every chunk of a run is encoded alike, and a resume
+        with another compression is refused.
 
     Returns
     -------
@@ -296,8 +310,8 @@ def run_production(
     Raises
     ------
     InputError
-        Bad sizes or seed, an existing output or checkpoint without ``overwrite`` /
-        ``resume``, or a checkpoint of a different run.
+        Bad sizes, seed or compression, an existing output or checkpoint without
+        ``overwrite`` / ``resume``, or a checkpoint of a different run.
     RunError
         A task failed or a worker died; completed chunks are kept for ``resume=True``.
     KeyboardInterrupt
@@ -309,7 +323,8 @@ def run_production(
     with _exclusive(out):
         return _run(source, out, kind, n_events=n_events, seed=seed, chunk_size=chunk_size,
                     executor=executor, resume=resume, overwrite=overwrite,
-                    provenance=provenance, progress=progress, keep_chunks=keep_chunks)
+                    provenance=provenance, progress=progress, keep_chunks=keep_chunks,
+                    compression=compression)
 
 
 @contextlib.contextmanager
@@ -363,6 +378,7 @@ def _run(
     provenance: Mapping[str, Any] | None,
     progress: Callable[[int, int], None] | None,
     keep_chunks: bool,
+    compression: Compression | None,
 ) -> RunSummary:
     t0 = time.perf_counter()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**128:
@@ -382,11 +398,19 @@ def _run(
             raise InputError("--out", f"{out} exists; pass --overwrite to replace it")
 
     old: Manifest | None = Manifest.load(directory) if (resume and has_manifest) else None
+    if old is not None and "compression" not in old.identity:
+        # checkpoints of earlier versions do not record it: their chunks are merged as they
+        # are (a file may mix codecs), the rest is encoded with the default
+        old.identity["compression"] = DEFAULT_COMPRESSION
     if chunk_size is None:
         chunk_size = int(old.identity.get("chunk_size", DEFAULT_CHUNK_SIZE)) if old else DEFAULT_CHUNK_SIZE
+    if compression is None:
+        compression = old.identity["compression"] if old else DEFAULT_COMPRESSION
+    encoding = parquet_encoding(compression)
     specs = plan_chunks(int(n_events), int(chunk_size))
     identity = _canonical({"source": source.describe(), "seed": int(seed),
-                           "n_events": int(n_events), "chunk_size": int(chunk_size)})
+                           "n_events": int(n_events), "chunk_size": int(chunk_size),
+                           "compression": encoding.describe()})
 
     if resume and old is None and out.exists():
         log.info("%s exists and has no checkpoint: the run is complete", out)
@@ -436,7 +460,7 @@ def _run(
             if progress is not None:
                 progress(done_events, int(n_events))
             tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file,
-                               manifest.provenance) for rec in todo]
+                               manifest.provenance, encoding) for rec in todo]
             last_save = time.monotonic()
             merger.drain()  # chunks already done (resume)
             for _, result in executor.map_unordered(run_chunk, tasks):
