@@ -6,6 +6,9 @@ summary.json and the figures (limits, limits_y, nminus1; PNG + PDF) into ``--out
 ``na64 reach visible`` runs the visible-mode search (A'/X -> e+e- behind the WCAL dump;
 default: NA64e 2017+2018, 8.4e10 EOT) and writes exclusion.csv, cutflow.csv, nminus1.csv,
 summary.json and the figures (exclusion, nminus1).
+``na64 reach positron`` runs the positron-beam search (resonant annihilation of the beam
+positron and dark brem; default: NA64e 2022, 100 GeV, 1.01e10 e+OT) at one or several beam
+energies, combined, and writes the combined limits with each energy's invisible-mode set.
 """
 
 from __future__ import annotations
@@ -313,6 +316,193 @@ def visible(
         console.print(table)
         console.print(f"wrote {out}/exclusion.csv, cutflow.csv, summary.json and figures in "
                       f"{result.elapsed_s:.1f} s")
+
+
+def _split(text: str | None) -> list[str]:
+    return [] if text is None else [t.strip() for t in text.split(",")]
+
+
+def _positron_runs(cfg: Any, energy: str | None, pot: str | None, observed: str | None
+                   ) -> tuple[Any, ...]:
+    """The runs of a positron job from --energy/--pot/--observed (see `reach positron`)."""
+    from ..reach.positron_config import PositronRunConfig
+
+    energies = _split(energy)
+    pots = _split(pot)
+    obs = _split(observed)
+    values = []
+    for text in energies:
+        e = parse_quantity(text, "energy", field="--energy")
+        if not 1_000.0 <= e <= 1_000_000.0:
+            raise InputError("--energy", f"must be in [1 GeV, 1 TeV], got {e / GeV:g} GeV")
+        values.append(e)
+    if len(set(values)) != len(values):
+        raise InputError("--energy", f"energies must be distinct, got {energy}")
+    n = len(values) if values else 1
+    for name, items in (("--pot", pots), ("--observed", obs)):
+        if items and len(items) not in (1, n):
+            raise InputError(name, f"give one value or one per --energy ({n}), got {len(items)}")
+    pot_values = []
+    for text in pots:
+        v = parse_quantity(text, "dimensionless", field="--pot")
+        if not 0 < v <= 1e16:
+            raise InputError("--pot", f"must be in (0, 1e16], got {v:g}")
+        pot_values.append(v)
+    obs_values = []
+    for text in obs:
+        try:
+            k = int(text)
+        except ValueError:
+            raise InputError("--observed", f"must be integers in [0, 1e6], got {text!r}") from None
+        if not 0 <= k <= 1_000_000:
+            raise InputError("--observed", f"must be integers in [0, 1e6], got {k}")
+        obs_values.append(k)
+    if not values and not pot_values:
+        if obs_values:
+            raise InputError("--observed", "applies to the runs given by --energy/--pot; "
+                                           "without them the analysis' runs are used")
+        return tuple(cfg.runs)
+    if not values:
+        if len(cfg.groups()) != 1:
+            raise InputError("--pot", "the analysis has runs at several energies; give "
+                                      "--energy with one --pot per energy")
+        values = [cfg.runs[0].energy]
+    runs = []
+    for i, e in enumerate(values):
+        if pot_values:
+            p = pot_values[i if len(pot_values) > 1 else 0]
+            k = obs_values[i if len(obs_values) > 1 else 0] if obs_values else 0
+            runs.append(PositronRunConfig(name=f"user {e / GeV:g} GeV", energy=f"{e!r}MeV", pot=p,
+                                          observed=k))
+            continue
+        mine = [r for r in cfg.runs if np.isclose(r.energy, e)]
+        if not mine:
+            have = sorted({f"{r.energy / GeV:g}GeV" for r in cfg.runs})
+            raise InputError("--pot", f"the analysis has no run at {e / GeV:g} GeV (it has "
+                                      f"{', '.join(have)}); give the positrons on target of "
+                                      "each --energy with --pot")
+        if obs_values:
+            raise InputError("--observed", "applies to the runs given by --pot")
+        runs += mine
+    out = tuple(runs)
+    with as_flags({"runs.ecal_max": "--energy", "selection.beam_momentum": "--energy"}):
+        cfg.model_copy(update={"runs": out}).check_runs()
+    return out
+
+
+@reach_app.command("positron")
+def positron(
+    ctx: typer.Context,
+    analysis: Annotated[str, typer.Option(
+        "--analysis", help="Positron-beam analysis file: a shipped name or a TOML path.")] =
+        "positron_2022",
+    energy: Annotated[str | None, typer.Option(
+        "--energy", help="Beam energies, e.g. 100GeV or 40GeV,70GeV,100GeV (a bare number "
+                         "is GeV), each computed with its own setup and box and combined "
+                         "[default: the runs of the analysis].")] = None,
+    pot: Annotated[str | None, typer.Option(
+        "--pot", help="Positrons on target: one value, or one per --energy "
+                      "(e.g. 1e11,1.6e10,1.01e10) [default: the analysis' runs].")] = None,
+    observed: Annotated[str | None, typer.Option(
+        "--observed", help="Events observed in the signal box, one value or one per "
+                           "--energy, with --pot [default: 0].")] = None,
+    masses: Annotated[str, typer.Option(
+        "--masses", help="A' masses: 'low:high:n' log-spaced, a list 'a,b,c' or one value.")] =
+        "1MeV:1GeV:30",
+    events: Annotated[str | None, typer.Option(
+        "--events-per-mass", help="Biased signal events per mass and energy [default: the "
+                                  "analysis'].")] = None,
+    combine_with: Annotated[list[Path] | None, typer.Option(
+        "--combine-with", help="Output directory of a `na64 reach invisible` run (e.g. the "
+                               "electron beam) to combine with (repeatable); adds "
+                               "epsilon_90cl_with_electrons.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output directory; must be missing or empty, or hold an earlier "
+                      "result and --overwrite be given.")] = Path("na64-reach-positron"),
+    seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots",
+                                        help="Write the figures (PNG + PDF).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Positron-beam search: resonant e+e- -> A' -> chi chi and dark brem, one or several
+    beam energies combined.
+
+    Writes limits.csv (combined limit, brem-only and annihilation-only limits, each
+    energy, the projection), cutflow.csv, summary.json, the figures and one
+    `reach invisible` set per energy (beam_<E>GeV/) into --out, as one set.
+    """
+    from ..reach.combination import channel_from_output
+    from ..reach.positron import run_positron
+    from ..reach.positron_config import load_positron_analysis
+    from ..reach.positron_outputs import (
+        positron_summary,
+        reserve_positron_output,
+        write_positron_outputs,
+    )
+
+    console = Console(stderr=True)
+    setup_logging(quiet, console)
+    cfg = load_positron_analysis(analysis)
+    runs = _positron_runs(cfg, energy, pot, observed)
+    with as_flags({"setup": "--energy"}):
+        cfg.check_setups(runs)
+    mass_values = parse_range(masses, "energy", field="--masses")
+    e_low = min(r.energy for r in runs)
+    if np.any(mass_values >= e_low):
+        raise InputError("--masses", f"every mass must be in (0, {e_low / GeV:g} GeV), below "
+                                     "the lowest beam energy")
+    n_events = None
+    if events is not None:
+        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
+                               high_text="1e7")
+    electrons = [channel_from_output(d, alpha_d=cfg.signal.alpha_d,
+                                     mass_ratio=cfg.signal.mass_ratio)
+                 for d in (combine_with or [])]
+    command = " ".join(command_line(ctx))
+    options = resolved_options(ctx)
+    with contextlib.ExitStack() as stack:
+        with _file_system_errors(out):
+            stack.enter_context(reserve_positron_output(out, overwrite=overwrite))
+        with executor_from_options(executor, workers, scheduler) as ex, \
+                _progress(quiet, console, "reach positron") as advance, \
+                as_flags({"masses": "--masses", "runs": "--pot",
+                          "n_events": "--events-per-mass"}):
+            result = run_positron(cfg, mass_values, seed=seed, runs=runs,
+                                  events_per_mass=n_events,
+                                  executor=None if executor == "local" else ex,
+                                  progress=advance, electrons=electrons)
+        result.extra["electron_source"] = ", ".join(str(d) for d in (combine_with or []))
+        with _file_system_errors(out):
+            write_positron_outputs(result, out, command=command, options=options,
+                                   plots=plots, overwrite=overwrite)
+    summary = positron_summary(result, command=command, options=options)
+    if as_json:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        from rich.table import Table
+
+        from ..reach.positron_outputs import positron_limits_table
+
+        table = Table(title=f"NA64 e+ beam: {summary['pot']:.3g} e+OT at "
+                            + ", ".join(f"{g['energy_GeV']:g}" for g in summary["groups"])
+                            + f" GeV, {summary['observed']} observed")
+        cols = ["epsilon_90cl", "epsilon_expected", "epsilon_90cl_brem_only",
+                "epsilon_90cl_annihilation_only"]
+        table.add_column("m_A' [GeV]", justify="right")
+        for col in ("ε 90% CL", "ε expected", "ε brem only", "ε annihilation only"):
+            table.add_column(col, justify="right")
+        rows = positron_limits_table(result)
+        step = max(1, len(rows) // 12)
+        for row in rows[::step]:
+            table.add_row(f"{row['mass_GeV']:.4g}", *(f"{row[c]:.3g}" for c in cols))
+        console.print(table)
+        console.print(f"wrote {out}/limits.csv, cutflow.csv, summary.json, figures and "
+                      f"beam_<E>GeV/ in {result.elapsed_s:.1f} s")
 
 
 @contextlib.contextmanager
