@@ -226,8 +226,13 @@ def test_processes_are_validated(tmp_path):
             / "invisible_2016_2018_annihilation.toml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace('processes = ["brem", "annihilation"]',
-                                'processes = ["brem", "primakoff"]'))
+                                'processes = ["brem", "compton"]'))
     with pytest.raises(InputError, match=r"signal\.processes"):
+        load_analysis(bad)
+    # a registered process that does not make the analysis' particle
+    bad.write_text(text.replace('processes = ["brem", "annihilation"]',
+                                'processes = ["brem", "primakoff"]'))
+    with pytest.raises(InputError, match=r"signal\.model.*'primakoff'.*alp"):
         load_analysis(bad)
 
 

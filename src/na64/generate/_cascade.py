@@ -13,6 +13,10 @@ The physics is the high-energy (complete screening) cascade of Rossi's Approxima
   B. Rossi, *High-Energy Particles* (1952), ch. 5; PDG 2024 "Passage of particles through
   matter", critical-energy section).
 
+Photons are followed (and their track lengths scored, :func:`run_cascade` row 3) from
+their emission to their conversion point or the back face of the target; they do not lose
+energy on the way, so a photon contributes its whole free path to the bin of its energy.
+
 Photons softer than ``k_min`` are not emitted discretely: their (energy independent for
 ``k_min << E``) mean loss ``(4/3) k_min`` per X0 is added to the continuous loss.  The
 discrete brems are sampled with the null-collision (thinning) method, exact for a rate that
@@ -79,6 +83,33 @@ def _interp_sigma(table: np.ndarray, loge: float, lo: float, step: float) -> flo
 
 
 @numba.njit(cache=True)
+def _score_photon(ev: np.ndarray, hist_z: np.ndarray, e: float, z: float, path: float,  # pragma: no cover
+                  edges: np.ndarray, loge_lo: float, dloge: float, z_width: float) -> None:
+    """Add a photon's free path ``path`` (X0) from depth ``z`` to its energy bin (row 3 of
+    ``ev``) and, split over the depth bins it crosses, to ``hist_z[2]``."""
+    nb = edges.shape[0] - 1
+    ib = int((np.log(e) - loge_lo) / dloge)
+    # guard the log-spacing round-off at the bin edges
+    if ib > 0 and e < edges[ib]:
+        ib -= 1
+    if ib < nb - 1 and e >= edges[ib + 1]:
+        ib += 1
+    if ib < 0 or ib >= nb or e < edges[0] or e >= edges[nb]:
+        return
+    ev[3, ib] += path
+    n_z = hist_z.shape[2]
+    z_end = z + path
+    iz = int(z / z_width)
+    while iz < n_z:
+        a = max(z, iz * z_width)
+        b = min(z_end, (iz + 1) * z_width)
+        if b <= a:
+            break
+        hist_z[2, ib, iz] += b - a
+        iz += 1
+
+
+@numba.njit(cache=True)
 def run_cascade(  # pragma: no cover - jitted
     n_events: int,
     e0: float,
@@ -108,17 +139,20 @@ def run_cascade(  # pragma: no cover - jitted
         Depth bins (X0) of the depth-resolved track length.
     sigma
         ``(2, n)`` table of the emission rate per X0 (``n_atoms σ X0``) of e- and e+, on a
-        grid uniform in log E starting at ``sig_lo`` with step ``sig_step``.
+        grid uniform in log E starting at ``sig_lo`` with step ``sig_step``; a ``(3, n)``
+        table adds the rate of photons (e.g. a photon-conversion process), sampled along
+        the photon tracks too.  With two rows no random number is drawn for photons beyond
+        those of their transport, so the e± results do not depend on the photon scoring.
     rng
         The caller's numpy Generator (numba draws from its bit generator directly).
 
     Returns
     -------
     hist_sum, hist_sq
-        ``(3, nb)``: track length (X0) per energy bin summed over events, and summed
-        squares of the per-event values; rows e-, e+, primary particle.
+        ``(4, nb)``: track length (X0) per energy bin summed over events, and summed
+        squares of the per-event values; rows e-, e+, primary particle (charged), photons.
     hist_z
-        ``(2, nb, n_z)`` depth-resolved track length (X0) of e- and e+.
+        ``(3, nb, n_z)`` depth-resolved track length (X0) of e-, e+ and photons.
     energy
         ``(n_events, 2)``: energy deposited (ionization, soft photons, particles below the
         cut) and energy escaping through the back of the target.
@@ -127,15 +161,16 @@ def run_cascade(  # pragma: no cover - jitted
         and the same for the primary particle alone.
     e_emit, z_emit, rate_emit, kind_emit
         Energy, depth (X0), rate used for the chosen segment, and emitter code
-        (0 e-, 1 e+; +2 if it is the primary).
+        (0 e-, 1 e+; +2 if it is the primary; 4 a photon, 5 a primary photon).
     """
     nb = edges.shape[0] - 1
     loge_lo = np.log(edges[0])
     dloge = (np.log(edges[-1]) - loge_lo) / nb
-    hist_sum = np.zeros((3, nb))
-    hist_sq = np.zeros((3, nb))
-    hist_z = np.zeros((2, nb, n_z))
-    ev = np.zeros((3, nb))
+    hist_sum = np.zeros((4, nb))
+    hist_sq = np.zeros((4, nb))
+    hist_z = np.zeros((3, nb, n_z))
+    ev = np.zeros((4, nb))
+    photon_rates = sigma.shape[0] > 2
     energy = np.zeros((n_events, 2))
     w_tot = np.zeros(n_events)
     w_prim = np.zeros(n_events)
@@ -171,6 +206,21 @@ def run_cascade(  # pragma: no cover - jitted
             prim = st_prim[top]
             if kind == PHOTON:
                 s = -np.log(1.0 - rng.random()) / PAIR_RATE
+                path = min(s, t_max - z)
+                if do_score and path > 0.0:
+                    _score_photon(ev, hist_z, e, z, path, edges, loge_lo, dloge, z_width)
+                if do_sample and photon_rates and path > 0.0:
+                    r = _interp_sigma(sigma[PHOTON], np.log(e), sig_lo, sig_step)
+                    w = r * path
+                    if w > 0.0:
+                        wt += w
+                        if prim:
+                            wp += w
+                        if rng.random() * wt < w:
+                            e_emit[iev] = e
+                            z_emit[iev] = z + path * rng.random()
+                            rate_emit[iev] = r
+                            kind_emit[iev] = 5 if prim else 4
                 if z + s >= t_max:
                     esc += e
                     continue
@@ -276,7 +326,7 @@ def run_cascade(  # pragma: no cover - jitted
         w_tot[iev] = wt
         w_prim[iev] = wp
         if do_score:
-            for r_ in range(3):
+            for r_ in range(4):
                 for ib in range(nb):
                     v = ev[r_, ib]
                     hist_sum[r_, ib] += v

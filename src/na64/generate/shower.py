@@ -1,10 +1,13 @@
-"""Differential track lengths of e- and e+ in an electromagnetic cascade.
+"""Differential track lengths of e-, e+ and photons in an electromagnetic cascade.
 
 The track-length spectrum ``dL/dE`` (mm of e± path per MeV, per incident particle) is what
 a process with a cross section σ(E) needs to be integrated against to give the number of
 interactions in a thick target: ``N = n_atoms ∫ dE (dL/dE) σ(E)``.  For the dark photon in
 NA64 this includes every e± of the shower in the active target, not only the beam
-electron (Gninenko et al., arXiv:1604.08432; DMG4, Bondi et al., arXiv:2101.12192).
+electron (Gninenko et al., arXiv:1604.08432; DMG4, Bondi et al., arXiv:2101.12192).  The
+photon track length ``dL_γ/dk`` (the free paths of the shower photons, scored by energy)
+is the same for a photon-induced process such as the Primakoff conversion γN → aN
+(:mod:`na64.generate.primakoff`).
 
 Method
 ------
@@ -16,7 +19,8 @@ over the analytic Approximation-B solutions because (i) it gives e- and e+ separ
 primary's own contribution and the depth dependence without further approximations, (ii) it
 gives the event-by-event fluctuations that a forced-emission generator needs
 (:mod:`na64.generate.dark_brem`), and (iii) its limits are checked against the analytic
-results in the tests (Rossi's 0.437 E0/E integral track length, T = E0 X0/E_c).
+results in the tests (Rossi's 0.437 E0/E integral e± track length and 0.572 E0/k
+integral photon track length, T = E0 X0/E_c).
 
 In units of X0 and E/E_c the cascade is universal; a material enters only through X0 and E_c.
 Known limits: no Compton scattering or photo-effect (low-energy photons convert with the
@@ -49,7 +53,7 @@ MAX_SHOWERS = 10_000_000
 
 @dataclass(frozen=True)
 class TrackLengthSpectrum:
-    """Differential track lengths of e- and e+ in a cascade (per incident particle).
+    """Differential track lengths of e-, e+ and photons in a cascade (per incident particle).
 
     Attributes
     ----------
@@ -63,6 +67,12 @@ class TrackLengthSpectrum:
         Depth bin edges (mm), ``(nz + 1,)``.
     electron_depth, positron_depth
         Track length (mm) per energy bin and depth bin, ``(nb, nz)``, per incident particle.
+    photon, photon_err
+        ``dL_γ/dk`` (mm/MeV) of all photons above ``e_min`` (the incident one included for
+        a photon primary) and its Monte Carlo standard error, ``(nb,)``: each photon adds
+        its free path, from its creation to its conversion or the back face of the target.
+    photon_depth
+        Photon track length (mm) per energy bin and depth bin, ``(nb, nz)``.
     deposited, escaped
         Per shower: energy (MeV) absorbed in the target (ionization, soft photons, particles
         below the cut) and energy leaving its back face; they add up to the incident energy.
@@ -87,6 +97,9 @@ class TrackLengthSpectrum:
     primary_kind: str
     n_showers: int
     ionization: bool
+    photon: np.ndarray | None = None
+    photon_err: np.ndarray | None = None
+    photon_depth: np.ndarray | None = None
 
     @property
     def centers(self) -> np.ndarray:
@@ -106,7 +119,8 @@ class TrackLengthSpectrum:
     def integral(self, e_min: float = 0.0, which: str = "charged") -> float:
         """Track length (mm) with energy above ``e_min`` (bins partly above it count pro rata).
 
-        ``which`` is one of ``"charged"``, ``"electron"``, ``"positron"``, ``"primary"``.
+        ``which`` is one of ``"charged"``, ``"electron"``, ``"positron"``, ``"primary"``,
+        ``"photon"``.
         """
         table = {
             "charged": self.charged,
@@ -114,6 +128,8 @@ class TrackLengthSpectrum:
             "positron": self.positron,
             "primary": self.primary,
         }
+        if self.photon is not None:
+            table["photon"] = self.photon
         if which not in table:
             raise InputError("which", f"must be one of {sorted(table)}, got {which!r}")
         lo = np.clip(self.edges[:-1], e_min, None)
@@ -158,7 +174,7 @@ def track_length_spectrum(
     ionization: bool = True,
     rng: np.random.Generator,
 ) -> TrackLengthSpectrum:
-    """Simulate cascades and return the differential track lengths of e- and e+.
+    """Simulate cascades and return the differential track lengths of e-, e+ and photons.
 
     Parameters
     ----------
@@ -232,4 +248,7 @@ def track_length_spectrum(
         primary_kind=primary,
         n_showers=int(n_showers),
         ionization=ionization,
+        photon=dl[3],
+        photon_err=err[3],
+        photon_depth=hist_z[2] * mat.X0 / n,
     )
