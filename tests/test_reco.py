@@ -171,3 +171,16 @@ def test_shower_chi2_is_finite_for_any_cells(cells: np.ndarray) -> None:
     c = shower_chi2(cells, SETUP)
     assert np.all(np.isfinite(c))
     assert np.all(c >= 0)
+
+
+def test_no_events_give_empty_results() -> None:
+    # a signal process closed at some mass (e.g. annihilation above sqrt(2 m_e E0)) sends
+    # zero events through reconstruction
+    from na64 import reco
+    from na64.detector import load_setup
+
+    cells = np.zeros((0, 4, 6, 6))
+    iy, ix = reco.max_cell(cells)
+    assert iy.shape == ix.shape == (0,)
+    setup = load_setup("na64e_2016_2018")
+    assert reco.shower_chi2(cells, setup.standalone("ecal")).shape == (0,)

@@ -80,7 +80,7 @@ def cell_centers(calorimeter: Calorimeter) -> tuple[FloatArray, FloatArray]:
 def max_cell(cells: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(iy, ix) of the cell with the largest energy summed over sections, per event."""
     arr = _cells(cells, "cells").sum(axis=1)
-    flat = arr.reshape(arr.shape[0], -1).argmax(axis=1)
+    flat = arr.reshape(arr.shape[0], int(np.prod(arr.shape[1:]))).argmax(axis=1)
     iy, ix = np.unravel_index(flat, arr.shape[1:])
     return iy.astype(np.int64), ix.astype(np.int64)
 
