@@ -297,3 +297,15 @@ def test_reach_invisible_refuses_a_positron_analysis(cli: CliRunner, tmp_path: P
                         str(tmp_path / "o"), "--quiet"])
     assert code == 2
     assert "positron" in err
+
+
+def test_signal_sample_below_the_annihilation_threshold():
+    # the analysis lists annihilation first; at 1 MeV < 2 m_e only dark brem can make the
+    # A', and the N-1 distributions take their signal events from it
+    from na64.reach.search import Search
+
+    cfg = load_positron_analysis("positron_2022")
+    search = Search(cfg.group_analysis(cfg.groups()[0]))
+    truth, _, _ = search.signal_sample(1 * MeV, np.random.default_rng(1), 200)
+    assert len(truth["weight"]) > 0
+    assert np.all(np.isfinite(truth["weight"]))

@@ -181,8 +181,15 @@ class Search:
 
     def signal_sample(self, mass: float, rng: np.random.Generator, n: int
                       ) -> tuple[Events, Events, float]:
-        """Biased events of the first process at ``mass``: ``(truth, events, e_min)``."""
-        sample = self.processes[0].sample(self.request(mass), n, rng)
+        """Biased events of the first process open at ``mass`` (e.g. dark brem where the
+        analysis lists annihilation first but the mass is below 2 m_e):
+        ``(truth, events, e_min)``."""
+        req = self.request(mass)
+        open_ = [p for p in self.processes if p.is_open(req)]
+        if not open_:
+            raise InputError("masses", f"no signal process of the analysis can make a "
+                                       f"particle of {mass / MeV:g} MeV")
+        sample = open_[0].sample(req, n, rng)
         return sample.truth, self.signal_events(sample.truth, rng), sample.e_min
 
     def signal_point(self, mass: float, rng: np.random.Generator, *,
