@@ -255,6 +255,9 @@ def plot_positron(result: PositronResult, out: Path) -> list[Path]:
     if result.with_electrons is not None:
         overlays.append(("observed, combined with e$^-$ beam", m,
                          result.with_electrons.eps_90))
+    # ε = 1 marks "no sensitivity" (e.g. annihilation above sqrt(2 m_e E0)): not drawn
+    overlays = [(label, x, np.where(np.asarray(v) < 1.0, v, np.nan))
+                for label, x, v in overlays]
     ax = plot_exclusion(m, c.eps_90, exp, overlays=overlays, ylabel=r"$\epsilon$",
                         experiment="na64", text="  simulation", lumi=energies,
                         obs_label="observed, combined")
