@@ -309,3 +309,24 @@ def test_signal_sample_below_the_annihilation_threshold():
     truth, _, _ = search.signal_sample(1 * MeV, np.random.default_rng(1), 200)
     assert len(truth["weight"]) > 0
     assert np.all(np.isfinite(truth["weight"]))
+
+
+def test_published_curve_overlaid_when_energy_and_exposure_match():
+    from types import SimpleNamespace
+
+    from na64.reach.positron_outputs import published_overlays
+
+    cfg = load_positron_analysis("positron_2022")
+
+    def fake(pot: float, model: str = "dark-photon") -> SimpleNamespace:
+        groups = cfg.groups((PositronRunConfig(name="r", energy="100GeV", pot=pot),))
+        sig = cfg.signal.model_copy(update={"model": model})
+        return SimpleNamespace(groups=groups, config=SimpleNamespace(signal=sig))
+
+    (label, m, eps), = published_overlays(fake(1.01e10))  # type: ignore[arg-type]
+    assert "2308.15612" in label
+    # the resonance dip of the published curve lies inside sqrt(2 m_e (E0 - 50 GeV))..
+    # sqrt(2 m_e E0) = 0.226-0.320 GeV
+    dip = m[np.argmin(np.where(m > 150 * MeV, eps, np.inf))]
+    assert 226 * MeV < dip < 320 * MeV
+    assert published_overlays(fake(1e11)) == []  # type: ignore[arg-type]

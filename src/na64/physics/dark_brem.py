@@ -10,7 +10,7 @@ four mediators of DMG4 (arXiv:2101.12192, Sec. 2).  Three approximations:
     Exact tree level: the 2 -> 3 matrix element with one-photon exchange and a spin-0
     nucleus of charge Z G(t) (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, App. A,
     Eq. (A1)-(A3)), integrated over the exact 3-body phase space in the variables
-    (x, cos theta_X, t, phi_q) of Liu, McGinnis, Wagner, Wang, arXiv:1609.06781, App. A
+    (x, cos theta_X, t, phi_q) of Liu, McKeen, Miller, arXiv:1609.06781, App. A
     (Eq. (A1)-(A6)).  Gninenko, Kirpichnikov, Kirsanov, Krasnikov, arXiv:1712.05706,
     Eq. (3)-(5), use this "ETL" cross section for NA64 and DMG4 (arXiv:2101.12192) tabulates it.
     The lepton traces for the four vertices (with the polarisation sums -g + k k / m_X^2;

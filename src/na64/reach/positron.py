@@ -130,9 +130,10 @@ def group_channels(groups: Sequence[PositronGroup], results: Sequence[ReachResul
     out = []
     for g, r in zip(groups, results, strict=True):
         b, sb = r.background.events(g.pot)
+        order = np.argsort(r.masses)
+        signal = np.array([yields(p) for p in r.points]) * _exposure(g)
         out.append(Channel(
-            name=f"e+ {g.key}", masses=r.masses,
-            signal=np.array([yields(p) for p in r.points]) * _exposure(g),
+            name=f"e+ {g.key}", masses=np.asarray(r.masses)[order], signal=signal[order],
             n_obs=int(sum(x.observed for x in g.runs)), b=float(b), sigma_b=float(sb),
             sigma_s_rel=r.config.signal.yield_rel_uncertainty))
     return out
@@ -184,6 +185,8 @@ def run_positron(
     config.check_setups(run_list)
     groups = config.groups(run_list)
     e_low = min(g.energy for g in groups)
+    if np.unique(m).size != m.size:
+        raise InputError("masses", "masses must be distinct")
     if np.any(~np.isfinite(m)) or np.any(m <= 0) or np.any(m >= e_low):
         raise InputError("masses", f"every mass must be in (0, {e_low / GeV:g} GeV) (below "
                                    "the lowest beam energy)")

@@ -43,6 +43,7 @@ __all__ = [
     "positron_columns",
     "positron_limits_table",
     "positron_summary",
+    "published_overlays",
     "reserve_positron_output",
     "write_positron_outputs",
 ]
@@ -232,6 +233,30 @@ def _write_positron_set(result: PositronResult, out: Path, *, command: str,
     return written
 
 
+#: Published positron-beam limits shipped with na64: (file, beam energy [MeV], e+OT, label).
+_PUBLISHED = (("na64_positron_2022.csv", 100 * GeV, 1.01e10,
+               "NA64 2022, published (arXiv:2308.15612)"),)
+
+
+def published_overlays(result: PositronResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The shipped published curves whose beam energy and exposure (within 5%) match one of
+    the result's energies, for the dark photon."""
+    from importlib import resources
+
+    from ..plots.limits import read_overlay_csv
+
+    if result.config.signal.model != "dark-photon":
+        return []
+    out = []
+    for name, energy, pot, label in _PUBLISHED:
+        if any(np.isclose(g.energy, energy) and abs(g.pot / pot - 1.0) < 0.05
+               for g in result.groups):
+            path = resources.files("na64") / "data" / "published" / name
+            m, v = read_overlay_csv(str(path))
+            out.append((label, np.asarray(m), np.asarray(v)))
+    return out
+
+
 def plot_positron(result: PositronResult, out: Path) -> list[Path]:
     """``limits.png/.pdf`` (ε vs m_A') and ``limits_y.png/.pdf`` (y vs m_χ) of a positron
     job: the combined limit with its expected bands, each energy's own observed limit, the
@@ -255,6 +280,7 @@ def plot_positron(result: PositronResult, out: Path) -> list[Path]:
     if result.with_electrons is not None:
         overlays.append(("observed, combined with e$^-$ beam", m,
                          result.with_electrons.eps_90))
+    overlays += published_overlays(result)
     # ε = 1 marks "no sensitivity" (e.g. annihilation above sqrt(2 m_e E0)): not drawn
     overlays = [(label, x, np.where(np.asarray(v) < 1.0, v, np.nan))
                 for label, x, v in overlays]
