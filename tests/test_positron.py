@@ -215,8 +215,17 @@ def test_reach_positron_energy_scan(cli: CliRunner, tmp_path: Path, fast_analysi
                         "--energy", "100GeV,70GeV", "--pot", "1.01e10,1.6e10",
                         "--masses", "20MeV,250MeV", "--events-per-mass", "300",
                         "--combine-with", str(tmp_path / "electrons"),
+                        "--hepdata", str(tmp_path / "hep"),
                         "--out", str(out), "--no-plots", "--quiet"])
     assert code == 0, err
+    import yaml
+
+    docs = list(yaml.safe_load_all((tmp_path / "hep" / "submission.yaml").read_text()))
+    tables = {d["name"]: d["data_file"] for d in docs[1:]}
+    eps = yaml.safe_load((tmp_path / "hep" / tables["90% CL upper limit on epsilon"])
+                         .read_text())
+    names = [v["header"]["name"] for v in eps["dependent_variables"]]
+    assert len(names) >= 5  # observed, expected, brem/annihilation only, per energy, ...
     assert {p.name for p in out.iterdir()} == {"limits.csv", "cutflow.csv", "summary.json",
                                                "beam_100GeV", "beam_70GeV"}
     rows = list(csv.DictReader((out / "limits.csv").open()))
@@ -234,6 +243,13 @@ def test_reach_positron_energy_scan(cli: CliRunner, tmp_path: Path, fast_analysi
         rows[1]["epsilon_90cl_brem_only"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["mode"] == "positron"
+    # the recorded command reproduces the run: the negative flag, a repeatable option once
+    # per value, nothing for options left empty
+    command = summary["command"].split()
+    assert "--no-plots" in command
+    assert "--plots" not in command
+    assert command[command.index("--combine-with") + 1] == str(tmp_path / "electrons")
+    assert "()" not in summary["command"]
     assert summary["pot"] == pytest.approx(2.61e10)
     assert [g["key"] for g in summary["groups"]] == ["100GeV", "70GeV"]
     assert [g["ecal_max_GeV"] for g in summary["groups"]] == [50.0, 35.0]
@@ -330,3 +346,18 @@ def test_published_curve_overlaid_when_energy_and_exposure_match():
     dip = m[np.argmin(np.where(m > 150 * MeV, eps, np.inf))]
     assert 226 * MeV < dip < 320 * MeV
     assert published_overlays(fake(1e11)) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("where", ["inside", "file"])
+def test_bad_hepdata_directory_fails_before_the_job(cli: CliRunner, tmp_path: Path,
+                                                    where: str) -> None:
+    out = tmp_path / "o"
+    target = out / "hep" if where == "inside" else tmp_path / "f.txt"
+    if where == "file":
+        target.write_text("x")
+    code, _, err = cli(["reach", "positron", "--hepdata", str(target), "--out", str(out),
+                        "--quiet"])
+    assert code == 2
+    assert "--hepdata" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -147,7 +147,13 @@ def command_line(ctx: typer.Context) -> list[str]:
             continue
         flag = max(param.opts, key=len)
         if getattr(param, "is_flag", False):
-            argv.append(flag)
+            if value:
+                argv.append(flag)
+            elif param.secondary_opts:  # --plots/--no-plots given as --no-plots
+                argv.append(max(param.secondary_opts, key=len))
+        elif getattr(param, "multiple", False) or isinstance(value, (list, tuple)):
+            for item in value:  # a repeatable option: once per value, none when empty
+                argv += [flag, str(item)]
         else:
             argv += [flag, str(value)]
     return argv

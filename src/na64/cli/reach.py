@@ -50,6 +50,11 @@ from ._options import (
 
 __all__ = ["register"]
 
+HepdataOpt = Annotated[Path | None, typer.Option(
+    "--hepdata", metavar="DIR",
+    help="Also export the limit table as a HEPData submission (submission.yaml and one "
+         "YAML file per table) into DIR, outside --out.")]
+
 reach_app = typer.Typer(
     name="reach",
     help="Sensitivity and 90% CL limits of a search (signal, background, statistics).",
@@ -101,6 +106,7 @@ def invisible(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write limits(_y).png/.pdf and nminus1.png/.pdf.")] =
         True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -154,6 +160,7 @@ def invisible(
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
+    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
         # lock --out and check it now: a bad or busy --out fails before the computation
         with _file_system_errors(out):
@@ -169,6 +176,7 @@ def invisible(
         with _file_system_errors(out):
             write_outputs(result, out, command=command, options=options, overlays=overlays,
                           plots=plots, overwrite=overwrite)
+        _export_hepdata(hepdata, out, overwrite)
     if as_json:
         from ..reach.outputs import summary_dict
 
@@ -212,6 +220,7 @@ def visible(
                                         help="Write exclusion.png/.pdf and nminus1.png/.pdf.")] =
         True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -282,6 +291,7 @@ def visible(
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
+    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
         with _file_system_errors(out):
             stack.enter_context(reserve_visible_output(out, overwrite=overwrite))
@@ -296,6 +306,7 @@ def visible(
         with _file_system_errors(out):
             write_visible_outputs(result, out, command=command, options=options, plots=plots,
                                   overwrite=overwrite)
+        _export_hepdata(hepdata, out, overwrite)
     summary = visible_summary(result, command=command, options=options)
     if as_json:
         typer.echo(json.dumps(summary))
@@ -423,6 +434,7 @@ def positron(
     plots: Annotated[bool, typer.Option("--plots/--no-plots",
                                         help="Write the figures (PNG + PDF).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -465,6 +477,7 @@ def positron(
                  for d in (combine_with or [])]
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
+    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
         with _file_system_errors(out):
             stack.enter_context(reserve_positron_output(out, overwrite=overwrite))
@@ -480,6 +493,7 @@ def positron(
         with _file_system_errors(out):
             write_positron_outputs(result, out, command=command, options=options,
                                    plots=plots, overwrite=overwrite)
+        _export_hepdata(hepdata, out, overwrite)
     summary = positron_summary(result, command=command, options=options)
     if as_json:
         typer.echo(json.dumps(summary))
@@ -503,6 +517,35 @@ def positron(
         console.print(table)
         console.print(f"wrote {out}/limits.csv, cutflow.csv, summary.json, figures and "
                       f"beam_<E>GeV/ in {result.elapsed_s:.1f} s")
+
+
+def _check_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> None:
+    """Refuse a bad ``--hepdata`` before any computation: inside ``--out``, a file, or a
+    non-empty directory that is not an earlier export (or is one, without --overwrite)."""
+    if hepdata is None:
+        return
+    target, result = hepdata.resolve(), out.resolve()
+    if target == result or result in target.parents or target in result.parents:
+        raise InputError("--hepdata", f"{hepdata} must lie outside --out ({out}) and not "
+                                      "contain it")
+    if target.is_file():
+        raise InputError("--hepdata", f"{hepdata} is a file; give a directory")
+    if target.is_dir() and any(target.iterdir()):
+        if not (target / "submission.yaml").is_file():
+            raise InputError("--hepdata", f"{hepdata} is not empty and holds no HEPData "
+                                          "export; give a new or empty directory")
+        if not overwrite:
+            raise InputError("--hepdata", f"{hepdata} holds an earlier export; --overwrite "
+                                          "replaces it")
+
+
+def _export_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> None:
+    """Write the HEPData submission of the result in ``out`` (atomically, as a whole)."""
+    if hepdata is None:
+        return
+    from ..io.hepdata import limits_to_hepdata
+
+    limits_to_hepdata(out, hepdata, overwrite=overwrite)
 
 
 @contextlib.contextmanager
