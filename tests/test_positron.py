@@ -361,3 +361,18 @@ def test_bad_hepdata_directory_fails_before_the_job(cli: CliRunner, tmp_path: Pa
     assert "--hepdata" in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_combination_does_not_depend_on_the_executor():
+    from na64.run.executors import make_executor
+
+    chans = [Channel("a", np.array([10.0, 100.0, 300.0]), np.array([1e5, 3e5, 2e5]), 0, 0.2,
+                     0.1),
+             Channel("b", np.array([10.0, 100.0, 300.0]), np.array([2e5, 1e5, 4e5]), 1, 4.0,
+                     6.0)]
+    here = combine_channels(chans)
+    with make_executor("processes", workers=2) as ex:
+        there = combine_channels(chans, executor=ex)
+    np.testing.assert_array_equal(here.eps_90, there.eps_90)
+    for k in here.eps_expected:
+        np.testing.assert_array_equal(here.eps_expected[k], there.eps_expected[k])

@@ -77,7 +77,7 @@ def upstream_electronuclear(ctx: BackgroundContext, rng: np.random.Generator, n:
         "treated like hadrons (rejected), extra tracks in the trackers are not used",
     )
     if r_tot <= 0.0:
-        return BackgroundSource("e- nuclear interactions upstream", 0.0, 0.0,
+        return BackgroundSource(f"{ctx.pipeline.beam.particle} nuclear interactions upstream", 0.0, 0.0,
                                 "no upstream material", 0, [], notes)
     # --- sample the interaction points and the energy transfers
     slab_of = rng.choice(len(slabs), size=n, p=r_slab / r_tot)
@@ -140,4 +140,5 @@ def upstream_electronuclear(ctx: BackgroundContext, rng: np.random.Generator, n:
               + ", ".join(f"{k}: {d:.2g}" for k, d in devs.items()),)
     flow = [("e-A interactions (nu > box edge)", r_tot, 0.0)]
     flow += _weighted_flow(ctx, ev, w, r_tot)  # nominal model
-    return BackgroundSource("e- nuclear interactions upstream", v, u, method, n, flow, notes)
+    return BackgroundSource(f"{ctx.pipeline.beam.particle} nuclear interactions upstream", v, u,
+                            method, n, flow, notes)

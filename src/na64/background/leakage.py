@@ -59,7 +59,9 @@ def _electron_sideband(ctx: BackgroundContext, rng: np.random.Generator, n: int
         p, u = 0.0, ZERO_PASS_BOUND / n
         method = (f"fewer than 5 of {n} simulated electrons in the side band "
                   f"[{edge / 1e3:.0f}, {top / 1e3:.1f}] GeV: zero-count bound")
-    return BackgroundSource("beam electrons (leakage)", p, u, method, n, flow)
+    beam = ctx.pipeline.beam.particle
+    name = "beam electrons (leakage)" if beam == "e-" else f"beam {beam} (leakage)"
+    return BackgroundSource(name, p, u, method, n, flow)
 
 
 def _truncated_exp_slope(u_mean: float) -> float:

@@ -208,28 +208,30 @@ def run_positron(
                                      background_events=background_events, executor=executor,
                                      progress=advance, nminus1=nminus1))
 
-    combined = combine_channels(group_channels(groups, results, lambda p: p.yield_per_eot), m)
+    combined = combine_channels(group_channels(groups, results, lambda p: p.yield_per_eot), m,
+                                executor=executor)
     eps_brem = combine_channels(group_channels(groups, results, lambda p: p.brem_yield), m,
-                                expected=False).eps_90
+                                expected=False, executor=executor).eps_90
     eps_ann = combine_channels(group_channels(groups, results,
                                               lambda p: p.annihilation_yield), m,
-                               expected=False).eps_90
+                               expected=False, executor=executor).eps_90
     eps_alpha: dict[float, np.ndarray] = {}
     for a in Y_ALPHA_D:
         def for_alpha(p: SignalPoint, a: float = a) -> float:
             return float(p.yield_for_alpha(a))
 
         eps_alpha[a] = combine_channels(group_channels(groups, results, for_alpha), m,
-                                        expected=False).eps_90
+                                        expected=False, executor=executor).eps_90
     proj_channels = [c.scaled(config.projection_pot / g.pot)
                      for c, g in zip(group_channels(groups, results,
                                                     lambda p: p.yield_per_eot), groups,
                                      strict=True)]
-    projection = combine_channels(proj_channels, m)
+    projection = combine_channels(proj_channels, m, executor=executor)
     with_electrons = None
     if electrons:
         with_electrons = combine_channels(
-            [*group_channels(groups, results, lambda p: p.yield_per_eot), *electrons], m)
+            [*group_channels(groups, results, lambda p: p.yield_per_eot), *electrons], m,
+            executor=executor)
     warnings = tuple(f"{g.key}: {w}" for g, r in zip(groups, results, strict=True)
                      for w in r.warnings)
     return PositronResult(

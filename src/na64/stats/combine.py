@@ -340,6 +340,8 @@ def combined_expected_limits(
     n_outcomes: int = 300,
     rng: np.random.Generator | None = None,
     correlated: bool = False,
+    n_toys: int = 100_000,
+    max_cells: int = 2_000_000,
 ) -> dict[str, float]:
     """Expected combined limit: median and ±1σ, ±2σ bands under background only.
 
@@ -368,6 +370,10 @@ def combined_expected_limits(
     correlated
         Common nuisance scales, as in :func:`combined_upper_limit`; the background-only
         outcome probabilities are then the correlated joint ones.
+    n_toys, max_cells
+        Passed to :func:`combined_upper_limit` for each outcome (fewer toys make a band
+        of large-background channels affordable; the toy error of each CLs is about
+        ``sqrt(CLs / n_toys / CL_b)``).
 
     Returns
     -------
@@ -421,7 +427,8 @@ def combined_expected_limits(
         if key not in cache:
             pseudo = [replace(r, n_obs=n) for r, n in zip(rl, key, strict=True)]
             cache[key] = combined_upper_limit(
-                pseudo, cl=cl, method=method, rng=gen, correlated=correlated
+                pseudo, cl=cl, method=method, rng=gen, correlated=correlated, n_toys=n_toys,
+                max_cells=max_cells,
             )
         limits[i] = cache[key]
     return _weighted_lower_quantiles(limits, probs)
