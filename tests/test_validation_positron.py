@@ -8,10 +8,10 @@ efficiencies are simulated rather than measured (na64's brem-only limit is 0.7-0
 published one at every mass, ``validation/positron_2022.py``).
 
 Between ~100 and ~200 MeV na64's limit is stronger than the published one by a factor ~2:
-there the beam positron's resonance E_R = m²/2m_e lies below the box edge, and na64 counts
-the off-shell s-channel e+e− → A′* → χχ̄ of the positrons above the edge (the relativistic
-Breit-Wigner with energy-dependent widths, i.e. the exact tree-level cross section), which
-the published analysis evidently did not; those masses are marked xfail.
+there the beam positron's resonance E_R = m²/2m_e lies below the box edge, and na64's
+limit comes from the off-shell s-channel e+e− → A′* → χχ̄ of the positrons above the edge
+(tree level; its size checked by hand in README.md), while the published curve follows
+dark brem alone, for a reason not known here; those masses are marked xfail.
 """
 
 from pathlib import Path
@@ -51,7 +51,8 @@ def test_within_40_percent(result, mass):
 
 
 @pytest.mark.parametrize("mass", [pytest.param(m, marks=pytest.mark.xfail(
-    reason="na64 counts the off-shell annihilation above the box edge (see module doc)",
+    reason="na64 gains from off-shell annihilation above the box edge, the published "
+           "curve does not (see module doc)",
     strict=True)) for m in OFF_SHELL])
 def test_within_40_percent_below_the_resonance(result, mass):
     i = int(np.flatnonzero(np.isclose(result.masses, mass * MeV))[0])
