@@ -332,10 +332,32 @@ def test_bad_inputs_of_the_other_functions():
     with pytest.raises(InputError, match="n_sigma"):
         g2.favoured_band(10.0, g2.DELTA_A_MU_2021, n_sigma=0)
     with pytest.raises(InputError, match="spin"):
-        g2.favoured_band(10.0, g2.DELTA_A_MU_2021, spin="axial")
+        g2.favoured_band(10.0, g2.DELTA_A_MU_2021, spin="tensor")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="anomaly"):
         g2.favoured_band(10.0, 251e-11)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="sigma"):
         g2.Anomaly(central=1e-9, sigma=0.0, source="test")
     with pytest.raises(InputError, match="lepton"):
         g2.Anomaly(central=1e-9, sigma=1e-10, source="test", lepton="nu")  # type: ignore[arg-type]
+
+
+def test_electron_anomalies_select_the_spin_by_sign():
+    # Cs: Delta a_e < 0 at 2.4 sigma -> only axial / pseudoscalar bosons explain it
+    for spin in ("vector", "scalar"):
+        lo, hi = g2.favoured_band(16.7, g2.DELTA_A_E_CS, spin=spin)
+        assert lo == 0.0
+        assert hi == 0.0
+    lo, hi = g2.favoured_band(16.7, g2.DELTA_A_E_CS, spin="pseudoscalar")
+    assert 0.0 < lo < hi
+    # Rb: +1.6 sigma -> vector / scalar, down to zero coupling at 2 sigma
+    lo, hi = g2.favoured_band(16.7, g2.DELTA_A_E_RB, spin="vector")
+    assert lo == 0.0
+    # X17 vector, heavy limit Delta a = g^2 m_e^2 / (12 pi^2 M^2) (r = 32.7: O(ln r / r^2)
+    # = 0.3% correction): g_high = sqrt((48 + 2*30)e-14 / that)
+    heavy = (0.51099895 / 16.7) ** 2 / (12 * math.pi**2)
+    assert hi == pytest.approx(math.sqrt(108e-14 / heavy), rel=0.01)
+    lo, hi = g2.favoured_band(16.7, g2.DELTA_A_E_RB, spin="axial")
+    assert lo == 0.0  # the Rb interval reaches below zero: a small negative part is allowed
+    assert hi == pytest.approx(math.sqrt(12e-14 / abs(float(g2.delta_a(16.7, 1.0, lepton="e",
+                                                                         spin="axial")))),
+                               rel=1e-9)

@@ -95,6 +95,8 @@ from ..constants import ALPHA, M_E, M_MU, M_TAU
 from ..errors import InputError
 
 __all__ = [
+    "DELTA_A_E_CS",
+    "DELTA_A_E_RB",
     "DELTA_A_MU_2021",
     "DELTA_A_MU_2025",
     "LEPTONS",
@@ -456,27 +458,50 @@ DELTA_A_MU_2025: Final[Anomaly] = Anomaly(
            "White Paper (lattice HVP), arXiv:2505.23868")
 
 
+#: :math:`\Delta a_e = -88(36)\times10^{-14}` (−2.4σ): the measured electron anomaly
+#: (D. Hanneke, S. Fogwell, G. Gabrielse, Phys. Rev. Lett. 100 (2008) 120801) minus the
+#: Standard-Model value with the fine-structure constant from the caesium recoil
+#: measurement, R. H. Parker et al., Science 360 (2018) 191, arXiv:1812.04130.  A negative
+#: anomaly, which only an axial or pseudoscalar boson can explain at one loop.
+DELTA_A_E_CS: Final[Anomaly] = Anomaly(
+    central=-88e-14, sigma=36e-14, lepton="e",
+    source="a_e(exp) 2008 (PRL 100, 120801) minus a_e(SM) with alpha(Cs), Parker et al., "
+           "Science 360 (2018) 191")
+
+#: :math:`\Delta a_e = +48(30)\times10^{-14}` (+1.6σ): the same measured anomaly minus the
+#: Standard-Model value with α from the rubidium recoil measurement, L. Morel, Z. Yao,
+#: P. Cladé, S. Guellati-Khélifa, Nature 588 (2020) 61.  Positive: vector or scalar.
+DELTA_A_E_RB: Final[Anomaly] = Anomaly(
+    central=48e-14, sigma=30e-14, lepton="e",
+    source="a_e(exp) 2008 (PRL 100, 120801) minus a_e(SM) with alpha(Rb), Morel et al., "
+           "Nature 588 (2020) 61")
+
+
 def favoured_band(mass: ArrayLike, anomaly: Anomaly, n_sigma: float = 2.0,
                   spin: Spin = "vector") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Couplings for which a boson of mass ``mass`` explains ``anomaly`` within ±n_sigma.
 
-    :math:`g_{\rm low,high}=\sqrt{\max(\Delta a\mp n\sigma,0)/\Delta a(g=1)}`
-    (:func:`coupling_for_delta_a`) for the lepton of ``anomaly``.  Where
-    central - nσ <= 0, :math:`g_{\rm low}=0` (the band reaches down to no new physics);
-    where central + nσ <= 0 both are 0.  For a dark photon divide by
-    :math:`e=\sqrt{4\pi\alpha}` to get ε; for the :math:`L_\mu-L_\tau` Z' the couplings are
-    :math:`g_{\mu-\tau}`.
+    With :math:`\Delta a(g) = g^2 u`, :math:`u = \Delta a(g=1)` of the spin (positive for
+    vector and scalar, negative for axial and pseudoscalar), the band is
+    :math:`g^2 u \in [\Delta a - n\sigma, \Delta a + n\sigma]`:
+    :math:`g_{\rm low,high}=\sqrt{\max(\Delta a\mp n\sigma,0)/u}` for :math:`u>0` and
+    :math:`\sqrt{\max(-(\Delta a\pm n\sigma),0)/|u|}` for :math:`u<0`
+    (:func:`coupling_for_delta_a`).  Where the interval reaches zero, :math:`g_{\rm low}=0`
+    (the band reaches down to no new physics); where it lies entirely on the other sign
+    than the spin can give, both are 0 (the spin cannot explain the anomaly).  For a dark
+    photon divide by :math:`e=\sqrt{4\pi\alpha}` to get ε; for the :math:`L_\mu-L_\tau`
+    Z' the couplings are :math:`g_{\mu-\tau}`.
 
     Parameters
     ----------
     mass
         Boson mass (MeV), in (0, inf).
     anomaly
-        E.g. :data:`DELTA_A_MU_2021` or :data:`DELTA_A_MU_2025`.
+        E.g. :data:`DELTA_A_MU_2021`, :data:`DELTA_A_E_CS`, :data:`DELTA_A_E_RB`.
     n_sigma
         Half-width of the band in standard deviations, in (0, inf).
     spin
-        ``"vector"`` or ``"scalar"`` (the others cannot explain a positive Δa).
+        One of :data:`SPINS`.
 
     Returns
     -------
@@ -486,17 +511,19 @@ def favoured_band(mass: ArrayLike, anomaly: Anomaly, n_sigma: float = 2.0,
     Raises
     ------
     InputError
-        A bad mass or ``n_sigma``, an ``anomaly`` that is not an :class:`Anomaly`, or a spin
-        outside :data:`POSITIVE_SPINS`.
+        A bad mass or ``n_sigma``, an ``anomaly`` that is not an :class:`Anomaly`, or an
+        unknown spin.
     """
     if not isinstance(anomaly, Anomaly):
         raise InputError("anomaly", f"must be an Anomaly, got {type(anomaly).__name__}")
     if not (isinstance(n_sigma, numbers.Real) and not isinstance(n_sigma, bool)
             and math.isfinite(float(n_sigma)) and n_sigma > 0):
         raise InputError("n_sigma", f"must be in (0, inf), got {n_sigma!r}")
-    _check_spin(spin, POSITIVE_SPINS)
-    lo = max(anomaly.central - n_sigma * anomaly.sigma, 0.0)
-    hi = max(anomaly.central + n_sigma * anomaly.sigma, 0.0)
-    unit = delta_a(mass, 1.0, lepton=anomaly.lepton, spin=spin)
+    _check_spin(spin, SPINS)
+    sign = 1.0 if spin in POSITIVE_SPINS else -1.0
+    ends = sorted((sign * (anomaly.central - n_sigma * anomaly.sigma),
+                   sign * (anomaly.central + n_sigma * anomaly.sigma)))
+    lo, hi = (max(v, 0.0) for v in ends)
+    unit = np.abs(delta_a(mass, 1.0, lepton=anomaly.lepton, spin=spin))
     with np.errstate(divide="ignore"):
         return np.asarray(np.sqrt(lo / unit)), np.asarray(np.sqrt(hi / unit))
