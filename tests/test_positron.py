@@ -376,3 +376,16 @@ def test_combination_does_not_depend_on_the_executor():
     np.testing.assert_array_equal(here.eps_90, there.eps_90)
     for k in here.eps_expected:
         np.testing.assert_array_equal(here.eps_expected[k], there.eps_expected[k])
+
+
+def test_progress_counts_every_step_to_the_end():
+    from na64.reach.positron import run_positron
+
+    calls: list[tuple[int, int]] = []
+    cfg = load_positron_analysis("positron_2022")
+    run_positron(cfg, [250 * MeV], events_per_mass=200, background_events=500, nminus1=False,
+                 progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done)
+    assert len({t for _, t in calls}) == 1
+    assert calls[-1][0] == calls[-1][1]  # the joint limits are the last steps

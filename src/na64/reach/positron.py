@@ -167,7 +167,8 @@ def run_positron(
     events_per_mass, background_events, executor, nminus1
         As for :func:`na64.reach.run_invisible`, applied to every group.
     progress
-        Called as ``progress(done, total)`` after each step of every group.
+        Called as ``progress(done, total)`` after each step of every group and after each
+        joint limit (the combinations are the last steps).
     electrons
         Channels of electron-beam searches (e.g.
         :func:`~na64.reach.combination.channel_from_output` of a ``na64 reach invisible``
@@ -192,7 +193,8 @@ def run_positron(
                                    "the lowest beam energy)")
     seeds = group_seeds(seed, len(groups))
     steps = m.size + 1 + int(nminus1)
-    total = steps * len(groups)
+    n_combinations = 4 + len(Y_ALPHA_D) + int(bool(electrons))
+    total = steps * len(groups) + n_combinations
     results: list[ReachResult] = []
     for i, (g, s) in enumerate(zip(groups, seeds, strict=True)):
         offset = i * steps
@@ -208,30 +210,37 @@ def run_positron(
                                      background_events=background_events, executor=executor,
                                      progress=advance, nminus1=nminus1))
 
-    combined = combine_channels(group_channels(groups, results, lambda p: p.yield_per_eot), m,
-                                executor=executor)
-    eps_brem = combine_channels(group_channels(groups, results, lambda p: p.brem_yield), m,
-                                expected=False, executor=executor).eps_90
-    eps_ann = combine_channels(group_channels(groups, results,
-                                              lambda p: p.annihilation_yield), m,
-                               expected=False, executor=executor).eps_90
+    done = steps * len(groups)
+
+    def combine(channels: list[Channel], expected: bool = True) -> CombinedLimit:
+        nonlocal done
+        out = combine_channels(channels, m, expected=expected, executor=executor)
+        done += 1
+        if progress:
+            progress(done, total)
+        return out
+
+    combined = combine(group_channels(groups, results, lambda p: p.yield_per_eot))
+    eps_brem = combine(group_channels(groups, results, lambda p: p.brem_yield),
+                       expected=False).eps_90
+    eps_ann = combine(group_channels(groups, results, lambda p: p.annihilation_yield),
+                      expected=False).eps_90
     eps_alpha: dict[float, np.ndarray] = {}
     for a in Y_ALPHA_D:
         def for_alpha(p: SignalPoint, a: float = a) -> float:
             return float(p.yield_for_alpha(a))
 
-        eps_alpha[a] = combine_channels(group_channels(groups, results, for_alpha), m,
-                                        expected=False, executor=executor).eps_90
+        eps_alpha[a] = combine(group_channels(groups, results, for_alpha),
+                               expected=False).eps_90
     proj_channels = [c.scaled(config.projection_pot / g.pot)
                      for c, g in zip(group_channels(groups, results,
                                                     lambda p: p.yield_per_eot), groups,
                                      strict=True)]
-    projection = combine_channels(proj_channels, m, executor=executor)
+    projection = combine(proj_channels)
     with_electrons = None
     if electrons:
-        with_electrons = combine_channels(
-            [*group_channels(groups, results, lambda p: p.yield_per_eot), *electrons], m,
-            executor=executor)
+        with_electrons = combine(
+            [*group_channels(groups, results, lambda p: p.yield_per_eot), *electrons])
     warnings = tuple(f"{g.key}: {w}" for g, r in zip(groups, results, strict=True)
                      for w in r.warnings)
     return PositronResult(
