@@ -83,6 +83,21 @@ def _interp_sigma(table: np.ndarray, loge: float, lo: float, step: float) -> flo
 
 
 @numba.njit(cache=True)
+def _offer(w: float, wt: float, wp: float, prim: bool, rng: np.random.Generator  # pragma: no cover
+           ) -> tuple[float, float, bool]:
+    """One step of the forced-emission (weighted reservoir) choice: add the segment's
+    weight ``w`` to the event totals ``wt`` (all) and ``wp`` (primary only) and choose the
+    segment with probability ``w / wt``.  Returns the new totals and whether it was chosen
+    (one random number is drawn only for ``w > 0``)."""
+    if w <= 0.0:
+        return wt, wp, False
+    wt += w
+    if prim:
+        wp += w
+    return wt, wp, rng.random() * wt < w
+
+
+@numba.njit(cache=True)
 def _score_photon(ev: np.ndarray, hist_z: np.ndarray, e: float, z: float, path: float,  # pragma: no cover
                   edges: np.ndarray, loge_lo: float, dloge: float, z_width: float) -> None:
     """Add a photon's free path ``path`` (X0) from depth ``z`` to its energy bin (row 3 of
@@ -211,16 +226,12 @@ def run_cascade(  # pragma: no cover - jitted
                     _score_photon(ev, hist_z, e, z, path, edges, loge_lo, dloge, z_width)
                 if do_sample and photon_rates and path > 0.0:
                     r = _interp_sigma(sigma[PHOTON], np.log(e), sig_lo, sig_step)
-                    w = r * path
-                    if w > 0.0:
-                        wt += w
-                        if prim:
-                            wp += w
-                        if rng.random() * wt < w:
-                            e_emit[iev] = e
-                            z_emit[iev] = z + path * rng.random()
-                            rate_emit[iev] = r
-                            kind_emit[iev] = 5 if prim else 4
+                    wt, wp, chosen = _offer(r * path, wt, wp, prim, rng)
+                    if chosen:
+                        e_emit[iev] = e
+                        z_emit[iev] = z + path * rng.random()
+                        rate_emit[iev] = r
+                        kind_emit[iev] = 5 if prim else 4
                 if z + s >= t_max:
                     esc += e
                     continue
@@ -281,17 +292,13 @@ def run_cascade(  # pragma: no cover - jitted
                 if do_sample and step > 0.0:
                     emid = 0.5 * (e + e_new)
                     r = _interp_sigma(sigma[kind], np.log(emid), sig_lo, sig_step)
-                    w = r * step
-                    if w > 0.0:
-                        wt += w
-                        if prim:
-                            wp += w
-                        if rng.random() * wt < w:
-                            f = rng.random()
-                            e_emit[iev] = e - c * step * f
-                            z_emit[iev] = z + step * f
-                            rate_emit[iev] = r
-                            kind_emit[iev] = kind + (2 if prim else 0)
+                    wt, wp, chosen = _offer(r * step, wt, wp, prim, rng)
+                    if chosen:
+                        f = rng.random()
+                        e_emit[iev] = e - c * step * f
+                        z_emit[iev] = z + step * f
+                        rate_emit[iev] = r
+                        kind_emit[iev] = kind + (2 if prim else 0)
                 dep += c * step
                 z += step
                 e = e_new

@@ -53,6 +53,7 @@ __all__ = [
     "DarkBremSignal",
     "EmissionCrossSection",
     "PhysicsCrossSection",
+    "drop_empty",
     "signal_yield",
 ]
 
@@ -178,6 +179,31 @@ class _ThickTargetGenerator:
         self._rng = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
         self._spectra = None
 
+    def _init_emitter(self, mass: float, target: str | Material, beam: str,
+                      energy: float | None, setup: Any, threshold: float | None,
+                      thickness: float | None, n_showers: int,
+                      rng: np.random.Generator | None, *, threshold_gap: float = 0.0) -> None:
+        """Set the beam, target and energy window of a generator making a particle of
+        ``mass``: ``setup`` (if given) supplies target, thickness, beam energy and particle;
+        the energy defaults to 100 GeV and must exceed ``mass``; the threshold (default
+        ``energy / 100``, at least ``mass``) must lie below ``energy - threshold_gap``."""
+        if setup is not None:
+            target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
+            energy = setup_energy if energy is None else energy
+            beam = setup_beam if setup_beam in ("e-", "e+") else beam
+        self.energy = 100 * GeV if energy is None else _finite(energy, "energy")
+        self.mass = _finite(mass, "mass")
+        if self.mass >= self.energy:
+            raise InputError("mass", f"must be below the beam energy {self.energy / GeV:g} GeV, "
+                                     f"got {self.mass / GeV:g} GeV")
+        self._init_common(beam, thickness, n_showers, rng)
+        self.material = get_material(target, field="target")
+        self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
+        self.threshold = max(self.threshold, self.mass)
+        if self.threshold >= self.energy - threshold_gap:
+            raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV, "
+                                          f"got {self.threshold / GeV:g} GeV")
+
     def _check_e_min(self, e_min: float | None) -> float:
         if e_min is None:
             return self.threshold
@@ -290,22 +316,8 @@ class DarkBremSignal(_ThickTargetGenerator):
         if x_max not in X_MAX_CHOICES:
             raise InputError("x_max", f"must be one of {', '.join(X_MAX_CHOICES)}, got {x_max!r}")
         self.x_max = cast(XMax, x_max)
-        if setup is not None:
-            target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
-            energy = setup_energy if energy is None else energy
-            beam = setup_beam if setup_beam in ("e-", "e+") else beam
-        self.energy = 100 * GeV if energy is None else _finite(energy, "energy")
-        self.mass = _finite(mass, "mass")
-        if self.mass >= self.energy:
-            raise InputError("mass", f"must be below the beam energy {self.energy / GeV:g} GeV, "
-                                     f"got {self.mass / GeV:g} GeV")
-        self._init_common(beam, thickness, n_showers, rng)
-        self.material = get_material(target, field="target")
-        self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
-        self.threshold = max(self.threshold, self.mass)
-        if self.threshold >= self.energy - M_E:
-            raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV, "
-                                          f"got {self.threshold / GeV:g} GeV")
+        self._init_emitter(mass, target, beam, energy, setup, threshold, thickness, n_showers,
+                           rng, threshold_gap=M_E)
         if self.x_max == "1-m/E" and self.threshold >= self.energy - self.mass:
             raise InputError("x_max", f"'1-m/E' leaves no A' energy above the threshold "
                                       f"{self.threshold / GeV:g} GeV: it needs E_A' <= "
@@ -673,3 +685,24 @@ def signal_yield(eot: float, weights: np.ndarray, passed: np.ndarray | None = No
         w = w[mask]
     scale = eot * efficiency
     return float(scale * w.sum()), float(scale * math.sqrt(float(np.sum(w * w))))
+
+
+def drop_empty(truth: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """At most ``n`` events of ``truth`` with weight > 0, the weights kept unbiased.
+
+    ``truth`` comes from a forced-emission ``sample`` of ``N`` cascades (weights w_i / N).
+    If more than ``n`` have weight > 0, the sample is cut after the cascade that gave the
+    n-th, say cascade j, and the weights are rescaled by N / (j + 1): the estimate then
+    refers to the first j + 1 cascades.
+    """
+    w = np.asarray(truth["weight"], dtype=float)
+    n_casc = w.size
+    nonzero = np.flatnonzero(w > 0)
+    if nonzero.size > n:
+        keep = nonzero[:n]
+        scale = n_casc / (int(nonzero[n - 1]) + 1)
+    else:
+        keep, scale = nonzero, 1.0
+    out = {k: np.asarray(v)[keep] for k, v in truth.items()}
+    out["weight"] = out["weight"] * scale
+    return out

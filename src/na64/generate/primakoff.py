@@ -37,12 +37,10 @@ import math
 from typing import Any
 
 import numpy as np
-from hepunits import GeV
 
-from ..errors import InputError
-from ..materials import Material, get_material
+from ..materials import Material
 from ..physics.primakoff import sample_theta, total_cross_section
-from .dark_brem import _GL4_W, _GL4_X, _finite, _target_from_setup, _ThickTargetGenerator
+from .dark_brem import _GL4_W, _GL4_X, _finite, _ThickTargetGenerator, drop_empty
 
 __all__ = ["PrimakoffSignal", "drop_empty"]
 
@@ -90,22 +88,8 @@ class PrimakoffSignal(_ThickTargetGenerator):
         n_showers: int = 20_000,
         rng: np.random.Generator | None = None,
     ) -> None:
-        if setup is not None:
-            target, thickness, setup_energy, setup_beam = _target_from_setup(setup)
-            energy = setup_energy if energy is None else energy
-            beam = setup_beam if setup_beam in ("e-", "e+") else beam
-        self.energy = 100 * GeV if energy is None else _finite(energy, "energy")
-        self.mass = _finite(mass, "mass")
-        if self.mass >= self.energy:
-            raise InputError("mass", f"must be below the beam energy {self.energy / GeV:g} GeV, "
-                                     f"got {self.mass / GeV:g} GeV")
-        self._init_common(beam, thickness, n_showers, rng)
-        self.material = get_material(target, field="target")
-        self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
-        self.threshold = max(self.threshold, self.mass)
-        if self.threshold >= self.energy:
-            raise InputError("threshold", f"must be below the beam energy {self.energy / GeV:g} GeV, "
-                                          f"got {self.threshold / GeV:g} GeV")
+        self._init_emitter(mass, target, beam, energy, setup, threshold, thickness, n_showers,
+                           rng)
         #: total number of atoms per mm³ (σ_P is per atom of the mixture)
         self.n_atoms = float(sum(n for _, _, n in self.material.atoms_per_volume()))
         self._tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
@@ -206,24 +190,3 @@ class PrimakoffSignal(_ThickTargetGenerator):
             "e_visible": self.energy - e_a,
             "weight": np.where(np.isfinite(weight), weight, 0.0),
         }
-
-
-def drop_empty(truth: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-    """At most ``n`` events of ``truth`` with weight > 0, the weights kept unbiased.
-
-    ``truth`` comes from simulating ``N`` cascades (weights w_i / N).  If more than ``n``
-    have weight > 0, the sample is cut after the cascade that gave the n-th, say cascade
-    j, and the weights are rescaled by N / (j + 1): the estimate then refers to the first
-    j + 1 cascades.
-    """
-    w = np.asarray(truth["weight"], dtype=float)
-    n_casc = w.size
-    nonzero = np.flatnonzero(w > 0)
-    if nonzero.size > n:
-        keep = nonzero[:n]
-        scale = n_casc / (int(nonzero[n - 1]) + 1)
-    else:
-        keep, scale = nonzero, 1.0
-    out = {k: np.asarray(v)[keep] for k, v in truth.items()}
-    out["weight"] = out["weight"] * scale
-    return out

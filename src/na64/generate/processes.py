@@ -31,8 +31,8 @@ from ..constants import M_E
 from ..errors import InputError
 from ..models import Model
 from .annihilation import AnnihilationSignal
-from .dark_brem import DarkBremSignal
-from .primakoff import PrimakoffSignal, drop_empty
+from .dark_brem import DarkBremSignal, drop_empty
+from .primakoff import PrimakoffSignal
 
 __all__ = [
     "PROCESSES",
@@ -236,15 +236,7 @@ class ResonantAnnihilation(SignalProcess):
         gen = self.generator(request)
         e_min = max(request.e_min, gen.threshold)
         n_casc = _CASCADES_PER_EVENT * n if gen.beam == "e-" else n
-        truth = gen.sample(n_casc, rng, e_min=e_min)
-        nonzero = np.flatnonzero(truth["weight"] > 0)
-        if nonzero.size > n:
-            keep = nonzero[:n]
-            scale = n_casc / (int(nonzero[n - 1]) + 1)
-        else:
-            keep, scale = nonzero, 1.0
-        truth = {k: np.asarray(v)[keep] for k, v in truth.items()}
-        truth["weight"] = truth["weight"] * scale
+        truth = drop_empty(gen.sample(n_casc, rng, e_min=e_min), n)
         alts = {("alpha_D", float(a)): gen.reweight(truth, alpha_D=a)
                 for a in (reweight or {}).get("alpha_D", ())}
         return ProcessSample(self.name, truth, e_min, alts)
@@ -273,7 +265,7 @@ class Primakoff(SignalProcess):
         """About ``n`` events, none of weight 0, at unit coupling g_aγγ = 1 MeV⁻¹.
 
         ``_PRIMAKOFF_CASCADES_PER_EVENT × n`` cascades are simulated; those without a photon
-        above e_min are dropped (:func:`~na64.generate.primakoff.drop_empty`).
+        above e_min are dropped (:func:`~na64.generate.dark_brem.drop_empty`).
         """
         gen = self.generator(request)
         e_min = max(request.e_min, gen.threshold)

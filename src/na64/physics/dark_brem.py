@@ -175,8 +175,10 @@ def _spin_code(spin: str) -> int:
     return code
 
 
-def _check_coupling(coupling: float) -> float:
-    allowed = f"[0, {MAX_COUPLING:.4g}] (units of e; coupling^2 * alpha <= 1)"
+def _check_coupling(coupling: float, high: float = MAX_COUPLING,
+                    allowed: str = f"[0, {MAX_COUPLING:.4g}] (units of e; coupling^2 * alpha <= 1)"
+                    ) -> float:
+    """``coupling`` as a float in [0, ``high``]; ``allowed`` says the range in messages."""
     if isinstance(coupling, bool) or not isinstance(coupling, numbers.Real):
         raise InputError("coupling", f"must be a number in {allowed}, got {_show(coupling)}")
     try:
@@ -185,7 +187,7 @@ def _check_coupling(coupling: float) -> float:
         c = math.inf
     if not math.isfinite(c):
         raise InputError("coupling", f"must be a finite number in {allowed}, got {_show(coupling)}")
-    if not 0.0 <= c <= MAX_COUPLING:
+    if not 0.0 <= c <= high:
         raise InputError("coupling", f"must be in {allowed}, got {c:g}")
     return c
 

@@ -74,7 +74,6 @@ cross sections in mm² (divide by ``hepunits.picobarn`` for pb).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
@@ -85,7 +84,8 @@ from ..constants import ALPHA, HBARC2
 from ..errors import InputError
 from ..materials import Material
 from ..units import format_quantity
-from .dark_brem import _as_array, _broadcast, _nuclei, _show
+from .dark_brem import _as_array, _broadcast, _nuclei
+from .dark_brem import _check_coupling as _check_number
 from .form_factors import Nucleus, elastic_g2
 
 __all__ = [
@@ -125,16 +125,8 @@ _BLOCK = 4096
 
 # ---------------------------------------------------------------------- validation
 def _check_coupling(coupling: Any) -> float:
-    allowed = f"[0, {MAX_COUPLING:g}] MeV^-1 (= [0, 1000] GeV^-1)"
-    if isinstance(coupling, bool) or not isinstance(coupling, numbers.Real):
-        raise InputError("coupling", f"must be a number in {allowed}, got {_show(coupling)}")
-    try:
-        c = float(coupling)
-    except OverflowError:
-        c = math.inf
-    if not (math.isfinite(c) and 0.0 <= c <= MAX_COUPLING):
-        raise InputError("coupling", f"must be a finite number in {allowed}, got {_show(coupling)}")
-    return c
+    return _check_number(coupling, MAX_COUPLING,
+                         f"[0, {MAX_COUPLING:g}] MeV^-1 (= [0, 1000] GeV^-1)")
 
 
 def _check_mass(mass: Any) -> npt.NDArray[np.float64]:
