@@ -587,3 +587,22 @@ def test_a_real_reach_result_round_trips(tmp_path: Path) -> None:
         len(LIMIT_COLUMNS) - 7)
     eps = _tables(out)["90% CL upper limit on epsilon"]
     assert _qualifiers(eps["dependent_variables"][0])["command"] == "na64 reach invisible"
+
+
+def test_reserve_hepdata_checks_before_the_job(tmp_path: Path) -> None:
+    from na64.io.hepdata import reserve_hepdata
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="--hepdata"), reserve_hepdata(foreign):
+        pass
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "submission.yaml").write_text("comment: x\n")
+    with pytest.raises(InputError, match="overwrite"), reserve_hepdata(earlier):
+        pass
+    with reserve_hepdata(earlier, overwrite=True) as path:
+        assert path == earlier
+    with reserve_hepdata(tmp_path / "new") as path:
+        assert not path.exists() or not any(path.iterdir())

@@ -160,8 +160,8 @@ def invisible(
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
-    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_reserve_hepdata(hepdata, out, overwrite))
         # lock --out and check it now: a bad or busy --out fails before the computation
         with _file_system_errors(out):
             stack.enter_context(reserve_output(out, overwrite=overwrite))
@@ -291,8 +291,8 @@ def visible(
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
-    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_reserve_hepdata(hepdata, out, overwrite))
         with _file_system_errors(out):
             stack.enter_context(reserve_visible_output(out, overwrite=overwrite))
         with executor_from_options(executor, workers, scheduler) as ex, \
@@ -477,8 +477,8 @@ def positron(
                  for d in (combine_with or [])]
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
-    _check_hepdata(hepdata, out, overwrite)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_reserve_hepdata(hepdata, out, overwrite))
         with _file_system_errors(out):
             stack.enter_context(reserve_positron_output(out, overwrite=overwrite))
         with executor_from_options(executor, workers, scheduler) as ex, \
@@ -519,24 +519,21 @@ def positron(
                       f"beam_<E>GeV/ in {result.elapsed_s:.1f} s")
 
 
-def _check_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> None:
-    """Refuse a bad ``--hepdata`` before any computation: inside ``--out``, a file, or a
-    non-empty directory that is not an earlier export (or is one, without --overwrite)."""
+@contextlib.contextmanager
+def _reserve_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> Iterator[None]:
+    """Lock and check ``--hepdata`` before any computation (outside ``--out``; then the
+    checks of :func:`na64.io.hepdata.reserve_hepdata`)."""
     if hepdata is None:
+        yield
         return
     target, result = hepdata.resolve(), out.resolve()
     if target == result or result in target.parents or target in result.parents:
         raise InputError("--hepdata", f"{hepdata} must lie outside --out ({out}) and not "
                                       "contain it")
-    if target.is_file():
-        raise InputError("--hepdata", f"{hepdata} is a file; give a directory")
-    if target.is_dir() and any(target.iterdir()):
-        if not (target / "submission.yaml").is_file():
-            raise InputError("--hepdata", f"{hepdata} is not empty and holds no HEPData "
-                                          "export; give a new or empty directory")
-        if not overwrite:
-            raise InputError("--hepdata", f"{hepdata} holds an earlier export; --overwrite "
-                                          "replaces it")
+    from ..io.hepdata import reserve_hepdata
+
+    with reserve_hepdata(hepdata, overwrite=overwrite):
+        yield
 
 
 def _export_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> None:

@@ -74,13 +74,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -89,12 +90,13 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from .atomic import atomic_directory, atomic_write_text
+from .atomic import atomic_directory, atomic_write_text, exclusive_lock, prepare_directory
 
-__all__ = ["HEPDATA_FILE_NAMES", "SUBMISSION_FILE", "limits_to_hepdata"]
+__all__ = ["HEPDATA_FILE_NAMES", "SUBMISSION_FILE", "limits_to_hepdata", "reserve_hepdata"]
 
 #: The file that describes the submission and marks an output directory as one.
 SUBMISSION_FILE = "submission.yaml"
+_WHAT = "a HEPData submission"
 #: Data file of each table.
 _DATA_FILES = {
     "epsilon": "epsilon_limit.yaml",
@@ -740,7 +742,25 @@ def limits_to_hepdata(
 
     out = Path(out_dir)
     with atomic_directory(out, overwrite=overwrite, marker=SUBMISSION_FILE, owned=_owned,
-                          what="a HEPData submission", field=_OUT) as tmp:
+                          what=_WHAT, field=_OUT) as tmp:
         for name, text in files:
             atomic_write_text(tmp / name, text)
     return [out / name for name, _ in files]
+
+
+@contextlib.contextmanager
+def reserve_hepdata(out_dir: str | os.PathLike[str], *, overwrite: bool = False
+                    ) -> Iterator[Path]:
+    """Lock ``out_dir`` and check that a HEPData export may be written there, with the
+    checks of :func:`limits_to_hepdata` (which re-enters the lock): meant to wrap a whole
+    reach job, so that a bad ``--hepdata`` is reported before any computation.
+
+    Raises
+    ------
+    InputError
+        (``--hepdata``) as for the output directory of :func:`limits_to_hepdata`.
+    """
+    with exclusive_lock(out_dir, field=_OUT):
+        prepare_directory(out_dir, overwrite=overwrite, marker=SUBMISSION_FILE, owned=_owned,
+                          what=_WHAT, field=_OUT)
+        yield Path(out_dir)

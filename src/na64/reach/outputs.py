@@ -37,14 +37,15 @@ __all__ = [
 ]
 
 #: Columns of ``limits.csv`` (masses in GeV; ε and y are dimensionless).
+#: limits.csv columns of the expected limit and its bands -> keys of ``eps_expected``.
+EXPECTED_COLUMNS = {"epsilon_expected": "median", "epsilon_expected_m1s": "m1",
+                    "epsilon_expected_p1s": "p1", "epsilon_expected_m2s": "m2",
+                    "epsilon_expected_p2s": "p2"}
+
 LIMIT_COLUMNS = [
     "mass_GeV",
     "epsilon_90cl",
-    "epsilon_expected",
-    "epsilon_expected_m1s",
-    "epsilon_expected_p1s",
-    "epsilon_expected_m2s",
-    "epsilon_expected_p2s",
+    *EXPECTED_COLUMNS,
     "y_90cl",
     "y_expected",
     *[f"y_90cl_alpha_d_{a:g}" for a in Y_ALPHA_D],
@@ -57,6 +58,11 @@ LIMIT_COLUMNS = [
     "annihilation_signal_per_eot_eps1",
     "annihilation_production_per_eot_eps1",
 ]
+
+
+#: Columns of ``cutflow.csv`` (long format, one row per sample, mass and cut).
+CUTFLOW_COLUMNS = ["sample", "mass_GeV", "cut", "per_eot", "per_eot_unc",
+                   "efficiency_cumulative", "efficiency_relative"]
 
 
 #: Every file a reach job may write into its output directory; ``summary.json`` marks a
@@ -90,11 +96,7 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
         row = {
             "mass_GeV": p.mass / GeV,
             "epsilon_90cl": result.eps_90[i],
-            "epsilon_expected": result.eps_expected["median"][i],
-            "epsilon_expected_m1s": result.eps_expected["m1"][i],
-            "epsilon_expected_p1s": result.eps_expected["p1"][i],
-            "epsilon_expected_m2s": result.eps_expected["m2"][i],
-            "epsilon_expected_p2s": result.eps_expected["p2"][i],
+            **{col: result.eps_expected[k][i] for col, k in EXPECTED_COLUMNS.items()},
             "y_90cl": y_obs[i],
             "y_expected": y_exp[i],
             **{f"y_90cl_alpha_d_{a:g}": y_alpha[a][i] for a in Y_ALPHA_D},
@@ -316,9 +318,7 @@ def _write_set(
     atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
     written.append(path)
     path = out / "cutflow.csv"
-    atomic_write_text(path, _csv_text(cutflow_rows(result), [
-        "sample", "mass_GeV", "cut", "per_eot", "per_eot_unc", "efficiency_cumulative",
-        "efficiency_relative"]))
+    atomic_write_text(path, _csv_text(cutflow_rows(result), CUTFLOW_COLUMNS))
     written.append(path)
     path = out / "summary.json"
     atomic_write_text(path, json.dumps(summary_dict(result, command=command, options=options), indent=2) + "\n")

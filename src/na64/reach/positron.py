@@ -220,7 +220,8 @@ def run_positron(
             progress(done, total)
         return out
 
-    combined = combine(group_channels(groups, results, lambda p: p.yield_per_eot))
+    total_signal = group_channels(groups, results, lambda p: p.yield_per_eot)
+    combined = combine(total_signal)
     eps_brem = combine(group_channels(groups, results, lambda p: p.brem_yield),
                        expected=False).eps_90
     eps_ann = combine(group_channels(groups, results, lambda p: p.annihilation_yield),
@@ -232,15 +233,11 @@ def run_positron(
 
         eps_alpha[a] = combine(group_channels(groups, results, for_alpha),
                                expected=False).eps_90
-    proj_channels = [c.scaled(config.projection_pot / g.pot)
-                     for c, g in zip(group_channels(groups, results,
-                                                    lambda p: p.yield_per_eot), groups,
-                                     strict=True)]
-    projection = combine(proj_channels)
+    projection = combine([c.scaled(config.projection_pot / g.pot)
+                          for c, g in zip(total_signal, groups, strict=True)])
     with_electrons = None
     if electrons:
-        with_electrons = combine(
-            [*group_channels(groups, results, lambda p: p.yield_per_eot), *electrons])
+        with_electrons = combine([*total_signal, *electrons])
     warnings = tuple(f"{g.key}: {w}" for g, r in zip(groups, results, strict=True)
                      for w in r.warnings)
     return PositronResult(

@@ -35,7 +35,15 @@ from ..io.atomic import atomic_directory, atomic_write_text
 from ..units import GeV
 from .combination import CombinedLimit
 from .config import Y_ALPHA_D
-from .outputs import OUTPUT_NAMES, _csv_text, _finite, _write_set, cutflow_rows
+from .outputs import (
+    CUTFLOW_COLUMNS,
+    EXPECTED_COLUMNS,
+    OUTPUT_NAMES,
+    _csv_text,
+    _finite,
+    _write_set,
+    cutflow_rows,
+)
 from .positron import PositronResult
 
 __all__ = [
@@ -69,16 +77,18 @@ def _group_dir(key: str) -> str:
     return f"beam_{key}"
 
 
+def _projection_column(result: PositronResult) -> str:
+    return f"epsilon_expected_{result.config.projection_pot:.3g}pot_per_energy"
+
+
 def positron_columns(result: PositronResult) -> list[str]:
     """The columns of ``limits.csv`` (they depend on the energies and on a combination)."""
     cols = [
-        "mass_GeV", "epsilon_90cl", "epsilon_expected",
-        "epsilon_expected_m1s", "epsilon_expected_p1s",
-        "epsilon_expected_m2s", "epsilon_expected_p2s",
+        "mass_GeV", "epsilon_90cl", *EXPECTED_COLUMNS,
         "y_90cl", "y_expected", *[f"y_90cl_alpha_d_{a:g}" for a in Y_ALPHA_D],
         "epsilon_90cl_brem_only", "epsilon_90cl_annihilation_only",
         *[f"epsilon_90cl_{g.key}" for g in result.groups],
-        f"epsilon_expected_{result.config.projection_pot:.3g}pot_per_energy",
+        _projection_column(result),
         "signal_eps1",
     ]
     if result.with_electrons is not None:
@@ -92,17 +102,13 @@ def positron_limits_table(result: PositronResult) -> list[dict[str, float]]:
     y_obs = result.y_of(c.eps_90)
     y_exp = result.y_of(c.eps_expected["median"])
     y_alpha = {a: result.y_of(result.eps_alpha[a], alpha_d=a) for a in Y_ALPHA_D}
-    proj_col = f"epsilon_expected_{result.config.projection_pot:.3g}pot_per_energy"
+    proj_col = _projection_column(result)
     rows = []
     for i, m in enumerate(result.masses):
         row: dict[str, float] = {
             "mass_GeV": m / GeV,
             "epsilon_90cl": c.eps_90[i],
-            "epsilon_expected": c.eps_expected["median"][i],
-            "epsilon_expected_m1s": c.eps_expected["m1"][i],
-            "epsilon_expected_p1s": c.eps_expected["p1"][i],
-            "epsilon_expected_m2s": c.eps_expected["m2"][i],
-            "epsilon_expected_p2s": c.eps_expected["p2"][i],
+            **{col: c.eps_expected[k][i] for col, k in EXPECTED_COLUMNS.items()},
             "y_90cl": y_obs[i],
             "y_expected": y_exp[i],
             **{f"y_90cl_alpha_d_{a:g}": y_alpha[a][i] for a in Y_ALPHA_D},
@@ -214,9 +220,7 @@ def _write_positron_set(result: PositronResult, out: Path, *, command: str,
     for g, r in zip(result.groups, result.results, strict=True):
         rows += [{"group": g.key, **row} for row in cutflow_rows(r)]
     path = out / "cutflow.csv"
-    atomic_write_text(path, _csv_text(rows, [
-        "group", "sample", "mass_GeV", "cut", "per_eot", "per_eot_unc",
-        "efficiency_cumulative", "efficiency_relative"]))
+    atomic_write_text(path, _csv_text(rows, ["group", *CUTFLOW_COLUMNS]))
     written.append(path)
     path = out / "summary.json"
     atomic_write_text(path, json.dumps(positron_summary(result, command=command,

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..io.atomic import atomic_directory, atomic_write_text
 from ..units import GeV
-from .outputs import _csv_text, reserve_output
+from .outputs import CUTFLOW_COLUMNS, _csv_text, reserve_output
 from .visible import PROJECTIONS_VISIBLE, VisibleResult, background_sources
 
 __all__ = ["EXCLUSION_COLUMNS", "VISIBLE_OUTPUT_NAMES", "exclusion_table",
@@ -185,9 +185,7 @@ def write_visible_outputs(result: VisibleResult, out_dir: str | Path, *, command
         atomic_write_text(p, _csv_text(exclusion_table(result), EXCLUSION_COLUMNS))
         written.append(p)
         p = tmp / "cutflow.csv"
-        atomic_write_text(p, _csv_text(cutflow_rows(result), [
-            "sample", "mass_GeV", "cut", "per_eot", "per_eot_unc", "efficiency_cumulative",
-            "efficiency_relative"]))
+        atomic_write_text(p, _csv_text(cutflow_rows(result), CUTFLOW_COLUMNS))
         written.append(p)
         p = tmp / "summary.json"
         atomic_write_text(p, json.dumps(visible_summary(result, command=command,
