@@ -55,6 +55,9 @@ HepdataOpt = Annotated[Path | None, typer.Option(
     help="Also export the limit table as a HEPData submission (submission.yaml and one "
          "YAML file per table) into DIR, outside --out.")]
 
+SeedOpt = Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
 reach_app = typer.Typer(
     name="reach",
     help="Sensitivity and 90% CL limits of a search (signal, background, statistics).",
@@ -99,13 +102,13 @@ def invisible(
     out: Annotated[Path, typer.Option(
         "--out", help="Output directory; must be missing or empty, or hold an earlier "
                       "result and --overwrite be given.")] = Path("na64-reach"),
-    seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
+    seed: SeedOpt = 1,
     overlay: Annotated[list[str] | None, typer.Option(
         "--overlay", help="Overlay a curve on the plot: CSV with columns mass_GeV and "
                           "epsilon, as FILE.csv or FILE.csv:label (repeatable).")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write limits(_y).png/.pdf and nminus1.png/.pdf.")] =
         True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: JsonOpt = False,
     hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
@@ -148,10 +151,7 @@ def invisible(
     elif observed != 0:
         raise InputError("--observed", "applies to the run given by --eot; without --eot the "
                                        "runs of the analysis (with their observed events) are used")
-    n_events = None
-    if events is not None:
-        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
-                               high_text="1e7")
+    n_events = _events_per_mass(events)
     overlays = [_overlay(s) for s in (overlay or [])]
     # validate the setup before any work starts
     from ..detector import load_setup
@@ -215,11 +215,11 @@ def visible(
     out: Annotated[Path, typer.Option(
         "--out", help="Output directory; must be missing or empty, or hold an earlier "
                       "result and --overwrite be given.")] = Path("na64-reach-visible"),
-    seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
+    seed: SeedOpt = 1,
     plots: Annotated[bool, typer.Option("--plots/--no-plots",
                                         help="Write exclusion.png/.pdf and nminus1.png/.pdf.")] =
         True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: JsonOpt = False,
     hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
@@ -278,10 +278,7 @@ def visible(
         mass_values = parse_range(masses, "energy", field="--masses")
     else:
         mass_values = np.unique(np.append(np.geomspace(1.5 * MeV, 40 * MeV, 16), 16.7 * MeV))
-    n_events = None
-    if events is not None:
-        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
-                               high_text="1e7")
+    n_events = _events_per_mass(events)
     # validate every setup before any work starts
     from ..detector import load_setup
 
@@ -331,6 +328,13 @@ def visible(
 
 def _split(text: str | None) -> list[str]:
     return [] if text is None else [t.strip() for t in text.split(",")]
+
+
+def _events_per_mass(events: str | None) -> int | None:
+    """``--events-per-mass``: a count in [100, 1e7], or None for the analysis' value."""
+    if events is None:
+        return None
+    return parse_count(events, "--events-per-mass", low=100, high=10_000_000, high_text="1e7")
 
 
 def _positron_runs(cfg: Any, energy: str | None, pot: str | None, observed: str | None
@@ -430,10 +434,10 @@ def positron(
     out: Annotated[Path, typer.Option(
         "--out", help="Output directory; must be missing or empty, or hold an earlier "
                       "result and --overwrite be given.")] = Path("na64-reach-positron"),
-    seed: Annotated[int, typer.Option("--seed", help="Master random seed.", min=0)] = 1,
+    seed: SeedOpt = 1,
     plots: Annotated[bool, typer.Option("--plots/--no-plots",
                                         help="Write the figures (PNG + PDF).")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: JsonOpt = False,
     hepdata: HepdataOpt = None,
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = None,
@@ -468,10 +472,7 @@ def positron(
     if np.any(mass_values >= e_low):
         raise InputError("--masses", f"every mass must be in (0, {e_low / GeV:g} GeV), below "
                                      "the lowest beam energy")
-    n_events = None
-    if events is not None:
-        n_events = parse_count(events, "--events-per-mass", low=100, high=10_000_000,
-                               high_text="1e7")
+    n_events = _events_per_mass(events)
     electrons = [channel_from_output(d, alpha_d=cfg.signal.alpha_d,
                                      mass_ratio=cfg.signal.mass_ratio)
                  for d in (combine_with or [])]
