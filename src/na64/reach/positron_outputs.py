@@ -144,9 +144,9 @@ def positron_summary(result: PositronResult, *, command: str = "",
             "observed": int(sum(x.observed for x in g.runs)),
             "expected_background": _finite(b), "expected_background_unc": _finite(db),
             "background_sources": [
-                {"name": s.name, "events": _finite(s.events(g.pot)[0]),
-                 "events_unc": _finite(s.events(g.pot)[1]), "method": s.method}
-                for s in r.background.sources],
+                {"name": s.name, "events": _finite(ev), "events_unc": _finite(ev_unc),
+                 "method": s.method}
+                for s in r.background.sources for ev, ev_unc in [s.events(g.pot)]],
             "seed": r.seed,
         })
     sig = result.config.signal
