@@ -250,6 +250,14 @@ def total_cross_section(
     return float(res.reshape(())) if res.ndim == 0 else res
 
 
+def _mixture_g2(t: npt.NDArray[np.float64], target: Target) -> npt.NDArray[np.float64]:
+    """The atom-number-weighted G_2(t) of the target's elements."""
+    out = np.zeros(np.shape(t))
+    for nuc, frac in _nuclei(target):  # type: ignore[arg-type]
+        out += frac * elastic_g2(t, nuc)
+    return out
+
+
 def dsigma_dt(
     t: npt.ArrayLike,
     mass: npt.ArrayLike,
@@ -274,11 +282,7 @@ def dsigma_dt(
     safe_t = np.where(inside, tt, 1.0)
     safe_e = np.where(inside, e, 1.0)
     safe_smax = np.where(inside, s_max, 1.0)
-    out = np.zeros(tt.shape)
-    for nuc, frac in _nuclei(target):  # type: ignore[arg-type]
-        g2 = elastic_g2(safe_t, nuc)
-        out += frac * g2
-    val = (ALPHA / 8.0 * (p / safe_e) * out * np.where(inside, s, 0.0) / safe_t**2
+    val = (ALPHA / 8.0 * (p / safe_e) * _mixture_g2(safe_t, target) * np.where(inside, s, 0.0) / safe_t**2
            * np.clip(1.0 - s / safe_smax, 0.0, 1.0))
     res = np.where(inside, val, 0.0) * g * g * HBARC2
     return np.asarray(np.where(np.isfinite(res), res, 0.0))
@@ -307,10 +311,7 @@ def dsigma_dtheta(
     t = tmin + 4.0 * e * p * np.sin(0.5 * th) ** 2
     ok = is_open & (t > 0.0)
     safe_t = np.where(ok, t, 1.0)
-    g2 = np.zeros(th.shape)
-    for nuc, frac in _nuclei(target):  # type: ignore[arg-type]
-        g2 += frac * elastic_g2(safe_t, nuc)
-    val = 0.25 * ALPHA * g2 * p**3 * e * np.sin(th) ** 3 / safe_t**2
+    val = 0.25 * ALPHA * _mixture_g2(safe_t, target) * p**3 * e * np.sin(th) ** 3 / safe_t**2
     res = np.where(ok, val, 0.0) * g * g * HBARC2
     return np.asarray(np.where(np.isfinite(res), np.clip(res, 0.0, None), 0.0))
 
