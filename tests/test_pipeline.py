@@ -38,7 +38,8 @@ def test_simulate_gives_the_schema(pipe: EventPipeline) -> None:
     ev = pipe.simulate(500, np.random.default_rng(1), reconstruct=True)
     for name in ("ecal", "hcal", "veto", "srd", "true_pdg", "true_energy", "beam_decayed",
                  *spectrometer_columns("MS"), *RECO_COLUMNS):
-        if name in ("p_out", "wcal_energy", "energy_sum", "decay_counter_energy"):
+        if name in ("p_out", "n_tracks_out", "vhcal_energy", "wcal_energy", "energy_sum",
+                    "decay_counter_energy"):
             # one spectrometer in the NA64e beam line, no WCAL, no decay counter
             assert name not in ev
             continue

@@ -37,6 +37,7 @@ chooses them (``[background] sources``):
 ``decays_in_flight``       :mod:`na64.background.decays_in_flight`
 ``upstream_electronuclear`` :mod:`na64.background.electronuclear` (model: ``upstream``)
 ``target_punch_through``   :mod:`na64.background.punch_through`
+``muon_beam``              :mod:`na64.background.muon_beam` (muon beams)
 ========================== =====================================================
 
 What is not modelled (and so not estimated): dimuon production in the target, HCAL cracks
@@ -52,6 +53,7 @@ from . import (  # noqa: F401  (importing a source module registers it)
     electronuclear,
     k0_decays,
     leakage,
+    muon_beam,
     photon_punch,
     punch_through,
     visible_hadrons,

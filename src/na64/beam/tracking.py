@@ -30,6 +30,7 @@ from .synchrotron import _P_PER_TMM
 
 __all__ = [
     "SpectrometerGeometry",
+    "downstream_spectrometers",
     "expected_momentum_resolution",
     "fit_lines",
     "highland_theta0",
@@ -72,6 +73,13 @@ class SpectrometerGeometry:
     def z(self) -> np.ndarray:
         """Station z positions (mm)."""
         return np.array([s.z for s in self.stations])
+
+
+def downstream_spectrometers(beamline: BeamlineConfig) -> tuple[str, ...]:
+    """Names of the spectrometers that measure what leaves the target: every station
+    downstream of the target face (z > 0), like the MS2 of NA64mu (arXiv:2409.10128)."""
+    return tuple(s.name for s in beamline.spectrometers
+                 if all(beamline.station(t).z > 0 for t in s.stations))
 
 
 def spectrometer_geometry(beamline: BeamlineConfig, name: str | None = None) -> SpectrometerGeometry:

@@ -9,6 +9,8 @@ summary.json and the figures (exclusion, nminus1).
 ``na64 reach positron`` runs the positron-beam search (resonant annihilation of the beam
 positron and dark brem; default: NA64e 2022, 100 GeV, 1.01e10 e+OT) at one or several beam
 energies, combined, and writes the combined limits with each energy's invisible-mode set.
+``na64 reach muon`` runs the muon-beam missing-momentum search (NA64mu; default: 2022,
+1.98e10 MOT, L_mu - L_tau Z') and writes limits.csv with the coupling limit.
 """
 
 from __future__ import annotations
@@ -518,6 +520,112 @@ def positron(
         console.print(table)
         console.print(f"wrote {out}/limits.csv, cutflow.csv, summary.json, figures and "
                       f"beam_<E>GeV/ in {result.elapsed_s:.1f} s")
+
+
+@reach_app.command("muon")
+def muon(
+    ctx: typer.Context,
+    analysis: Annotated[str, typer.Option(
+        "--analysis", help="Muon analysis file: a shipped name or a path to a TOML file.")] =
+        "muon_2022",
+    mot: Annotated[str | None, typer.Option(
+        "--mot", help="Exposure (muons on target), e.g. 1.98e10; replaces the analysis' runs "
+                      "by one run with this MOT [default: the runs of the analysis].")] = None,
+    observed: Annotated[int, typer.Option(
+        "--observed", help="Events observed in the signal box, with --mot.")] = 0,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="lmu-ltau or dark-photon [default: the analysis' [signal] model].")] =
+        None,
+    p_out_max: Annotated[str | None, typer.Option(
+        "--p-out-max", help="Signal-box edge on the outgoing momentum, e.g. 80GeV "
+                            "[default: the analysis'].")] = None,
+    masses: Annotated[str, typer.Option(
+        "--masses", help="Boson masses: 'low:high:n' log-spaced, a list 'a,b,c' or one "
+                         "value.")] = "1MeV:1GeV:16",
+    events: Annotated[str | None, typer.Option(
+        "--events-per-mass", help="Biased signal events per mass [default: the analysis'].")] =
+        None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output directory; must be missing or empty, or hold an earlier "
+                      "result and --overwrite be given.")] = Path("na64-reach-muon"),
+    seed: SeedOpt = 1,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots",
+                                        help="Write limits.png/.pdf and nminus1.png/.pdf.")] =
+        True,
+    as_json: JsonOpt = False,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Muon-beam missing-momentum search: mu N -> mu N X, X -> invisible (NA64mu).
+
+    Writes limits.csv (mass_GeV, coupling_90cl, expected band, projections to 3e11, 1e13
+    and 1e14 MOT, the (g-2)_mu band), cutflow.csv, nminus1.csv, summary.json and the
+    figures into --out, all at once.
+    """
+    from ..reach.muon import muon_summary, run_muon, write_muon_outputs
+    from ..reach.muon_config import MUON_MODELS, MuonRunConfig, load_muon_analysis
+    from ..reach.outputs import reserve_output
+
+    console = Console(stderr=True)
+    setup_logging(quiet, console)
+    cfg = load_muon_analysis(analysis)
+    if model is not None:
+        if model not in MUON_MODELS:
+            raise InputError("--model", f"unknown model {model!r} for a muon beam; allowed: "
+                                        f"{', '.join(MUON_MODELS)}")
+        cfg = cfg.model_copy(update={"signal": cfg.signal.model_copy(update={"model": model})})
+    if p_out_max is not None:
+        value = parse_quantity(p_out_max, "energy", field="--p-out-max")
+        lo, _ = cfg.selection.momentum_window(cfg.energy)
+        if not 0 < value < lo:
+            raise InputError("--p-out-max", f"must be in (0, {lo / GeV:g} GeV), below the "
+                                            f"incoming momentum, got {value / GeV:g} GeV")
+        cfg = cfg.model_copy(update={"selection": cfg.selection.model_copy(
+            update={"p_out_max": value})})
+    mass_values = parse_range(masses, "energy", field="--masses")
+    from ..constants import M_MU
+
+    if np.any(mass_values >= cfg.energy - M_MU):
+        raise InputError("--masses", f"every mass must be in (0, {(cfg.energy - M_MU) / GeV:.6g}"
+                                     " GeV), below the beam energy minus the muon mass")
+    if not 0 <= observed <= 1_000_000:
+        raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
+    runs = None
+    if mot is not None:
+        value = parse_quantity(mot, "dimensionless", field="--mot")
+        if not 0 < value <= 1e16:
+            raise InputError("--mot", f"must be in (0, 1e16], got {value:g}")
+        runs = (MuonRunConfig(name="user", mot=value, observed=observed),)
+    elif observed != 0:
+        raise InputError("--observed", "applies to the run given by --mot")
+    n_events = _events_per_mass(events)
+    command = " ".join(command_line(ctx))
+    options = resolved_options(ctx)
+    with contextlib.ExitStack() as stack:
+        with _file_system_errors(out):
+            stack.enter_context(reserve_output(out, overwrite=overwrite))
+        with executor_from_options(executor, workers, scheduler) as ex, \
+                _progress(quiet, console, "reach muon") as advance, \
+                as_flags({"masses": "--masses", "runs": "--mot",
+                          "n_events": "--events-per-mass"}):
+            result = run_muon(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
+                              executor=None if executor == "local" else ex, progress=advance)
+        with _file_system_errors(out):
+            write_muon_outputs(result, out, command=command, options=options, plots=plots,
+                               overwrite=overwrite)
+    summary = muon_summary(result, command=command, options=options)
+    if as_json:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        console.print(f"NA64mu {cfg.signal.model}: {summary['mot']:.3g} MOT, "
+                      f"{summary['observed']} observed, background "
+                      f"{summary['expected_background']:.3g} ± "
+                      f"{summary['expected_background_unc']:.2g}; wrote {out}/limits.csv, "
+                      f"cutflow.csv, nminus1.csv, summary.json and figures in "
+                      f"{result.elapsed_s:.1f} s")
 
 
 @contextlib.contextmanager

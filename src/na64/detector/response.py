@@ -40,7 +40,8 @@ from .lateral import deposit_lateral
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
-__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "leakage_deposits",
+__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "exit_z",
+           "leakage_deposits",
            "mean_em_deposit", "response", "smear", "track_leakage_deposits"]
 
 Events = dict[str, NDArray[np.generic]]
@@ -70,6 +71,18 @@ class _Showers:
     y: FloatArray
     tx: FloatArray
     ty: FloatArray
+
+
+def exit_z(setup: Setup) -> float:
+    """Depth (mm from the target face) of the first station of a spectrometer downstream of
+    the target (:func:`na64.beam.tracking.downstream_spectrometers`), ``inf`` without one:
+    a muon's ``true_exit_energy`` is its energy there."""
+    from ..beam.tracking import downstream_spectrometers
+
+    line = setup.beamline
+    z = [line.station(t).z for name in downstream_spectrometers(line)
+         for t in line.spectrometer(name).stations]
+    return float(min(z)) if z else math.inf
 
 
 def _column(particles: dict[str, NDArray[np.generic]], name: str, n: int,
@@ -304,7 +317,40 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     if tuning.axis_fluctuation > 0.0:
         profiles = [_displaced(pr, tuning.axis_fluctuation, rng)
                     if pr.name == setup.target_name else pr for pr in profiles]
+    profiles = _through_holes(profiles, stack, sh)
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
+
+
+def _through_holes(profiles: list[_Profile], stack: Stack, sh: _Showers) -> list[_Profile]:
+    """Shower energy whose axis crosses the hole of a calorimeter (the VHCAL's beam hole)
+    is not absorbed there: the particles fly on through the hole, and their energy is put
+    into the first slice of the next calorimeter downstream (lost if there is none)."""
+    out = list(profiles)
+    for i, pr in enumerate(out):
+        det = pr.detector
+        if not isinstance(det, Calorimeter) or det.hole <= 0 or pr.energy.shape[1] == 0:
+            continue
+        z = float(pr.z_mid[0])
+        xe, ye, act = stack.grids[pr.name]
+        ix = np.searchsorted(xe, sh.x + sh.tx * z) - 1
+        iy = np.searchsorted(ye, sh.y + sh.ty * z) - 1
+        inside = (ix >= 0) & (ix < xe.size - 1) & (iy >= 0) & (iy < ye.size - 1)
+        hole = np.zeros(sh.x.size, dtype=bool)
+        hole[inside] = ~act[iy[inside], ix[inside]]
+        if not hole.any():
+            continue
+        moved = pr.energy[hole].sum(axis=1)
+        energy = pr.energy.copy()
+        energy[hole] = 0.0
+        out[i] = replace(pr, energy=energy)
+        for j in range(i + 1, len(out)):
+            nxt = out[j]
+            if isinstance(nxt.detector, Calorimeter) and nxt.energy.shape[1] > 0:
+                e_next = nxt.energy.copy()
+                e_next[hole, 0] += moved
+                out[j] = replace(nxt, energy=e_next)
+                break
+    return out
 
 
 def _displaced(pr: _Profile, scale: float, rng: np.random.Generator) -> _Profile:
@@ -460,10 +506,15 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
 def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], energy: FloatArray,
             mass: FloatArray, x: FloatArray, y: FloatArray, tx: FloatArray, ty: FloatArray,
             l_from: FloatArray, l_stop: FloatArray, radiative: bool, rng: np.random.Generator,
+            *, exit_loss: FloatArray | None = None, z_exit: float = math.inf,
             ) -> tuple[_Showers, FloatArray]:
     """Ionization of charged tracks between depths ``l_from`` and ``l_stop`` (lambda); for
     muons also the catastrophic losses, returned as EM showers.  Also returns the true
-    energy each track lost to ionization (to be removed from a shower that follows)."""
+    energy each track lost to ionization (to be removed from a shower that follows).
+
+    With ``exit_loss`` (one entry per track), the energy each track loses in the sections
+    that end before ``z_exit`` (absolute z, mm), ionization and catastrophic losses, is
+    added to it: what a spectrometer at ``z_exit`` sees the track lack."""
     sh_parts: list[_Showers] = []
     lost_all = np.zeros(rows.size)
     if rows.size == 0:
@@ -477,6 +528,9 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         f_lo = np.clip((l_from - s.l0) / span, 0.0, 1.0)
         frac = np.clip((l_stop - s.l0) / span, 0.0, 1.0) - f_lo
         hit = frac > 0
+        if isinstance(s.detector, Calorimeter) and s.detector.hole > 0:
+            # a track through the central hole (the VHCAL's beam hole) crosses no material
+            hit &= ~_in_hole(stack, s, x, y, tx, ty)
         if not hit.any():
             continue
         r, e, m, f = rows[hit], energy[hit], mass[hit], frac[hit]
@@ -510,7 +564,11 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             f_mip = np.where(den > 0, act_mean / np.where(den > 0, den, 1.0),
                              det.active_thickness / det.layer_thickness)
             calibrated = body / det.electron_sampling_fraction + knock
-            lost_all[hit] += np.minimum(body / f_mip + knock, e)
+            lost_sec = np.minimum(body / f_mip + knock, e)
+            lost_all[hit] += lost_sec
+            before_exit = exit_loss is not None and s.z1 <= z_exit
+            if before_exit:
+                exit_loss[hit] += lost_sec  # type: ignore[index]
             zmid = 0.5 * (s.z0 + s.z1) - stack.target_z
             xs = x[hit] + tx[hit] * zmid
             ys = y[hit] + ty[hit] * zmid
@@ -532,6 +590,8 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                     l0 = s.l0 + pos * (s.l1 - s.l0)
                     h = np.flatnonzero(hit)[parent]
                     sh_parts.append(_Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]))
+                    if before_exit:
+                        np.add.at(exit_loss, h, e_loss)  # type: ignore[arg-type]
         else:
             mat_thick = (s.z1 - s.z0) * f
             de = np.empty_like(e)
@@ -549,7 +609,24 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             de = np.minimum(de, e)
             _accumulate(out[s.output], (r, np.full(r.size, s.index)), de)
             lost_all[hit] += de
+            if exit_loss is not None and s.z1 <= z_exit:
+                exit_loss[hit] += de
     return _concat(sh_parts), np.minimum(lost_all, energy)
+
+
+def _in_hole(stack: Stack, s: Section, x: FloatArray, y: FloatArray, tx: FloatArray,
+             ty: FloatArray) -> NDArray[np.bool_]:
+    """Tracks that cross section ``s`` through a cell without active material inside its
+    lateral extent (the hole of a calorimeter with ``hole > 0``), at its mid-depth."""
+    zmid = 0.5 * (s.z0 + s.z1) - stack.target_z
+    xs, ys = x + tx * zmid, y + ty * zmid
+    xe, ye, act = stack.grids[s.output]
+    ix = np.searchsorted(xe, xs) - 1
+    iy = np.searchsorted(ye, ys) - 1
+    inside = (ix >= 0) & (ix < xe.size - 1) & (iy >= 0) & (iy < ye.size - 1)
+    hole = np.zeros(x.size, dtype=bool)
+    hole[inside] = ~act[iy[inside], ix[inside]]
+    return hole
 
 
 def _accumulate(arr: FloatArray, index: tuple[NDArray[np.integer], ...],
@@ -597,8 +674,11 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     -------
     dict
         One array per detector: calorimeters ``(n, sections, ny, nx)``, veto ``(n, counters)``;
-        and ``true_interaction_z``: depth (mm from the target face) of the first nuclear
-        interaction of a hadron, -1 if none.
+        ``true_interaction_z``: depth (mm from the target face) of the first nuclear
+        interaction of a hadron, -1 if none; in a setup with a spectrometer behind the
+        target (:func:`exit_z`), ``true_exit_energy`` and ``true_exit_pdg``: energy (0 if
+        none) and code of the most energetic muon reaching its first station, after its
+        ionization and radiative losses on the way.
     """
     if "pdg" not in particles:
         raise InputError("particles.pdg", "required column is missing")
@@ -658,12 +738,39 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             l_start[born] = np.maximum(l_start[born], l_cal)
         showers.append(_Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx],
                                 y[idx], tx[idx], ty[idx]))
-    # muons: tracks from z_start to the end
+    # muons: tracks from z_start to the end; a beam muon that gave e_invisible to an
+    # invisible particle at z_start inside the target first crosses the target up to
+    # z_start with its full energy, then goes on with energy - e_invisible
     idx = np.flatnonzero(np.isin(apdg, list(MUON_PDG)))
+    z_exit = stack.target_z + exit_z(setup)
+    measured = math.isfinite(z_exit)  # a spectrometer measures what leaves the target
+    if measured:
+        out["true_exit_energy"] = np.zeros(n_out)
+        out["true_exit_pdg"] = np.zeros(n_out, dtype=np.int64)
     if idx.size:
-        showers.append(_tracks(out, stack, event[idx], energy[idx], np.full(idx.size, M_MU),
-                               x[idx], y[idx], tx[idx], ty[idx], l_start[idx],
-                               np.full(idx.size, np.inf), True, rng)[0])
+        exit_loss = np.zeros(idx.size)
+        mu_mass = np.full(idx.size, M_MU)
+        emits = (z_start[idx] > 0) & (e_inv[idx] > 0) & (z_start[idx] <= setup.target.length)
+        l_face = _depth_coordinates(stack, np.full(idx.size, stack.target_z))[1]
+        if emits.any():
+            pre = np.flatnonzero(emits)
+            pre_loss = np.zeros(pre.size)
+            ip = idx[pre]
+            showers.append(_tracks(out, stack, event[ip], energy[ip], mu_mass[pre], x[ip],
+                                   y[ip], tx[ip], ty[ip], l_face[pre], l_start[ip], True, rng,
+                                   exit_loss=pre_loss, z_exit=z_exit)[0])
+            exit_loss[pre] += pre_loss
+        e_after = energy[idx] - e_inv[idx]
+        showers.append(_tracks(out, stack, event[idx], e_after, mu_mass, x[idx], y[idx],
+                               tx[idx], ty[idx], l_start[idx], np.full(idx.size, np.inf), True,
+                               rng, exit_loss=exit_loss, z_exit=z_exit)[0])
+        if measured:
+            e_exit = np.where(z_start[idx] + stack.target_z < z_exit,
+                              np.maximum(e_after - exit_loss, 0.0), 0.0)
+            # one muon per event leaves towards the spectrometer: the most energetic
+            order = np.argsort(e_exit, kind="stable")
+            out["true_exit_energy"][event[idx][order]] = e_exit[order]
+            out["true_exit_pdg"][event[idx][order]] = pdg[idx][order]
     exiting: list[NDArray[np.int64]] = []
     target_l1 = stack.l_edges[_target_sections(stack)]
     if idx.size:

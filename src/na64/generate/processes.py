@@ -16,7 +16,9 @@ Registered here:
 * ``annihilation``: resonant e+ e- → A' → χχ̄ of the shower positrons on atomic electrons
   (:class:`~na64.generate.AnnihilationSignal`; arXiv:1802.03794, arXiv:2108.04195);
 * ``primakoff``: Primakoff conversion γ N → a N of the shower photons into an ALP
-  (:class:`~na64.generate.primakoff.PrimakoffSignal`; arXiv:2005.02710, arXiv:2004.04469).
+  (:class:`~na64.generate.primakoff.PrimakoffSignal`; arXiv:2005.02710, arXiv:2004.04469);
+* ``muon_brem``: dark bremsstrahlung μ N → μ N X of the beam muon
+  (:class:`~na64.generate.muon_brem.MuonBremSignal`; arXiv:2107.13297, arXiv:2110.15111).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..errors import InputError
 from ..models import Model
 from .annihilation import AnnihilationSignal
 from .dark_brem import DarkBremSignal, drop_empty
+from .muon_brem import MUON_BEAMS, MuonBremSignal
 from .primakoff import PrimakoffSignal
 
 __all__ = [
@@ -271,3 +274,42 @@ class Primakoff(SignalProcess):
         e_min = max(request.e_min, gen.threshold)
         truth = gen.sample(_PRIMAKOFF_CASCADES_PER_EVENT * n, rng, e_min=e_min)
         return ProcessSample(self.name, drop_empty(truth, n), e_min)
+
+
+#: Spin of the boson a muon radiates, per model.
+_MUON_BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "lmu-ltau": "vector"}
+
+
+@register_process
+class MuonBremsstrahlung(SignalProcess):
+    """μ N → μ N X of the beam muon in the active target (forced once per event, weighted).
+
+    The weights count the X that decay invisibly: emissions per muon on target at unit
+    coupling times the model's invisible branching ratio (for the L_μ−L_τ Z' the νν̄ share,
+    which falls to ~1/2 above the μ+μ− threshold; He et al., Phys. Rev. D 43 (1991) R22).
+    """
+
+    name = "muon_brem"
+    description = "dark bremsstrahlung mu N -> mu N X of the beam muon (ETL), X -> invisible"
+    models = tuple(_MUON_BREM_SPIN)
+
+    def check(self, request: SignalRequest) -> None:
+        """The model must be produced and the beam a muon."""
+        super().check(request)
+        if request.beam not in MUON_BEAMS:
+            raise InputError("beam", f"process {self.name!r} needs a muon beam "
+                                     f"({', '.join(MUON_BEAMS)}), got {request.beam!r}")
+
+    def sample(self, request: SignalRequest, n: int, rng: np.random.Generator,
+               *, reweight: dict[str, tuple[float, ...]] | None = None) -> ProcessSample:
+        """``n`` weighted emissions with E_X > e_min (see :class:`MuonBremSignal`)."""
+        self.check(request)
+        model = request.model
+        gen = MuonBremSignal(request.mass, setup=request.setup, energy=request.energy,
+                             beam=request.beam, coupling=model.lepton_coupling("mu"),
+                             spin=_MUON_BREM_SPIN[model.name],
+                             method=request.options.get("method", "etl"))
+        e_min = max(request.e_min, request.mass)
+        truth = gen.sample(n, rng, e_min=e_min)
+        truth["weight"] = truth["weight"] * model.invisible_fraction
+        return ProcessSample(self.name, truth, e_min)

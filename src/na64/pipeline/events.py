@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from .. import reco
 from ..beam import load_beam, sample_beam, srd_response, track_momentum
+from ..beam.tracking import downstream_spectrometers
 from ..beam.config import BeamConfig
 from ..beam.particles import PARTICLES, mass_of
 from ..detector.setup import Setup, load_setup
@@ -127,7 +128,8 @@ class EventPipeline:
     # ------------------------------------------------------------------ stages
     def upstream(self, particles: Mapping[str, NDArray[Any]], rng: np.random.Generator
                  ) -> Columns:
-        """Digitised beam-line detectors: SRD energies and every spectrometer's track.
+        """Digitised beam-line detectors before the target: SRD energies and the track of
+        every spectrometer upstream of it (those behind it: :meth:`downstream`).
 
         Both see the particle that crossed the magnets: for a particle that decayed in
         flight downstream of them (``decayed``), its parent (``parent_pdg``,
@@ -143,9 +145,41 @@ class EventPipeline:
         line = self.beamline
         if line.srd is not None:
             out["srd"] = np.asarray(srd_response(parts, line, rng))
+        down = set(downstream_spectrometers(line))
+        out.update(self._spectrometers(parts, [s.name for s in line.spectrometers
+                                               if s.name not in down], rng))
+        return out
+
+    def downstream(self, particles: Mapping[str, NDArray[Any]],
+                   raw: Mapping[str, NDArray[Any]], rng: np.random.Generator) -> Columns:
+        """Digitised spectrometers behind the target (the MS2 of NA64mu): the track of the
+        particle leaving the target towards them (``true_exit_energy``, ``true_exit_pdg`` of
+        the detector response) on the incoming particle's line; no track where none
+        leaves."""
+        names = downstream_spectrometers(self.beamline)
+        if not names:
+            return {}
+        parts = {k: np.asarray(v) for k, v in particles.items() if k in ("x", "y", "tx", "ty")}
+        n = np.asarray(particles["pdg"]).size
+        # a response engine that reports no exiting particle: no track behind the target
+        pdg = np.asarray(raw.get("true_exit_pdg", np.zeros(n, np.int64))).astype(np.int64)
+        parts["pdg"] = np.where(pdg != 0, pdg, 13)
+        parts["energy"] = np.asarray(raw.get("true_exit_energy", np.zeros(n)), dtype=float)
+        for key in ("x", "y", "tx", "ty"):
+            parts.setdefault(key, np.zeros(n))
+        return self._spectrometers(parts, list(names), rng)
+
+    def _spectrometers(self, parts: Mapping[str, NDArray[Any]], names: list[str],
+                       rng: np.random.Generator) -> Columns:
+        """The columns of the spectrometers ``names`` for the particles ``parts``; no track
+        for a particle without kinetic energy."""
+        out: Columns = {}
+        line = self.beamline
+        n = np.asarray(parts["pdg"]).size
         ok = parts["energy"] > mass_of(parts["pdg"]) * (1 + 1e-9)
         sub = parts if ok.all() else {k: v[ok] for k, v in parts.items()}
-        for spec in line.spectrometers:
+        for name in names:
+            spec = line.spectrometer(name)
             n_st = len(spec.stations)
             cols: Columns = {
                 "momentum": np.zeros(n), "valid": np.zeros(n, bool), "slope_in": np.zeros(n),
@@ -192,6 +226,7 @@ class EventPipeline:
         up = self.upstream(particles, rng)
         raw = self.detectors(particles if calorimeter is None else calorimeter, rng)
         raw.update(up)
+        raw.update(self.downstream(particles, raw, rng))
         ev = self.reconstruct(raw)
         if keep_raw:
             ev.update(raw)
@@ -215,6 +250,7 @@ class EventPipeline:
         particles = self.core(n, rng) if core else self.beam_particles(n, rng)
         raw = self.detectors(particles, rng)
         raw.update(self.upstream(particles, rng))
+        raw.update(self.downstream(particles, raw, rng))
         for key, col in particles.items():
             if key in _CALO_INPUT:
                 continue
@@ -267,16 +303,23 @@ def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
     if name != setup.target_name and setup.target_name in raw:
         out[f"{setup.target_name}_energy"] = reco.ecal_energy(raw[setup.target_name])
         out["energy_sum"] = out[f"{setup.target_name}_energy"] + out["ecal_energy"]
+    if "vhcal" in raw:
+        out["vhcal_energy"] = reco.ecal_energy(raw["vhcal"])
     if "decay_counter" in raw:
         out["decay_counter_energy"] = reco.veto_energy(raw["decay_counter"])
-    specs = [s.name.lower() for s in setup.beamline.spectrometers]
+    down = {s.lower() for s in downstream_spectrometers(setup.beamline)}
+    specs = [s.name.lower() for s in setup.beamline.spectrometers if s.name.lower() not in down]
     if specs and f"{specs[0]}_momentum" in raw:
         out["p_in"] = np.asarray(raw[f"{specs[0]}_momentum"], dtype=float)
         out["n_tracks"] = np.asarray(raw[f"{specs[0]}_valid"]).astype(np.int64)
     else:
         out["p_in"] = np.zeros(n)
         out["n_tracks"] = np.zeros(n, dtype=np.int64)
-    if len(specs) > 1 and f"{specs[1]}_momentum" in raw:
+    outs = [s.name.lower() for s in setup.beamline.spectrometers if s.name.lower() in down]
+    if outs and f"{outs[0]}_momentum" in raw:
+        out["p_out"] = np.asarray(raw[f"{outs[0]}_momentum"], dtype=float)
+        out["n_tracks_out"] = np.asarray(raw[f"{outs[0]}_valid"]).astype(np.int64)
+    elif len(specs) > 1 and f"{specs[1]}_momentum" in raw:
         out["p_out"] = np.asarray(raw[f"{specs[1]}_momentum"], dtype=float)
     return out
 

@@ -35,13 +35,17 @@ RECO_COLUMNS: Final[dict[str, str]] = {
     "srd_energy": "energy summed over the SRD modules (MeV)",
     "n_tracks": "reconstructed tracks in the first (upstream) spectrometer: 0 or 1",
     "p_in": "momentum measured by the first (upstream) spectrometer (MeV; 0: no track)",
-    "p_out": "momentum measured by the second spectrometer, where the beam line has one (MeV)",
+    "p_out": "momentum measured by the spectrometer behind the target, where the beam line "
+             "has one (else by its second spectrometer) (MeV; 0: no track)",
+    "n_tracks_out": "tracks reconstructed by the spectrometer behind the target: 0 or 1 "
+                    "(where the beam line has one)",
     "ecal_energy": "total energy of the ECAL (of the target calorimeter in a setup without "
                    "an ECAL) (MeV)",
     "preshower_energy": "energy of the ECAL's first section (MeV)",
     "shower_chi2": "chi^2/ndf of the ECAL's lateral profile to an EM shower starting at its face",
     "hcal_energy": "total HCAL energy (MeV; 0 without an HCAL)",
     "veto_energy": "largest energy of the veto counters (MeV; 0 without a veto)",
+    "vhcal_energy": "total energy of the veto HCAL (MeV; where the setup has one)",
     "wcal_energy": "total energy of the WCAL (MeV; where the setup has a WCAL)",
     "energy_sum": "WCAL + ECAL energy (MeV; where the setup has a WCAL in front of the ECAL)",
     "decay_counter_energy": "energy of the counter behind the decay volume (MeV; where the "

@@ -155,8 +155,11 @@ def seed_layout(seed: int | np.random.SeedSequence, n_masses: int
 
 @lru_cache(maxsize=4)
 def _search(config: AnalysisConfig) -> Search:
-    """One :class:`Search` per analysis and process (setups are parsed once)."""
-    return Search(config)
+    """One :class:`Search` per analysis and process (setups are parsed once): the
+    analysis' own (``make_search``, e.g. :class:`na64.reach.muon_config.MuonSearch`) or the
+    electron beam's."""
+    make = getattr(config, "make_search", None)
+    return make() if make is not None else Search(config)
 
 
 def _mass_task(args: tuple[float, AnalysisConfig, np.random.SeedSequence, int | None]
@@ -177,6 +180,7 @@ def run_invisible(
     executor: Any = None,
     progress: Callable[[int, int], None] | None = None,
     nminus1: bool = True,
+    projections: dict[str, float] | None = None,
 ) -> ReachResult:
     """Compute the 90% CL reach of the invisible-mode search.
 
@@ -202,6 +206,8 @@ def run_invisible(
         Called as ``progress(done, total)`` after each completed step.
     nminus1
         Also compute the N−1 distributions (:func:`na64.reach.nminus1.nminus1_distributions`).
+    projections
+        Exposures of the projected limits, label → EOT (default :data:`PROJECTIONS`).
     """
     t0 = time.perf_counter()
     m = np.asarray(masses, dtype=float).ravel()
@@ -271,7 +277,7 @@ def run_invisible(
     eps_exp = {k: exclusion_eps(m, n_sig, s_exp[k]).eps for k in _BANDS}
     b_per, sb_per = background.per_eot, background.per_eot_unc
     proj: dict[str, np.ndarray] = {}
-    for label, eot_p in PROJECTIONS.items():
+    for label, eot_p in (PROJECTIONS if projections is None else projections).items():
         b_p, sb_p = _background(b_per * eot_p, sb_per * eot_p)
         s_p = projected_limits(eot_p, b_p / eot_p, sb_p / b_p if b_p > 0 else 0.0,
                                sigma_s_rel=sig_rel)["median"]
