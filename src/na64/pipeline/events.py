@@ -31,9 +31,9 @@ from numpy.typing import NDArray
 
 from .. import reco
 from ..beam import load_beam, sample_beam, srd_response, track_momentum
-from ..beam.tracking import downstream_spectrometers
 from ..beam.config import BeamConfig
 from ..beam.particles import PARTICLES, mass_of
+from ..beam.tracking import downstream_spectrometers
 from ..detector.setup import Setup, load_setup
 from ..errors import InputError
 from ..units import GeV
@@ -169,7 +169,7 @@ class EventPipeline:
             parts.setdefault(key, np.zeros(n))
         return self._spectrometers(parts, list(names), rng)
 
-    def _spectrometers(self, parts: Mapping[str, NDArray[Any]], names: list[str],
+    def _spectrometers(self, parts: dict[str, NDArray[Any]], names: list[str],
                        rng: np.random.Generator) -> Columns:
         """The columns of the spectrometers ``names`` for the particles ``parts``; no track
         for a particle without kinetic energy."""

@@ -14,8 +14,9 @@ The criteria follow the NA64mu searches with the 160 GeV M2 muon beam, Andreev e
    hole ("no activity in the downstream calorimeters").
 
 The papers quote the window on p_in and the calorimeter thresholds in words; the defaults
-below for those (each Cut's ``source`` says so) are na64's choices: the MIP cuts keep 99%
-of the 160 GeV beam muons of the fast simulation (``tests/test_select_muon.py``).
+below for those (each Cut's ``source`` says so) are na64's choices: the calorimeter cuts
+keep ~94% of the 160 GeV beam muons of the fast simulation (the others radiate a hard
+photon that the calorimeters see; ``tests/test_reach_muon.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,172 @@
+"""The muon-beam missing-momentum search: generator, pipeline, selection, limits, CLI."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from na64.constants import ALPHA, M_MU
+from na64.detector.setup import load_setup
+from na64.errors import InputError
+from na64.generate.muon_brem import MuonBremSignal
+from na64.physics import dark_brem
+from na64.pipeline import EventPipeline
+from na64.reach.muon import muon_limits_table, run_muon
+from na64.reach.muon_config import load_muon_analysis
+from na64.select import muon_selection
+from na64.units import GeV, MeV
+
+SETUP = load_setup("na64mu_2022")
+
+
+@pytest.fixture(scope="module")
+def beam_muons() -> dict[str, np.ndarray]:
+    pipe = EventPipeline(SETUP)
+    return pipe.simulate(20_000, np.random.default_rng(11), reconstruct=True, core=True)
+
+
+def test_p_out_measures_the_muon_leaving_the_target(beam_muons: dict[str, np.ndarray]) -> None:
+    # the beam muon loses ~0.3 GeV (ionization of ~45 cm Pb/Sc; PDG dE/dx ~ 1.2 GeV/m of
+    # Pb) and MS2 measures it with a few % resolution: median p_out within 1% of p_in
+    ok = beam_muons["n_tracks_out"] == 1
+    assert ok.mean() > 0.999
+    ratio = beam_muons["p_out"][ok] / beam_muons["p_in"][ok]
+    assert abs(np.median(ratio) - 1.0) < 0.01
+    loss = beam_muons["true_energy"] - beam_muons["true_exit_energy"]
+    assert 0.1 * GeV < np.median(loss) < 0.6 * GeV
+
+
+def test_mip_cuts_keep_beam_muons(beam_muons: dict[str, np.ndarray]) -> None:
+    # the documented acceptance of the na64-choice calorimeter cuts: ~94% of beam muons (the
+    # rest radiate a hard photon in the ECAL that the calorimeters see)
+    sel = muon_selection(160 * GeV).configure({"p_out_max": {"enabled": False}})
+    assert sel.mask(beam_muons).mean() > 0.92
+
+
+def test_no_beam_muon_in_the_box(beam_muons: dict[str, np.ndarray]) -> None:
+    # a hard radiative loss in the ECAL shows up in the calorimeters, also when the photon
+    # flies through the VHCAL's hole (it reaches the HCAL)
+    assert not muon_selection(160 * GeV).mask(beam_muons).any()
+
+
+def test_generator_weights_are_the_production() -> None:
+    gen = MuonBremSignal(10 * MeV, setup=SETUP, beam="mu+")
+    truth = gen.sample(4000, np.random.default_rng(2), e_min=80 * GeV)
+    prod = gen.production(80 * GeV)
+    assert truth["weight"].sum() == pytest.approx(prod, rel=1e-3)
+    # independent: L * sum_m f_m n_m sigma_m(E_X > 80 GeV) from the total cross section
+    cal = SETUP.target
+    ref = 0.0
+    for mat, t in ((cal.absorber_material, cal.absorber_thickness),
+                   (cal.active_material, cal.active_thickness)):
+        n_atoms = sum(n for _, _, n in mat.atoms_per_volume())
+        sig = dark_brem.total_cross_section(10 * MeV, 160 * GeV, lepton="mu+", target=mat,
+                                            threshold=80 * GeV)
+        ref += t / cal.layer_thickness * n_atoms * float(sig)
+    assert prod == pytest.approx(cal.length * ref, rel=0.01)
+    assert np.all(truth["e_aprime"] >= 80 * GeV)
+    assert np.all(truth["e_aprime"] <= 160 * GeV - M_MU)
+
+
+def test_generator_spectrum_follows_dsigma_dx() -> None:
+    gen = MuonBremSignal(100 * MeV, setup=SETUP, beam="mu-")
+    truth = gen.sample(20_000, np.random.default_rng(3), e_min=80 * GeV)
+    x = truth["e_aprime"] / (160 * GeV)
+    edges = np.linspace(0.5, gen.x_hi, 6)
+    h, _ = np.histogram(x, edges, weights=truth["weight"])
+    expect = [gen.length * np.trapezoid(gen.macroscopic(np.linspace(a, b, 200)),
+                                        np.linspace(a, b, 200))
+              for a, b in itertools.pairwise(edges)]
+    assert h == pytest.approx(expect, rel=0.02)
+
+
+@pytest.fixture(scope="module")
+def result_lmu():
+    cfg = load_muon_analysis("muon_2022")
+    return run_muon(cfg, np.array([5, 50]) * MeV, events_per_mass=1500,
+                    background_events=2000, nminus1=False)
+
+
+def test_signal_efficiency_and_limit(result_lmu) -> None:
+    for p in result_lmu.points:
+        assert 0.5 < p.efficiency <= 1.0
+    rows = muon_limits_table(result_lmu)
+    for row in rows:
+        assert 0 < row["coupling_90cl"] < 1
+        # zero background: S_up = 2.3 events -> g = sqrt(2.3 / (N per MOT at g = 1) / MOT)
+        expect = math.sqrt(row["coupling_expected"] ** 2)
+        assert row["coupling_90cl"] == pytest.approx(expect, rel=1e-6)
+        # projections scale as 1/sqrt(MOT) at zero background
+        assert row["coupling_expected_1e13mot"] / row["coupling_expected_1e14mot"] == \
+            pytest.approx(math.sqrt(10.0), rel=1e-3)
+        assert row["g_minus_2_low"] < row["g_minus_2_high"]
+
+
+def test_dark_photon_epsilon_is_g_over_e(result_lmu) -> None:
+    # below 2 m_mu both bosons decay invisibly and couple to the muon as a vector with
+    # strength g = eps e: the same events give eps_90 = g_90 / e
+    cfg = load_muon_analysis("muon_2022")
+    cfg = cfg.model_copy(update={"signal": cfg.signal.model_copy(
+        update={"model": "dark-photon"})})
+    dp = run_muon(cfg, np.array([5, 50]) * MeV, events_per_mass=1500, background_events=2000,
+                  nminus1=False)
+    e = math.sqrt(4 * math.pi * ALPHA)
+    assert dp.eps_90 == pytest.approx(result_lmu.eps_90 / e, rel=0.05)
+
+
+def test_bad_configuration(tmp_path) -> None:
+    base = 'mode = "muon"\nname = "x"\n[[runs]]\nname = "r"\nmot = 1e10\n'
+    cases = {'setup = "na64e_2016_2018"\n': "setup",
+             '[selection]\np_out_max = "155GeV"\n': "selection.p_out_max",
+             '[signal]\nmodel = "alp"\n': "model"}
+    for i, (extra, field) in enumerate(cases.items()):
+        text = base.replace('name = "x"\n', 'name = "x"\n' + extra) if "[" not in extra \
+            else base.split("[[runs]]")[0] + extra + "[[runs]]" + base.split("[[runs]]")[1]
+        path = tmp_path / f"a{i}.toml"
+        path.write_text(text)
+        with pytest.raises(InputError, match=field.split(".")[-1]):
+            load_muon_analysis(path)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "na64", "reach", "muon", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--mot", "-1"], "--mot"),
+    (["--p-out-max", "170GeV"], "--p-out-max"),
+    (["--model", "alp"], "--model"),
+    (["--masses", "200GeV"], "--masses"),
+    (["--analysis", "invisible_2016_2018"], "--analysis"),
+])
+def test_cli_bad_input(tmp_path, args: list[str], field: str) -> None:
+    res = _run(*args, "--out", str(tmp_path / "o"))
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert field in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_writes_the_outputs(tmp_path) -> None:
+    out = tmp_path / "mu"
+    res = _run("--masses", "10MeV,100MeV", "--events-per-mass", "500", "--mot", "1e11",
+               "--out", str(out), "--quiet", "--no-plots")
+    assert res.returncode == 0, res.stderr
+    with (out / "limits.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2
+    assert {"mass_GeV", "coupling_90cl", "coupling_expected", "g_minus_2_low"} <= set(rows[0])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mot"] == 1e11
+    assert summary["model"] == "lmu-ltau"
+    assert (out / "cutflow.csv").exists()
+    assert (out / "nminus1.csv").exists()
