@@ -170,3 +170,33 @@ def test_cli_writes_the_outputs(tmp_path) -> None:
     assert summary["model"] == "lmu-ltau"
     assert (out / "cutflow.csv").exists()
     assert (out / "nminus1.csv").exists()
+
+
+def test_michel_spectrum_mean() -> None:
+    from na64.background.muon_decays import michel_fraction
+
+    # <y> of dN/dy = 5/3 - 3y^2 + 4/3 y^3 is 5/6 - 3/4 + 4/15 = 7/20
+    y = michel_fraction(np.random.default_rng(4).random(200_000))
+    assert y.mean() == pytest.approx(0.35, abs=0.003)
+    assert y.min() >= 0.0
+    assert y.max() <= 1.0
+
+
+def test_muon_decays_need_the_muon_id() -> None:
+    # the decay electron below the p_out cut is stopped only by the muon identification in
+    # the HCAL; without it a large share of the decays passes
+    from na64.background import estimate_background
+    from na64.reach.invisible import _search
+
+    search = _search(load_muon_analysis("muon_2022"))
+    est = estimate_background(search.background_context, np.random.default_rng(5),
+                              sources=("muon_decays",), n_events=3000)
+    src = est.sources[0]
+    flow = dict((name, w) for name, w, _ in src.cutflow)
+    population = flow["all"]
+    # decay probability over ~0.55 m at 160 GeV: L m_mu / (p c tau) ~ 5.5e-7
+    assert population == pytest.approx(550 * M_MU / (160 * GeV * 658_637.8), rel=0.05)
+    assert flow["hcal_mip"] > 0.1 * population
+    assert flow["muon_id"] == 0.0
+    assert src.per_eot == 0.0
+    assert 0 < src.per_eot_unc < 1e-9

@@ -38,6 +38,7 @@ chooses them (``[background] sources``):
 ``upstream_electronuclear`` :mod:`na64.background.electronuclear` (model: ``upstream``)
 ``target_punch_through``   :mod:`na64.background.punch_through`
 ``muon_beam``              :mod:`na64.background.muon_beam` (muon beams)
+``muon_decays``            :mod:`na64.background.muon_decays` (muon beams)
 ========================== =====================================================
 
 What is not modelled (and so not estimated): dimuon production in the target, HCAL cracks
@@ -54,6 +55,7 @@ from . import (  # noqa: F401  (importing a source module registers it)
     k0_decays,
     leakage,
     muon_beam,
+    muon_decays,
     photon_punch,
     punch_through,
     visible_hadrons,

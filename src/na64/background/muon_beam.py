@@ -8,8 +8,7 @@ the MS1 and MS2 tracks with their resolution and multiple scattering
 others, each counted on the sample (a zero count gives the one-sided 68.3% CL bound).
 
 Not modelled here, and so not estimated: non-Gaussian tails of the track reconstruction
-(hit mis-association, scattering tails), muon decays in flight between the target and
-MS2, muon trident production and photonuclear interactions whose products escape
+(hit mis-association, scattering tails), muon trident production and photonuclear interactions whose products escape
 undetected (NA64mu lists these, arXiv:2401.01708, arXiv:2409.10128).
 """
 
@@ -22,8 +21,8 @@ from .registry import register_source
 
 #: What the estimate leaves out.
 MUON_BEAM_NOTES: tuple[str, ...] = (
-    "tracking tails, mu decays between the target and MS2, muon tridents and photonuclear "
-    "events with undetected products are not modelled",
+    "tracking tails, muon tridents and photonuclear events with undetected products are "
+    "not modelled (mu decays before MS2: source muon_decays)",
 )
 
 

@@ -695,6 +695,8 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     ty = _column(particles, "ty", n, 0.0)
     z_start = _column(particles, "z_start", n, 0.0)
     e_inv = _column(particles, "e_invisible", n, 0.0)
+    z_stop = (np.asarray(particles["z_stop"], dtype=float) if "z_stop" in particles
+              else np.full(n, np.inf))
     stack = build_stack(setup)
     event, n_out = _event_rows(particles, n)
     depth = stack.sections[-1].z1 - stack.target_z
@@ -711,6 +713,9 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     l_end = stack.sections[-1].l1
 
     showers: list[_Showers] = []
+    z_exit = stack.target_z + exit_z(setup)
+    # particles reaching the spectrometer behind the target: (row, energy, pdg)
+    leaving: list[tuple[NDArray[np.int64], FloatArray, NDArray[np.int64]]] = []
     # electromagnetic particles: a shower from z_start; a beam electron that gave
     # e_invisible to an invisible particle at z_start inside the target first crosses
     # the target up to z_start as a track.
@@ -736,17 +741,17 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             e_shower[born] = np.maximum(e_shower[born] - lost, 0.0)
             t_start[born] = np.maximum(t_start[born], t_cal)
             l_start[born] = np.maximum(l_start[born], l_cal)
+            # an e+- born before the spectrometer behind the target crosses it (its losses
+            # in the thin counters on the way are neglected)
+            ahead = born[z_abs[born] < z_exit]
+            leaving.append((event[ahead], energy[ahead], pdg[ahead]))
         showers.append(_Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx],
                                 y[idx], tx[idx], ty[idx]))
     # muons: tracks from z_start to the end; a beam muon that gave e_invisible to an
     # invisible particle at z_start inside the target first crosses the target up to
     # z_start with its full energy, then goes on with energy - e_invisible
     idx = np.flatnonzero(np.isin(apdg, list(MUON_PDG)))
-    z_exit = stack.target_z + exit_z(setup)
     measured = math.isfinite(z_exit)  # a spectrometer measures what leaves the target
-    if measured:
-        out["true_exit_energy"] = np.zeros(n_out)
-        out["true_exit_pdg"] = np.zeros(n_out, dtype=np.int64)
     if idx.size:
         exit_loss = np.zeros(idx.size)
         mu_mass = np.full(idx.size, M_MU)
@@ -761,16 +766,30 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
                                    exit_loss=pre_loss, z_exit=z_exit)[0])
             exit_loss[pre] += pre_loss
         e_after = energy[idx] - e_inv[idx]
+        # a muon that decays in flight (z_stop) ends there
+        stops = np.isfinite(z_stop[idx])
+        l_stop = np.full(idx.size, np.inf)
+        if stops.any():
+            l_stop[stops] = _depth_coordinates(stack, z_stop[idx][stops] + stack.target_z)[1]
         showers.append(_tracks(out, stack, event[idx], e_after, mu_mass, x[idx], y[idx],
-                               tx[idx], ty[idx], l_start[idx], np.full(idx.size, np.inf), True,
+                               tx[idx], ty[idx], l_start[idx], l_stop, True,
                                rng, exit_loss=exit_loss, z_exit=z_exit)[0])
         if measured:
-            e_exit = np.where(z_start[idx] + stack.target_z < z_exit,
-                              np.maximum(e_after - exit_loss, 0.0), 0.0)
-            # one muon per event leaves towards the spectrometer: the most energetic
-            order = np.argsort(e_exit, kind="stable")
-            out["true_exit_energy"][event[idx][order]] = e_exit[order]
-            out["true_exit_pdg"][event[idx][order]] = pdg[idx][order]
+            reach = (z_start[idx] + stack.target_z < z_exit) & (z_stop[idx] + stack.target_z
+                                                                 >= z_exit)
+            e_exit = np.where(reach, np.maximum(e_after - exit_loss, 0.0), 0.0)
+            leaving.append((event[idx], e_exit, pdg[idx]))
+    if measured:
+        # one particle per event leaves towards the spectrometer: the most energetic
+        out["true_exit_energy"] = np.zeros(n_out)
+        out["true_exit_pdg"] = np.zeros(n_out, dtype=np.int64)
+        if leaving:
+            rows_l = np.concatenate([r for r, _, _ in leaving])
+            e_l = np.concatenate([e for _, e, _ in leaving])
+            pdg_l = np.concatenate([p for _, _, p in leaving])
+            order = np.argsort(e_l, kind="stable")
+            out["true_exit_energy"][rows_l[order]] = e_l[order]
+            out["true_exit_pdg"][rows_l[order]] = np.where(e_l[order] > 0, pdg_l[order], 0)
     exiting: list[NDArray[np.int64]] = []
     target_l1 = stack.l_edges[_target_sections(stack)]
     if idx.size:

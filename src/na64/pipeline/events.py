@@ -48,7 +48,8 @@ Columns = dict[str, NDArray[Any]]
 MAX_EVENTS = 10_000_000
 
 #: Columns of the particles handed to the detector response.
-_CALO_INPUT = ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "event")
+_CALO_INPUT = ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "z_stop",
+               "event")
 
 
 class EventPipeline:
@@ -303,6 +304,8 @@ def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
     if name != setup.target_name and setup.target_name in raw:
         out[f"{setup.target_name}_energy"] = reco.ecal_energy(raw[setup.target_name])
         out["energy_sum"] = out[f"{setup.target_name}_energy"] + out["ecal_energy"]
+    if "hcal" in raw and np.asarray(raw["hcal"]).ndim == 4 and np.shape(raw["hcal"])[1] > 1:
+        out["hcal_back_energy"] = np.asarray(raw["hcal"], dtype=float)[:, 1:].sum(axis=(1, 2, 3))
     if "vhcal" in raw:
         out["vhcal_energy"] = reco.ecal_energy(raw["vhcal"])
     if "decay_counter" in raw:

@@ -45,6 +45,8 @@ RECO_COLUMNS: Final[dict[str, str]] = {
     "shower_chi2": "chi^2/ndf of the ECAL's lateral profile to an EM shower starting at its face",
     "hcal_energy": "total HCAL energy (MeV; 0 without an HCAL)",
     "veto_energy": "largest energy of the veto counters (MeV; 0 without a veto)",
+    "hcal_back_energy": "energy of the HCAL modules behind the first (MeV; where the setup "
+                        "has more than one)",
     "vhcal_energy": "total energy of the veto HCAL (MeV; where the setup has one)",
     "wcal_energy": "total energy of the WCAL (MeV; where the setup has a WCAL)",
     "energy_sum": "WCAL + ECAL energy (MeV; where the setup has a WCAL in front of the ECAL)",

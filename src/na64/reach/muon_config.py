@@ -66,9 +66,11 @@ class MuonSelectionConfig(StrictModel):
     ecal_max: float = 6_000.0
     vhcal_max: float = 1_000.0
     hcal_max: float = 20_000.0
+    hcal_back_min: float = 500.0
     beam_momentum: tuple[float, float] | None = None
 
-    @field_validator("p_out_max", "ecal_max", "vhcal_max", "hcal_max", mode="before")
+    @field_validator("p_out_max", "ecal_max", "vhcal_max", "hcal_max", "hcal_back_min",
+                     mode="before")
     @classmethod
     def _parse(cls, v: Any, info: Any) -> float:
         value = _energy(v, f"selection.{info.field_name}")
@@ -101,6 +103,7 @@ class MuonSelectionConfig(StrictModel):
             "ecal_mip": f"{self.ecal_max / MeV!r}MeV",
             "vhcal_max": f"{self.vhcal_max / MeV!r}MeV",
             "hcal_mip": f"{self.hcal_max / MeV!r}MeV",
+            "muon_id": f"{self.hcal_back_min / MeV!r}MeV",
         })
 
 
@@ -134,7 +137,7 @@ class MuonAnalysisConfig(StrictModel):
     energy: float = 160_000.0
     signal: MuonSignalConfig = MuonSignalConfig()
     selection: MuonSelectionConfig = MuonSelectionConfig()
-    background: BackgroundConfig = BackgroundConfig(sources=("muon_beam",))
+    background: BackgroundConfig = BackgroundConfig(sources=("muon_beam", "muon_decays"))
     runs: tuple[MuonRunConfig, ...] = Field(min_length=1)
 
     @field_validator("energy", mode="before")

@@ -11,7 +11,9 @@ The criteria follow the NA64mu searches with the 160 GeV M2 muon beam, Andreev e
    i.e. about half the beam momentum);
 4. ``ecal_mip``, ``vhcal_max``, ``hcal_mip`` — no more than a minimum-ionizing particle in
    the ECAL (the active target) and the HCAL, nothing in the veto HCAL around the beam
-   hole ("no activity in the downstream calorimeters").
+   hole ("no activity in the downstream calorimeters");
+5. ``muon_id`` — the outgoing particle is a muon: it crosses the HCAL modules behind the
+   first (an electron's shower ends in the first, 68 X0 of iron).
 
 The papers quote the window on p_in and the calorimeter thresholds in words; the defaults
 below for those (each Cut's ``source`` says so) are na64's choices: the calorimeter cuts
@@ -32,7 +34,7 @@ __all__ = ["MUON_COLUMNS", "muon_selection"]
 
 #: Event columns read by the muon selection (reco quantities of :mod:`na64.pipeline`).
 MUON_COLUMNS: tuple[str, ...] = ("n_tracks", "p_in", "n_tracks_out", "p_out", "ecal_energy",
-                                 "vhcal_energy", "hcal_energy")
+                                 "vhcal_energy", "hcal_energy", "hcal_back_energy")
 
 _P2401 = "arXiv:2401.01708 (event selection)"
 _P2409 = "arXiv:2409.10128 (signal region)"
@@ -57,6 +59,10 @@ def _default_cuts(energy: float) -> list[Cut]:
             dimension="energy", source=f"{_P2409} (VHCAL veto); value: na64 choice"),
         Cut("hcal_mip", "hcal_energy", "<", "20GeV", "E_HCAL of a minimum-ionizing particle",
             dimension="energy", source=f"{_P2401} (MIP in the HCAL); value: na64 choice"),
+        Cut("muon_id", "hcal_back_energy", ">", "0.5GeV",
+            "the outgoing particle crosses the HCAL modules behind the first (a muon, not an "
+            "electron shower)", dimension="energy",
+            source=f"{_P2409} (muon identification in the HCAL); value: na64 choice"),
     ]
 
 
