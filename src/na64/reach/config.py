@@ -83,6 +83,29 @@ def _one_of(value: str, choices: tuple[str, ...]) -> str:
 
 
 
+def momentum_window_pair(value: Any, example: str) -> tuple[float, float] | None:
+    """A ``[low, high]`` window on the incoming momentum with units (``None`` passes), in
+    MeV; raises ``ValueError`` for a pydantic validator (``example`` shows the form)."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"must be a pair [low, high], e.g. {example}")
+    lo, hi = (_energy(x, "selection.beam_momentum") for x in value)
+    if not 0 <= lo < hi:
+        raise ValueError("needs 0 <= low < high")
+    return (lo, hi)
+
+
+def read_analysis_file(name_or_path: str | Path, field: str) -> tuple[dict[str, Any], Path]:
+    """The table of an analysis file (a shipped name or a path, ``extends`` resolved) and
+    its path; an unknown name lists the shipped analyses."""
+
+    def unknown(name: str) -> str:
+        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
+
+    return load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+
+
 class SignalConfig(StrictModel):
     """Signal-generation settings."""
 
@@ -162,14 +185,7 @@ class SelectionConfig(StrictModel):
     @field_validator("beam_momentum", mode="before")
     @classmethod
     def _window(cls, v: Any) -> Any:
-        if v is None:
-            return v
-        if not isinstance(v, (list, tuple)) or len(v) != 2:
-            raise ValueError("must be a pair [low, high], e.g. [\"97GeV\", \"103GeV\"]")
-        lo, hi = (_energy(x, "selection.beam_momentum") for x in v)
-        if not 0 <= lo < hi:
-            raise ValueError("needs 0 <= low < high")
-        return (lo, hi)
+        return momentum_window_pair(v, "[\"97GeV\", \"103GeV\"]")
 
     def momentum_window(self, energy: float) -> tuple[float, float]:
         """The ``beam_momentum`` window for a beam of nominal ``energy`` (MeV)."""
@@ -289,10 +305,7 @@ def load_analysis(name_or_path: str | Path, *, field: str = "--analysis") -> Ana
     file.
     """
 
-    def unknown(name: str) -> str:
-        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
-
-    data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    data, path = read_analysis_file(name_or_path, field)
     if data.get("mode", "invisible") != "invisible":
         raise InputError(field, f"{path.name} is a {data.get('mode')}-mode analysis; use "
                                 f"`na64 reach {data.get('mode')}` for it")

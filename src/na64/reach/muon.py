@@ -33,9 +33,9 @@ from ..physics.g_minus_2 import DELTA_A_MU_2021, favoured_band
 from ..units import GeV
 from .invisible import ReachResult, run_invisible
 from .muon_config import MUON_PROJECTIONS, MuonAnalysisConfig
-from .outputs import _csv_text, _finite, cutflow_rows, summary_dict
+from .outputs import CUTFLOW_COLUMNS, _csv_text, _finite, _owned, cutflow_rows, summary_dict
 
-__all__ = ["MUON_LIMIT_COLUMNS", "MUON_OUTPUT_NAMES", "muon_limits_table", "muon_summary",
+__all__ = ["MUON_LIMIT_COLUMNS", "muon_limits_table", "muon_summary",
            "run_muon", "write_muon_outputs"]
 
 #: Columns of a muon search's ``limits.csv`` (couplings dimensionless, masses in GeV).
@@ -60,13 +60,6 @@ MUON_LIMIT_COLUMNS = [
 _BAND_KEYS = {"coupling_expected": "median", "coupling_expected_m1s": "m1",
               "coupling_expected_p1s": "p1", "coupling_expected_m2s": "m2",
               "coupling_expected_p2s": "p2"}
-
-#: Files a muon reach job writes; ``summary.json`` marks the directory as its result.
-MUON_OUTPUT_NAMES = frozenset({
-    "limits.csv", "cutflow.csv", "summary.json", "nminus1.csv",
-    *(f"{stem}.{ext}" for stem in ("limits", "nminus1") for ext in ("png", "pdf")),
-})
-
 
 def run_muon(config: MuonAnalysisConfig, masses: Sequence[float] | np.ndarray, *,
              seed: int = 1, runs: Sequence[Any] | None = None,
@@ -131,16 +124,13 @@ def muon_summary(result: ReachResult, *, command: str = "",
     return s
 
 
-def _owned(name: str) -> bool:
-    return name in MUON_OUTPUT_NAMES or (
-        ".tmp" in name and any(name.startswith(f".{n}.") for n in MUON_OUTPUT_NAMES))
-
-
 def write_muon_outputs(result: ReachResult, out_dir: str | Path, *, command: str = "",
                        options: Mapping[str, Any] | None = None, plots: bool = True,
                        overwrite: bool = False) -> list[Path]:
     """Write limits.csv, cutflow.csv, summary.json, nminus1.csv and the figures into
-    ``out_dir`` as a whole (as :func:`na64.reach.outputs.write_outputs`)."""
+    ``out_dir`` as a whole (as :func:`na64.reach.outputs.write_outputs`; the file names are a
+    subset of :data:`na64.reach.outputs.OUTPUT_NAMES`, so the same directory checks and
+    :func:`~na64.reach.outputs.reserve_output` apply)."""
     out = Path(out_dir)
     with atomic_directory(out, overwrite=overwrite, marker="summary.json", owned=_owned,
                           what="a reach result", field="--out") as tmp:
@@ -149,8 +139,6 @@ def write_muon_outputs(result: ReachResult, out_dir: str | Path, *, command: str
         atomic_write_text(path, _csv_text(muon_limits_table(result), MUON_LIMIT_COLUMNS))
         written.append(path)
         path = tmp / "cutflow.csv"
-        from .outputs import CUTFLOW_COLUMNS
-
         atomic_write_text(path, _csv_text(cutflow_rows(result), CUTFLOW_COLUMNS))
         written.append(path)
         path = tmp / "summary.json"

@@ -20,14 +20,21 @@ from pydantic import Field, field_validator, model_validator
 
 from ..background import BackgroundContext
 from ..beam.tracking import downstream_spectrometers, expected_momentum_resolution
-from ..config import StrictModel, load_toml, validate
+from ..config import StrictModel, validate
 from ..constants import M_MU
 from ..detector.setup import load_setup
 from ..errors import InputError
 from ..models import Model, make_model
 from ..select import Selection, muon_selection
 from ..units import GeV, MeV, parse_quantity
-from .config import BackgroundConfig, SignalConfig, _shipped, beam_energy, shipped_analyses
+from .config import (
+    BackgroundConfig,
+    SignalConfig,
+    _energy,
+    beam_energy,
+    momentum_window_pair,
+    read_analysis_file,
+)
 from .search import Search
 
 __all__ = ["MUON_MODELS", "MUON_PROJECTIONS", "MuonAnalysisConfig", "MuonRunConfig",
@@ -39,10 +46,6 @@ MUON_MODELS: tuple[str, ...] = ("lmu-ltau", "dark-photon")
 #: Exposures (MOT) of the projections written with the limits: the NA64mu programme's
 #: 3e11 (Run 3), 1e13 and 1e14 MOT (arXiv:2110.15111; arXiv:2409.10128, outlook).
 MUON_PROJECTIONS: dict[str, float] = {"3e11": 3e11, "1e13": 1e13, "1e14": 1e14}
-
-
-def _energy(value: Any, field: str) -> float:
-    return parse_quantity(value, "energy", field=field)
 
 
 class MuonSignalConfig(SignalConfig):
@@ -81,14 +84,7 @@ class MuonSelectionConfig(StrictModel):
     @field_validator("beam_momentum", mode="before")
     @classmethod
     def _window(cls, v: Any) -> Any:
-        if v is None:
-            return v
-        if not isinstance(v, (list, tuple)) or len(v) != 2:
-            raise ValueError("must be a pair [low, high], e.g. [\"150GeV\", \"170GeV\"]")
-        lo, hi = (_energy(x, "selection.beam_momentum") for x in v)
-        if not 0 <= lo < hi:
-            raise ValueError("needs 0 <= low < high")
-        return (lo, hi)
+        return momentum_window_pair(v, "[\"150GeV\", \"170GeV\"]")
 
     def momentum_window(self, energy: float) -> tuple[float, float]:
         """The window on p_in for a beam of nominal ``energy`` (default ±6%)."""
@@ -230,10 +226,7 @@ def load_muon_analysis(name_or_path: str | Path, *, field: str = "--analysis"
                        ) -> MuonAnalysisConfig:
     """Load and validate a muon analysis file (a shipped name or a path)."""
 
-    def unknown(name: str) -> str:
-        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
-
-    data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    data, path = read_analysis_file(name_or_path, field)
     if data.get("mode", "invisible") != "muon":
         raise InputError(field, f"{path.name} is a {data.get('mode', 'invisible')}-mode "
                                 f"analysis; use `na64 reach {data.get('mode', 'invisible')}` "

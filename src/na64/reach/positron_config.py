@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..config import StrictModel, load_toml, validate
+from ..config import StrictModel, validate
 from ..errors import InputError
 from ..units import GeV, MeV, parse_quantity
 from .config import (
@@ -32,9 +32,8 @@ from .config import (
     RunConfig,
     SelectionConfig,
     SignalConfig,
-    _shipped,
     beam_energy,
-    shipped_analyses,
+    read_analysis_file,
 )
 
 __all__ = ["PositronAnalysisConfig", "PositronGroup", "PositronRunConfig",
@@ -238,10 +237,7 @@ def load_positron_analysis(name_or_path: str | Path, *, field: str = "--analysis
     """Load and validate a positron-beam analysis file (a shipped name or a path;
     ``extends`` as for :func:`na64.reach.load_analysis`)."""
 
-    def unknown(name: str) -> str:
-        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
-
-    data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    data, path = read_analysis_file(name_or_path, field)
     if data.get("mode") != "positron":
         mode = data.get("mode", "invisible")
         raise InputError(field, f"{path.name} is not a positron-beam analysis (it needs "

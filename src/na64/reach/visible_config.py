@@ -15,19 +15,18 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..config import StrictModel, load_toml, validate
+from ..config import StrictModel, validate
 from ..errors import InputError
 from ..select import Selection, visible_selection
 from ..units import GeV, MeV, parse_quantity
 from .config import (
     BackgroundConfig,
     RunConfig,
-    _shipped,
     beam_energy,
     brem_method,
     check_produced,
     electron_beam,
-    shipped_analyses,
+    read_analysis_file,
     signal_processes,
 )
 
@@ -244,10 +243,7 @@ def load_visible_analysis(name_or_path: str | Path, *, field: str = "--analysis"
     """Load and validate a visible-mode analysis file (a shipped name or a path; ``extends``
     as for :func:`na64.reach.load_analysis`)."""
 
-    def unknown(name: str) -> str:
-        return f"no analysis file {name!r}; shipped analyses: {', '.join(shipped_analyses())}"
-
-    data, path = load_toml(name_or_path, field=field, find=_shipped, unknown=unknown)
+    data, path = read_analysis_file(name_or_path, field)
     if data.get("mode") != "visible":
         raise InputError(field, f"{path.name} is not a visible-mode analysis (it needs "
                                 f"mode = \"visible\"); use `na64 reach invisible` for it")
