@@ -330,13 +330,7 @@ def _through_holes(profiles: list[_Profile], stack: Stack, sh: _Showers) -> list
         det = pr.detector
         if not isinstance(det, Calorimeter) or det.hole <= 0 or pr.energy.shape[1] == 0:
             continue
-        z = float(pr.z_mid[0])
-        xe, ye, act = stack.grids[pr.name]
-        ix = np.searchsorted(xe, sh.x + sh.tx * z) - 1
-        iy = np.searchsorted(ye, sh.y + sh.ty * z) - 1
-        inside = (ix >= 0) & (ix < xe.size - 1) & (iy >= 0) & (iy < ye.size - 1)
-        hole = np.zeros(sh.x.size, dtype=bool)
-        hole[inside] = ~act[iy[inside], ix[inside]]
+        hole = _in_hole(stack, pr.name, sh.x, sh.y, sh.tx, sh.ty, float(pr.z_mid[0]))
         if not hole.any():
             continue
         moved = pr.energy[hole].sum(axis=1)
@@ -530,7 +524,8 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         hit = frac > 0
         if isinstance(s.detector, Calorimeter) and s.detector.hole > 0:
             # a track through the central hole (the VHCAL's beam hole) crosses no material
-            hit &= ~_in_hole(stack, s, x, y, tx, ty)
+            hit &= ~_in_hole(stack, s.output, x, y, tx, ty,
+                             0.5 * (s.z0 + s.z1) - stack.target_z)
         if not hit.any():
             continue
         r, e, m, f = rows[hit], energy[hit], mass[hit], frac[hit]
@@ -614,15 +609,14 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
     return _concat(sh_parts), np.minimum(lost_all, energy)
 
 
-def _in_hole(stack: Stack, s: Section, x: FloatArray, y: FloatArray, tx: FloatArray,
-             ty: FloatArray) -> NDArray[np.bool_]:
-    """Tracks that cross section ``s`` through a cell without active material inside its
-    lateral extent (the hole of a calorimeter with ``hole > 0``), at its mid-depth."""
-    zmid = 0.5 * (s.z0 + s.z1) - stack.target_z
-    xs, ys = x + tx * zmid, y + ty * zmid
-    xe, ye, act = stack.grids[s.output]
-    ix = np.searchsorted(xe, xs) - 1
-    iy = np.searchsorted(ye, ys) - 1
+def _in_hole(stack: Stack, name: str, x: FloatArray, y: FloatArray, tx: FloatArray,
+             ty: FloatArray, z: float) -> NDArray[np.bool_]:
+    """Axes (x, y, tx, ty at the target face) that cross the calorimeter ``name`` at depth
+    ``z`` (mm from the target face) through a cell without active material inside its
+    lateral extent: the hole of a calorimeter with ``hole > 0``."""
+    xe, ye, act = stack.grids[name]
+    ix = np.searchsorted(xe, x + tx * z) - 1
+    iy = np.searchsorted(ye, y + ty * z) - 1
     inside = (ix >= 0) & (ix < xe.size - 1) & (iy >= 0) & (iy < ye.size - 1)
     hole = np.zeros(x.size, dtype=bool)
     hole[inside] = ~act[iy[inside], ix[inside]]
