@@ -58,7 +58,7 @@ def first_point(name):
 SCALING_CHANNELS = {
     "dark-photon": {"e+e-", "mu+mu-", "tau+tau-", "hadrons"},
     "alp": {"gammagamma"},
-    "lmu-ltau": {"nunu", "mu+mu-", "tau+tau-"},
+    "lmu-ltau": {"nunu", "mu+mu-", "tau+tau-", "e+e-"},
     "x-boson": {"e+e-"},
     "b-l": {"e+e-", "mu+mu-", "tau+tau-", "hadrons", "nunu"},
     "x-scalar": {"e+e-"},
@@ -188,7 +188,7 @@ def test_model_info(name):
 def test_model_info_parameters_of_the_dark_photon():
     assert model_info("dark-photon")["parameters"] == ("mass", "epsilon", "alpha_D", "m_chi",
                                                        "chi")
-    assert model_info("x-boson")["parameters"] == ("mass", "kind", "coupling")
+    assert model_info("x-boson")["parameters"] == ("mass", "kind", "coupling", "alpha_D", "m_chi")
     assert model_info("lmu-ltau")["parameters"] == ("mass", "g")
 
 

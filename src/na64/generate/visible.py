@@ -39,8 +39,8 @@ from ..models import Model
 from ..physics.decay import decay_density
 from .particles import signal_particles
 
-__all__ = ["coupling_weights", "decay_region", "two_body_decay", "unit_coupling_model",
-           "visible_particles"]
+__all__ = ["coupling_weights", "decay_particles", "decay_region", "two_body_decay",
+           "unit_coupling_model", "visible_particles"]
 
 Events = dict[str, np.ndarray]
 
@@ -160,10 +160,36 @@ def visible_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.nda
         ``pair_angle`` (rad) and ``pair_separation`` (mm, at the end of the decay region).
     """
     unit = unit_coupling_model(model)
-    mass = float(model.mass)
-    calo, e_inv = signal_particles(truth, beam, e0, setup.target.length)
-    n = e_inv.size
     z_a, z_b = decay_region(setup)
+    parts, decay = decay_particles(truth, beam, e0, setup.target.length, float(model.mass),
+                                   rng, z_a, z_b, (11, -11), M_E)
+    decay.pop("slope")
+    decay["length_unit"] = np.asarray(unit.decay_length(decay["e_x"]), dtype=float)
+    decay["br_ee"] = np.full(decay["e_x"].size,
+                             float(unit.branching_ratios().get("e+e-", 0.0)))
+    return parts, decay
+
+
+def decay_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndarray],
+                    e0: float, target_length: float, mass: float, rng: np.random.Generator,
+                    z_low: float | np.ndarray, z_high: float | np.ndarray,
+                    pdg: tuple[int, int], m_daughter: float) -> tuple[Events, Events]:
+    """The shower of signal events plus the boson's two daughters from a decay point drawn
+    uniformly in [``z_low``, ``z_high``] (mm from the target face; scalars or one per event).
+
+    The decay in flight of the module docstring for any two-body final state (``pdg`` of the
+    daughters and their mass: ``(11, -11), M_E`` for e+e-, ``(22, 22), 0`` for γγ).
+
+    Returns
+    -------
+    (particles, decay)
+        ``particles`` as for :func:`visible_particles`; ``decay``: per event ``e_x``,
+        ``z_production``, ``z_decay``, ``distance`` (production to decay point along the
+        boson), ``jacobian`` ((z_high − z_low) √(1 + t_x² + t_y²), mm), ``slope`` (that
+        square root), ``pair_angle`` and ``pair_separation`` (at ``z_high``).
+    """
+    calo, e_inv = signal_particles(truth, beam, e0, target_length)
+    n = e_inv.size
     e_x = np.maximum(e_inv, mass * (1.0 + 1e-9))
     theta = np.asarray(truth["theta"], dtype=float)
     phi = np.asarray(truth["phi"], dtype=float)
@@ -171,21 +197,21 @@ def visible_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.nda
     bx, by = np.asarray(beam["tx"], dtype=float), np.asarray(beam["ty"], dtype=float)
     tx = bx + tan_t * np.cos(phi)
     ty = by + tan_t * np.sin(phi)
-    z_p = np.clip(np.asarray(truth["z"], dtype=float), 0.0, setup.target.length)
-    z_d = rng.uniform(z_a, z_b, n)
+    z_p = np.clip(np.asarray(truth["z"], dtype=float), 0.0, target_length)
+    z_d = rng.uniform(z_low, z_high, n)
     k = np.sqrt(1.0 + tx**2 + ty**2)
     x_p = np.asarray(beam["x"], dtype=float) + bx * z_p
     y_p = np.asarray(beam["y"], dtype=float) + by * z_p
     x_d = x_p + tx * (z_d - z_p)
     y_d = y_p + ty * (z_d - z_p)
-    pair = two_body_decay(e_x, tx, ty, mass, M_E, rng)
+    pair = two_body_decay(e_x, tx, ty, mass, m_daughter, rng)
     rows = np.arange(n, dtype=np.int64)
     daughters: Events = {}
-    for key, pdg, e_col, tx_col, ty_col in (("minus", 11, "e1", "tx1", "ty1"),
-                                           ("plus", -11, "e2", "tx2", "ty2")):
+    for key, code, e_col, tx_col, ty_col in (("minus", pdg[0], "e1", "tx1", "ty1"),
+                                            ("plus", pdg[1], "e2", "tx2", "ty2")):
         dtx, dty = pair[tx_col], pair[ty_col]
-        daughters[key + "_pdg"] = np.full(n, pdg, dtype=np.int64)
-        daughters[key + "_energy"] = np.maximum(pair[e_col], M_E)
+        daughters[key + "_pdg"] = np.full(n, code, dtype=np.int64)
+        daughters[key + "_energy"] = np.maximum(pair[e_col], m_daughter)
         daughters[key + "_tx"], daughters[key + "_ty"] = dtx, dty
         # the straight line through the decay point, written at the target face
         daughters[key + "_x"] = x_d - dtx * z_d
@@ -197,16 +223,15 @@ def visible_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.nda
     parts["z_start"] = np.concatenate([np.asarray(calo["z_start"]), z_d, z_d])
     parts["e_invisible"] = np.concatenate([np.asarray(calo["e_invisible"]), np.zeros(2 * n)])
     parts["event"] = np.concatenate([np.asarray(calo["event"]), rows, rows])
-    sep = np.hypot((pair["tx1"] - pair["tx2"]) * (z_b - z_d), (pair["ty1"] - pair["ty2"])
-                   * (z_b - z_d))
+    sep = np.hypot((pair["tx1"] - pair["tx2"]) * (z_high - z_d),
+                   (pair["ty1"] - pair["ty2"]) * (z_high - z_d))
     decay: Events = {
         "e_x": e_x,
         "z_production": z_p,
         "z_decay": z_d,
         "distance": (z_d - z_p) * k,
-        "length_unit": np.asarray(unit.decay_length(e_x), dtype=float),
-        "jacobian": (z_b - z_a) * k,
-        "br_ee": np.full(n, float(unit.branching_ratios().get("e+e-", 0.0))),
+        "jacobian": (np.asarray(z_high, dtype=float) - z_low) * k,
+        "slope": k,
         "pair_angle": pair["angle"],
         "pair_separation": sep,
     }

@@ -13,6 +13,12 @@ from :math:`\Gamma=|\vec p|\overline{|M|^2}/(8\pi m^2)` (PDG 2024 review "Kinema
 
 ``coupling`` is the dimensionless g; :meth:`XBoson.lepton_coupling` returns g/e for
 electrons (the :math:`\epsilon` of a dark photon for kind V).
+
+Optionally the X also couples to a dark Dirac fermion :math:`\chi` with the same Lorentz
+structure and :math:`g_D=\sqrt{4\pi\alpha_D}` (the invisible-decay benchmark of NA64's S/P/V/A
+search, arXiv:2102.01885, where :math:`\Gamma(X\to\chi\bar\chi)\gg\Gamma(X\to e^+e^-)`); the
+width into :math:`\chi\bar\chi` is the electron formula above with :math:`g^2\to4\pi\alpha_D`,
+:math:`m_e\to m_\chi`.  ``alpha_D = 0`` (the default) is the minimal model, X → e+e− only.
 """
 
 from __future__ import annotations
@@ -34,6 +40,21 @@ X_KINDS: Final[tuple[str, ...]] = ("S", "P", "V", "A")
 _MAX_MASS: Final[float] = 10.0 * GeV
 
 
+def _pair_width(kind: str, m: float, m_d: float, g2: float) -> float:
+    """Width (MeV) of an X of ``kind`` and mass ``m`` into a Dirac pair of mass ``m_d`` with
+    coupling squared ``g2`` (the formulas of the module docstring); 0 below threshold."""
+    if not m > 2.0 * m_d:
+        return 0.0
+    b = float(beta(m, m_d))
+    if kind == "S":
+        return g2 * m * b**3 / (8.0 * math.pi)
+    if kind == "P":
+        return g2 * m * b / (8.0 * math.pi)
+    if kind == "V":
+        return float(width_vector(m, m_d, g2 / (4.0 * math.pi)))
+    return float(width_axial(m, m_d, g2 / (4.0 * math.pi)))
+
+
 @dataclass(frozen=True)
 class XBoson(Model):
     r"""Electron-coupled boson.
@@ -46,6 +67,11 @@ class XBoson(Model):
         ``"S"``, ``"P"``, ``"V"`` or ``"A"``.
     coupling
         Dimensionless coupling g to electrons, in (0, 1].
+    alpha_D
+        Dark coupling :math:`\alpha_D=g_D^2/4\pi` to a Dirac fermion χ, in [0, 4]; 0: no dark
+        decay.
+    m_chi
+        Mass of χ (MeV); default ``mass / 3``.
     """
 
     name: ClassVar[str] = "x-boson"
@@ -54,6 +80,8 @@ class XBoson(Model):
     mass: float
     kind: Literal["S", "P", "V", "A"] = "V"
     coupling: float = 1e-4
+    alpha_D: float = 0.0
+    m_chi: float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -61,6 +89,9 @@ class XBoson(Model):
                                        unit="MeV", scale=MeV))
         set_(self, "coupling", check_range("coupling", self.coupling, MIN_COUPLING, 1.0,
                                            low_open=False))
+        set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0, low_open=False))
+        mchi = self.mass / 3.0 if self.m_chi is None else self.m_chi
+        set_(self, "m_chi", check_range("m_chi", mchi, 0.0, _MAX_MASS, unit="MeV", scale=MeV))
         if self.kind not in X_KINDS:
             raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
         fixed = type(self).__dataclass_fields__["kind"].default
@@ -69,18 +100,13 @@ class XBoson(Model):
                                      f"for kind {self.kind!r}")
 
     def widths(self) -> dict[str, float]:
-        """Partial width (MeV): ``e+e-``."""
-        g2, m = self.coupling**2, self.mass
-        b = float(beta(m, M_E))
-        if self.kind == "S":
-            w = g2 * m * b**3 / (8.0 * math.pi)
-        elif self.kind == "P":
-            w = g2 * m * b / (8.0 * math.pi)
-        elif self.kind == "V":
-            w = float(width_vector(m, M_E, g2 / (4.0 * math.pi)))
-        else:
-            w = float(width_axial(m, M_E, g2 / (4.0 * math.pi)))
-        return {"e+e-": w}
+        """Partial widths (MeV): ``e+e-`` and, with ``alpha_D > 0``, ``chichi``."""
+        out = {"e+e-": _pair_width(self.kind, self.mass, M_E, self.coupling**2)}
+        if self.alpha_D > 0:
+            assert self.m_chi is not None
+            out["chichi"] = _pair_width(self.kind, self.mass, self.m_chi,
+                                        4.0 * math.pi * self.alpha_D)
+        return out
 
     def lepton_coupling(self, lepton: str) -> float:
         """g/e for electrons and positrons, 0 for muons and taus."""
