@@ -1,5 +1,9 @@
 """Compression of event files: size, write and read time, and what it costs a production.
 
+Each candidate is an encoding and a storage precision (:mod:`na64.io.precision`, ``full``:
+bit for bit, ``reduced``: the default of ``na64 simulate``, measured columns rounded to 12
+mantissa bits); the workers round the events before encoding them.
+
 For each candidate Parquet encoding (codec, level, byte-stream-split float columns,
 dictionary; always CRC32 page checksums, never statistics):
 
@@ -15,6 +19,7 @@ dictionary; always CRC32 page checksums, never statistics):
     python benchmarks/bench_compression.py                  # 1e5 events, production 2e5
     python benchmarks/bench_compression.py --repeat 5 --only "none,zstd 1 + split"
     python benchmarks/bench_compression.py --production-events 0   # file columns only
+    python benchmarks/bench_compression.py --precision full,reduced --only "none,zstd 1 + split"
 
 Printed per encoding: MB per 10^6 events, write and read wall time of the ``--events``
 file, production events/s and the ratio of the production time to that of uncompressed
@@ -42,6 +47,7 @@ from na64.io.events import (
     event_writer,
     read_events,
 )
+from na64.io.precision import STORAGE_PRECISIONS, apply_precision
 from na64.run import ProcessExecutor, chunk_generator, plan_chunks, run_production
 from na64.run.production import DEFAULT_CHUNK_SIZE
 from na64.run.sources import DetectorSource
@@ -94,6 +100,8 @@ def main() -> None:
     parser.add_argument("--only", default=None,
                         help="comma-separated candidates, by the names printed (e.g. "
                              "'none,zstd 1 + split')")
+    parser.add_argument("--precision", default="full,reduced",
+                        help="comma-separated storage precisions (default 'full,reduced')")
     parser.add_argument("--tmp", default=tempfile.gettempdir())
     args = parser.parse_args()
     n = int(float(args.events))
@@ -106,6 +114,10 @@ def main() -> None:
         if missing:
             parser.error(f"unknown candidates {missing}; choose from {list(CANDIDATES)}")
         candidates = {name: CANDIDATES[name] for name in wanted}
+    precisions = [p.strip() for p in args.precision.split(",")]
+    if any(p not in STORAGE_PRECISIONS for p in precisions):
+        parser.error(f"--precision: choose from {list(STORAGE_PRECISIONS)}")
+    candidates = {(name, p): enc for name, enc in candidates.items() for p in precisions}
     print(f"load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; pyarrow "
           f"{pa.__version__}; {args.setup}: file of {n} events, productions of {n_prod} "
           f"events on {args.workers} worker processes, chunks of {DEFAULT_CHUNK_SIZE}")
@@ -113,16 +125,23 @@ def main() -> None:
     source = DetectorSource.from_options(args.setup)
     source(1000, np.random.default_rng(0))  # compile and warm up
     t0 = time.perf_counter()
-    chunks = [dict(source(spec.n_events, chunk_generator(1, spec.index)))
-              for spec in plan_chunks(n, DEFAULT_CHUNK_SIZE)]
-    print(f"simulation: {n / (time.perf_counter() - t0):,.0f} events/s on one core\n")
+    raw = [dict(source(spec.n_events, chunk_generator(1, spec.index)))
+           for spec in plan_chunks(n, DEFAULT_CHUNK_SIZE)]
+    print(f"simulation: {n / (time.perf_counter() - t0):,.0f} events/s on one core")
+    rounded = {}
+    for p in precisions:
+        t0 = time.perf_counter()
+        rounded[p] = [apply_precision(c, STORAGE_PRECISIONS[p]) for c in raw]
+        print(f"rounding to {p}: {n / (time.perf_counter() - t0):,.0f} events/s on one core")
+    print()
 
     size = dict.fromkeys(candidates, 0)
     exact = dict.fromkeys(candidates, True)
     t_write = dict.fromkeys(candidates, float("inf"))
     t_read = dict.fromkeys(candidates, float("inf"))
     t_prod = dict.fromkeys(candidates, float("inf"))
-    want = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    want = {p: {k: np.concatenate([c[k] for c in rounded[p]]) for k in raw[0]}
+            for p in precisions}
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp, \
             ProcessExecutor(args.workers) as executor:
         path, out = Path(tmp) / "events.parquet", Path(tmp) / "run.parquet"
@@ -131,31 +150,35 @@ def main() -> None:
                            executor=executor, overwrite=True)
         for _ in range(args.repeat):
             for name, encoding in candidates.items():
-                t_write[name] = min(t_write[name], _write(path, chunks, encoding))
+                prec = name[1]
+                t_write[name] = min(t_write[name], _write(path, rounded[prec], encoding))
                 size[name] = path.stat().st_size
                 t0 = time.perf_counter()
                 back = read_events(path)
                 t_read[name] = min(t_read[name], time.perf_counter() - t0)
-                exact[name] = exact[name] and _same(back, want)
+                exact[name] = exact[name] and _same(back, want[prec])
                 del back
                 path.unlink()
                 if n_prod:
                     t0 = time.perf_counter()
                     run_production(source, out, n_events=n_prod, seed=1, executor=executor,
-                                   overwrite=True, compression=encoding)
+                                   overwrite=True, compression=encoding, precision=prec)
                     t_prod[name] = min(t_prod[name], time.perf_counter() - t0)
                     out.unlink()
 
-    ref = t_prod.get("none", float("nan"))
-    ref_default = next((t_prod[k] for k, e in candidates.items() if e == default), float("nan"))
-    print("| encoding | MB / 10^6 events | write s | read s | production events/s "
+    ref = t_prod.get(("none", "full"), float("nan"))
+    ref_default = next((t_prod[k] for k, e in candidates.items()
+                        if e == default and k[1] == "full"), float("nan"))
+    print("(production time / none and / default: against the full-precision runs; "
+          "bit-exact: as rounded)")
+    print("| encoding | precision | MB / 10^6 events | write s | read s | production events/s "
           "| production time / none | / default | bit-exact |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for name, encoding in candidates.items():
         mark = " *" if encoding == default else ""
         prod = (f"{n_prod / t_prod[name]:,.0f} | {t_prod[name] / ref:.3f} | "
                 f"{t_prod[name] / ref_default:.3f}") if n_prod else "- | - | -"
-        print(f"| {name}{mark} | {size[name] / n:.1f} | {t_write[name]:.3f} | "
+        print(f"| {name[0]}{mark} | {name[1]} | {size[name] / n:.1f} | {t_write[name]:.3f} | "
               f"{t_read[name]:.3f} | {prod} | {'yes' if exact[name] else 'NO'} |")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 

@@ -48,6 +48,9 @@ PREFIX = "na64: error: "
 NON_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
 # click appends the command to its own usage errors
 IN_COMMAND = re.compile(r" \(in '[^']*'\)$")
+#: click's usage messages as click words them (na64 rewrites them to name the flag first)
+CLICK_PHRASES = re.compile(r"^(No such option|Option '|Missing option|Missing argument|"
+                           r"Got unexpected extra|Invalid value|No such command|Error:)")
 
 FUZZ = settings(
     max_examples=40,
@@ -154,6 +157,9 @@ def check_outcome(argv: Sequence[str], code: int, out: str, err: str) -> None:
         if sep:
             assert field.strip(), f"{shown}: {line!r}"
             assert text.strip(), f"{shown}: {line!r}"
+        # click's own phrasing is rewritten as "<flag>: <what is wrong>; <what is allowed>"
+        assert not CLICK_PHRASES.match(message), f"{shown}: {line!r}"
+        assert "Usage:" not in err, f"a usage block for {shown}: {err[:500]!r}"
     if code == 0:
         match = NON_FINITE.search(out)
         assert match is None, f"{match.group(0)!r} in the output of {shown}: {out[:3000]}"
@@ -661,3 +667,60 @@ def test_path_errors_are_one_line(cli: CliRunner, monkeypatch: pytest.MonkeyPatc
                                   tmp_path: Path, event_file: Path, argv: list[str]) -> None:
     argv = [a.replace("{event}", str(event_file)) for a in argv]
     run_fresh(cli, monkeypatch, tmp_path, argv, outputs=["x" * 300 + ".parquet"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["xsec", "brem", "--mass"],
+         "--mass: requires a value (X mass: '10MeV', or a log scan 'low:high:n' like "
+         "'1MeV:1GeV:25' (a bare number is GeV)) (see 'na64 xsec brem --help')"),
+        (["simulate", "--out", "x.parquet", "--workers"],
+         "--workers: requires a value (Number of worker processes) "
+         "(see 'na64 simulate --help')"),
+        (["xsec", "brem", "--mas", "1"],
+         "--mas: no such option of 'na64 xsec brem'; did you mean --mass? it takes --mass, "
+         "--model, --beam, --target, --energy, --coupling, --method, --threshold, "
+         "--elastic-only, --json, --help"),
+        (["info", "a.parquet", "b.parquet"],
+         "b.parquet: unexpected argument of 'na64 info'; it takes FILE "
+         "(see 'na64 info --help')"),
+        (["xsec", "brem", "extra", "--mass", "10MeV"],
+         "extra: unexpected argument of 'na64 xsec brem'; it takes no positional arguments "
+         "(see 'na64 xsec brem --help')"),
+        (["xsec", "bremm"],
+         "COMMAND: no such command 'bremm' of 'na64 xsec'; did you mean 'brem'? "
+         "choose one of: brem"),
+    ],
+)
+def test_click_usage_errors_name_the_flag_and_what_is_allowed(cli: CliRunner, argv: list[str],
+                                                              line: str) -> None:
+    code, out, err = cli(argv)
+    check_outcome(argv, code, out, err)
+    assert (code, out, err) == (2, "", f"{PREFIX}{line}\n")
+
+
+def test_click_usage_messages_of_every_parameter_kind() -> None:
+    """The rewriting of click's exceptions, on a command of every parameter kind."""
+    import click
+
+    from na64.cli import _usage_message
+
+    @click.command("demo")
+    @click.option("--mode", type=click.Choice(["fast", "full"]), help="How. More text.")
+    @click.option("--size", required=True, help="Cells per side, e.g. 6.")
+    @click.argument("path")
+    def demo(mode: str, size: str, path: str) -> None:
+        """Demo."""
+
+    def message(args: list[str]) -> str:
+        try:
+            demo.main(args, prog_name="na64 demo", standalone_mode=False)
+        except click.UsageError as exc:
+            return _usage_message(exc)
+        raise AssertionError("no usage error")
+
+    assert message(["p", "--size", "1", "--mode", "slow"]) == (
+        "--mode: must be one of fast, full; got 'slow'")
+    assert message(["p"]) == "--size: is required (Cells per side, e.g. 6) (see 'na64 demo --help')"
+    assert message(["--size", "1"]).startswith("PATH: is required")

@@ -10,9 +10,9 @@ from na64.cli import main
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["reach", "invisible", "--bogus"], "No such option: --bogus"),
-        (["widths", "--mass"], "requires an argument"),
-        (["frobnicate"], "No such command"),
+        (["reach", "invisible", "--bogus"], "--bogus: no such option of 'na64 reach invisible'"),
+        (["widths", "--mass"], "--mass: requires a value"),
+        (["frobnicate"], "COMMAND: no such command 'frobnicate' of 'na64'; choose one of: "),
         (["xsec", "brem", "--mass", "10MeV", "--energy", "ten"], "--energy"),
         (["simulate", "--events", "-3", "--out", "x.parquet"], "--events"),
     ],

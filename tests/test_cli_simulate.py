@@ -2,7 +2,7 @@
 
 Reproducibility is checked on real outputs: the file equals the concatenation of
 ``simulate_events(setup, n_i, Generator(PCG64(SeedSequence(seed).spawn(k)[i])))`` over the
-chunks, whatever the executor and the number of workers.
+chunks, rounded to the storage precision, whatever the executor and the number of workers.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pytest
 from na64.cli import main
 from na64.detector import load_setup
 from na64.io.events import read_events, read_provenance
+from na64.io.precision import STORAGE_PRECISIONS, StoragePrecision, apply_precision
 from na64.pipeline import simulate_events
 from na64.run import chunk_dir_for, plan_chunks
 from na64.run.manifest import Manifest
@@ -50,12 +51,15 @@ def simulate(out: Path, *extra: str, events: int = 300, seed: int = 3, chunk: in
     return dict(json.loads(stdout))
 
 
-def direct(n: int, seed: int, chunk: int) -> dict[str, np.ndarray]:
-    """Independent reference: spawn the children explicitly, simulate each chunk, concatenate."""
+def direct(n: int, seed: int, chunk: int,
+           precision: StoragePrecision = STORAGE_PRECISIONS["reduced"]) -> dict[str, np.ndarray]:
+    """Independent reference: spawn the children explicitly, simulate each chunk, round it to
+    the storage precision (``na64 simulate``'s default: reduced), concatenate."""
     setup = load_setup(SETUP)
     specs = plan_chunks(n, chunk)
     children = np.random.SeedSequence(seed).spawn(len(specs))
-    parts = [simulate_events(setup, s.n_events, np.random.Generator(np.random.PCG64(c)))
+    parts = [apply_precision(simulate_events(setup, s.n_events,
+                                             np.random.Generator(np.random.PCG64(c))), precision)
              for s, c in zip(specs, children, strict=True)]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -215,3 +219,19 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, args: list[str], field:
     assert err.startswith(f"na64: error: {field}")
     assert err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_precision_option_full_keeps_every_bit_and_is_recorded(tmp_path: Path) -> None:
+    simulate(tmp_path / "full.parquet", "--executor", "local", "--precision", "full", events=200)
+    simulate(tmp_path / "reduced.parquet", "--executor", "local", events=200)
+    assert_same(read_events(tmp_path / "full.parquet"),
+                direct(200, 3, 100, STORAGE_PRECISIONS["full"]))
+    assert_same(read_events(tmp_path / "reduced.parquet"), direct(200, 3, 100))
+    assert read_provenance(tmp_path / "full.parquet")["storage_precision"]["name"] == "full"
+    assert read_provenance(tmp_path / "reduced.parquet")["storage_precision"]["name"] == "reduced"
+    assert ((tmp_path / "reduced.parquet").stat().st_size
+            < 0.8 * (tmp_path / "full.parquet").stat().st_size)
+    code, stdout, err = run_cli(["simulate", "--events", "10", "--out",
+                                 str(tmp_path / "x.parquet"), "--precision", "half"])
+    assert (code, stdout) == (2, "")
+    assert err == "na64: error: --precision: must be full or reduced, got 'half'\n"

@@ -160,8 +160,10 @@ def test_root_output_holds_the_same_events(tmp_path: Path) -> None:
     run_production(ToyShower(), tmp_path / "a.root", n_events=N, seed=SEED, chunk_size=CHUNK,
                    provenance={"seed": SEED})
     assert_same(read_events(tmp_path / "a.parquet"), read_events(tmp_path / "a.root"))
-    # the provenance given is stored, completed with the chunking
-    assert read_provenance(tmp_path / "a.root") == {"seed": SEED, "chunk_size": CHUNK, "n_chunks": 7}
+    # the provenance given is stored, completed with the chunking and the storage precision
+    prov = read_provenance(tmp_path / "a.root")
+    assert prov.pop("storage_precision")["name"] == "full"
+    assert prov == {"seed": SEED, "chunk_size": CHUNK, "n_chunks": 7}
 
 
 def _running(pid: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -78,6 +79,10 @@ _USAGE_ERRORS = _click_exceptions("UsageError")
 _NO_ARGS = _click_exceptions("NoArgsIsHelpError")
 _ABORTS = _click_exceptions("Abort")
 _CLICK_ERRORS = _click_exceptions("ClickException")
+_NO_SUCH_OPTION = _click_exceptions("NoSuchOption")
+_BAD_OPTION_USAGE = _click_exceptions("BadOptionUsage")
+_MISSING_PARAMETER = _click_exceptions("MissingParameter")
+_BAD_PARAMETER = _click_exceptions("BadParameter")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -96,6 +101,113 @@ def _missing_command(ctx: Any) -> str:
     choices = f"; choose one of: {', '.join(names)}" if names else ""
     return (f"COMMAND: missing after '{ctx.command_path}'{choices} "
             f"(see '{ctx.command_path} --help')")
+
+
+_HELP_CHARS = 100
+
+
+def _help_of(param: Any) -> str:
+    """The first sentence of a parameter's help, without rich markup, at most ~100 chars."""
+    text = " ".join(str(getattr(param, "help", None) or "").split())
+    text = re.sub(r"\\?\[[^\]]*\]", "", text).strip()
+    head = re.split(r"(?<=[.;])\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(".;").strip()
+    return head if len(head) <= _HELP_CHARS else head[:_HELP_CHARS - 3].rstrip() + "..."
+
+
+def _param_name(param: Any, hint: Any = None) -> str:
+    """How the user spells a parameter: its longest option flag, or its metavar."""
+    opts = list(getattr(param, "opts", None) or [])
+    if getattr(param, "param_type_name", "") == "option" and opts:
+        return max(opts, key=len)
+    if isinstance(hint, str) and hint:
+        return hint.strip("'\"")
+    name = getattr(param, "human_readable_name", None) or getattr(param, "name", None)
+    return str(name or "argument").upper() if param is not None else "argument"
+
+
+def _find_param(ctx: Any, flag: str) -> Any:
+    for param in getattr(getattr(ctx, "command", None), "params", ()) or ():
+        if flag in (getattr(param, "opts", ()) or ()) or flag in (
+                getattr(param, "secondary_opts", ()) or ()):
+            return param
+    return None
+
+
+def _options_of(ctx: Any) -> list[str]:
+    names = [max(p.opts, key=len) for p in getattr(getattr(ctx, "command", None), "params", ())
+             if getattr(p, "param_type_name", "") == "option" and getattr(p, "opts", None)]
+    return [n for n in names if n != "--help"] + ["--help"]
+
+
+def _context_of(exc: BaseException) -> Any:
+    """The click context of a usage error (the parser raises some without one: then the
+    innermost ``ctx`` of the frames it was raised through)."""
+    ctx = getattr(exc, "ctx", None)
+    inner = None
+    tb = exc.__traceback__
+    while ctx is None and tb is not None:  # outermost first: the last one found is innermost
+        frame = tb.tb_frame.f_locals
+        for found in (frame.get("ctx"), getattr(frame.get("self"), "ctx", None)):
+            if found is not None and hasattr(found, "command_path"):
+                inner = found
+        tb = tb.tb_next
+    return ctx if ctx is not None else inner
+
+
+def _usage_message(exc: Any) -> str:
+    """One line for a usage error of click: the flag, what was wrong, what is allowed."""
+    ctx = _context_of(exc)
+    where = f"'{ctx.command_path}'" if ctx is not None else "'na64'"
+    see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    text = " ".join((exc.format_message() or "").split())
+    if isinstance(exc, _NO_SUCH_OPTION):
+        possible = sorted(getattr(exc, "possibilities", None) or ())
+        guess = f"did you mean {' or '.join(possible)}? " if possible else ""
+        options = _options_of(ctx)
+        listed = ", ".join(options) if len(", ".join(options)) <= 300 else "see --help"
+        return (f"{getattr(exc, 'option_name', '')}: no such option of {where}; {guess}"
+                f"it takes {listed}")
+    if isinstance(exc, _BAD_OPTION_USAGE):
+        flag = getattr(exc, "option_name", "")
+        if "requires" in text and "argument" in text:
+            param = _find_param(ctx, flag)
+            about = _help_of(param)
+            return f"{flag}: requires a value{f' ({about})' if about else ''}{see}"
+        return f"{flag}: {text}{see}"
+    if isinstance(exc, _MISSING_PARAMETER):
+        param = getattr(exc, "param", None)
+        name = _param_name(param, getattr(exc, "param_hint", None))
+        about = _help_of(param)
+        return f"{name}: is required{f' ({about})' if about else ''}{see}"
+    if isinstance(exc, _BAD_PARAMETER):
+        param = getattr(exc, "param", None)
+        name = _param_name(param, getattr(exc, "param_hint", None))
+        reason = " ".join(str(getattr(exc, "message", "") or text).split()).rstrip(".")
+        choices = getattr(getattr(param, "type", None), "choices", None)
+        value = re.match(r"^'(.*)' is not one of ", reason, re.DOTALL)
+        if choices and value is not None:
+            return (f"{name}: must be one of {', '.join(map(str, choices))}; "
+                    f"got {value.group(1)!r}")
+        return f"{name}: {reason}{see}"
+    extra = re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", text)
+    if extra is not None:
+        params = [p for p in getattr(getattr(ctx, "command", None), "params", ())
+                  if getattr(p, "param_type_name", "") == "argument"]
+        takes = (f"it takes {', '.join(_param_name(p) for p in params)}" if params
+                 else "it takes no positional arguments")
+        extras = extra.group(1)
+        shown = (extras if re.fullmatch(r"[\w.,:/+=@%-]{1,60}", extras)
+                 else repr(extras if len(extras) <= 60 else f"{extras[:50]}..."))
+        return f"{shown}: unexpected argument of {where}; {takes}{see}"
+    command = re.match(r"^No such command '(.*)'\.(.*)$", text)
+    if command is not None:
+        names = ctx.command.list_commands(ctx) if ctx is not None and hasattr(
+            ctx.command, "list_commands") else []
+        guess = command.group(2).strip()
+        guess = f"{guess[0].lower()}{guess[1:]} " if guess else ""
+        return (f"COMMAND: no such command {command.group(1)!r} of {where}; {guess}"
+                f"choose one of: {', '.join(names)}").rstrip("; ")
+    return f"{text or 'invalid usage'}{f' (in {where})' if ctx is not None else ''}"
 
 
 #: OS errors caused by the path a user gave (exit 2); any other is an environment fault (1).
@@ -121,10 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     except _NO_ARGS as exc:  # a command group alone: typer has printed its help on stdout
         _fail(_missing_command(getattr(exc, "ctx", None)))
     except _USAGE_ERRORS as exc:
-        ctx = getattr(exc, "ctx", None)
-        hint = f" (in '{ctx.command_path}')" if ctx is not None else ""
-        message = exc.format_message().strip() or "invalid usage"  # type: ignore[attr-defined]
-        _fail(f"{message}{hint}")
+        _fail(_usage_message(exc))
     except _ABORTS:
         _fail("interrupted", 130)
     except KeyboardInterrupt:

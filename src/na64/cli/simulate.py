@@ -29,7 +29,9 @@ from rich.console import Console
 
 from ..errors import InputError
 from ..io.events import format_for_path, parquet_encoding
+from ..io.precision import DEFAULT_SIMULATE_PRECISION, storage_precision
 from ..io.provenance import make_provenance
+from ..run.manifest import MANIFEST_NAME
 from ..run.production import RunError, chunk_dir_for, run_production
 from ..run.seeds import plan_chunks
 from ..run.sources import DetectorSource
@@ -86,8 +88,14 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = None,
         compression: Annotated[str | None, typer.Option(
             "--compression", help="Parquet page compression: zstd (level 1), lz4, snappy or "
-            "none; float columns are byte-stream-split except with none.  Values are stored "
-            "bit for bit either way \\[default: zstd, or the checkpoint's on --resume].",
+            "none; float columns are byte-stream-split except with none.  The encoding never "
+            "changes a value (--precision does) \\[default: zstd, or the checkpoint's on --resume].",
+            show_default=False)] = None,
+        precision: Annotated[str | None, typer.Option(
+            "--precision", help="Storage precision of the float columns: reduced (measured "
+            "columns to 12 mantissa bits, relative error <= 1.2e-4, far below the detectors' "
+            "resolution; truth columns to float32 precision) or full (bit for bit) "
+            "\\[default: reduced, or the checkpoint's on --resume].",
             show_default=False)] = None,
         quiet: QuietOpt = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
@@ -116,6 +124,9 @@ def register(app: typer.Typer) -> None:
         if encoding is not None and kind == "root":
             raise InputError("--compression", "applies to Parquet output; a ROOT file is "
                                               "compressed by uproot")
+        rounding = None if precision is None else storage_precision(precision)
+        if rounding is None and not (resume and (chunk_dir_for(out) / MANIFEST_NAME).is_file()):
+            rounding = storage_precision(DEFAULT_SIMULATE_PRECISION)
         ex = executor_from_options(executor, workers, scheduler)
         source = DetectorSource.from_options(setup, beam, energy, core=core,
                                              reconstruct=reconstruct)
@@ -135,7 +146,7 @@ def register(app: typer.Typer) -> None:
                     source, out, n_events=n_events, seed=seed_value, chunk_size=size,
                     executor=ex, fmt=fmt, resume=resume, overwrite=overwrite,
                     provenance=provenance, progress=update,
-                    compression=encoding,
+                    compression=encoding, precision=rounding,
                 )
         except KeyboardInterrupt as exc:  # the manifest is saved, the workers are stopped
             sys.stderr.write(f"na64: {exc or 'interrupted'}\n")

@@ -67,6 +67,7 @@ from ..io.events import (
     write_events,
 )
 from ..io.parquet_concat import MAGIC, AppendRecord, ParquetConcatenator
+from ..io.precision import STORAGE_PRECISIONS, StoragePrecision, apply_precision, storage_precision
 from .executors import Executor, LocalExecutor
 from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, body_matches, chunk_checksums
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
@@ -124,6 +125,7 @@ class ChunkTask:
     file: str
     provenance: Mapping[str, Any] | None = None
     compression: ParquetEncoding = PARQUET_COMPRESSIONS[DEFAULT_COMPRESSION]
+    precision: StoragePrecision = STORAGE_PRECISIONS["full"]
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if n != task.spec.n_events:
         raise ValueError(f"source returned {n} events for chunk {task.spec.index}, "
                          f"expected {task.spec.n_events}")
+    if not task.precision.lossless:
+        events = apply_precision(events, task.precision)
     path = Path(task.directory) / task.file
     # Encoded here, in the worker, with the run's provenance and encoding: the main process
     # then merges Parquet chunks by byte copy (na64.io.parquet_concat).
@@ -267,6 +271,7 @@ def run_production(
     progress: Callable[[int, int], None] | None = None,
     keep_chunks: bool = False,
     compression: Compression | None = None,
+    precision: str | StoragePrecision | None = None,
 ) -> RunSummary:
     """Produce ``n_events`` events from ``source`` into ``out``, chunked and resumable.
 
@@ -302,6 +307,13 @@ def run_production(
         :data:`~na64.io.events.DEFAULT_COMPRESSION`, or the checkpoint's when resuming.  It
         is part of the run's identity: every chunk of a run is encoded alike, and a resume
         with another compression is refused.
+    precision
+        Storage precision of the float columns (:mod:`na64.io.precision`): a name of
+        :data:`~na64.io.precision.STORAGE_PRECISIONS` or a
+        :class:`~na64.io.precision.StoragePrecision`; default ``"full"`` (every value as
+        the source gives it), or the checkpoint's when resuming.  The workers round the
+        events before encoding them; the choice is part of the run's identity and the
+        output's provenance records it (``storage_precision``).
 
     Returns
     -------
@@ -310,7 +322,7 @@ def run_production(
     Raises
     ------
     InputError
-        Bad sizes, seed or compression, an existing output or checkpoint without
+        Bad sizes, seed, compression or precision, an existing output or checkpoint without
         ``overwrite`` / ``resume``, or a checkpoint of a different run.
     RunError
         A task failed or a worker died; completed chunks are kept for ``resume=True``.
@@ -324,7 +336,7 @@ def run_production(
         return _run(source, out, kind, n_events=n_events, seed=seed, chunk_size=chunk_size,
                     executor=executor, resume=resume, overwrite=overwrite,
                     provenance=provenance, progress=progress, keep_chunks=keep_chunks,
-                    compression=compression)
+                    compression=compression, precision=precision)
 
 
 @contextlib.contextmanager
@@ -379,6 +391,7 @@ def _run(
     progress: Callable[[int, int], None] | None,
     keep_chunks: bool,
     compression: Compression | None,
+    precision: str | StoragePrecision | None = None,
 ) -> RunSummary:
     t0 = time.perf_counter()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**128:
@@ -402,15 +415,21 @@ def _run(
         # checkpoints of earlier versions do not record it: their chunks are merged as they
         # are (a file may mix codecs), the rest is encoded with the default
         old.identity["compression"] = DEFAULT_COMPRESSION
+    if old is not None and "precision" not in old.identity:  # (earlier versions: lossless)
+        old.identity["precision"] = "full"
     if chunk_size is None:
         chunk_size = int(old.identity.get("chunk_size", DEFAULT_CHUNK_SIZE)) if old else DEFAULT_CHUNK_SIZE
     if compression is None:
         compression = old.identity["compression"] if old else DEFAULT_COMPRESSION
     encoding = parquet_encoding(compression)
+    if precision is None:
+        precision = old.identity["precision"] if old else "full"
+    rounding = storage_precision(precision)
     specs = plan_chunks(int(n_events), int(chunk_size))
     identity = _canonical({"source": source.describe(), "seed": int(seed),
                            "n_events": int(n_events), "chunk_size": int(chunk_size),
-                           "compression": encoding.describe()})
+                           "compression": encoding.describe(),
+                           "precision": rounding.describe()})
 
     if resume and old is None and out.exists():
         log.info("%s exists and has no checkpoint: the run is complete", out)
@@ -433,7 +452,8 @@ def _run(
                 rec.status, rec.sha256 = "pending", None
     else:
         directory.mkdir(parents=True, exist_ok=True)
-        prov = {**dict(provenance or {}), "chunk_size": int(chunk_size), "n_chunks": len(specs)}
+        prov = {**dict(provenance or {}), "chunk_size": int(chunk_size), "n_chunks": len(specs),
+                "storage_precision": rounding.record()}
         manifest = _fresh_manifest(identity, kind, out, _canonical(prov), specs)
     manifest.save(directory)
 
@@ -460,7 +480,7 @@ def _run(
             if progress is not None:
                 progress(done_events, int(n_events))
             tasks = [ChunkTask(source, int(seed), specs[rec.index], str(directory), rec.file,
-                               manifest.provenance, encoding) for rec in todo]
+                               manifest.provenance, encoding, rounding) for rec in todo]
             last_save = time.monotonic()
             merger.drain()  # chunks already done (resume)
             for _, result in executor.map_unordered(run_chunk, tasks):
