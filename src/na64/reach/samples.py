@@ -525,7 +525,7 @@ def run_from_samples(samples: SampleSet | str | Path, config: AnalysisConfig, *,
         names = ", ".join(dict.fromkeys(search.replay.simulated))
         note = (f"background simulated again for the changed cuts ({names}): its events "
                 "depend on them")
-        log.info("%s", note)
+        log.debug("%s", note)
         result.warnings = (*result.warnings, note)
     return result
 
