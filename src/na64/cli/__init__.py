@@ -32,6 +32,7 @@ app = typer.Typer(
 #: Sub-command modules, in the order they appear in ``na64 --help``.
 _COMMAND_MODULES: list[str] = [
     "reach",
+    "optimize",
     "simulate",
     "select",
     "info",

@@ -117,6 +117,18 @@ def invisible(
     scheduler: SchedulerOpt = None,
     quiet: QuietOpt = False,
     overwrite: OverwriteOpt = False,
+    keep_samples: Annotated[Path | None, typer.Option(
+        "--keep-samples", metavar="DIR",
+        help="Also write the simulated signal and background samples (Parquet + "
+             "manifest.json) into DIR, for --from-samples and `na64 optimize`.")] = None,
+    from_samples: Annotated[Path | None, typer.Option(
+        "--from-samples", metavar="DIR",
+        help="Re-run only the selection and statistics on samples kept by --keep-samples "
+             "(their masses and seed; no N-1 distributions).")] = None,
+    settings: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE",
+        help="Change a key of the analysis, e.g. selection.ecal_max=60GeV, "
+             "selection.hcal_max=2GeV, eot=5e12 (repeatable).")] = None,
 ) -> None:
     """Invisible-mode dark-photon search: A' -> chi chi with missing energy in the ECAL.
 
@@ -125,6 +137,12 @@ def invisible(
     at once.  A run into a directory that already holds a result refuses
     before computing anything; --overwrite replaces that result as a whole.
     Other files are never deleted.
+
+    --keep-samples DIR keeps the expensive part (simulated, reconstructed
+    signal per mass and background per source); --from-samples DIR with --set
+    then recomputes selection and limits in seconds.  Changes the samples
+    cannot stand for (setup, beam energy, signal settings, masses, seed, an
+    ecal_max looser than the samples') are refused.
     """
     from ..reach.config import RunConfig, load_analysis
     from ..reach.invisible import run_invisible
@@ -141,7 +159,7 @@ def invisible(
     if np.any(mass_values >= cfg.energy):
         raise InputError("--masses", f"every mass must be in (0, {cfg.energy / GeV:g} GeV), "
                                      "below the beam energy")
-    runs = None
+    runs: tuple[RunConfig, ...] | None = None
     # the ranges of RunConfig: eot in (0, 1e16], observed in [0, 1e6]
     if not 0 <= observed <= 1_000_000:
         raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
@@ -153,12 +171,20 @@ def invisible(
     elif observed != 0:
         raise InputError("--observed", "applies to the run given by --eot; without --eot the "
                                        "runs of the analysis (with their observed events) are used")
+    if settings:
+        from ..reach.settings import apply_settings
+
+        cfg, runs = apply_settings(cfg, settings, runs=runs)
     n_events = _events_per_mass(events)
     overlays = [_overlay(s) for s in (overlay or [])]
     # validate the setup before any work starts
     from ..detector import load_setup
 
     load_setup(cfg.setup)
+    samples = None
+    if from_samples is not None:
+        samples = _open_samples(ctx, from_samples, keep_samples, cfg, mass_values, seed,
+                                events)
 
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
@@ -167,14 +193,31 @@ def invisible(
         # lock --out and check it now: a bad or busy --out fails before the computation
         with _file_system_errors(out):
             stack.enter_context(reserve_output(out, overwrite=overwrite))
+        if keep_samples is not None:
+            from ..reach.samples import reserve_samples
+
+            with _file_system_errors(keep_samples, "--keep-samples"):
+                stack.enter_context(reserve_samples(keep_samples, overwrite=overwrite))
         with executor_from_options(executor, workers, scheduler) as ex, \
                 _progress(quiet, console) as advance, \
                 as_flags({"masses": "--masses", "runs": "--eot",
                           "n_events": "--events-per-mass"}):
-            result = run_invisible(cfg, mass_values, seed=seed, runs=runs,
-                                   events_per_mass=n_events,
-                                   executor=None if executor == "local" else ex,
-                                   progress=advance)
+            job: dict[str, Any] = {"runs": runs, "progress": advance}
+            if samples is not None:
+                from ..reach.samples import run_from_samples
+
+                result = run_from_samples(samples, cfg, **job)
+            elif keep_samples is not None:
+                from ..reach.samples import run_keeping_samples
+
+                with _file_system_errors(keep_samples, "--keep-samples"):
+                    result = run_keeping_samples(
+                        cfg, mass_values, keep_samples, overwrite=overwrite, seed=seed,
+                        events_per_mass=n_events,
+                        executor=None if executor == "local" else ex, **job)
+            else:
+                result = run_invisible(cfg, mass_values, seed=seed, events_per_mass=n_events,
+                                       executor=None if executor == "local" else ex, **job)
         with _file_system_errors(out):
             write_outputs(result, out, command=command, options=options, overlays=overlays,
                           plots=plots, overwrite=overwrite)
@@ -655,16 +698,37 @@ def _export_hepdata(hepdata: Path | None, out: Path, overwrite: bool) -> None:
 
 
 @contextlib.contextmanager
-def _file_system_errors(out: Path) -> Iterator[None]:
+def _file_system_errors(out: Path, field: str = "--out") -> Iterator[None]:
     """Turn a failure of the file system under ``out`` (disk full, I/O error, permission
     lost during the run) into one line on stderr and exit status 1."""
     try:
         yield
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        sys.stderr.write(f"na64: error: --out: could not write {out}: "
+        sys.stderr.write(f"na64: error: {field}: could not write {out}: "
                          f"{exc.strerror or exc}{where}; nothing was changed there\n")
         raise typer.Exit(1) from None
+
+
+def _open_samples(ctx: typer.Context, path: Path, keep: Path | None, cfg: Any,
+                  masses: np.ndarray, seed: int, events: str | None) -> Any:
+    """The samples of --from-samples, checked against the job's analysis and options."""
+    from ..reach.samples import check_compatible, load_samples
+
+    if keep is not None:
+        raise InputError("--keep-samples", "cannot be combined with --from-samples")
+    if events is not None:
+        raise InputError("--events-per-mass", "the samples fix the events per mass; it "
+                                              "cannot be given with --from-samples")
+
+    def given(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name != "DEFAULT"
+
+    samples = load_samples(path)
+    check_compatible(samples, cfg, masses=masses if given("masses") else None,
+                     seed=seed if given("seed") else None)
+    return samples
 
 
 def _with_model(cfg: Any, model: str) -> Any:

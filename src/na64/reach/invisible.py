@@ -162,11 +162,13 @@ def _search(config: AnalysisConfig) -> Search:
     return make() if make is not None else Search(config)
 
 
-def _mass_task(args: tuple[float, AnalysisConfig, np.random.SeedSequence, int | None]
+def _mass_task(args: tuple[float, AnalysisConfig | Search, np.random.SeedSequence, int | None]
                ) -> SignalPoint:
-    """Top-level (picklable) task: the signal point of one mass."""
+    """Top-level (picklable) task: the signal point of one mass (of the analysis' search, or
+    of the given :class:`Search`)."""
     mass, config, seq, n_events = args
-    return _search(config).signal_point(mass, np.random.default_rng(seq), n_events=n_events)
+    search = config if isinstance(config, Search) else _search(config)
+    return search.signal_point(mass, np.random.default_rng(seq), n_events=n_events)
 
 
 def run_invisible(
@@ -181,6 +183,7 @@ def run_invisible(
     progress: Callable[[int, int], None] | None = None,
     nminus1: bool = True,
     projections: dict[str, float] | None = None,
+    search: Search | None = None,
 ) -> ReachResult:
     """Compute the 90% CL reach of the invisible-mode search.
 
@@ -208,6 +211,9 @@ def run_invisible(
         Also compute the N−1 distributions (:func:`na64.reach.nminus1.nminus1_distributions`).
     projections
         Exposures of the projected limits, label → EOT (default :data:`PROJECTIONS`).
+    search
+        The :class:`Search` that makes the signal points and the background (default: the
+        analysis' own; :mod:`na64.reach.samples` passes one that records or reuses samples).
     """
     t0 = time.perf_counter()
     m = np.asarray(masses, dtype=float).ravel()
@@ -223,13 +229,15 @@ def run_invisible(
     total = m.size + 1 + int(nminus1)
     done = 0
 
-    search = _search(config)
+    own = search is None
+    search = _search(config) if search is None else search
     background = search.background(np.random.default_rng(bkg_seq), n_events=background_events)
     done += 1
     if progress:
         progress(done, total)
 
-    tasks = [(float(mi), config, mass_seqs[i], events_per_mass) for i, mi in enumerate(m)]
+    task_of: AnalysisConfig | Search = config if own else search
+    tasks = [(float(mi), task_of, mass_seqs[i], events_per_mass) for i, mi in enumerate(m)]
     points: list[SignalPoint | None] = [None] * m.size
     if executor is None:
         results = ((i, _mass_task(t)) for i, t in enumerate(tasks))

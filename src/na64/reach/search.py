@@ -42,7 +42,7 @@ from ..select import Selection
 from ..units import MeV
 from .config import Y_ALPHA_D, AnalysisConfig
 
-__all__ = ["ANNIHILATION_NEGLECT", "Search", "SignalPoint"]
+__all__ = ["ANNIHILATION_NEGLECT", "Search", "SignalPoint", "SignalSample"]
 
 Events = dict[str, np.ndarray]
 
@@ -110,6 +110,38 @@ class SignalPoint:
         if not self.annihilation_yield_alpha:
             return self.yield_per_eot
         raise KeyError(f"no annihilation yield for alpha_D = {alpha_d:g}")
+
+
+@dataclass(frozen=True)
+class SignalSample:
+    """The simulated, reconstructed signal events of one mass, before the selection.
+
+    Attributes
+    ----------
+    mass, e_min
+        Mass of the new particle and lowest generated energy of it (MeV).
+    events
+        Reconstructed event columns (:mod:`na64.pipeline.schema`), all processes.
+    weights
+        Particles per EOT each event stands for (unit coupling).
+    from_primary
+        Whether the particle was emitted by the beam particle itself.
+    is_annihilation
+        Whether the event comes from positron annihilation.
+    annihilation_production
+        Production per EOT of the annihilation part.
+    annihilation_alpha
+        α_D → weights of the annihilation events for that α_D (same events, reweighted).
+    """
+
+    mass: float
+    e_min: float
+    events: Events
+    weights: np.ndarray
+    from_primary: np.ndarray
+    is_annihilation: np.ndarray
+    annihilation_production: float = 0.0
+    annihilation_alpha: dict[float, np.ndarray] = field(default_factory=dict)
 
 
 class Search:
@@ -194,7 +226,13 @@ class Search:
 
     def signal_point(self, mass: float, rng: np.random.Generator, *,
                      n_events: int | None = None) -> SignalPoint:
-        """Generate, simulate, reconstruct and select signal events at one mass.
+        """Generate, simulate, reconstruct and select signal events at one mass
+        (:meth:`simulate_signal`, then :meth:`select_signal`)."""
+        return self.select_signal(self.simulate_signal(mass, rng, n_events=n_events))
+
+    def simulate_signal(self, mass: float, rng: np.random.Generator, *,
+                        n_events: int | None = None) -> SignalSample:
+        """Generate, simulate and reconstruct the weighted signal events at one mass.
 
         Every process of the analysis contributes its weighted sample; a process after the
         first is simulated only where its production reaches :data:`ANNIHILATION_NEGLECT`
@@ -217,16 +255,26 @@ class Search:
             raise InputError("signal.processes", f"no process can produce a particle of "
                                                  f"{mass / MeV:g} MeV (annihilation needs "
                                                  "m > 2 m_e)")
-        e_min = parts[0][0].e_min
         ann = [p[0] for p in parts if p[0].process == "annihilation"]
-        ann_prod = sum(s.production for s in ann)
-        ann_alpha = {a: w for s in ann for (k, a), w in s.alternatives.items() if k == "alpha_D"}
-        truth = {k: np.concatenate([np.asarray(p[0].truth[k]) for p in parts])
-                 for k in parts[0][0].truth}
-        events = {k: np.concatenate([np.asarray(p[1][k]) for p in parts]) for k in parts[0][1]}
-        weights = np.concatenate([p[0].weights for p in parts])
         is_ann = np.concatenate([np.full(p[0].weights.size, p[0].process == "annihilation")
                                  for p in parts])
+        return SignalSample(
+            mass=float(mass),
+            e_min=float(parts[0][0].e_min),
+            events={k: np.concatenate([np.asarray(p[1][k]) for p in parts])
+                    for k in parts[0][1]},
+            weights=np.concatenate([p[0].weights for p in parts]),
+            from_primary=np.concatenate([np.asarray(p[0].truth["from_primary"], dtype=bool)
+                                         for p in parts]),
+            is_annihilation=is_ann,
+            annihilation_production=sum(s.production for s in ann),
+            annihilation_alpha={a: w for s in ann for (k, a), w in s.alternatives.items()
+                                if k == "alpha_D"},
+        )
+
+    def select_signal(self, sample: SignalSample) -> SignalPoint:
+        """Apply the selection to the weighted events of one mass: the signal point."""
+        events, weights, is_ann = sample.events, sample.weights, sample.is_annihilation
         flow = self.selection.cutflow(events, weights=weights)
         passed = self.selection.mask(events)
         production = float(weights.sum())
@@ -241,10 +289,10 @@ class Search:
             if production > 0 else 0.0
         )
         pa = passed[is_ann]
-        prim = np.asarray(truth["from_primary"], dtype=bool)
+        prim = sample.from_primary
         return SignalPoint(
-            mass=float(mass),
-            e_min=float(e_min),
+            mass=sample.mass,
+            e_min=sample.e_min,
             production=production,
             yield_per_eot=y,
             yield_per_eot_unc=y_unc,
@@ -254,10 +302,11 @@ class Search:
             cutflow=[(str(name), float(w), float(e)) for name, w, e in
                      zip(flow.names, flow.sum_w, flow.sum_w_err, strict=True)],
             primary_fraction=float(weights[prim].sum() / production) if production > 0 else 0.0,
-            annihilation_production=ann_prod,
+            annihilation_production=sample.annihilation_production,
             annihilation_yield=float(weights[is_ann][pa].sum()),
             annihilation_yield_unc=float(np.sqrt(np.sum(weights[is_ann][pa] ** 2))),
-            annihilation_yield_alpha={a: float(w[pa].sum()) for a, w in ann_alpha.items()},
+            annihilation_yield_alpha={a: float(w[pa].sum())
+                                      for a, w in sample.annihilation_alpha.items()},
         )
 
     # ------------------------------------------------------------------ background
