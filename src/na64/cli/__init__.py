@@ -31,6 +31,7 @@ app = typer.Typer(
 #: Sub-command modules, in the order they appear in ``na64 --help``.
 _COMMAND_MODULES: list[str] = [
     "reach",
+    "recast",
     "simulate",
     "select",
     "info",

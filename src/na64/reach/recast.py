@@ -42,6 +42,7 @@ the limit is the set of g with :math:`N_X(g)\ge N_S(g_S)`.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -55,7 +56,7 @@ from scipy.optimize import brentq
 
 from ..constants import ALPHA, M_MU, M_TAU
 from ..errors import InputError
-from ..models import Model, make_model, model_info
+from ..models import Model, XBoson, make_model, model_info
 from ..models.base import MIN_COUPLING
 from ..physics.dark_brem import dsigma_dx, total_cross_section
 from ..units import GeV
@@ -87,8 +88,8 @@ _GRID: Final[int] = 400
 
 def spin_of(model: Model) -> str:
     """Spin-parity (``"vector"``, ``"scalar"``, ``"pseudoscalar"``, ``"axial"``) of ``model``."""
-    if model.name == "x-boson":
-        return _KIND_SPIN[str(getattr(model, "kind"))]
+    if isinstance(model, XBoson) and model.name == "x-boson":
+        return _KIND_SPIN[model.kind]
     return SPINS[model.name]
 
 
@@ -138,7 +139,7 @@ def escape_fraction(model: Model, energy: float, distance: float) -> float:
 
 @dataclass(frozen=True)
 class RecastResult:
-    """Per-mass limits on the target model's coupling (internal units).
+    r"""Per-mass limits on the target model's coupling (internal units).
 
     ``coupling_low[i]`` / ``coupling_high[i]`` are the edges of the excluded band at
     ``masses[i]``; ``None`` where nothing is excluded (low) or where the band reaches the
@@ -266,7 +267,7 @@ def recast_limits(
     for i in range(n):
         mi = float(m[i])
         try:
-            probe = target(mi, _coupling_max(lambda g, mi=mi: target(mi, g)))
+            probe = target(mi, _coupling_max(functools.partial(target, mi)))
         except InputError:
             undefined.append(mi)
             low.append(None)
