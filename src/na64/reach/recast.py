@@ -11,20 +11,20 @@ For a target model X with coupling g and the source model S at its limit couplin
     \frac{N_X(g)}{N_S(g_S)} = \frac{\sigma_X(g)\,\mathcal B_X(g)\,\mathcal A_X}
                                   {\sigma_S(g_S)\,\mathcal B_S(g_S)\,\mathcal A_S}
 
-(arXiv:1801.04847 Eq. (2.1) with the production and acceptance factors written out), and
+(arXiv:1801.04847 Sec. 2, with the production and acceptance factors written out), and
 the limit is the set of g with :math:`N_X(g)\ge N_S(g_S)`.
 
 * Production: dark bremsstrahlung :math:`\sigma\propto g_e^2`, with :math:`g_e` the
   model's electron coupling in units of e (:meth:`na64.models.Model.lepton_coupling`).  For
   the same spin the ratio is :math:`(g_{e,X}/g_{e,S})^2`; for different spins it is also
   multiplied by :math:`\sigma_{\rm spin\,X}/\sigma_{\rm spin\,S}` at unit coupling, from
-  :func:`na64.physics.dark_brem.total_cross_section` (exact tree level, arXiv:1712.09391
-  as validated in na64) at the beam energy above the signal-box threshold in the target
+  :func:`na64.physics.dark_brem.total_cross_section` (exact tree level,
+  arXiv:1609.06781 App. A, arXiv:1712.05706 Eq. (3)-(5), validated against DMG4) at the beam energy above the signal-box threshold in the target
   material.  Only the primary-electron emission at the beam energy enters this ratio; the
   shower's secondary emitters and the acceptance are assumed to scale alike
   (:math:`\mathcal A_X/\mathcal A_S=1` unless a ratio is given).  The mean energies of the
   two spectra above the threshold are returned to show how different the spectra are.
-* Resonant annihilation :math:`e^+e^-\to X` (arXiv:1802.04756) is a vector-boson process
+* Resonant annihilation :math:`e^+e^-\to X` (arXiv:1802.03794 Sec. II) is a vector-boson process
   in na64; the source's annihilation part scales with :math:`g_e^2` to vector targets and
   is dropped for the others (recorded as a note).
 * Signature: an invisible search sees X when it decays invisibly or when it decays
@@ -36,7 +36,11 @@ the limit is the set of g with :math:`N_X(g)\ge N_S(g_S)`.
   visible decays is excluded in a band :math:`[g_\mathrm{low}, g_\mathrm{high}]`.
 * The :math:`L_\mu-L_\tau` boson has no tree-level electron coupling; the loop of muons
   and taus gives a kinetic mixing :math:`\epsilon = e\,g/(12\pi^2)\ln(m_\tau^2/m_\mu^2)`
-  for :math:`q^2\ll m_\mu^2` (arXiv:1705.01633 Eq. (2.3)), used as its electron coupling.
+  for :math:`q^2\ll m_\mu^2`, used as its electron coupling: the one-loop vacuum
+  polarisation (Peskin & Schroeder Sec. 7.5) of the muon (charge +g) and the tau (-g),
+  whose divergent parts cancel, leaving :math:`\Pi(0)=\frac{eg}{12\pi^2}
+  \ln(m_\tau^2/m_\mu^2)\approx g/70` (the estimate quoted in :mod:`na64.models.lmu_ltau`).
+  Above the muon pair threshold this is only an estimate (a note is recorded).
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ def electron_coupling(model: Model) -> float:
 
     The model's own :meth:`~na64.models.Model.lepton_coupling`; for the
     :math:`L_\mu-L_\tau` boson (no tree-level coupling) the loop-induced kinetic mixing
-    :math:`\epsilon = e g/(12\pi^2)\ln(m_\tau^2/m_\mu^2)` (arXiv:1705.01633 Eq. (2.3)).
+    :math:`\epsilon = e g/(12\pi^2)\ln(m_\tau^2/m_\mu^2)`, the muon and tau vacuum
+    polarisation at :math:`q^2\ll m_\mu^2` (module docstring).
     """
     if model.name == "lmu-ltau":
         e = math.sqrt(4.0 * math.pi * ALPHA)
@@ -264,6 +269,7 @@ def recast_limits(
     dropped = False
     undefined: list[float] = []
     differ = False
+    probe_name = ""
     for i in range(n):
         mi = float(m[i])
         try:
@@ -274,6 +280,7 @@ def recast_limits(
             high.append(None)
             continue
         g_max = probe.coupling_value
+        probe_name = probe.name
         if electron_coupling(probe) == 0.0:
             raise InputError("--model", f"{probe.name!r} does not couple to electrons")
         half = electron_coupling(probe.with_coupling(0.5 * g_max))
@@ -327,6 +334,9 @@ def recast_limits(
             lo = c
         low.append(lo)
         high.append(hi if lo is not None else None)
+    if probe_name == "lmu-ltau" and float(np.max(m)) > 2.0 * M_MU:
+        notes.append("lmu-ltau: loop-induced electron coupling taken at q^2 << m_mu^2; "
+                     "above 2 m_mu an estimate")
     if undefined:
         notes.append("the target model is not defined at mass(es) "
                      + ", ".join(f"{x / GeV:.6g}" for x in undefined) + " GeV: nothing excluded")
