@@ -158,12 +158,19 @@ def test_cli_writes_identity(tmp_path, capsys):
     ["SRC", "--model", "alp"],
     ["EMPTY", "--model", "x-vector"],
     ["SRC", "--model", "x-vector", "--alpha-d", "0.1"],
+    ["XSRC", "--model", "x-vector"],
 ])
 def test_cli_bad_input(tmp_path, capsys, args):
     src = _source(tmp_path)
     (tmp_path / "empty").mkdir()
+    xsrc = tmp_path / "xsrc"  # an x-vector result without a limit column on its coupling
+    xsrc.mkdir()
+    summary = json.loads((src / "summary.json").read_text())
+    summary.update(model="x-vector", coupling={"name": "coupling", "unit": ""})
+    (xsrc / "summary.json").write_text(json.dumps(summary))
+    (xsrc / "limits.csv").write_text((src / "limits.csv").read_text())
     subst = {"MISSING": str(tmp_path / "missing"), "SRC": str(src),
-             "EMPTY": str(tmp_path / "empty")}
+             "EMPTY": str(tmp_path / "empty"), "XSRC": str(xsrc)}
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:
         main(["recast", *[subst.get(a, a) for a in args], "--out", str(out)])

@@ -432,7 +432,10 @@ def read_source(path: str | Path) -> SourceResult:
     if info["coupling_name"] != cname:
         raise _not_result(p, f"coupling {cname!r} is not that of model {model!r}")
     masses = _column(rows, "mass_GeV", p)
-    col = f"{cname}_90cl" if f"{cname}_90cl" in rows[0] else "epsilon_90cl"
+    col = f"{cname}_90cl"
+    if col not in rows[0]:
+        raise _not_result(p, f"limits.csv has no column {col!r} (the limit on the source "
+                             f"model's coupling)")
     limit = _column(rows, col, p) * info["coupling_scale"]
     sig = _column(rows, "signal_per_eot_eps1", p)
     ann = (_column(rows, "annihilation_signal_per_eot_eps1", p)
