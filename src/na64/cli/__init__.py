@@ -33,6 +33,7 @@ app = typer.Typer(
 _COMMAND_MODULES: list[str] = [
     "reach",
     "optimize",
+    "recast",
     "simulate",
     "select",
     "info",
