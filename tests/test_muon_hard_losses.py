@@ -73,7 +73,7 @@ def test_brems_spectrum_shape() -> None:
     # v dsigma/dv / (4/3 - 4/3 v + v^2) is the screening log Phi(delta), falling with v;
     # at v -> 0 (complete screening, delta -> 0) it is
     # ln(B Z^-1/3 m_mu / (D_n m_e)) + ln(B' Z^-2/3 m_mu / m_e) / Z, B = 183, B' = 1429,
-    # D_n = 1.54 A^0.27 (Groom et al. 2001, Sec. 4.1)
+    # D_n = 1.54 A^0.27 (Groom et al. 2001, bremsstrahlung section)
     e, z, a = 160 * GeV, 82, 207.2
     r_e = 2.8179403262e-12  # mm, CODATA
     pref = (2 * z * r_e * M_E / M_MU) ** 2 / 137.035999

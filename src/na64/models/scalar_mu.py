@@ -2,10 +2,10 @@ r"""A CP-even scalar S coupled only to muons, decaying mostly to dark matter.
 
 :math:`\mathcal L\supset g_S\,S\bar\mu\mu + g_\chi\,S\bar\chi\chi` with a Dirac fermion χ:
 the spin-0 muon-philic mediator of NA64μ (Sieber, Kirpichnikov et al., arXiv:2305.09015,
-Sec. II, with :math:`S\to\chi\bar\chi`; limits from the 2022 run in arXiv:2409.10128, which
+with :math:`S\to\chi\bar\chi`; limits from the 2022 run in arXiv:2409.10128, which
 takes X → invisible for every mediator it considers).  Tree-level widths from
 :math:`\Gamma=|\vec p|\,\overline{|M|^2}/(8\pi m^2)` (PDG 2024 review "Kinematics",
-Eq. (49.18)) with :math:`\sum|M|^2 = 2g^2(m^2-4m_f^2)` for a Yukawa vertex, i.e.
+two-body decays) with :math:`\sum|M|^2 = 2g^2(m^2-4m_f^2)` for a Yukawa vertex, i.e.
 :math:`\Gamma(S\to f\bar f)=g^2 m\beta_f^3/(8\pi)`, :math:`\beta_f=\sqrt{1-4m_f^2/m^2}`:
 
 * ``chichi``: :math:`g_\chi^2 m\beta_\chi^3/(8\pi)` — the invisible width.  Assumed, as in
@@ -18,7 +18,7 @@ Eq. (49.18)) with :math:`\sum|M|^2 = 2g^2(m^2-4m_f^2)` for a Yukawa vertex, i.e.
   :math:`\tau=m^2/4m_\mu^2`, :math:`A_{1/2}=2[\tau+(\tau-1)f(\tau)]/\tau^2` with
   :math:`f=\arcsin^2\sqrt\tau` for τ ≤ 1 and
   :math:`f=-\tfrac14[\ln\frac{1+\sqrt{1-1/\tau}}{1-\sqrt{1-1/\tau}}-i\pi]^2` above
-  (the Higgs two-photon width of Djouadi, arXiv:hep-ph/0503172, Sec. 2.3.1, the width
+  (the Higgs two-photon width of Djouadi, arXiv:hep-ph/0503172, the section on the loop-induced decays: the width
   Γ(H→γγ) and the form factors :math:`A_{1/2}^H`, :math:`f(\tau)`, with the Yukawa coupling
   :math:`m_\mu/v\to g_S`; :math:`A_{1/2}\to 4/3` for τ → 0).
 
@@ -48,7 +48,7 @@ _MAX_MASS: Final[float] = 10.0 * GeV
 def diphoton_amplitude(tau: float) -> complex:
     r"""The spin-1/2 loop amplitude :math:`A_{1/2}(\tau)` of a scalar's two-photon decay.
 
-    :math:`A_{1/2}=2[\tau+(\tau-1)f(\tau)]/\tau^2` (arXiv:hep-ph/0503172, Sec. 2.3.1);
+    :math:`A_{1/2}=2[\tau+(\tau-1)f(\tau)]/\tau^2` (arXiv:hep-ph/0503172, loop-induced decays);
     :math:`A_{1/2}\to 4/3` for :math:`\tau\to0` (heavy loop fermion), evaluated there by its
     series :math:`4/3 + 14\tau/45` to avoid the cancellation.
 

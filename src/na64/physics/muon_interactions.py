@@ -3,18 +3,19 @@ r"""Differential cross sections of the hard energy losses of a high-energy muon.
 dσ/dv per atom (mm²) for the fraction v = ΔE/E the muon gives to
 
 * ``brems``: bremsstrahlung on the screened nucleus and on the atomic electrons
-  (Kelner, Kokoulin, Petrukhin, Phys. At. Nucl. 60 (1997) 576; as written in Groom,
-  Mokhov, Striganov, At. Data Nucl. Data Tables 78 (2001) 183, Sec. 4.1, and the Geant4
-  Physics Reference Manual, "Bremsstrahlung by muons"):
+  (Kelner, Kokoulin, Petrukhin, preprint MEPhI 024-95 (1995), nucleus; Phys. At. Nucl. 60
+  (1997) 576, atomic electrons; as summarised in Groom, Mokhov, Striganov, At. Data Nucl.
+  Data Tables 78 (2001) 183, bremsstrahlung section, and the Geant4 Physics Reference
+  Manual, "Bremsstrahlung by muons"):
   :math:`\frac{d\sigma}{dv}=\alpha\big(2Z r_e\frac{m_e}{m_\mu}\big)^2\frac{1}{v}
   (\tfrac43-\tfrac43v+v^2)\,[\Phi_n(\delta)+\tfrac1Z\Phi_e(\delta)]`,
   :math:`\delta=m_\mu^2v/(2E(1-v))`;
 * ``pair``: direct e+e− pair production, the Kokoulin-Petrukhin double-differential cross
   section d²σ/dv dρ integrated over the pair asymmetry ρ (Kokoulin & Petrukhin, Proc. 12th
-  ICRC 6 (1971) A2436; Groom et al. 2001, Sec. 4.2; Geant4 Physics Reference Manual,
+  ICRC 6 (1971) A2436; Groom et al. 2001, pair-production section; Geant4 Physics Reference Manual,
   "Positron-electron pair production by muons"), with Z(Z+1);
 * ``photonuclear``: inelastic scattering through a virtual photon, Bezrukov & Bugaev,
-  Sov. J. Nucl. Phys. 33 (1981) 635 (Groom et al. 2001, Sec. 4.3), with the photon-nucleon
+  Sov. J. Nucl. Phys. 33 (1981) 635 (Groom et al. 2001, photonuclear section), with the photon-nucleon
   cross section σ_γN(ε) = 114.3 + 1.647 ln²(0.0213 ε/GeV) μb (Caldwell et al., as in
   Groom et al. 2001) and the nuclear shadowing factor G(x);
 * ``knock_on``: ionization with a hard δ ray, the spin-1/2 Bhabha-type cross section on
