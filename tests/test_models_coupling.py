@@ -26,6 +26,7 @@ EXPECTED_COUPLING = {
     "x-pseudoscalar": "coupling",
     "x-vector": "coupling",
     "x-axial": "coupling",
+    "scalar-mu": "g",
 }
 
 # one parameter point per model (and per X kind), with every channel of interest open
@@ -43,6 +44,7 @@ POINTS = [
     ("x-pseudoscalar", {"mass": 16.7 * MeV, "coupling": 1e-4}),
     ("x-vector", {"mass": 16.7 * MeV, "coupling": 1e-4}),
     ("x-axial", {"mass": 16.7 * MeV, "coupling": 1e-4}),
+    ("scalar-mu", {"mass": 500 * MeV, "g": 1e-3}),
 ]
 POINT_IDS = [f"{n}-{p.get('kind', '')}{p['mass'] / MeV:g}MeV" for n, p in POINTS]
 
@@ -65,6 +67,7 @@ SCALING_CHANNELS = {
     "x-pseudoscalar": {"e+e-"},
     "x-vector": {"e+e-"},
     "x-axial": {"e+e-"},
+    "scalar-mu": {"mu+mu-", "gammagamma"},
 }
 
 

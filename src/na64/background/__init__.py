@@ -39,6 +39,9 @@ chooses them (``[background] sources``):
 ``target_punch_through``   :mod:`na64.background.punch_through`
 ``muon_beam``              :mod:`na64.background.muon_beam` (muon beams)
 ``muon_decays``            :mod:`na64.background.muon_decays` (muon beams)
+``muon_brems``, ``muon_pairs``, ``muon_photonuclear``, ``muon_knock_on``
+                           :mod:`na64.background.muon_hard_losses` (muon beams)
+``muon_tracking_tail``     :mod:`na64.background.muon_tracking_tail` (muon beams)
 ========================== =====================================================
 
 What is not modelled (and so not estimated): dimuon production in the target, HCAL cracks
@@ -56,6 +59,8 @@ from . import (  # noqa: F401  (importing a source module registers it)
     leakage,
     muon_beam,
     muon_decays,
+    muon_hard_losses,
+    muon_tracking_tail,
     photon_punch,
     punch_through,
     visible_hadrons,

@@ -7,9 +7,10 @@ the MS1 and MS2 tracks with their resolution and multiple scattering
 (:mod:`na64.beam.tracking`).  P(pass) is factorized into the upstream cuts (MS1) and the
 others, each counted on the sample (a zero count gives the one-sided 68.3% CL bound).
 
-Not modelled here, and so not estimated: non-Gaussian tails of the track reconstruction
-(hit mis-association, scattering tails), muon trident production and photonuclear interactions whose products escape
-undetected (NA64mu lists these, arXiv:2401.01708, arXiv:2409.10128).
+Not estimated here (a zero count of the whole beam only bounds them): hard losses with
+undetected products and the non-Gaussian tails of the track reconstruction (NA64mu lists
+these, arXiv:2401.01708, arXiv:2409.10128); they are the sources of
+:mod:`na64.background.muon_hard_losses` and :mod:`na64.background.muon_tracking_tail`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from .registry import register_source
 
 #: What the estimate leaves out.
 MUON_BEAM_NOTES: tuple[str, ...] = (
-    "tracking tails, muon tridents and photonuclear events with undetected products are "
-    "not modelled (mu decays before MS2: source muon_decays)",
+    "hard losses with undetected products and tracking tails are the sources muon_brems, "
+    "muon_pairs, muon_photonuclear, muon_knock_on and muon_tracking_tail; mu decays before "
+    "MS2: source muon_decays",
 )
 
 

@@ -577,7 +577,8 @@ def muon(
     observed: Annotated[int, typer.Option(
         "--observed", help="Events observed in the signal box, with --mot.")] = 0,
     model: Annotated[str | None, typer.Option(
-        "--model", help="lmu-ltau or dark-photon [default: the analysis' [signal] model].")] =
+        "--model", help="lmu-ltau, dark-photon or scalar-mu [default: the analysis' [signal] "
+                        "model].")] =
         None,
     p_out_max: Annotated[str | None, typer.Option(
         "--p-out-max", help="Signal-box edge on the outgoing momentum, e.g. 80GeV "

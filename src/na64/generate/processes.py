@@ -277,7 +277,8 @@ class Primakoff(SignalProcess):
 
 
 #: Spin of the boson a muon radiates, per model.
-_MUON_BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "lmu-ltau": "vector"}
+_MUON_BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "lmu-ltau": "vector",
+                                    "scalar-mu": "scalar"}
 
 
 @register_process
@@ -287,6 +288,8 @@ class MuonBremsstrahlung(SignalProcess):
     The weights count the X that decay invisibly: emissions per muon on target at unit
     coupling times the model's invisible branching ratio (for the L_μ−L_τ Z' the νν̄ share,
     which falls to ~1/2 above the μ+μ− threshold; He et al., Phys. Rev. D 43 (1991) R22).
+    A model that defines ``signal_invisible_fraction`` (the muon-philic scalar, whose
+    visible widths vanish with its coupling) uses that instead.
     """
 
     name = "muon_brem"
@@ -311,5 +314,6 @@ class MuonBremsstrahlung(SignalProcess):
                              method=request.options.get("method", "etl"))
         e_min = max(request.e_min, request.mass)
         truth = gen.sample(n, rng, e_min=e_min)
-        truth["weight"] = truth["weight"] * model.invisible_fraction
+        br = getattr(model, "signal_invisible_fraction", model.invisible_fraction)
+        truth["weight"] = truth["weight"] * br
         return ProcessSample(self.name, truth, e_min)

@@ -34,6 +34,7 @@ from .b_minus_l import BminusL
 from .base import INVISIBLE_CHANNELS, Model
 from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
 from .lmu_ltau import LmuLtau
+from .scalar_mu import ScalarMu
 from .x_boson import X_KINDS, X_MODELS, XAxial, XBoson, XPseudoscalar, XScalar, XVector
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "LmuLtau",
     "Model",
     "ModelInfo",
+    "ScalarMu",
     "XBoson",
     "dark_photon_widths",
     "make_model",
@@ -64,6 +66,7 @@ _REGISTRY: Final[dict[str, type[Model]]] = {
     XPseudoscalar.name: XPseudoscalar,
     XVector.name: XVector,
     XAxial.name: XAxial,
+    ScalarMu.name: ScalarMu,
 }
 
 #: Names accepted by :func:`make_model`.

@@ -1,7 +1,8 @@
 """The muon-beam missing-momentum search end to end (``na64 reach muon``).
 
 A muon of the M2 beam (160 GeV at NA64mu) radiates a muon-philic boson X in the active
-target, μ N → μ N X; X decays invisibly (the L_μ−L_τ Z' to νν̄, a dark photon to χχ̄) and
+target, μ N → μ N X; X decays invisibly (the L_μ−L_τ Z' to νν̄, a dark photon to χχ̄, the
+muon-philic scalar S to χχ̄) and
 the muon leaves with p_out well below p_in, while the calorimeters see no more than a
 minimum-ionizing particle (arXiv:2401.01708; arXiv:2409.10128).  :func:`run_muon` computes
 it with the invisible-mode chain (:func:`na64.reach.run_invisible`): the search of
@@ -9,7 +10,8 @@ it with the invisible-mode chain (:func:`na64.reach.run_invisible`): the search 
 :func:`na64.select.muon_selection`, background sources of the analysis), the same
 statistics (CLs, expected bands) and projections to the MOT of
 :data:`~na64.reach.muon_config.MUON_PROJECTIONS`.  The yield scales as the coupling squared,
-so coupling_90 = sqrt(S_up / N(m, coupling = 1)) (g for L_μ−L_τ, ε for the dark photon).
+so coupling_90 = sqrt(S_up / N(m, coupling = 1)) (g for L_μ−L_τ, ε for the dark photon, g_S
+for the scalar).
 
 :func:`write_muon_outputs` writes limits.csv (``mass_GeV, coupling_90cl``, the expected
 band, the projections, the (g−2)_μ band of the model computed by
@@ -29,7 +31,7 @@ import numpy as np
 
 from ..constants import ALPHA
 from ..io.atomic import atomic_directory, atomic_write_text
-from ..physics.g_minus_2 import DELTA_A_MU_2021, favoured_band
+from ..physics.g_minus_2 import DELTA_A_MU_2021, Spin, favoured_band
 from ..units import GeV
 from .invisible import ReachResult, run_invisible
 from .muon_config import MUON_PROJECTIONS, MuonAnalysisConfig
@@ -74,11 +76,17 @@ def run_muon(config: MuonAnalysisConfig, masses: Sequence[float] | np.ndarray, *
                          progress=progress, nminus1=nminus1, projections=MUON_PROJECTIONS)
 
 
+def _g_minus_2_spin(result: ReachResult) -> Spin:
+    """The one-loop exchange of the model's boson: scalar for ``scalar-mu``, else vector."""
+    return "scalar" if result.config.signal.model == "scalar-mu" else "vector"
+
+
 def _g_minus_2(result: ReachResult) -> tuple[np.ndarray, np.ndarray]:
     """The coupling band that explains Δa_μ (2021 world average, ±2σ) for the model, in the
-    model's coupling (g, or ε = g/e for the dark photon)."""
+    model's coupling (g, g_S, or ε = g/e for the dark photon), from the one-loop vector or
+    scalar contribution of :func:`na64.physics.g_minus_2.delta_a`."""
     m = np.asarray(result.masses, dtype=float)
-    lo, hi = favoured_band(m, DELTA_A_MU_2021, 2.0, spin="vector")
+    lo, hi = favoured_band(m, DELTA_A_MU_2021, 2.0, spin=_g_minus_2_spin(result))
     if result.config.signal.model == "dark-photon":
         e = math.sqrt(4.0 * math.pi * ALPHA)
         lo, hi = lo / e, hi / e
@@ -118,7 +126,8 @@ def muon_summary(result: ReachResult, *, command: str = "",
         r["mot"] = r.pop("eot")
     s["coupling"]["limit_columns"] = [c for c in MUON_LIMIT_COLUMNS if c.startswith("coupling")]
     s["coupling"]["g_minus_2"] = ("g_minus_2_low/high: the 2021 (g-2)_mu world average "
-                                  "(arXiv:2104.03281), +-2 sigma, one-loop vector exchange")
+                                  "(arXiv:2104.03281), +-2 sigma, one-loop "
+                                  f"{_g_minus_2_spin(result)} exchange")
     s.pop("projections_eot", None)
     s["projections_mot"] = dict(MUON_PROJECTIONS)
     return s

@@ -2,7 +2,7 @@
 
 A muon analysis file (``mode = "muon"``) names a setup with a muon beam and a spectrometer
 behind the target (``na64mu_2022``), the model whose boson the beam muon radiates
-(``lmu-ltau`` or ``dark-photon``), the cut values of :func:`na64.select.muon_selection`,
+(``lmu-ltau``, ``dark-photon`` or the muon-philic scalar ``scalar-mu``), the cut values of :func:`na64.select.muon_selection`,
 the background sources and the runs, each with its muons on target (MOT).  It is computed
 by the invisible-mode chain (:func:`na64.reach.run_invisible`) with the search of
 :class:`MuonSearch`: same pipeline, statistics and outputs, another beam, process and
@@ -41,7 +41,7 @@ __all__ = ["MUON_MODELS", "MUON_PROJECTIONS", "MuonAnalysisConfig", "MuonRunConf
            "MuonSearch", "MuonSelectionConfig", "MuonSignalConfig", "load_muon_analysis"]
 
 #: Models a muon beam probes through ``muon_brem``.
-MUON_MODELS: tuple[str, ...] = ("lmu-ltau", "dark-photon")
+MUON_MODELS: tuple[str, ...] = ("lmu-ltau", "dark-photon", "scalar-mu")
 
 #: Exposures (MOT) of the projections written with the limits: the NA64mu programme's
 #: 3e11 (Run 3), 1e13 and 1e14 MOT (arXiv:2110.15111; arXiv:2409.10128, outlook).
@@ -186,8 +186,9 @@ class MuonAnalysisConfig(StrictModel):
 class MuonSearch(Search):
     """The missing-momentum search of a muon beam (:class:`MuonAnalysisConfig`).
 
-    As :class:`~na64.reach.Search`, with the model at unit coupling g = 1 (``lmu-ltau``) or
-    ε = 1 (``dark-photon``) and the lowest X energy that can reach the signal box set by the
+    As :class:`~na64.reach.Search`, with the model at unit coupling g = 1 (``lmu-ltau``),
+    ε = 1 (``dark-photon``) or g_S = 1 (``scalar-mu``, with g_χ = 1 and
+    m_χ = m_S / ``signal.mass_ratio``) and the lowest X energy that can reach the signal box set by the
     cut on p_out: E0 − p_out_max − 5 (σ_p ⊕ σ_beam), σ_p the MS2 resolution at p_out_max
     (:func:`na64.beam.tracking.expected_momentum_resolution`), σ_beam the beam's spread.
     """
@@ -206,6 +207,8 @@ class MuonSearch(Search):
         if sig.model == "dark-photon":
             return make_model("dark-photon", mass=mass, epsilon=1.0, alpha_D=sig.alpha_d,
                               m_chi=mass / sig.mass_ratio, chi=sig.chi)
+        if sig.model == "scalar-mu":
+            return make_model("scalar-mu", mass=mass, g=1.0, m_chi=mass / sig.mass_ratio)
         return make_model(sig.model, mass=mass, g=1.0)
 
     @cached_property

@@ -1,0 +1,193 @@
+r"""Hard energy losses of the beam muon in the active target whose products escape unseen.
+
+A beam muon that gives a fraction v ≥ v_cut of its energy to a bremsstrahlung photon, an
+e+e− pair, a knock-on electron or a hadronic system (photonuclear) in the ECAL leaves with
+p_out = (1 − v) E in the signal box; it fakes the signal only if the products are not seen
+by the ECAL, VHCAL and HCAL.  Per process (one registered source each):
+
+    rate = P(v ≥ v_cut in the target) × ⟨P(undetected | v, z)⟩,
+
+P(v ≥ v_cut) = L Σ_i f_i n_i ∫ dσ/dv dv over the target's layer mix with the cross
+sections of :mod:`na64.physics.muon_interactions`, v_cut = 1 − (p_out_max + 5 σ_p)/E0
+(σ_p the MS2 resolution at the box edge), and the mean taken over n forced losses: v drawn
+from dσ/dv (importance sampling on a grid, exact weights), the depth z uniform.  A zero
+count of the full pipeline would only give a bound of ~1/n; the escape probability is
+instead computed per event by the model below (an analytic, explicit assumption):
+
+* photon (``muon_brems``): it crosses the rest of the target without converting,
+  exp(−7/9 (L − z)/X0), flies through the VHCAL hole and crosses the HCAL without
+  converting, exp(−7/9 L_HCAL/X0_HCAL) (pair-production length 9/7 X0, PDG 2024
+  Sec. 34.4.5);
+* e± (``muon_pairs``, ``muon_knock_on``): every e± must cross the rest of the target and
+  the HCAL without radiating a hard photon, the same factors without 7/9 per particle (two
+  for a pair, one for a knock-on electron);
+* hadrons (``muon_photonuclear``): the whole hadronic energy is given to one leading
+  neutral hadron (assumed; it maximises the escape) that crosses the rest of the target
+  without interacting, exp(−(L − z)/λ_I), and either misses the HCAL face, which needs a
+  transverse momentum p_T > ν θ_HCAL, P = (1 + k) e^{−k}, k = ν θ_HCAL / p_0, for
+  dN/dp_T ∝ p_T e^{−p_T/p_0} with p_0 = 0.2 GeV (⟨p_T⟩ = 0.4 GeV, assumed), or crosses the
+  HCAL without interacting, exp(−L_HCAL/λ_I,HCAL).
+
+The muon is taken to pass the remaining cuts (tracks, muon identification) with
+probability 1 (conservative).  Not included: losses upstream of the target (the beam line
+material is not part of the setup) and in the VHCAL.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..beam.tracking import downstream_spectrometers, expected_momentum_resolution
+from ..constants import M_MU
+from ..generate.muon_brem import _sample_piecewise_linear
+from ..physics import muon_interactions as mi
+from ..units import GeV
+from .base import BackgroundContext, BackgroundSource
+from .registry import register_source
+
+__all__ = ["HARD_LOSS_SOURCES", "P_T_SCALE", "hard_loss_estimate", "sample_losses", "v_cut"]
+
+#: p_0 of the assumed leading-hadron spectrum dN/dp_T ∝ p_T exp(−p_T/p_0) (MeV).
+P_T_SCALE = 0.2 * GeV
+
+#: Registry name → (process of :mod:`na64.physics.muon_interactions`, products).
+HARD_LOSS_SOURCES: dict[str, tuple[str, str]] = {
+    "muon_brems": ("brems", "photon"),
+    "muon_pairs": ("pair", "ee"),
+    "muon_photonuclear": ("photonuclear", "hadron"),
+    "muon_knock_on": ("knock_on", "e"),
+}
+
+_N_GRID = 300
+
+
+def v_cut(ctx: BackgroundContext) -> float:
+    """Lowest energy fraction that can put the muon into the box: 1 − (p_cut + 5 σ_p)/E0."""
+    pipe = ctx.pipeline
+    p_cut = ctx.box_edge
+    names = downstream_spectrometers(pipe.beamline)
+    sigma = expected_momentum_resolution(pipe.beamline, p_cut, M_MU, names[0]) * p_cut \
+        if names else 0.0
+    return float(min(max(1.0 - (p_cut + 5.0 * sigma) / ctx.energy, 1e-3), 0.999))
+
+
+def _mix(cal: Any) -> list[tuple[Any, float]]:
+    layer = cal.layer_thickness
+    return [(mat, thick / layer) for mat, thick in
+            ((cal.absorber_material, cal.absorber_thickness),
+             (cal.active_material, cal.active_thickness)) if thick > 0]
+
+
+def _macroscopic(process: str, mix: list[tuple[Any, float]], energy: float, v: np.ndarray
+                 ) -> np.ndarray:
+    out = np.zeros_like(v)
+    for mat, frac in mix:
+        for z, a, n in mat.atoms_per_volume():
+            out = out + frac * n * mi.dsigma_dv(process, energy, v, z, a)
+    return out
+
+
+def _lengths(mix: list[tuple[Any, float]]) -> tuple[float, float]:
+    """Radiation and interaction lengths (mm) of a layer mix (inverse lengths add)."""
+    x0 = 1.0 / sum(f / m.X0 for m, f in mix)
+    lam = 1.0 / sum(f / m.lambda_int for m, f in mix)
+    return x0, lam
+
+
+def sample_losses(process: str, mix: list[tuple[Any, float]], energy: float, lo: float,
+                  hi: float, n: int, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """``n`` energy fractions v in [lo, hi] of ``process`` in a layer mix ((material,
+    length fraction), ...), drawn from a piecewise-linear approximation q of dΣ/dv on a grid
+    with weights dΣ/dv / (Σ q), so that mean(w · f(v)) = ∫ f dΣ/dv dv / Σ for any f;
+    returns (v, w, Σ = ∫ dΣ/dv dv per mm)."""
+    grid = np.linspace(lo, hi, _N_GRID)
+    pdf = np.maximum(_macroscopic(process, mix, energy, grid), 0.0)
+    seg = 0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid)
+    total = float(seg.sum())
+    if not total > 0:
+        return np.full(n, lo), np.zeros(n), 0.0
+    cdf = np.concatenate([[0.0], np.cumsum(seg)]) / total
+    v = _sample_piecewise_linear(grid, pdf, cdf, rng.random(n))
+    q = np.interp(v, grid, pdf)
+    exact = _macroscopic(process, mix, energy, v)
+    w = np.where(q > 0, exact / np.where(q > 0, q, 1.0), 0.0)
+    sigma = total * float(w.mean())
+    return v, w, sigma
+
+
+def hard_loss_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int,
+                       process: str, products: str) -> tuple[float, float, float]:
+    """(rate per MOT, its uncertainty, P(v ≥ v_cut)) of one hard-loss process."""
+    setup = ctx.pipeline.setup
+    cal = setup.target
+    e0 = ctx.energy
+    mix = _mix(cal)
+    length = float(cal.length)
+    lo = v_cut(ctx)
+    hi = min(mi.v_max(process, e0, max(m.Z for m, _ in mix)), 1.0 - M_MU / e0)
+    if not hi > lo:
+        return 0.0, 0.0, 0.0
+    v, w, sigma = sample_losses(process, mix, e0, lo, hi, n, rng)
+    if not sigma > 0:
+        return 0.0, 0.0, 0.0
+    p_int = length * sigma
+    z = rng.random(n) * length
+    x0, lam = _lengths(mix)
+    hcal = setup.hcal
+    if hcal is not None:
+        hmix = _mix(hcal)
+        hx0, hlam = _lengths(hmix)
+        h_len = float(hcal.length)
+        half = 0.5 * min(hcal.cells[0] * hcal.cell_size[0], hcal.cells[1] * hcal.cell_size[1])
+        theta_h = half / max(float(hcal.z) - length, 1.0)
+    else:
+        hx0 = hlam = h_len = 1.0
+        half, theta_h = 0.0, 0.0
+    rest = length - z
+    if products == "photon":
+        log_p = -7.0 / 9.0 * (rest / x0 + (h_len / hx0 if hcal is not None else 0.0))
+    elif products in ("e", "ee"):
+        k = 2.0 if products == "ee" else 1.0
+        log_p = -k * (rest / x0 + (h_len / hx0 if hcal is not None else 0.0))
+    else:
+        nu = v * e0
+        kk = nu * theta_h / P_T_SCALE
+        miss = (1.0 + kk) * np.exp(-kk) if hcal is not None else np.ones(n)
+        through = math.exp(-h_len / hlam) if hcal is not None else 1.0
+        log_p = -rest / lam + np.log(np.maximum(miss + (1.0 - miss) * through, 1e-300))
+    p_esc = np.exp(np.maximum(log_p, -700.0))
+    contrib = w * p_esc / float(w.mean())  # mean(contrib) = <P(escape)> over dΣ/dv
+    rate = p_int * float(contrib.mean())
+    top = float(contrib.max())
+    spread = float((contrib / top).std(ddof=1)) * top if n > 1 and top > 0 else rate
+    unc = p_int * spread / math.sqrt(n)
+    return rate, unc, p_int
+
+
+def _register(name: str, process: str, products: str) -> None:
+    label = {"photon": "photon", "ee": "e+e- pair", "e": "knock-on electron",
+             "hadron": "hadronic system"}[products]
+
+    @register_source(name, f"hard {process} loss of the beam muon in the target, its "
+                           f"{label} undetected",
+                     absent_note="the beam is not a muon beam")
+    def _source(ctx: BackgroundContext, rng: np.random.Generator, n: int
+                ) -> BackgroundSource | None:
+        if ctx.pipeline.beam.particle not in ("mu+", "mu-"):
+            return None
+        rate, unc, p_int = hard_loss_estimate(ctx, rng, n, process, products)
+        return BackgroundSource(
+            f"muon {process} with undetected {label}", rate, unc,
+            f"P(v >= {v_cut(ctx):.3f} in the target) = {p_int:.3g} × <P(escape)> of {n} "
+            "forced losses (analytic escape model)", n, [],
+            (f"{process}: cross section of na64.physics.muon_interactions; escape of the "
+             f"{label} by the model of na64.background.muon_hard_losses (assumed)",
+             "losses upstream of the target and in the VHCAL are not included"))
+
+
+for _name, (_process, _products) in HARD_LOSS_SOURCES.items():
+    _register(_name, _process, _products)
