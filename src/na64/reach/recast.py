@@ -34,13 +34,10 @@ the limit is the set of g with :math:`N_X(g)\ge N_S(g_S)`.
   threshold (PDG 2024 "Kinematics" Sec. 49.1) and L the distance from the target's front
   face to the end of the last calorimeter.  As :math:`\ell\propto 1/g^2`, a model with
   visible decays is excluded in a band :math:`[g_\mathrm{low}, g_\mathrm{high}]`.
-* The :math:`L_\mu-L_\tau` boson has no tree-level electron coupling; the loop of muons
-  and taus gives a kinetic mixing :math:`\epsilon = e\,g/(12\pi^2)\ln(m_\tau^2/m_\mu^2)`
-  for :math:`q^2\ll m_\mu^2`, used as its electron coupling: the one-loop vacuum
-  polarisation (Peskin & Schroeder Sec. 7.5) of the muon (charge +g) and the tau (-g),
-  whose divergent parts cancel, leaving :math:`\Pi(0)=\frac{eg}{12\pi^2}
-  \ln(m_\tau^2/m_\mu^2)\approx g/70` (the estimate quoted in :mod:`na64.models.lmu_ltau`).
-  Above the muon pair threshold this is only an estimate (a note is recorded).
+* The :math:`L_\mu-L_\tau` boson has no tree-level electron coupling; its electron
+  coupling is the loop-induced kinetic mixing of the model
+  (:func:`na64.models.lmu_ltau.loop_mixing`, the muon and tau vacuum polarisation at
+  :math:`q^2=m_{Z'}^2`, :math:`\approx g/70` for :math:`m_{Z'}\ll m_\mu`).
 """
 
 from __future__ import annotations
@@ -58,7 +55,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
-from ..constants import ALPHA, M_MU, M_TAU
 from ..errors import InputError
 from ..models import Model, XBoson, make_model, model_info
 from ..models.base import MIN_COUPLING
@@ -100,14 +96,9 @@ def spin_of(model: Model) -> str:
 def electron_coupling(model: Model) -> float:
     r"""Electron coupling of ``model`` in units of e.
 
-    The model's own :meth:`~na64.models.Model.lepton_coupling`; for the
-    :math:`L_\mu-L_\tau` boson (no tree-level coupling) the loop-induced kinetic mixing
-    :math:`\epsilon = e g/(12\pi^2)\ln(m_\tau^2/m_\mu^2)`, the muon and tau vacuum
-    polarisation at :math:`q^2\ll m_\mu^2` (module docstring).
+    The model's own :meth:`~na64.models.Model.lepton_coupling` (for the
+    :math:`L_\mu-L_\tau` boson its loop-induced kinetic mixing, module docstring).
     """
-    if model.name == "lmu-ltau":
-        e = math.sqrt(4.0 * math.pi * ALPHA)
-        return e * model.coupling_value / (12.0 * math.pi**2) * math.log(M_TAU**2 / M_MU**2)
     return float(model.lepton_coupling("e"))
 
 
@@ -269,7 +260,6 @@ def recast_limits(
     dropped = False
     undefined: list[float] = []
     differ = False
-    probe_name = ""
     for i in range(n):
         mi = float(m[i])
         try:
@@ -280,7 +270,6 @@ def recast_limits(
             high.append(None)
             continue
         g_max = probe.coupling_value
-        probe_name = probe.name
         if electron_coupling(probe) == 0.0:
             raise InputError("--model", f"{probe.name!r} does not couple to electrons")
         half = electron_coupling(probe.with_coupling(0.5 * g_max))
@@ -334,9 +323,6 @@ def recast_limits(
             lo = c
         low.append(lo)
         high.append(hi if lo is not None else None)
-    if probe_name == "lmu-ltau" and float(np.max(m)) > 2.0 * M_MU:
-        notes.append("lmu-ltau: loop-induced electron coupling taken at q^2 << m_mu^2; "
-                     "above 2 m_mu an estimate")
     if undefined:
         notes.append("the target model is not defined at mass(es) "
                      + ", ".join(f"{x / GeV:.6g}" for x in undefined) + " GeV: nothing excluded")
