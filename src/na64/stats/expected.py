@@ -20,7 +20,7 @@ from scipy.stats import norm
 from ..errors import InputError
 from ._checks import check_cl, check_nonneg, check_sigma_b, check_sigma_s_rel
 from .limits import Method, upper_limit
-from .marginal import pmf_table
+from .marginal import background_ppf
 
 __all__ = [
     "BAND_KEYS",
@@ -61,12 +61,7 @@ def background_quantiles(b: float, sigma_b: float = 0.0) -> dict[str, int]:
     """
     bb = check_nonneg(b, "b")
     sb = check_sigma_b(bb, sigma_b)
-    cdf = np.cumsum(pmf_table(0.0, bb, sb, 0.0, tail=1e-12))
-    out: dict[str, int] = {}
-    for key, p in BAND_PROBABILITIES.items():
-        idx = int(np.searchsorted(cdf, p, side="left"))
-        out[key] = min(idx, cdf.size - 1)
-    return out
+    return {key: background_ppf(p, bb, sb) for key, p in BAND_PROBABILITIES.items()}
 
 
 def expected_limits(
