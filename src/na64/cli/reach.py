@@ -589,6 +589,11 @@ def muon(
     events: Annotated[str | None, typer.Option(
         "--events-per-mass", help="Biased signal events per mass [default: the analysis'].")] =
         None,
+    combine_with: Annotated[list[Path] | None, typer.Option(
+        "--combine-with", help="Output directory of an electron-beam `na64 reach invisible` "
+                               "dark-photon run to combine with (repeatable); adds "
+                               "coupling_90cl_electron_beam and coupling_90cl_combined.")] =
+        None,
     out: Annotated[Path, typer.Option(
         "--out", help="Output directory; must be missing or empty, or hold an earlier "
                       "result and --overwrite be given.")] = Path("na64-reach-muon"),
@@ -609,7 +614,13 @@ def muon(
     and 1e14 MOT, the (g-2)_mu band), cutflow.csv, nminus1.csv, summary.json and the
     figures into --out, all at once.
     """
-    from ..reach.muon import muon_summary, run_muon, write_muon_outputs
+    from ..reach.muon import (
+        combine_with_electrons,
+        electron_channel,
+        muon_summary,
+        run_muon,
+        write_muon_outputs,
+    )
     from ..reach.muon_config import MUON_MODELS, MuonRunConfig, load_muon_analysis
     from ..reach.outputs import reserve_output
 
@@ -646,6 +657,8 @@ def muon(
     elif observed != 0:
         raise InputError("--observed", "applies to the run given by --mot")
     n_events = _events_per_mass(events)
+    for d in combine_with or []:  # bad input fails before any computation
+        electron_channel(d, cfg.signal.model)
     command = " ".join(command_line(ctx))
     options = resolved_options(ctx)
     with contextlib.ExitStack() as stack:
@@ -657,6 +670,8 @@ def muon(
                           "n_events": "--events-per-mass"}):
             result = run_muon(cfg, mass_values, seed=seed, runs=runs, events_per_mass=n_events,
                               executor=None if executor == "local" else ex, progress=advance)
+            result = combine_with_electrons(result, combine_with or [],
+                                            executor=None if executor == "local" else ex)
         with _file_system_errors(out):
             write_muon_outputs(result, out, command=command, options=options, plots=plots,
                                overwrite=overwrite)

@@ -242,8 +242,8 @@ def combine_channels(channels: Sequence[Channel], masses: ArrayLike | None = Non
 
 
 def channel_from_output(path: str | Path, *, alpha_d: float | None = None,
-                        mass_ratio: float | None = None, field: str = "--combine-with"
-                        ) -> Channel:
+                        mass_ratio: float | None = None, field: str = "--combine-with",
+                        brem_only: bool = False) -> Channel:
     """The :class:`Channel` of a finished ``na64 reach invisible`` result directory.
 
     Reads ``summary.json`` (exposure and efficiency scale of each run, observed events,
@@ -260,6 +260,10 @@ def channel_from_output(path: str | Path, *, alpha_d: float | None = None,
         and y depend on them); otherwise a combination would mix two models.
     field
         Option named in errors.
+    brem_only
+        Keep only the signal of the processes that do not depend on the dark sector
+        (``signal_per_eot_eps1`` minus ``annihilation_signal_per_eot_eps1``): the part that
+        carries over to another vector boson with the same electron coupling.
 
     Raises
     ------
@@ -288,6 +292,9 @@ def channel_from_output(path: str | Path, *, alpha_d: float | None = None,
     try:
         masses = np.array([float(r["mass_GeV"]) for r in rows]) * GeV
         per_eot = np.array([float(r["signal_per_eot_eps1"]) for r in rows])
+        if brem_only:
+            per_eot = per_eot - np.array([float(r.get("annihilation_signal_per_eot_eps1") or 0)
+                                          for r in rows])
         exposure = sum(float(r["eot"]) * float(r.get("efficiency_scale", 1.0))
                        for r in summary["runs"])
         n_obs = int(summary["observed"])

@@ -81,6 +81,10 @@ class ReachResult:
     nminus1: NMinus1 | None = None
     warnings: tuple[str, ...] = ()
     version: str = __version__
+    #: Further per-mass columns of limits.csv computed after the search (e.g. a combination).
+    extra_columns: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Notes on those columns, written into summary.json.
+    extra_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def model_info(self) -> ModelInfo:
