@@ -26,7 +26,9 @@ closes without error (:func:`na64.io.atomic.atomic_path`).
 Encoding (:func:`parquet_write_options`, the one place it is defined, for event files and
 production chunks alike): by default the Parquet pages are zstd-compressed at level 1, the
 float columns byte-stream-split, without dictionaries or statistics; the values are stored
-bit for bit (float32 cells stay float32).  On the events of the default setup that is 470 MB
+bit for bit as they are handed over (float32 cells stay float32; ``na64 simulate`` first
+rounds them to its storage precision, :mod:`na64.io.precision`, 264 MB per 10^6 events by
+default).  On full-precision events of the default setup the encoding gives 470 MB
 per 10^6 events, against 640 MB uncompressed, for the same production time within the
 measurement noise of a few per cent (``benchmarks/bench_compression.py``).  Other encodings
 are chosen by name (:data:`PARQUET_COMPRESSIONS`: ``zstd``, ``lz4``, ``snappy``, ``none``;
@@ -600,7 +602,8 @@ _LEVELLED_CODECS = ("zstd", "gzip", "brotli")
 class ParquetEncoding:
     """How the pages of a Parquet event file are encoded.
 
-    Whatever the encoding, the values are stored bit for bit (floats keep their type, NaN
+    Whatever the encoding, the values it is given are stored bit for bit (the storage
+    precision is chosen before, :mod:`na64.io.precision`; floats keep their type, NaN
     payloads and signed zeros), every page carries a CRC32 checksum of its bytes, and no
     column statistics are written.  :data:`PARQUET_COMPRESSIONS` names the encodings
     offered by ``na64 simulate --compression``.
