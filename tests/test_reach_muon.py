@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import itertools
 import json
@@ -16,9 +17,15 @@ from na64.constants import ALPHA, M_MU
 from na64.detector.setup import load_setup
 from na64.errors import InputError
 from na64.generate.muon_brem import MuonBremSignal
+from na64.models.lmu_ltau import loop_mixing
 from na64.physics import dark_brem
 from na64.pipeline import EventPipeline
-from na64.reach.muon import muon_limits_table, run_muon
+from na64.reach.muon import (
+    combine_with_electrons,
+    electron_channel,
+    muon_limits_table,
+    run_muon,
+)
 from na64.reach.muon_config import load_muon_analysis
 from na64.select import muon_selection
 from na64.units import GeV, MeV
@@ -222,9 +229,6 @@ def _electron_result(d, *, signal=(1e-4, 1e-5), ann=(0.0, 4e-6)) -> None:
 
 
 def test_electron_channel_of_lmu_ltau(tmp_path) -> None:
-    from na64.models.lmu_ltau import loop_mixing
-    from na64.reach.muon import electron_channel
-
     _electron_result(tmp_path / "e")
     ch = electron_channel(tmp_path / "e", "lmu-ltau")
     # bremsstrahlung only (annihilation dropped) times the loop mixing squared at each mass
@@ -238,12 +242,10 @@ def test_electron_channel_of_lmu_ltau(tmp_path) -> None:
 
 
 def test_combination_is_never_weaker(result_lmu, tmp_path) -> None:
-    import copy
 
     # an electron channel as strong as the muon search at 5 MeV: the joint limit is stronger
     # than either (equal channels, zero background: by ~sqrt(2) for a Poisson limit)
     from na64.models.lmu_ltau import loop_mixing
-    from na64.reach.muon import combine_with_electrons
 
     y_mu = result_lmu.points[0].yield_per_eot * 1.98e10
     y_e = y_mu / (loop_mixing(5 * MeV) ** 2 * 2.84e11)

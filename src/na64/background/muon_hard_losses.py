@@ -50,7 +50,9 @@ from .registry import register_source
 
 __all__ = ["HARD_LOSS_SOURCES", "P_T_SCALE", "hard_loss_estimate", "sample_losses", "v_cut"]
 
-#: p_0 of the assumed leading-hadron spectrum dN/dp_T ∝ p_T exp(−p_T/p_0) (MeV).
+#: p_0 of the assumed leading-hadron spectrum dN/dp_T ∝ p_T exp(−p_T/p_0) (MeV): its mean
+#: ⟨p_T⟩ = 2 p_0 = 0.4 GeV, the order of the soft-hadron transverse momenta of fixed-target
+#: hadron production at SPS energies (an assumption, not a fit).
 P_T_SCALE = 0.2 * GeV
 
 #: Registry name → (process of :mod:`na64.physics.muon_interactions`, products).

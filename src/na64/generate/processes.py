@@ -288,8 +288,9 @@ class MuonBremsstrahlung(SignalProcess):
     The weights count the X that decay invisibly: emissions per muon on target at unit
     coupling times the model's invisible branching ratio (for the L_μ−L_τ Z' the νν̄ share,
     which falls to ~1/2 above the μ+μ− threshold; He et al., Phys. Rev. D 43 (1991) R22).
-    A model that defines ``signal_invisible_fraction`` (the muon-philic scalar, whose
-    visible widths vanish with its coupling) uses that instead.
+    The ratio is the model's :attr:`~na64.models.Model.signal_invisible_fraction` (the
+    small-coupling limit for the muon-philic scalar, whose visible widths vanish with its
+    coupling).
     """
 
     name = "muon_brem"
@@ -314,6 +315,5 @@ class MuonBremsstrahlung(SignalProcess):
                              method=request.options.get("method", "etl"))
         e_min = max(request.e_min, request.mass)
         truth = gen.sample(n, rng, e_min=e_min)
-        br = getattr(model, "signal_invisible_fraction", model.invisible_fraction)
-        truth["weight"] = truth["weight"] * br
+        truth["weight"] = truth["weight"] * model.signal_invisible_fraction
         return ProcessSample(self.name, truth, e_min)

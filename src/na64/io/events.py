@@ -67,6 +67,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ._choice import resolve_choice
 from .atomic import atomic_path
 from .parquet_concat import MAGIC, ParquetConcatenator, read_footer
 from .provenance import PROVENANCE_KEY
@@ -683,20 +684,8 @@ def parquet_encoding(compression: Compression | Mapping[str, Any]) -> ParquetEnc
     InputError
         ``--compression``: an unknown name or invalid fields.
     """
-    if isinstance(compression, ParquetEncoding):
-        return compression
-    if isinstance(compression, str):
-        encoding = PARQUET_COMPRESSIONS.get(compression.strip().lower())
-        if encoding is None:
-            names = list(PARQUET_COMPRESSIONS)
-            raise InputError("--compression", f"must be {', '.join(names[:-1])} or "
-                                              f"{names[-1]}, got {compression!r}")
-        return encoding
-    try:
-        return ParquetEncoding(**dict(compression))
-    except (TypeError, ValueError) as exc:
-        raise InputError("--compression", f"invalid Parquet encoding {compression!r} "
-                                          f"({exc})") from None
+    return resolve_choice(compression, ParquetEncoding, PARQUET_COMPRESSIONS, "--compression",
+                          "Parquet encoding")
 
 
 def parquet_write_options(schema: pa.Schema,

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ._choice import resolve_choice
 
 __all__ = [
     "DEFAULT_SIMULATE_PRECISION",
@@ -178,19 +178,8 @@ def storage_precision(precision: str | StoragePrecision | Mapping[str, Any]) -> 
     InputError
         ``--precision``: an unknown name or invalid fields.
     """
-    if isinstance(precision, StoragePrecision):
-        return precision
-    if isinstance(precision, str):
-        preset = STORAGE_PRECISIONS.get(precision.strip().lower())
-        if preset is None:
-            raise InputError("--precision", f"must be {' or '.join(STORAGE_PRECISIONS)}, "
-                                            f"got {precision!r}")
-        return preset
-    try:
-        return StoragePrecision(**dict(precision))
-    except (TypeError, ValueError) as exc:
-        raise InputError("--precision", f"invalid storage precision {precision!r} "
-                                        f"({exc})") from None
+    return resolve_choice(precision, StoragePrecision, STORAGE_PRECISIONS, "--precision",
+                          "storage precision")
 
 
 def apply_precision(events: Mapping[str, np.ndarray],

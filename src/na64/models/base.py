@@ -78,6 +78,13 @@ def check_range(field: str, value: float, low: float, high: float, *, low_open: 
     return v
 
 
+def check_m_chi(mass: float, m_chi: float | None, high: float) -> float:
+    r"""The dark-matter mass of a model: ``m_chi`` or, if ``None``, the benchmark
+    ``mass / 3`` (:math:`m_{A'}=3m_\chi`, arXiv:1505.00011), checked to lie in (0, high] MeV."""
+    value = mass / 3.0 if m_chi is None else m_chi
+    return check_range("m_chi", value, 0.0, high, unit="MeV", scale=MeV)
+
+
 class Model(abc.ABC):
     """Abstract dark-sector model: one new particle of mass :attr:`mass` and its couplings.
 
@@ -163,6 +170,14 @@ class Model(abc.ABC):
         """Branching ratio into invisible final states (dark matter, neutrinos)."""
         br = self.branching_ratios()
         return float(sum(v for k, v in br.items() if k in INVISIBLE_CHANNELS))
+
+    @property
+    def signal_invisible_fraction(self) -> float:
+        """The invisible branching ratio a signal yield computed at unit coupling is scaled
+        with: :attr:`invisible_fraction`, unless a model's visible widths vanish with its
+        production coupling while its invisible width does not (then the small-coupling
+        limit, e.g. :class:`na64.models.ScalarMu`)."""
+        return self.invisible_fraction
 
     def decay_length(self, energy: ArrayLike) -> NDArray[np.float64]:
         """Mean lab-frame decay length :math:`\\gamma\\beta c\\tau` (mm) at total ``energy``.

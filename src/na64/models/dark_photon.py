@@ -30,7 +30,7 @@ from ..constants import M_E
 from ..errors import InputError
 from ..physics.widths import CHI_KINDS, MAX_MASS, ChiKind, chi_pair_width, dark_photon_widths
 from ..units import MeV
-from .base import MIN_COUPLING, MIN_MASS, Model, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_m_chi, check_range
 
 __all__ = ["CHI_KINDS", "MAX_MASS", "ChiKind", "DarkPhoton", "dark_photon_widths"]
 
@@ -78,8 +78,7 @@ class DarkPhoton(Model):
                                           low_open=False))
         set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0 * math.pi,
                                           low_open=False))
-        mchi = self.mass / 3.0 if self.m_chi is None else self.m_chi
-        set_(self, "m_chi", check_range("m_chi", mchi, 0.0, MAX_MASS, unit="MeV", scale=MeV))
+        set_(self, "m_chi", check_m_chi(self.mass, self.m_chi, MAX_MASS))
         if self.chi not in CHI_KINDS:
             raise InputError("chi", f"must be one of {', '.join(CHI_KINDS)}, got {self.chi!r}")
         if self.total_width <= 0.0:

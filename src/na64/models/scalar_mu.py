@@ -36,7 +36,7 @@ from typing import ClassVar, Final
 from ..constants import ALPHA, M_MU
 from ..physics.widths import beta
 from ..units import GeV, MeV
-from .base import MIN_COUPLING, MIN_MASS, Model, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_m_chi, check_range
 
 __all__ = ["MAX_G_CHI", "ScalarMu", "diphoton_amplitude"]
 
@@ -107,8 +107,7 @@ class ScalarMu(Model):
                                        low_open=False, unit="MeV", scale=MeV))
         set_(self, "g", check_range("g", self.g, MIN_COUPLING, 1.0, low_open=False))
         set_(self, "g_chi", check_range("g_chi", self.g_chi, 0.0, MAX_G_CHI, low_open=False))
-        m_chi = self.mass / 3.0 if self.m_chi is None else self.m_chi
-        set_(self, "m_chi", check_range("m_chi", m_chi, 0.0, _MAX_MASS, unit="MeV", scale=MeV))
+        set_(self, "m_chi", check_m_chi(self.mass, self.m_chi, _MAX_MASS))
 
     def _yukawa(self, g: float, m_f: float) -> float:
         b = float(beta(self.mass, m_f))

@@ -31,7 +31,7 @@ from ..constants import ALPHA, M_E
 from ..errors import InputError
 from ..physics.widths import beta, width_axial, width_vector
 from ..units import GeV, MeV
-from .base import MIN_COUPLING, Model, check_range
+from .base import MIN_COUPLING, Model, check_m_chi, check_range
 
 __all__ = ["X_KINDS", "X_MODELS", "XAxial", "XBoson", "XPseudoscalar", "XScalar", "XVector"]
 
@@ -90,8 +90,7 @@ class XBoson(Model):
         set_(self, "coupling", check_range("coupling", self.coupling, MIN_COUPLING, 1.0,
                                            low_open=False))
         set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0, low_open=False))
-        mchi = self.mass / 3.0 if self.m_chi is None else self.m_chi
-        set_(self, "m_chi", check_range("m_chi", mchi, 0.0, _MAX_MASS, unit="MeV", scale=MeV))
+        set_(self, "m_chi", check_m_chi(self.mass, self.m_chi, _MAX_MASS))
         if self.kind not in X_KINDS:
             raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
         fixed = type(self).__dataclass_fields__["kind"].default

@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from ..constants import ALPHA
+from ..errors import InputError
 from ..io.atomic import atomic_directory, atomic_write_text
+from ..models.lmu_ltau import loop_mixing
 from ..physics.g_minus_2 import DELTA_A_MU_2021, Spin, favoured_band
 from ..units import GeV
 from .combination import Channel, channel_from_output, combine_channels
-from .invisible import ReachResult, run_invisible
+from .invisible import ReachResult, _effective_eot, run_invisible
 from .muon_config import MUON_PROJECTIONS, MuonAnalysisConfig
 from .outputs import CUTFLOW_COLUMNS, _csv_text, _finite, _owned, cutflow_rows, summary_dict
 
@@ -90,9 +92,6 @@ def electron_channel(path: str | Path, model: str) -> Channel:
     A' → χχ̄ with the result's α_D; a conservative choice).  A boson that does not couple to
     electrons (``scalar-mu``) has no electron channel.
     """
-    from ..errors import InputError
-    from ..models.lmu_ltau import loop_mixing
-
     if model not in ("lmu-ltau", "dark-photon"):
         raise InputError("--combine-with", f"model {model!r} does not couple to electrons: "
                                            "no electron-beam channel (allowed: lmu-ltau, "
@@ -120,7 +119,7 @@ def combine_with_electrons(result: ReachResult, dirs: Sequence[str | Path], *,
     electrons = [electron_channel(d, model) for d in dirs]
     b, sb = result.background.events(result.eot)
     muon = Channel(f"mu {result.config.name}", result.masses,
-                   result.yield_per_eot * _effective_exposure(result), result.observed,
+                   result.yield_per_eot * _effective_eot(result.runs), result.observed,
                    float(b), float(sb), result.config.signal.yield_rel_uncertainty)
     e_only = combine_channels(electrons, result.masses, expected=False, executor=executor)
     joint = combine_channels([muon, *electrons], result.masses, executor=executor)
@@ -133,10 +132,6 @@ def combine_with_electrons(result: ReachResult, dirs: Sequence[str | Path], *,
         "scaled by the model's electron coupling squared; annihilation dropped); 1 = no "
         "limit")
     return result
-
-
-def _effective_exposure(result: ReachResult) -> float:
-    return float(sum(r.eot * r.efficiency_scale for r in result.runs))
 
 
 def _g_minus_2_spin(result: ReachResult) -> Spin:
