@@ -96,8 +96,8 @@ def invisible(
         "--setup", help="Detector setup (shipped name or TOML path) [default: the analysis'].")] =
         None,
     model: Annotated[str | None, typer.Option(
-        "--model", help="Model of na64.models whose particle the signal processes make "
-                        "[default: the analysis' [signal] model].")] = None,
+        "--model", help="dark-photon, x-scalar, x-pseudoscalar, x-vector, x-axial, b-l, "
+                        "lmu-ltau or alp [default: the analysis' [signal] model].")] = None,
     events: Annotated[str | None, typer.Option(
         "--events-per-mass", help="Biased signal events per mass [default: the analysis'].")] =
         None,
@@ -748,18 +748,19 @@ def _open_samples(ctx: typer.Context, path: Path, keep: Path | None, cfg: Any,
 
 
 def _with_model(cfg: Any, model: str) -> Any:
-    """The analysis with ``[signal] model`` replaced, validated as the file's value is."""
-    from ..generate.processes import get_process
-    from ..models import MODEL_NAMES
+    """The analysis with ``[signal] model`` replaced, validated as the file's value is.
 
-    if model not in MODEL_NAMES:
-        raise InputError("--model", f"unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}")
-    for name in cfg.signal.processes:
-        proc = get_process(name)
-        if model not in proc.models:
-            raise InputError("--model", f"{model!r} is not produced by the analysis' process "
-                                        f"{name!r} (it makes: {', '.join(proc.models)})")
-    return cfg.model_copy(update={"signal": cfg.signal.model_copy(update={"model": model})})
+    The analysis' processes that make ``model`` are kept; if none does (e.g. ``--model alp``
+    with a bremsstrahlung analysis), the electron-beam processes that make it are used
+    (:func:`na64.reach.in_flight.invisible_processes`)."""
+    from ..reach.in_flight import INVISIBLE_MODELS, invisible_processes
+
+    if model not in INVISIBLE_MODELS:
+        raise InputError("--model", f"unknown model {model!r} for the invisible mode; "
+                                    f"allowed: {', '.join(INVISIBLE_MODELS)}")
+    procs = invisible_processes(model, cfg.signal.processes)
+    return cfg.model_copy(update={"signal": cfg.signal.model_copy(
+        update={"model": model, "processes": procs})})
 
 
 @contextlib.contextmanager
@@ -783,13 +784,31 @@ def _progress(quiet: bool, console: Console, label: str = "reach invisible"
 def _print_table(result: object, out: Path, console: Console) -> None:
     from rich.table import Table
 
-    from ..reach.outputs import limits_table, summary_dict
+    from ..reach.outputs import limits_table, model_limits_table, summary_dict
 
     summary = summary_dict(result)  # type: ignore[arg-type]
-    table = Table(title=f"NA64 invisible mode: {summary['eot']:.3g} EOT, "
+    table = Table(title=f"NA64 invisible mode ({summary['model']}): {summary['eot']:.3g} EOT, "
                         f"{summary['observed']} observed, background "
                         f"{summary['expected_background']:.3g} ± "
                         f"{summary['expected_background_unc']:.2g}")
+    step = 1
+    if getattr(result, "coupling_high", None) is not None:
+        info = result.model_info  # type: ignore[attr-defined]
+        unit = f" [{info['coupling_unit']}]" if info["coupling_unit"] else ""
+        name = info["coupling_name"]
+        for col in ("m [GeV]", "efficiency", f"{name} 90% CL low{unit}",
+                    f"{name} 90% CL high{unit}", f"{name} expected{unit}"):
+            table.add_column(col, justify="right")
+        model_rows = model_limits_table(result)  # type: ignore[arg-type]
+        step = max(1, len(model_rows) // 12)
+        for r in model_rows[::step]:
+            table.add_row(r["mass_GeV"], f"{float(r['efficiency']):.3f}",
+                          r["coupling_90cl"] or "-", r["coupling_90cl_high"] or "-",
+                          r["coupling_expected"] or "-")
+        console.print(table)
+        console.print(f"wrote {out}/limits.csv, cutflow.csv, nminus1.csv, summary.json and "
+                      f"figures in {summary['elapsed_s']:.1f} s")
+        return
     for col in ("m_A' [GeV]", "efficiency", "ε 90% CL", "ε expected", "y 90% CL"):
         table.add_column(col, justify="right")
     rows = limits_table(result)  # type: ignore[arg-type]

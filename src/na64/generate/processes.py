@@ -180,7 +180,7 @@ def _threshold(request: SignalRequest) -> float:
 #: Spin of the emitted boson for the dark-bremsstrahlung cross section, per model.
 _BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "x-vector": "vector",
                                "x-scalar": "scalar", "x-pseudoscalar": "pseudoscalar",
-                               "x-axial": "axial"}
+                               "x-axial": "axial", "b-l": "vector", "lmu-ltau": "vector"}
 
 
 @register_process

@@ -19,7 +19,7 @@ from ..config import StrictModel, load_toml, validate
 from ..errors import InputError
 from ..generate.processes import get_process, process_names
 from ..models import MODEL_NAMES
-from ..select import Selection, invisible_selection
+from ..select import Selection, invisible_selection, with_shield_decays
 from ..units import MeV, parse_quantity
 
 __all__ = ["Y_ALPHA_D", "AnalysisConfig", "BackgroundConfig", "RunConfig", "SelectionConfig",
@@ -173,6 +173,11 @@ class SelectionConfig(StrictModel):
     preshower_min: float = 500.0
     shape_chi2_max: float = Field(6.0, gt=0.0)
     beam_momentum: tuple[float, float] | None = None
+    #: With a value: a boson that passes the first HCAL module (the shield) and decays in
+    #: the modules behind it is signal too (the ALP search, arXiv:2005.02710): an event
+    #: whose E_ECAL + E_HCAL reaches this sum needs only the first module below
+    #: ``hcal_max`` (:func:`na64.select.hcal_outside_shield`).
+    hcal_decay_sum_min: float | None = None
 
     @field_validator("ecal_max", "hcal_max", "veto_max", "preshower_min", mode="before")
     @classmethod
@@ -180,6 +185,16 @@ class SelectionConfig(StrictModel):
         value = _energy(v, f"selection.{info.field_name}")
         if value < 0:
             raise ValueError("must be >= 0")
+        return value
+
+    @field_validator("hcal_decay_sum_min", mode="before")
+    @classmethod
+    def _decay_sum(cls, v: Any) -> float | None:
+        if v is None:
+            return None
+        value = _energy(v, "selection.hcal_decay_sum_min")
+        if not value > 0:
+            raise ValueError("must be > 0")
         return value
 
     @field_validator("beam_momentum", mode="before")
@@ -196,7 +211,7 @@ class SelectionConfig(StrictModel):
     def build(self, energy: float) -> Selection:
         """The :class:`~na64.select.Selection` with these values for a beam of ``energy``."""
         lo, hi = self.momentum_window(energy)
-        return invisible_selection({
+        sel = invisible_selection({
             "ecal_max": f"{self.ecal_max / MeV!r}MeV",
             "hcal_max": f"{self.hcal_max / MeV!r}MeV",
             "veto": f"{self.veto_max / MeV!r}MeV",
@@ -204,6 +219,9 @@ class SelectionConfig(StrictModel):
             "shower_shape": self.shape_chi2_max,
             "beam_momentum": [f"{lo / MeV!r}MeV", f"{hi / MeV!r}MeV"],
         })
+        if self.hcal_decay_sum_min is None:
+            return sel
+        return with_shield_decays(sel, self.hcal_decay_sum_min)
 
 
 class BackgroundConfig(StrictModel):

@@ -40,6 +40,7 @@ from ..stats import (
     combined_expected_limits,
     combined_upper_limit,
     eps_to_y,
+    exclusion_band,
     exclusion_eps,
     expected_limits,
     projected_limits,
@@ -48,6 +49,7 @@ from ..stats import (
 from ..stats._checks import MAX_SIGMA_B_REL
 from ..units import GeV
 from .config import AnalysisConfig, RunConfig
+from .in_flight import coupling_grid
 from .nminus1 import NMinus1, nminus1_distributions
 from .search import Search, SignalPoint
 
@@ -85,6 +87,10 @@ class ReachResult:
     extra_columns: dict[str, np.ndarray] = field(default_factory=dict)
     #: Notes on those columns, written into summary.json.
     extra_notes: dict[str, str] = field(default_factory=dict)
+    #: Upper edge of the excluded band per mass for a model whose boson may decay in flight
+    #: (``eps_90`` is then the lower edge; NaN where nothing is excluded or the band has no
+    #: upper edge); ``None`` for the dark photon.
+    coupling_high: np.ndarray | None = None
 
     @property
     def model_info(self) -> ModelInfo:
@@ -235,6 +241,12 @@ def run_invisible(
 
     own = search is None
     search = _search(config) if search is None else search
+    if search.in_flight:
+        for mi in m:  # every mass must make a valid model before any simulation
+            try:
+                search.model(float(mi))
+            except InputError as exc:
+                raise InputError("masses", f"{mi / GeV:g} GeV: {exc.message}") from None
     background = search.background(np.random.default_rng(bkg_seq), n_events=background_events)
     done += 1
     if progress:
@@ -284,17 +296,24 @@ def run_invisible(
             # tails): per-run nuisances instead (na64.stats, correlated=False)
             s_up = combined_upper_limit(stat_runs, correlated=False)
             s_exp = combined_expected_limits(stat_runs, correlated=False)
-    n_sig = np.array([p.yield_per_eot for p in pts]) * eff_eot
-    eps_90 = exclusion_eps(m, n_sig, s_up).eps
-    eps_exp = {k: exclusion_eps(m, n_sig, s_exp[k]).eps for k in _BANDS}
     b_per, sb_per = background.per_eot, background.per_eot_unc
-    proj: dict[str, np.ndarray] = {}
+    s_proj: dict[str, tuple[float, float]] = {}
     for label, eot_p in (PROJECTIONS if projections is None else projections).items():
         b_p, sb_p = _background(b_per * eot_p, sb_per * eot_p)
         s_p = projected_limits(eot_p, b_p / eot_p, sb_p / b_p if b_p > 0 else 0.0,
                                sigma_s_rel=sig_rel)["median"]
-        proj[label] = exclusion_eps(m, np.array([p.yield_per_eot for p in pts]) * eot_p,
-                                    float(s_p)).eps
+        s_proj[label] = (float(eot_p), float(s_p))
+    coupling_high = None
+    if pts and pts[0].in_flight is not None:
+        eps_90, coupling_high, eps_exp, proj = _in_flight_limits(pts, eff_eot, s_up, s_exp,
+                                                                 s_proj)
+    else:
+        n_sig = np.array([p.yield_per_eot for p in pts]) * eff_eot
+        eps_90 = exclusion_eps(m, n_sig, s_up).eps
+        eps_exp = {k: exclusion_eps(m, n_sig, s_exp[k]).eps for k in _BANDS}
+        proj = {label: exclusion_eps(m, np.array([p.yield_per_eot for p in pts]) * eot_p,
+                                     s_p).eps
+                for label, (eot_p, s_p) in s_proj.items()}
     warnings = _warnings(config, pts)
     for w in warnings:
         log.warning("%s", w)
@@ -311,7 +330,42 @@ def run_invisible(
         config=config, runs=run_list, masses=m, points=pts, background=background, s_up=s_up,
         s_expected=s_exp, eps_90=eps_90, eps_expected=eps_exp, projections=proj, seed=seed,
         elapsed_s=time.perf_counter() - t0, nminus1=nm1, warnings=warnings,
+        coupling_high=coupling_high,
     )
+
+
+def _in_flight_limits(points: Sequence[SignalPoint], eff_eot: float, s_up: float,
+                      s_exp: dict[str, float], s_proj: dict[str, tuple[float, float]]
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray],
+                                 dict[str, np.ndarray]]:
+    """Excluded couplings of a model whose boson may decay in flight: per mass, the band
+    {g : N(g) ≥ S} on a coupling grid (:func:`na64.stats.exclusion_band`) for the observed
+    limit, each expected quantile and each projection.  Returns (lower edges, upper edges
+    of the observed band, expected lower edges, projected lower edges); NaN where nothing
+    is excluded, and an upper edge of NaN where the band reaches the model's largest
+    coupling (no upper edge)."""
+    n = len(points)
+    low = np.full(n, np.nan)
+    high = np.full(n, np.nan)
+    exp = {k: np.full(n, np.nan) for k in s_exp}
+    proj = {k: np.full(n, np.nan) for k in s_proj}
+    for i, p in enumerate(points):
+        sig = p.in_flight
+        if sig is None:
+            continue
+        exposures = [eff_eot, *(e for e, _ in s_proj.values())]
+        s_min = min([s_up, *s_exp.values(), *(s for _, s in s_proj.values())])
+        grid = coupling_grid(sig, s_min, max(exposures))
+        y = sig.yield_per_eot(grid)
+        band = exclusion_band(grid, y * eff_eot, s_up)
+        low[i] = band.low[0]
+        if np.isfinite(band.high[0]) and band.high[0] < grid[-1]:
+            high[i] = band.high[0]
+        for k, s in s_exp.items():
+            exp[k][i] = exclusion_band(grid, y * eff_eot, s).low[0]
+        for k, (eot_p, s) in s_proj.items():
+            proj[k][i] = exclusion_band(grid, y * eot_p, s).low[0]
+    return low, high, exp, proj
 
 
 def _warnings(config: AnalysisConfig, points: Sequence[SignalPoint]) -> tuple[str, ...]:

@@ -28,9 +28,11 @@ from .invisible import PROJECTIONS, ReachResult
 
 __all__ = [
     "LIMIT_COLUMNS",
+    "MODEL_LIMIT_COLUMNS",
     "OUTPUT_NAMES",
     "Y_ALPHA_D",
     "limits_table",
+    "model_limits_table",
     "reserve_output",
     "summary_dict",
     "write_outputs",
@@ -57,6 +59,29 @@ LIMIT_COLUMNS = [
     "production_per_eot_eps1",
     "annihilation_signal_per_eot_eps1",
     "annihilation_production_per_eot_eps1",
+]
+
+
+#: Columns of ``limits.csv`` for a model other than the dark photon (couplings in the
+#: model's reporting unit, e.g. GeV^-1 for an ALP; empty where nothing is excluded), before
+#: the model's g-2 band columns (:mod:`na64.reach.anomaly_bands`) and the per-mass signal.
+MODEL_EXPECTED_COLUMNS = {"coupling_expected": "median", "coupling_expected_m1s": "m1",
+                          "coupling_expected_p1s": "p1", "coupling_expected_m2s": "m2",
+                          "coupling_expected_p2s": "p2"}
+MODEL_LIMIT_COLUMNS = [
+    "mass_GeV",
+    "coupling_90cl",
+    "coupling_90cl_high",
+    *MODEL_EXPECTED_COLUMNS,
+    *[f"coupling_expected_{k}eot" for k in PROJECTIONS],
+]
+MODEL_SIGNAL_COLUMNS = [
+    "reference_coupling",
+    "signal_per_eot_ref",
+    "signal_per_eot_ref_unc",
+    "efficiency",
+    "efficiency_unc",
+    "production_per_eot_ref",
 ]
 
 
@@ -110,6 +135,55 @@ def limits_table(result: ReachResult) -> list[dict[str, float]]:
             "annihilation_production_per_eot_eps1": p.annihilation_production,
         }
         rows.append({k: _finite(v) for k, v in row.items()})
+    return rows
+
+
+def _edge(x: float, scale: float) -> str:
+    """A coupling in the reporting unit; empty where nothing is excluded (NaN)."""
+    return f"{float(x) / scale:.6g}" if math.isfinite(float(x)) else ""
+
+
+def model_limit_columns(result: ReachResult) -> list[str]:
+    """The columns of :func:`model_limits_table` for ``result``'s model."""
+    from .anomaly_bands import favoured_bands
+
+    bands = favoured_bands(result.config.signal.model, result.masses)
+    return [*MODEL_LIMIT_COLUMNS, *(f"{b.column}_{e}" for b in bands for e in ("low", "high")),
+            *MODEL_SIGNAL_COLUMNS]
+
+
+def model_limits_table(result: ReachResult) -> list[dict[str, str]]:
+    """One row per mass of a model whose boson may decay in flight: the excluded band
+    (``coupling_90cl`` its lower edge, ``coupling_90cl_high`` its upper edge, empty where
+    it reaches the model's largest coupling), the expected lower edges, the projections,
+    the g-2 bands and the signal at the reference coupling (every boson escaping)."""
+    from .anomaly_bands import favoured_bands
+
+    scale = float(result.model_info["coupling_scale"])
+    high = (result.coupling_high if result.coupling_high is not None
+            else np.full(result.masses.size, np.nan))
+    bands = favoured_bands(result.config.signal.model, result.masses)
+    rows = []
+    for i, p in enumerate(result.points):
+        ref = p.in_flight.reference_coupling if p.in_flight is not None else 0.0
+        row = {
+            "mass_GeV": f"{p.mass / GeV:.6g}",
+            "coupling_90cl": _edge(result.eps_90[i], scale),
+            "coupling_90cl_high": _edge(high[i], scale),
+            **{col: _edge(result.eps_expected[k][i], scale)
+               for col, k in MODEL_EXPECTED_COLUMNS.items()},
+            **{f"coupling_expected_{k}eot": _edge(result.projections[k][i], scale)
+               for k in PROJECTIONS},
+            **{f"{b.column}_{e}": f"{_finite(v[i]) / scale:.6g}"
+               for b in bands for e, v in (("low", b.low), ("high", b.high))},
+            "reference_coupling": f"{ref / scale:.6g}",
+            "signal_per_eot_ref": f"{_finite(p.yield_per_eot):.6g}",
+            "signal_per_eot_ref_unc": f"{_finite(p.yield_per_eot_unc):.6g}",
+            "efficiency": f"{_finite(p.efficiency):.6g}",
+            "efficiency_unc": f"{_finite(p.efficiency_unc):.6g}",
+            "production_per_eot_ref": f"{_finite(p.production):.6g}",
+        }
+        rows.append(row)
     return rows
 
 
@@ -174,10 +248,7 @@ def summary_dict(result: ReachResult, *, command: str = "",
         "beam": result.config.beam,
         "energy_GeV": result.config.energy / GeV,
         "model": result.config.signal.model,
-        "coupling": {"name": result.model_info["coupling_name"],
-                     "unit": result.model_info["coupling_unit"],
-                     "limit_columns": [c for c in LIMIT_COLUMNS
-                                       if c.startswith(result.model_info["coupling_name"])]},
+        "coupling": _coupling_summary(result),
         "signal": {"processes": list(result.config.signal.processes),
                    "method": result.config.signal.method,
                    "x_max": result.config.signal.x_max,
@@ -219,6 +290,25 @@ def summary_dict(result: ReachResult, *, command: str = "",
         "warnings": list(result.warnings),
         "elapsed_s": round(result.elapsed_s, 2),
     }
+
+
+def _coupling_summary(result: ReachResult) -> dict[str, Any]:
+    """The coupling's name, unit and limit columns (and, for a model whose boson may decay
+    in flight, how its limit was computed)."""
+    info = result.model_info
+    if result.coupling_high is None:
+        return {"name": info["coupling_name"], "unit": info["coupling_unit"],
+                "limit_columns": [c for c in LIMIT_COLUMNS
+                                  if c.startswith(info["coupling_name"])]}
+    return {"name": info["coupling_name"], "unit": info["coupling_unit"],
+            "limit_columns": [c for c in model_limit_columns(result)
+                              if c.startswith("coupling")],
+            "method": "per-event decay in flight (na64.reach.in_flight): the excluded band "
+                      "{g : N(g) >= S_up}; coupling_90cl is its lower edge, "
+                      "coupling_90cl_high its upper edge (empty: none below the model's "
+                      "largest coupling); empty where nothing is excluded",
+            "g_minus_2": "g_minus_2_*_low/high: one-loop couplings explaining the anomaly "
+                         "(+-1 sigma for a_e, +-2 sigma for a_mu; na64.reach.anomaly_bands)"}
 
 
 @contextlib.contextmanager
@@ -315,7 +405,11 @@ def _write_set(
     """Write every output file into the existing directory ``out``."""
     written = []
     path = out / "limits.csv"
-    atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
+    if result.coupling_high is None:
+        atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
+    else:
+        atomic_write_text(path, _csv_text(model_limits_table(result),
+                                          model_limit_columns(result)))
     written.append(path)
     path = out / "cutflow.csv"
     atomic_write_text(path, _csv_text(cutflow_rows(result), CUTFLOW_COLUMNS))
@@ -324,9 +418,12 @@ def _write_set(
     atomic_write_text(path, json.dumps(summary_dict(result, command=command, options=options), indent=2) + "\n")
     written.append(path)
     if plots:
-        from .plots import plot_reach
+        from .plots import plot_model_reach, plot_reach
 
-        written += plot_reach(result, out, overlays=overlays)
+        if result.coupling_high is None:
+            written += plot_reach(result, out, overlays=overlays)
+        else:
+            written += plot_model_reach(result, out, overlays=overlays)
     if result.nminus1 is not None:
         from .nminus1 import write_nminus1
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from ..plots.limits import plot_exclusion, save_figure
 from .invisible import ReachResult
 
-__all__ = ["RELIC_KINDS", "plot_reach"]
+__all__ = ["RELIC_KINDS", "plot_model_reach", "plot_reach"]
 
 #: Dark-matter kinds whose thermal targets are drawn on the y plot.
 RELIC_KINDS: tuple[Literal["scalar", "majorana", "pseudo-dirac"], ...] = (
@@ -110,4 +110,77 @@ def _figure(ax: Axes) -> Figure:
     fig = ax.get_figure(root=True)
     if not isinstance(fig, Figure):  # pragma: no cover - plot_exclusion always makes one
         raise TypeError("axes without a figure")
+    return fig
+
+
+#: Mass axis label per model.
+_MASS_LABEL: dict[str, str] = {"alp": r"$m_a$ [GeV]", "b-l": r"$m_{Z'}$ [GeV]",
+                               "lmu-ltau": r"$m_{Z'}$ [GeV]"}
+
+
+def plot_model_reach(
+    result: ReachResult,
+    out_dir: str | Path,
+    *,
+    overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
+) -> list[Path]:
+    """Write ``limits.png/.pdf`` for a model whose boson may decay in flight: the excluded
+    region (shaded, between the band's lower edge and its upper edge or the top of the
+    plot), the expected lower edge with its bands, the projections and the model's g−2
+    bands (:mod:`na64.reach.anomaly_bands`), couplings in the model's reporting unit."""
+    from .anomaly_bands import favoured_bands
+
+    out = Path(out_dir)
+    m = np.asarray(result.masses, dtype=float)
+    scale = float(result.model_info["coupling_scale"])
+    beam = f"{result.eot:.3g} EOT, {result.config.energy / 1000.0:g} GeV {result.config.beam}"
+    low = np.asarray(result.eps_90, dtype=float) / scale
+    exp = {k: np.asarray(result.eps_expected[k], dtype=float) / scale
+           for k in ("median", "m1", "p1", "m2", "p2")}
+    # log axes: only the masses at which something is excluded (observed and expected)
+    sel = np.isfinite(low) & np.all([np.isfinite(v) for v in exp.values()], axis=0)
+    proj = [(f"expected, {k} EOT", m[np.isfinite(v)], np.asarray(v)[np.isfinite(v)] / scale)
+            for k, v in result.projections.items() if np.isfinite(v).sum() >= 1]
+    curves = [*[o for o in overlays if np.size(o[1]) >= 1], *proj]
+    if not sel.any() and not curves:
+        fig = _empty_figure(result, beam)
+        return save_figure(fig, out / "limits")
+    ax = plot_exclusion(m[sel] if sel.any() else m[:1], low[sel] if sel.any() else None,
+                        {k: v[sel] for k, v in exp.items()} if sel.any() else None,
+                        overlays=curves, ylabel=result.model_info["coupling_label"],
+                        experiment="na64", text="  simulation", lumi=beam,
+                        xlabel=_MASS_LABEL.get(result.config.signal.model, r"$m_X$ [GeV]"),
+                        legend_loc="upper left", obs_label="Observed 90% CL, lower edge")
+    high = (np.asarray(result.coupling_high, dtype=float) / scale
+            if result.coupling_high is not None else np.full(m.size, np.nan))
+    ok = np.isfinite(low)
+    if ok.any():
+        top = ax.get_ylim()[1]
+        ax.fill_between(m[ok] / 1000.0, low[ok], np.where(np.isfinite(high[ok]), high[ok], top),
+                        color="0.6", alpha=0.25, label="excluded (90% CL)")
+        if np.isfinite(high).sum() >= 2:
+            hi_ok = np.isfinite(high)
+            ax.plot(m[hi_ok] / 1000.0, high[hi_ok], color="black", lw=2,
+                    label="Observed 90% CL, upper edge")
+        ax.set_ylim(top=top)
+    for band in favoured_bands(result.config.signal.model, m):
+        if band.drawable:
+            ax.fill_between(m / 1000.0, band.low / scale, band.high / scale, alpha=0.3,
+                            label=band.label)
+    ax.legend(loc="upper left", fontsize=10)
+    _annotate(ax, result)
+    return save_figure(_figure(ax), out / "limits")
+
+
+def _empty_figure(result: ReachResult, beam: str) -> Figure:
+    """A figure saying that nothing is excluded at any mass of the scan."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 8))
+    ax.text(0.5, 0.5, f"nothing excluded at any mass\n({beam})", ha="center", va="center",
+            transform=ax.transAxes, fontsize=16)
+    ax.set_xlabel(r"$m$ [GeV]")
+    ax.set_ylabel(result.model_info["coupling_label"])
+    ax.set_xticks([])
+    ax.set_yticks([])
     return fig

@@ -41,6 +41,14 @@ from ..pipeline import DetectorResponse, EventPipeline
 from ..select import Selection
 from ..units import MeV
 from .config import Y_ALPHA_D, AnalysisConfig
+from .in_flight import (
+    InFlightSignal,
+    analysis_model,
+    escape_lengths,
+    needs_decays,
+    reference_coupling,
+    simulate_decays,
+)
 
 __all__ = ["ANNIHILATION_NEGLECT", "Search", "SignalPoint", "SignalSample"]
 
@@ -95,6 +103,11 @@ class SignalPoint:
     annihilation_yield: float = 0.0
     annihilation_yield_unc: float = 0.0
     annihilation_yield_alpha: dict[float, float] = field(default_factory=dict)
+    #: The selected signal at any coupling, for a model whose boson may decay in flight
+    #: (:mod:`na64.reach.in_flight`); ``None`` for the dark photon, whose yield is ε² times
+    #: ``yield_per_eot``.  Then ``yield_per_eot`` is the yield at the reference coupling
+    #: with every boson escaping.
+    in_flight: InFlightSignal | None = None
 
     @property
     def brem_yield(self) -> float:
@@ -142,6 +155,15 @@ class SignalSample:
     is_annihilation: np.ndarray
     annihilation_production: float = 0.0
     annihilation_alpha: dict[float, np.ndarray] = field(default_factory=dict)
+    #: For a model whose boson may decay in flight (:mod:`na64.reach.in_flight`): the
+    #: coupling of ``weights``, the boson's energy and path to the end of the detector per
+    #: event, and (where decays inside matter) the events with the boson decaying inside
+    #: and their decay columns.
+    reference_coupling: float = 0.0
+    e_x: np.ndarray | None = None
+    escape_length: np.ndarray | None = None
+    decay_events: Events | None = None
+    decay: Events | None = None
 
 
 class Search:
@@ -171,15 +193,21 @@ class Search:
         return self.pipeline.setup
 
     # ------------------------------------------------------------------ model
+    @property
+    def in_flight(self) -> bool:
+        """Whether the signal is computed per coupling with decays in flight
+        (:mod:`na64.reach.in_flight`): every model but the dark photon."""
+        return self.config.signal.model != "dark-photon"
+
     def model(self, mass: float) -> Model:
-        """The analysis' model at ``mass`` with unit coupling."""
+        """The analysis' model at ``mass``: the dark photon with unit coupling, another
+        model with the analysis' dark-sector parameters (its coupling is scanned)."""
         sig = self.config.signal
         if sig.model == "dark-photon":
             return make_model("dark-photon", mass=mass, epsilon=1.0, alpha_D=sig.alpha_d,
                               m_chi=mass / sig.mass_ratio, chi=sig.chi)
-        # the analysis validation admits only models its processes produce
-        raise InputError("signal.model", f"the search has no production for model "
-                                         f"{sig.model!r}")
+        return analysis_model(sig.model, mass, alpha_d=sig.alpha_d,
+                              mass_ratio=sig.mass_ratio, chi=sig.chi)
 
     def e_min(self) -> float:
         """Lowest invisible energy that can reach the signal box: 5 resolution widths below
@@ -258,6 +286,8 @@ class Search:
         ann = [p[0] for p in parts if p[0].process == "annihilation"]
         is_ann = np.concatenate([np.full(p[0].weights.size, p[0].process == "annihilation")
                                  for p in parts])
+        if self.in_flight:
+            return self._in_flight_sample(req.model, parts, rng)
         return SignalSample(
             mass=float(mass),
             e_min=float(parts[0][0].e_min),
@@ -271,6 +301,59 @@ class Search:
             annihilation_alpha={a: w for s in ann for (k, a), w in s.alternatives.items()
                                 if k == "alpha_D"},
         )
+
+    def _in_flight_sample(self, model: Model, parts: list[tuple[ProcessSample, Events]],
+                          rng: np.random.Generator) -> SignalSample:
+        """The signal sample of a model whose boson may decay in flight: weights brought to
+        one reference coupling (the first process'), and the decays inside the detector
+        simulated where they matter (:mod:`na64.reach.in_flight`)."""
+        g_ref = reference_coupling(model, parts[0][0].process)
+        weights = np.concatenate([
+            p[0].weights * (g_ref / reference_coupling(model, p[0].process)) ** 2
+            for p in parts])
+        truth = {k: np.concatenate([np.asarray(p[0].truth[k]) for p in parts])
+                 for k in parts[0][0].truth}
+        events = {k: np.concatenate([np.asarray(p[1][k]) for p in parts]) for k in parts[0][1]}
+        decay_events, decay = None, None
+        if needs_decays(model):
+            decay_events, decay = simulate_decays(self.pipeline, truth, self.config.energy,
+                                                  model, rng)
+        return SignalSample(
+            mass=float(model.mass),
+            e_min=float(parts[0][0].e_min),
+            events=events,
+            weights=weights,
+            from_primary=np.asarray(truth["from_primary"], dtype=bool),
+            is_annihilation=np.zeros(weights.size, dtype=bool),
+            reference_coupling=g_ref,
+            e_x=np.asarray(events["true_e_aprime"], dtype=float),
+            escape_length=escape_lengths(truth, self.setup),
+            decay_events=decay_events,
+            decay=decay,
+        )
+
+    def _in_flight_signal(self, sample: SignalSample, passed: np.ndarray) -> InFlightSignal:
+        """The selected events of both simulations as an :class:`InFlightSignal`."""
+        model = self.model(sample.mass)
+        if sample.e_x is None or sample.escape_length is None:
+            raise InputError("samples", "the signal sample has no decay-in-flight columns")
+        n = sample.weights.size
+        if sample.decay_events is not None and sample.decay is not None:
+            dec_pass = self.selection.mask(sample.decay_events)
+            distance = np.asarray(sample.decay["distance"], dtype=float)
+            jacobian = np.asarray(sample.decay["jacobian"], dtype=float)
+            e_dec = np.asarray(sample.decay["e_x"], dtype=float)
+        else:
+            dec_pass = np.zeros(n, dtype=bool)
+            distance, jacobian, e_dec = np.zeros(n), np.zeros(n), sample.e_x
+        keep = passed | dec_pass
+        # one energy per event: the escape simulation's where it passed, else the decay's
+        e_x = np.where(passed, sample.e_x, e_dec)
+        return InFlightSignal(
+            model=model, reference_coupling=sample.reference_coupling,
+            weights=sample.weights[keep], e_x=np.maximum(e_x[keep], model.mass),
+            escape_length=sample.escape_length[keep], distance=distance[keep],
+            jacobian=jacobian[keep], pass_escape=passed[keep], pass_decay=dec_pass[keep])
 
     def select_signal(self, sample: SignalSample) -> SignalPoint:
         """Apply the selection to the weighted events of one mass: the signal point."""
@@ -307,6 +390,8 @@ class Search:
             annihilation_yield_unc=float(np.sqrt(np.sum(weights[is_ann][pa] ** 2))),
             annihilation_yield_alpha={a: float(w[pa].sum())
                                       for a, w in sample.annihilation_alpha.items()},
+            in_flight=(self._in_flight_signal(sample, passed)
+                       if sample.reference_coupling > 0 else None),
         )
 
     # ------------------------------------------------------------------ background

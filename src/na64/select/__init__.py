@@ -9,10 +9,27 @@
 from __future__ import annotations
 
 from .cuts import Cut, CutFlow, Op, Selection, efficiency
-from .invisible import DEFAULT_COLUMNS, invisible_selection
+from .invisible import (
+    DEFAULT_COLUMNS,
+    hcal_outside_shield,
+    invisible_selection,
+    with_shield_decays,
+)
 from .muon import MUON_COLUMNS, muon_selection
 from .visible import VISIBLE_COLUMNS, visible_selection
 
-__all__ = ["DEFAULT_COLUMNS", "MUON_COLUMNS", "VISIBLE_COLUMNS", "Cut", "CutFlow", "Op",
-           "Selection", "efficiency", "invisible_selection", "muon_selection",
-           "visible_selection"]
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "MUON_COLUMNS",
+    "VISIBLE_COLUMNS",
+    "Cut",
+    "CutFlow",
+    "Op",
+    "Selection",
+    "efficiency",
+    "hcal_outside_shield",
+    "invisible_selection",
+    "muon_selection",
+    "visible_selection",
+    "with_shield_decays",
+]
