@@ -244,3 +244,29 @@ def test_cli_bad_model_input(args, field, tmp_path):
     assert field in lines[0]
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_shield_selection_keeps_its_thresholds():
+    """The ALP analysis' HCAL cut stays 1 GeV on the first module (a parsed MeV value must
+    not be read again as a bare GeV number), and ``--set`` round trips keep the sum."""
+    from na64.reach.config import shipped_analyses
+    from na64.reach.settings import analysis_table, apply_settings
+
+    cfg = load_analysis("alp_2016_2018")
+    sel = cfg.selection.build(cfg.energy)
+    assert sel["hcal_max"].value == pytest.approx(1 * GeV)
+    events = {"hcal_energy": np.array([5e3, 5e3, 0.5e3]),
+              "hcal_back_energy": np.array([4.7e3, 0.0, 0.0]),
+              "ecal_energy": np.array([90e3, 90e3, 40e3])}
+    # decay behind HCAL1 (sum 95 GeV, first module 0.3 GeV) passes; a shower in HCAL1 or
+    # an invisible event with HCAL energy above 1 GeV fails; a quiet HCAL passes
+    events["hcal_energy"][2] = 0.5e3
+    assert list(sel["hcal_max"].mask(events)) == [True, False, True]
+    for name in shipped_analyses():
+        try:
+            a = load_analysis(name)
+        except InputError:
+            continue  # another mode's analysis
+        again, _ = apply_settings(a, [])
+        assert again == a
+    assert analysis_table(cfg)["selection"]["hcal_decay_sum_min"].endswith("MeV")

@@ -25,7 +25,7 @@ EXPOSURE_KEYS = ("eot", "observed")
 #: Energy-valued keys, stored in MeV by the models; written back with their unit.
 _ENERGY_KEYS = {("energy",), ("selection", "ecal_max"), ("selection", "hcal_max"),
                 ("selection", "veto_max"), ("selection", "preshower_min"),
-                ("selection", "beam_momentum")}
+                ("selection", "beam_momentum"), ("selection", "hcal_decay_sum_min")}
 
 
 def parse_setting(text: str, field: str = "--set") -> tuple[str, str]:

@@ -162,8 +162,9 @@ def with_shield_decays(selection: Selection, sum_min: float) -> Selection:
     cuts = []
     for cut in selection:
         if cut.name == "hcal_max":
+            # the parsed threshold is in MeV; a bare number would be read as GeV
             cut = Cut("hcal_max", functools.partial(hcal_outside_shield, sum_min=sum_min),
-                      cut.op, cut.value,
+                      cut.op, f"{float(cut.value)!r}MeV",
                       f"E_HCAL < {cut.value_text()} (first module only if E_ECAL + E_HCAL "
                       f">= {sum_min / 1000.0:g} GeV)",
                       dimension=cut.dimension, source="arXiv:2005.02710 (HCAL1 as shield)",
