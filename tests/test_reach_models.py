@@ -270,3 +270,12 @@ def test_shield_selection_keeps_its_thresholds():
         again, _ = apply_settings(a, [])
         assert again == a
     assert analysis_table(cfg)["selection"]["hcal_decay_sum_min"].endswith("MeV")
+
+
+def test_cli_samples_refused_for_other_models(tmp_path):
+    res = _run("--model", "b-l", "--keep-samples", str(tmp_path / "s"), "--quiet",
+               "--no-plots", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert "--keep-samples" in res.stderr
+    assert not (tmp_path / "s").exists()
+    assert not (tmp_path / "o").exists()

@@ -181,6 +181,13 @@ def invisible(
     from ..detector import load_setup
 
     load_setup(cfg.setup)
+    if cfg.signal.model != "dark-photon":
+        for flag, given_path in (("--keep-samples", keep_samples), ("--from-samples",
+                                                                     from_samples)):
+            if given_path is not None:
+                raise InputError(flag, f"samples are kept for the dark photon only, not for "
+                                       f"model {cfg.signal.model!r} (its decays in flight "
+                                       "are not stored)")
     samples = None
     if from_samples is not None:
         samples = _open_samples(ctx, from_samples, keep_samples, cfg, mass_values, seed,
