@@ -38,6 +38,7 @@ from ..physics.annihilation import (
     MIN_WIDTH_FRACTION,
     annihilation_cross_section,
     integrated_cross_section,
+    narrow_line_cross_section,
     resonance_energy,
     resonance_width,
 )
@@ -83,6 +84,11 @@ class AnnihilationSignal(_ThickTargetGenerator):
     alpha_D, m_chi, chi
         Dark sector of the invisible decay (α_D = 0.5, m_χ = m/3, Dirac by default): the
         line shape depends on the total width.
+    line
+        ``"dark-photon"`` (A' → χχ̄ with the dark sector's width) or ``"narrow"`` (a vector
+        with unit electron coupling whose own width is far below the drawn one, into every
+        final state: the weights are then those of X production, and the final state's
+        share is the model's branching ratio; e.g. the L_μ−L_τ and B−L bosons).
     setup
         A :class:`na64.detector.Setup` or the name of a shipped one (target, thickness,
         energy, beam as in :class:`na64.generate.DarkBremSignal`).
@@ -105,6 +111,7 @@ class AnnihilationSignal(_ThickTargetGenerator):
         alpha_D: float = 0.5,
         m_chi: float | None = None,
         chi: ChiKind = "dirac",
+        line: str = "dark-photon",
         setup: Any = None,
         threshold: float | None = None,
         thickness: float | None = None,
@@ -126,9 +133,13 @@ class AnnihilationSignal(_ThickTargetGenerator):
         self.alpha_D = float(alpha_D)
         self.m_chi = self.mass / 3.0 if m_chi is None else _finite(m_chi, "m_chi")
         self.chi: ChiKind = chi
+        if line not in ("dark-photon", "narrow"):
+            raise InputError("line", f"must be 'dark-photon' or 'narrow', got {line!r}")
+        self.line = line
         # validates mass (> 2 m_e), alpha_D, m_chi and chi
-        self.width = resonance_width(self.mass, alpha_D=self.alpha_D, m_chi=self.m_chi,
-                                     chi=chi)
+        self.width = (resonance_width(self.mass, alpha_D=self.alpha_D, m_chi=self.m_chi,
+                                      chi=chi) if line == "dark-photon"
+                      else MIN_WIDTH_FRACTION * self.mass)
         # E_R may lie above the beam energy: a broad line still has its low-energy tail
         self.e_resonance = float(resonance_energy(self.mass))
         self.threshold = self.energy / 100 if threshold is None else _finite(threshold, "threshold")
@@ -143,7 +154,11 @@ class AnnihilationSignal(_ThickTargetGenerator):
         return max(self.width / self.mass, MIN_WIDTH_FRACTION)
 
     def sigma(self, e_positron: np.ndarray) -> np.ndarray:
-        """σ_ann(E_+) per electron (mm², ε = 1) as the generator uses it."""
+        """σ_ann(E_+) per electron (mm², ε = 1) as the generator uses it: into χχ̄ for the
+        dark-photon line, into every final state for the narrow line
+        (:func:`na64.physics.annihilation.narrow_line_cross_section`)."""
+        if self.line == "narrow":
+            return narrow_line_cross_section(e_positron, self.mass)
         return _generator_sigma(e_positron, self.mass, self.alpha_D, self.m_chi, self.chi)
 
     def _table(self, e_min: float) -> tuple[np.ndarray, np.ndarray]:
@@ -232,6 +247,8 @@ class AnnihilationSignal(_ThickTargetGenerator):
         The event content depends only on the positron energy and depth, so changing α_D,
         m_χ or the χ kind changes only σ(E_+): w' = w σ'(E_+)/σ(E_+).  Exact where σ > 0.
         """
+        if self.line != "dark-photon":
+            raise InputError("alpha_D", "only a dark-photon line depends on the dark sector")
         e = np.asarray(events["e_emitter"], dtype=float)
         s0 = self.sigma(e)
         s1 = _generator_sigma(e, self.mass, float(alpha_D),

@@ -212,20 +212,31 @@ class ResonantAnnihilation(SignalProcess):
 
     name = "annihilation"
     description = "resonant e+e- -> A' annihilation of the shower positrons"
-    models = ("dark-photon",)
+    models = ("dark-photon", "x-vector", "b-l", "lmu-ltau")
 
     def is_open(self, request: SignalRequest) -> bool:
         """Open above the e+e- threshold, m > 2 m_e."""
         return request.mass > 2.0 * M_E
 
     def generator(self, request: SignalRequest) -> AnnihilationSignal:
-        """The annihilation generator of the request's dark photon."""
+        """The annihilation generator of the request's vector.
+
+        The dark photon and a vector X with a dark sector (α_D > 0) have the dark photon's
+        line into χχ̄ (an X with electron coupling g = εe is a dark photon of mixing ε for
+        this process); the L_μ−L_τ and B−L bosons, and an X without dark sector, a narrow
+        line into every final state (unit electron coupling; their branching ratios are
+        applied by the search)."""
         self.check(request)
         m = request.model
-        return AnnihilationSignal(
-            request.mass, beam=request.beam, energy=request.energy, setup=request.setup,
-            alpha_D=m.alpha_D, m_chi=m.m_chi, chi=m.chi,  # type: ignore[attr-defined]
-            threshold=_threshold(request))
+        alpha_d = float(getattr(m, "alpha_D", 0.0))
+        if m.name == "dark-photon" or alpha_d > 0:
+            return AnnihilationSignal(
+                request.mass, beam=request.beam, energy=request.energy, setup=request.setup,
+                alpha_D=alpha_d, m_chi=m.m_chi, chi=getattr(m, "chi", "dirac"),  # type: ignore[attr-defined]
+                threshold=_threshold(request))
+        return AnnihilationSignal(request.mass, beam=request.beam, energy=request.energy,
+                                  setup=request.setup, line="narrow",
+                                  threshold=_threshold(request))
 
     def sample(self, request: SignalRequest, n: int, rng: np.random.Generator,
                *, reweight: dict[str, tuple[float, ...]] | None = None) -> ProcessSample:
@@ -240,8 +251,9 @@ class ResonantAnnihilation(SignalProcess):
         e_min = max(request.e_min, gen.threshold)
         n_casc = _CASCADES_PER_EVENT * n if gen.beam == "e-" else n
         truth = drop_empty(gen.sample(n_casc, rng, e_min=e_min), n)
-        alts = {("alpha_D", float(a)): gen.reweight(truth, alpha_D=a)
-                for a in (reweight or {}).get("alpha_D", ())}
+        alts = ({("alpha_D", float(a)): gen.reweight(truth, alpha_D=a)
+                 for a in (reweight or {}).get("alpha_D", ())}
+                if request.model.name == "dark-photon" else {})
         return ProcessSample(self.name, truth, e_min, alts)
 
 

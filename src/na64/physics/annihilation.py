@@ -52,15 +52,16 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..constants import HBARC, M_E
+from ..constants import ALPHA, HBARC, M_E
 from ..errors import InputError
-from .widths import CHI_KINDS, MAX_MASS, ChiKind, dark_photon_widths
+from .widths import CHI_KINDS, MAX_MASS, ChiKind, dark_photon_widths, width_vector
 
 __all__ = [
     "MIN_WIDTH_FRACTION",
     "annihilation_cross_section",
     "integrated_cross_section",
     "mass_from_resonance_energy",
+    "narrow_line_cross_section",
     "resonance_energy",
     "resonance_width",
 ]
@@ -214,3 +215,30 @@ def integrated_cross_section(mass: float, *, epsilon: float = 1.0, alpha_D: floa
     total = _pole_width(m, epsilon, ad, mc, chi, width)
     g_ee = epsilon**2 * float(w["e+e-"])
     return 6.0 * math.pi**2 * g_ee * (g_f / total) / (m * M_E) * HBARC**2
+
+
+def narrow_line_cross_section(e_positron: ArrayLike, mass: float, *,
+                              width_fraction: float = MIN_WIDTH_FRACTION
+                              ) -> NDArray[np.float64]:
+    r"""σ(e+ e- → X → anything) per target electron (mm²) of a narrow vector X with unit
+    electron coupling (g_e = e), drawn with Γ = ``width_fraction`` × m.
+
+    Eq. (1) summed over the final states (Γ_f → Γ): :math:`\sigma = 12\pi\Gamma_{ee}(\sqrt s)
+    \Gamma/[(s-m^2)^2+m^2\Gamma^2]`, :math:`\Gamma_{ee}=\tfrac{\alpha\sqrt s}{3}
+    (1+2m_e^2/s)\beta` (:func:`na64.physics.widths.width_vector`).  For a boson whose true
+    width is far below the drawn one (an L_μ−L_τ or B−L boson at the couplings NA64 probes,
+    Γ/m ~ g²/12π ≲ 1e-7), only the integral matters: Eq. (2) with B_f = 1,
+    ∫σ dE_+ = 6π²Γ_ee/(m m_e), whatever the drawn width.  The share of each final state is
+    then the boson's branching ratio.
+    """
+    m = float(mass)
+    if not (math.isfinite(m) and 2.0 * M_E < m <= MAX_MASS):
+        raise InputError("mass", f"must be in ({2 * M_E:.6g}, {MAX_MASS:g}] MeV, got {m!r}")
+    if not (math.isfinite(width_fraction) and 0.0 < width_fraction < 1.0):
+        raise InputError("width_fraction", f"must be in (0, 1), got {width_fraction!r}")
+    e = np.asarray(e_positron, dtype=float)
+    s = 2.0 * M_E * (M_E + np.clip(e, M_E, None))
+    g_ee = width_vector(np.sqrt(s), M_E, ALPHA)
+    gam = width_fraction * m
+    sigma = 12.0 * math.pi * g_ee * gam / ((s - m**2) ** 2 + (m * gam) ** 2) * HBARC**2
+    return np.asarray(np.where(np.isfinite(sigma) & (e >= M_E), sigma, 0.0))

@@ -23,8 +23,9 @@ with λ_i = (p_i/m) ħc/Γ(g), L_i the path from z_i to z_end, d_i the path to t
 point and J_i = (z_end − z_i)·√(1 + t_x² + t_y²) the Jacobian of the uniform draw.  BR_inv
 counts the invisible channels (:data:`na64.models.INVISIBLE_CHANNELS`), which give missing
 energy wherever they happen; BR_vis all visible ones; BR_sim the visible channels with a
-simulated two-body final state (:data:`DAUGHTERS`: e+e−, μ+μ−, γγ, and hadrons as π+π−; a
-visible channel outside it, e.g. τ+τ−, counts as failing when it decays inside).  The
+simulated two-body final state (:data:`DAUGHTERS`: e+e−, μ+μ−, γγ, and hadrons as π+π−
+above 2 m_π; a visible channel outside it, e.g. τ+τ− or hadrons as π0γ below 2 m_π,
+counts as failing when it decays inside).  The
 ratios of the visible widths do not depend on the coupling for any model of na64 (each is
 ∝ g²), so one channel draw serves every g.  When BR_sim stays below
 :data:`DECAY_NEGLECT` at every coupling scanned, the second simulation is skipped (decays
@@ -147,6 +148,12 @@ def detector_end(setup: Any) -> float:
     return float(max(ends) - setup.target.z)
 
 
+def _simulated(model: Model, channel: str) -> bool:
+    """Whether ``channel`` is simulated for decays inside: listed in :data:`DAUGHTERS` and
+    open for its two daughters (e.g. hadrons below 2 m_π, as π0γ, are not)."""
+    return channel in DAUGHTERS and float(model.mass) > 2.0 * DAUGHTERS[channel][1]
+
+
 def widths_on_grid(model: Model, couplings: np.ndarray) -> dict[str, np.ndarray]:
     """Total width Γ (MeV) and the branching ratios ``inv``, ``vis`` and ``sim`` (see the
     module docstring) at each coupling, and ``channels``: the simulated visible channels'
@@ -158,7 +165,7 @@ def widths_on_grid(model: Model, couplings: np.ndarray) -> dict[str, np.ndarray]
         tot = sum(w.values())
         out["width"][k] = tot
         inv = sum(v for c, v in w.items() if c in INVISIBLE_CHANNELS)
-        sim = sum(v for c, v in w.items() if c in DAUGHTERS)
+        sim = sum(v for c, v in w.items() if _simulated(model, c))
         out["inv"][k] = inv / tot
         out["vis"][k] = (tot - inv) / tot
         out["sim"][k] = sim / tot
@@ -167,7 +174,7 @@ def widths_on_grid(model: Model, couplings: np.ndarray) -> dict[str, np.ndarray]
 
 def channel_probabilities(model: Model) -> dict[str, float]:
     """Probability of each simulated visible channel given a simulated visible decay."""
-    w = {c: v for c, v in model.widths().items() if c in DAUGHTERS and v > 0}
+    w = {c: v for c, v in model.widths().items() if _simulated(model, c) and v > 0}
     tot = sum(w.values())
     return {c: v / tot for c, v in w.items()} if tot > 0 else {}
 
