@@ -31,7 +31,7 @@ from ..constants import ALPHA, M_E
 from ..errors import InputError
 from ..physics.widths import beta, width_axial, width_vector
 from ..units import GeV, MeV
-from .base import MIN_COUPLING, Model, check_m_chi, check_range
+from .base import MIN_COUPLING, MIN_MASS, Model, check_m_chi, check_range
 
 __all__ = ["X_KINDS", "X_MODELS", "XAxial", "XBoson", "XPseudoscalar", "XScalar", "XVector"]
 
@@ -62,7 +62,8 @@ class XBoson(Model):
     Parameters
     ----------
     mass
-        Mass (MeV), in (2 m_e, 10 GeV].
+        Mass (MeV), in (2 m_e, 10 GeV]; with a dark sector (``alpha_D > 0``) down to
+        1 keV, where X → χχ̄ is open (m_χ < mass/2).
     kind
         ``"S"``, ``"P"``, ``"V"`` or ``"A"``.
     coupling
@@ -85,12 +86,18 @@ class XBoson(Model):
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "mass", check_range("mass", self.mass, 2.0 * M_E, _MAX_MASS,
+        set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0, low_open=False))
+        # without a dark sector e+e- is the only decay: the mass must open it
+        low = 2.0 * M_E if self.alpha_D == 0 else MIN_MASS
+        set_(self, "mass", check_range("mass", self.mass, low, _MAX_MASS,
                                        unit="MeV", scale=MeV))
         set_(self, "coupling", check_range("coupling", self.coupling, MIN_COUPLING, 1.0,
                                            low_open=False))
-        set_(self, "alpha_D", check_range("alpha_D", self.alpha_D, 0.0, 4.0, low_open=False))
         set_(self, "m_chi", check_m_chi(self.mass, self.m_chi, _MAX_MASS))
+        if self.mass <= 2.0 * M_E and 2.0 * float(self.m_chi) >= self.mass:
+            raise InputError("m_chi", f"must be below mass/2 = {self.mass / 2 / MeV:.6g} MeV "
+                                      f"below the e+e- threshold (no open decay), got "
+                                      f"{float(self.m_chi) / MeV:.6g} MeV")
         if self.kind not in X_KINDS:
             raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
         fixed = type(self).__dataclass_fields__["kind"].default
