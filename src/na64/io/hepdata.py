@@ -375,7 +375,7 @@ def _group_of(kind: str, column: str) -> str:
         if column.startswith(("epsilon_low_", "epsilon_high_")):
             return "band_expected"
         return "signal"
-    if column.startswith("epsilon_"):
+    if column.startswith(("epsilon_", "coupling_")):
         return "epsilon"
     if column.startswith("y_"):
         return "y"
@@ -425,6 +425,16 @@ def _header(column: str, meta: _Meta) -> dict[str, str]:
         "max_signal_events": ("Largest expected signal count over the coupling scan", ""),
         "epsilon_at_max": (f"{c} where the expected signal count is largest", ""),
     }
+    fixed["coupling_90cl_high"] = (f"Upper edge of the {band} (none: the band reaches the "
+                                   "model's largest coupling)", unit)
+    fixed["coupling_90cl"] = (f"{obs} (lower edge of the {band})", unit)
+    if m := re.fullmatch(r"g_minus_2_(e_cs|e_rb|mu)_(low|high)", column):
+        what = {"e_cs": "a_e with alpha(Cs), +-1 sigma", "e_rb": "a_e with alpha(Rb), "
+                "+-1 sigma", "mu": "a_mu 2021, +-2 sigma"}[m[1]]
+        edge = "Lower" if m[2] == "low" else "Upper"
+        return _with_units(f"{edge} edge of the {c} band explaining {what} (one loop)", unit)
+    if column.startswith("coupling_") and column not in fixed:
+        column = "epsilon_" + column[len("coupling_"):]
     if column in fixed:
         name, units = fixed[column]
     elif m := re.fullmatch(r"epsilon_expected_(.+)pot_per_energy", column):
@@ -442,6 +452,10 @@ def _header(column: str, meta: _Meta) -> dict[str, str]:
         name, units = f"{obs}, {m[1]} beam only", unit
     else:
         name, units = column, ""
+    return _with_units(name, units)
+
+
+def _with_units(name: str, units: str) -> dict[str, str]:
     return {"name": name, "units": units} if units else {"name": name}
 
 
@@ -449,6 +463,8 @@ def _qualifiers(column: str, meta: _Meta) -> list[dict[str, Any]]:
     """The qualifiers of a column: those of the job, with the exposure, energy or α_D the
     column itself refers to."""
     q = dict(meta.qualifiers)
+    if column.startswith("coupling_"):  # a model's coupling: the same roles as ε's columns
+        column = "epsilon_" + column[len("coupling_"):]
     projection = None
     if m := re.fullmatch(r"epsilon_expected_(.+)pot_per_energy", column):
         projection = (f"{meta.exposure_name} per energy", _float_text(m[1]))
