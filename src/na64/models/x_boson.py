@@ -93,11 +93,12 @@ class XBoson(Model):
                                        unit="MeV", scale=MeV))
         set_(self, "coupling", check_range("coupling", self.coupling, MIN_COUPLING, 1.0,
                                            low_open=False))
-        set_(self, "m_chi", check_m_chi(self.mass, self.m_chi, _MAX_MASS))
-        if self.mass <= 2.0 * M_E and 2.0 * float(self.m_chi) >= self.mass:
+        m_chi = check_m_chi(self.mass, self.m_chi, _MAX_MASS)
+        set_(self, "m_chi", m_chi)
+        if self.mass <= 2.0 * M_E and 2.0 * m_chi >= self.mass:
             raise InputError("m_chi", f"must be below mass/2 = {self.mass / 2 / MeV:.6g} MeV "
                                       f"below the e+e- threshold (no open decay), got "
-                                      f"{float(self.m_chi) / MeV:.6g} MeV")
+                                      f"{m_chi / MeV:.6g} MeV")
         if self.kind not in X_KINDS:
             raise InputError("kind", f"must be one of {', '.join(X_KINDS)}, got {self.kind!r}")
         fixed = type(self).__dataclass_fields__["kind"].default
