@@ -330,3 +330,14 @@ def test_lmu_ltau_touches_the_muon_g_minus_2_band_at_1_mev():
     r = run_invisible(cfg, np.array([1.0]) * MeV, seed=4, **FAST)
     band = favoured_bands("lmu-ltau", r.masses)[0]
     assert band.low[0] < r.eps_90[0] < band.high[0]
+
+
+def test_optimize_refuses_models_without_samples(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "na64", "optimize", "--analysis",
+                          "alp_2016_2018", "--scan", "selection.ecal_max=40GeV,50GeV",
+                          "--masses", "10MeV", "--keep-samples", str(tmp_path / "s"),
+                          "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 2
+    assert "signal.model" in res.stderr
+    assert not (tmp_path / "o").exists()

@@ -482,6 +482,15 @@ def _show(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------- jobs
+def _dark_photon_only(config: AnalysisConfig) -> None:
+    """Samples hold the dark photon's events; another model's decays in flight
+    (:mod:`na64.reach.in_flight`) are not stored."""
+    if config.signal.model != "dark-photon":
+        raise InputError("signal.model", f"samples are kept for the dark photon only, not for "
+                                         f"model {config.signal.model!r} (its decays in "
+                                         "flight are not stored)")
+
+
 def run_keeping_samples(config: AnalysisConfig, masses: Sequence[float] | np.ndarray,
                         samples_dir: str | Path, *, overwrite: bool = False,
                         **kwargs: Any) -> ReachResult:
@@ -490,6 +499,7 @@ def run_keeping_samples(config: AnalysisConfig, masses: Sequence[float] | np.nda
     ``kwargs`` are those of :func:`~na64.reach.run_invisible` (``seed``, ``runs``,
     ``events_per_mass``, ``background_events``, ``executor``, …); the result is the same.
     """
+    _dark_photon_only(config)
     search = RecordingSearch(config)
     result = run_invisible(config, masses, search=search, **kwargs)
     kept = [p.sample for p in result.points if isinstance(p, _KeptPoint)]
@@ -513,6 +523,7 @@ def run_from_samples(samples: SampleSet | str | Path, config: AnalysisConfig, *,
     :func:`check_compatible`), runs and statistics settings; the seed and masses are the
     samples'.
     """
+    _dark_photon_only(config)
     s = samples if isinstance(samples, SampleSet) else load_samples(samples)
     check_compatible(s, config)
     search = SampleSearch(config, s)
