@@ -18,6 +18,12 @@ recoil showers from z with the transverse momentum that balances the new particl
 recoil neglected, q_T² ≈ t_min ≪ (E θ)² at NA64 energies, arXiv:0906.0580 App. A) and what it
 radiated before z showers along the beam; emissions off shower secondaries leave
 E_beam − E_X showering from the target face.
+
+The dark photon decays to χχ̄ and its yield at mixing ε is ε² times the yield at ε = 1.  Any
+other model (``[signal] model``: an X boson, B−L, L_μ−L_τ, an ALP) may decay visibly, inside
+the detector or beyond it: its events are also simulated with the boson decaying inside, and
+the signal point carries an :class:`~na64.reach.in_flight.InFlightSignal` that gives the
+yield at any coupling exactly (:mod:`na64.reach.in_flight`).
 """
 
 from __future__ import annotations
