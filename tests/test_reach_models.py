@@ -341,3 +341,23 @@ def test_optimize_refuses_models_without_samples(tmp_path):
     assert res.returncode == 2
     assert "signal.model" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_published_overlay_only_for_the_matching_exposure():
+    """The shipped NA64 ALP lower edge is drawn for the ALP at 2.84e11 EOT and 100 GeV, not
+    for another exposure or model."""
+    from na64.reach.config import RunConfig
+    from na64.reach.outputs import published_overlays
+
+    cfg = load_analysis("alp_2016_2018")
+    r = run_invisible(cfg, np.array([10.0]) * MeV, seed=1, events_per_mass=200,
+                      background_events=500, nminus1=False)
+    ov = published_overlays(r)
+    assert len(ov) == 1
+    assert "081801" in ov[0][0]
+    # the file's values are g_aγγ in GeV^-1, the mass in GeV
+    assert 2e-4 < float(ov[0][2][0]) < 3e-4
+    r2 = run_invisible(cfg, np.array([10.0]) * MeV, seed=1, events_per_mass=200,
+                       background_events=500, nminus1=False,
+                       runs=[RunConfig(name="x", eot=1e12)])
+    assert published_overlays(r2) == []

@@ -226,6 +226,9 @@ def invisible(
                 result = run_invisible(cfg, mass_values, seed=seed, events_per_mass=n_events,
                                        executor=None if executor == "local" else ex, **job)
         with _file_system_errors(out):
+            from ..reach.outputs import published_overlays
+
+            overlays = [*overlays, *published_overlays(result)]
             write_outputs(result, out, command=command, options=options, overlays=overlays,
                           plots=plots, overwrite=overwrite)
         _export_hepdata(hepdata, out, overwrite)

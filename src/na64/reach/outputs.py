@@ -33,6 +33,7 @@ __all__ = [
     "Y_ALPHA_D",
     "limits_table",
     "model_limits_table",
+    "published_overlays",
     "reserve_output",
     "summary_dict",
     "write_outputs",
@@ -309,6 +310,35 @@ def _coupling_summary(result: ReachResult) -> dict[str, Any]:
                       "largest coupling); empty where nothing is excluded",
             "g_minus_2": "g_minus_2_*_low/high: one-loop couplings explaining the anomaly "
                          "(+-1 sigma for a_e, +-2 sigma for a_mu; na64.reach.anomaly_bands)"}
+
+
+#: Published invisible-mode limits shipped with na64: (file, model, beam energy [MeV], EOT,
+#: label); the files' values are in the model's reporting unit.
+_PUBLISHED = (
+    ("na64_invisible_2019.csv", "dark-photon", 100 * GeV, 2.84e11,
+     "NA64 2016-2018, published (PRL 123, 121801)"),
+    ("na64_invisible_2023.csv", "dark-photon", 100 * GeV, 9.37e11,
+     "NA64 2016-2022, published (PRL 131, 161801)"),
+    ("na64_alp_2020.csv", "alp", 100 * GeV, 2.84e11,
+     "NA64 2016-2018, published lower edge (PRL 125, 081801)"),
+)
+
+
+def published_overlays(result: ReachResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The shipped published limits of the result's model whose beam energy and exposure
+    (within 5%) match the result's, as plot overlays in the model's reporting unit."""
+    from importlib import resources
+
+    from ..plots.limits import read_overlay_csv
+
+    out = []
+    for name, model, energy, eot, label in _PUBLISHED:
+        if (result.config.signal.model == model and np.isclose(result.config.energy, energy)
+                and abs(result.eot / eot - 1.0) < 0.05 and result.config.beam == "e-"):
+            path = resources.files("na64") / "data" / "published" / name
+            m, v = read_overlay_csv(str(path))
+            out.append((label, np.asarray(m), np.asarray(v)))
+    return out
 
 
 @contextlib.contextmanager

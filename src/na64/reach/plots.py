@@ -155,7 +155,9 @@ def plot_model_reach(
             if result.coupling_high is not None else np.full(m.size, np.nan))
     ok = np.isfinite(low)
     if ok.any():
-        top = ax.get_ylim()[1]
+        finite_high = high[np.isfinite(high)]
+        top = max(ax.get_ylim()[1], 2.0 * float(finite_high.max())) if finite_high.size \
+            else ax.get_ylim()[1]
         ax.fill_between(m[ok] / 1000.0, low[ok], np.where(np.isfinite(high[ok]), high[ok], top),
                         color="0.6", alpha=0.25, label="excluded (90% CL)")
         if np.isfinite(high).sum() >= 2:
@@ -167,6 +169,10 @@ def plot_model_reach(
         if band.drawable:
             ax.fill_between(m / 1000.0, band.low / scale, band.high / scale, alpha=0.3,
                             label=band.label)
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(bottom=ax.get_ylim()[0] / 3.0)  # room for the statistics text
     ax.legend(loc="upper left", fontsize=10)
     _annotate(ax, result)
     return save_figure(_figure(ax), out / "limits")
