@@ -5,7 +5,7 @@ Delta = 0.1 and 0.4, alpha_D = 0.1; also alpha_D = 0.5) this script prints, per 
 
 * the chi2 -> chi1 e+e- width of the full three-body integral (na64.physics.idm, Eq. (2)),
   the small-splitting formula 4 eps^2 alpha alpha_D Delta^5 m_chi1^5 / (15 pi m_A'^4)
-  (arXiv:1508.03050, Sec. II; arXiv:1703.06881, Sec. II), their ratio, and the ratio for a
+  (arXiv:1508.03050; arXiv:1703.06881), their ratio, and the ratio for a
   massless lepton, r(m_e=0) = 1 - 3/2 Delta + O(Delta^2) (derivation in tests/test_idm.py):
   the difference between the two ratios is the e+e- threshold factor;
 * c tau of chi2 (all channels) at eps = 1e-4 and the lab decay length of a 50 GeV chi2, with

@@ -4,7 +4,7 @@ r"""Inelastic dark matter (iDM): a dark photon decaying to :math:`\chi_1\chi_2`,
 The dark photon :math:`A'` (mass ``mass``, kinetic mixing ``epsilon``) couples
 off-diagonally to two Majorana states, :math:`\chi_1` of mass ``m_chi`` and
 :math:`\chi_2` of mass :math:`(1+\Delta)\,m_{\chi_1}`, with strength
-:math:`g_D=\sqrt{4\pi\alpha_D}` (arXiv:1508.03050, Sec. II; arXiv:1703.06881, Sec. II;
+:math:`g_D=\sqrt{4\pi\alpha_D}` (arXiv:1508.03050; arXiv:1703.06881;
 the conventions of NA64's iDM interpretation, arXiv:2302.05414: benchmark
 :math:`m_{A'}=3m_{\chi_1}`, :math:`\Delta=0.1` or 0.4, :math:`\alpha_D=0.1`, and
 :math:`y=\epsilon^2\alpha_D(m_{\chi_1}/m_{A'})^4`).

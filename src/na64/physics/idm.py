@@ -7,9 +7,9 @@ A Dirac fermion of the dark U(1) with a small Majorana mass splits into two Majo
 :math:`\chi_1` (mass :math:`m_1`) and :math:`\chi_2` (:math:`m_2=(1+\Delta)m_1`); the dark
 photon couples them off-diagonally, :math:`\mathcal L\supset i g_D A'_\mu
 \bar\chi_2\gamma^\mu\chi_1`, :math:`g_D=\sqrt{4\pi\alpha_D}`, and mixes kinetically with the
-photon (strength :math:`\epsilon e`) (Izaguirre, Krnjaic, Schuster, Toro, arXiv:1508.03050,
-Sec. II; Izaguirre, Kahn, Krnjaic, Moschella, arXiv:1703.06881, Sec. II).  NA64's iDM
-interpretation (Mongillo et al., arXiv:2302.05414) uses the same conventions, the benchmark
+photon (strength :math:`\epsilon e`) (Izaguirre, Krnjaic, Schuster, Toro, arXiv:1508.03050;
+Izaguirre, Kahn, Krnjaic, Moschella, arXiv:1703.06881; the model sections of both).  NA64's
+iDM interpretation (Mongillo et al., arXiv:2302.05414) uses the same conventions, the benchmark
 :math:`m_{A'}=3m_{\chi_1}`, :math:`\Delta=0.1, 0.4`, and the thermal-target variable
 :math:`y=\epsilon^2\alpha_D(m_{\chi_1}/m_{A'})^4`.  The masses are taken with the same sign
 (the phase of :math:`\chi_2` absorbed in the coupling), so that :math:`\Delta\to0` is the
@@ -58,8 +58,10 @@ Formulas (numbered in this module; all masses and widths in MeV)
     (arXiv:1801.04847, Sec. 2; :func:`na64.physics.r_ratio.r_ratio`).
 (5) Small splitting, :math:`\Delta\ll1`, :math:`m_\ell\to0`:
     :math:`\Gamma(\chi_2\to\chi_1\ell^+\ell^-)\simeq\dfrac{4\epsilon^2\alpha\alpha_D
-    \Delta^5m_1^5}{15\pi m_{A'}^4}` (arXiv:1508.03050, Sec. II; arXiv:1703.06881,
-    Sec. II).  It is the leading term of Eq. (3): at :math:`\Delta\to0` the χ's are at rest,
+    \Delta^5m_1^5}{15\pi m_{A'}^4}`, the formula quoted by arXiv:1508.03050 and
+    arXiv:1703.06881 (in their model sections; the equation numbers are not cited here
+    because they could not be checked against the text).  It is the leading term of
+    Eq. (3), derived here: at :math:`\Delta\to0` the χ's are at rest,
     :math:`G\to2m_1^2(d^2-s)`, :math:`|\vec p_1^{\,*}|\to\sqrt{d^2-s}` and
     :math:`\int_0^{d^2}(d^2-s)^{3/2}ds=\tfrac25d^5`.  Its neglected terms are of relative
     order :math:`\Delta` (recoil of :math:`\chi_1`, :math:`m_2\ne m_1`) and
@@ -327,7 +329,8 @@ def chi2_width_small_splitting(m1: ArrayLike, delta: ArrayLike, mass: ArrayLike,
                                epsilon: ArrayLike, alpha_D: ArrayLike) -> FloatArray:
     r"""Small-splitting limit :math:`4\epsilon^2\alpha\alpha_D\Delta^5m_1^5/(15\pi m_{A'}^4)`
     (MeV) of the width of :math:`\chi_2\to\chi_1\ell^+\ell^-` for a massless lepton, Eq. (5)
-    (arXiv:1508.03050, Sec. II; arXiv:1703.06881, Sec. II)."""
+    (arXiv:1508.03050; arXiv:1703.06881; derived as the leading term of Eq. (3) in the
+    module docstring)."""
     return np.asarray(4.0 * _f(epsilon) ** 2 * ALPHA * _f(alpha_D) * (_f(delta) * _f(m1)) ** 5
                       / (15.0 * math.pi * _f(mass) ** 4))
 
