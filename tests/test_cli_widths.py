@@ -44,6 +44,22 @@ def test_table_output(cli):
         assert word in out
 
 
+def test_json_idm(cli):
+    code, out, _ = cli(["widths", "--model", "idm", "--mass", "300MeV", "--epsilon", "1e-3",
+                        "--delta", "0.4", "--energy", "50GeV", "--json"])
+    assert code == 0
+    info = json.loads(out)
+    assert info["parameters"]["delta"] == 0.4
+    assert info["branching_ratios"]["chichi"] > 0.999
+    chi2 = info["chi2"]
+    assert chi2["mass_MeV"] == pytest.approx(140.0)
+    assert sum(chi2["branching_ratios"].values()) == pytest.approx(1.0)
+    gamma = sum(chi2["widths_MeV"].values())
+    assert chi2["ctau_mm"] == pytest.approx(HBARC / gamma, rel=1e-12)
+    assert chi2["decay_length_mm"] == pytest.approx(
+        math.sqrt((50e3 / 140.0) ** 2 - 1) * HBARC / gamma, rel=1e-9)
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -57,6 +73,10 @@ def test_table_output(cli):
         (["widths", "--mass", "1GeV", "--energy", "0.5GeV"], "--energy"),
         (["widths", "--model", "x-boson", "--kind", "T", "--g", "1e-4"], "--kind: must be one of"),
         (["widths", "--model", "x-boson", "--g", "3"], "--g: must be in ["),
+        (["widths", "--model", "idm", "--delta", "-0.1"], "--delta: must be in (2 m_e/m_chi"),
+        (["widths", "--model", "idm", "--mass", "300MeV", "--mchi", "200MeV"], "--mchi: must"),
+        (["widths", "--model", "idm", "--g", "1e-4"], "does not apply"),
+        (["widths", "--model", "dark-photon", "--delta", "0.1"], "--delta: does not apply"),
     ],
 )
 def test_bad_input_one_line_exit_2(cli, argv, needle):

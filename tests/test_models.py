@@ -169,7 +169,7 @@ def test_lmu_ltau_branching_ratios():
 
 def test_registry_and_errors():
     assert set(MODEL_NAMES) == {"dark-photon", "alp", "lmu-ltau", "x-boson", "b-l", "x-scalar",
-                                "x-pseudoscalar", "x-vector", "x-axial", "scalar-mu"}
+                                "x-pseudoscalar", "x-vector", "x-axial", "scalar-mu", "idm"}
     m = make_model("dark-photon", mass=50 * MeV, epsilon=1e-4, chi="scalar")
     assert isinstance(m, DarkPhoton)
     with pytest.raises(InputError, match="dark-photon, alp, lmu-ltau"):

@@ -27,6 +27,7 @@ EXPECTED_COUPLING = {
     "x-vector": "coupling",
     "x-axial": "coupling",
     "scalar-mu": "g",
+    "idm": "epsilon",
 }
 
 # one parameter point per model (and per X kind), with every channel of interest open
@@ -45,6 +46,7 @@ POINTS = [
     ("x-vector", {"mass": 16.7 * MeV, "coupling": 1e-4}),
     ("x-axial", {"mass": 16.7 * MeV, "coupling": 1e-4}),
     ("scalar-mu", {"mass": 500 * MeV, "g": 1e-3}),
+    ("idm", {"mass": 600 * MeV, "epsilon": 1e-4, "alpha_D": 0.1, "delta": 0.4}),
 ]
 POINT_IDS = [f"{n}-{p.get('kind', '')}{p['mass'] / MeV:g}MeV" for n, p in POINTS]
 
@@ -68,6 +70,7 @@ SCALING_CHANNELS = {
     "x-vector": {"e+e-"},
     "x-axial": {"e+e-"},
     "scalar-mu": {"mu+mu-", "gammagamma"},
+    "idm": {"e+e-", "mu+mu-", "tau+tau-", "hadrons"},
 }
 
 

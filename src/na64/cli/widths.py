@@ -6,6 +6,7 @@ Examples
 ``na64 widths --model dark-photon --mass 16.7MeV --epsilon 1e-3 --visible --json``
 ``na64 widths --model alp --mass 10MeV --g-agg 1e-4``
 ``na64 widths --model x-boson --kind P --mass 16.7MeV --g 1e-4``
+``na64 widths --model idm --mass 300MeV --epsilon 1e-4 --delta 0.4 --alpha-d 0.1``
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
-from ..models import CHI_KINDS, MODEL_NAMES, Model, make_model
+from ..models import CHI_KINDS, MODEL_NAMES, Idm, Model, make_model
 from ..models.base import MAX_ENERGY
 from ..units import GeV, MeV, format_quantity, parse_quantity, parse_range
 
@@ -31,13 +32,14 @@ _MODEL_OPTIONS: dict[str, set[str]] = {
     "lmu-ltau": {"--g"},
     "x-boson": {"--g", "--kind"},
     "b-l": {"--g"},
+    "idm": {"--epsilon", "--alpha-d", "--mchi", "--delta"},
 }
 
 
 _FIELD_TO_OPTION: dict[str, str] = {
     "mass": "--mass", "epsilon": "--epsilon", "alpha_D": "--alpha-d", "m_chi": "--mchi",
     "chi": "--chi", "g_agg": "--g-agg", "g_aee": "--g-aee", "g": "--g", "coupling": "--g",
-    "kind": "--kind", "energy": "--energy",
+    "kind": "--kind", "energy": "--energy", "delta": "--delta",
 }
 
 
@@ -66,6 +68,7 @@ def build_model(
     g_aee: str | None = None,
     g: str | None = None,
     kind: str | None = None,
+    delta: str | None = None,
 ) -> Model:
     """Build a model from command-line text (units allowed; a bare mass is GeV).
 
@@ -80,7 +83,7 @@ def build_model(
     given = {
         "--epsilon": epsilon, "--alpha-d": alpha_d, "--mchi": mchi, "--chi": chi,
         "--invisible/--visible": invisible, "--g-agg": g_agg, "--g-aee": g_aee, "--g": g,
-        "--kind": kind,
+        "--kind": kind, "--delta": delta,
     }
     for opt, value in given.items():
         if value is not None and opt not in _MODEL_OPTIONS[name]:
@@ -103,6 +106,16 @@ def build_model(
         if mchi is not None:
             params["m_chi"] = parse_quantity(mchi, "energy", field="--mchi")
         return _make(name, **params)
+    if name == "idm":
+        idm: dict[str, Any] = {
+            "mass": m,
+            "epsilon": _number("1e-4" if epsilon is None else epsilon, "--epsilon"),
+            "alpha_D": _number("0.1" if alpha_d is None else alpha_d, "--alpha-d"),
+            "delta": _number("0.1" if delta is None else delta, "--delta"),
+        }
+        if mchi is not None:
+            idm["m_chi"] = parse_quantity(mchi, "energy", field="--mchi")
+        return _make(name, **idm)
     if name == "alp":
         if g_agg is None:
             raise InputError("--g-agg", "is required for --model alp (in GeV^-1, e.g. 1e-4)")
@@ -145,6 +158,15 @@ def summary(model: Model, energy: float) -> dict[str, Any]:
     }
     if hasattr(model, "y"):
         out["y"] = model.y
+    if isinstance(model, Idm):
+        # m_chi2 < mass: an energy above the A' mass is above the chi2 mass
+        out["chi2"] = {
+            "mass_MeV": model.m_chi2 / MeV,
+            "widths_MeV": {k: v / MeV for k, v in model.chi2_widths().items()},
+            "branching_ratios": model.chi2_branching_ratios(),
+            "ctau_mm": model.chi2_ctau(),
+            "decay_length_mm": float(model.chi2_decay_length(energy)),
+        }
     return out
 
 
@@ -177,6 +199,9 @@ def register(app: typer.Typer) -> None:
             "--g", help="Gauge coupling of lmu-ltau / b-l, or the x-boson electron coupling.")] = None,
         kind: Annotated[str | None, typer.Option(
             "--kind", help="x-boson spin-parity: S, P, V or A \\[default: V].")] = None,
+        delta: Annotated[str | None, typer.Option(
+            "--delta", help="idm: relative splitting (m_chi2 - m_chi1)/m_chi1 "
+                            "\\[default: 0.1].")] = None,
         energy: Annotated[str, typer.Option(
             "--energy", help="Lab energy for the decay length.")] = "100GeV",
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
@@ -185,7 +210,8 @@ def register(app: typer.Typer) -> None:
         masses = parse_range(mass, "energy", field="--mass")
         e = parse_quantity(energy, "energy", field="--energy")
         options: dict[str, Any] = {"epsilon": epsilon, "alpha_d": alpha_d, "mchi": mchi, "chi": chi,
-                   "invisible": invisible, "g_agg": g_agg, "g_aee": g_aee, "g": g, "kind": kind}
+                   "invisible": invisible, "g_agg": g_agg, "g_aee": g_aee, "g": g, "kind": kind,
+                   "delta": delta}
         if masses.size == 1:
             m = build_model(model, mass, **options)
         else:
@@ -212,6 +238,13 @@ def register(app: typer.Typer) -> None:
                       f"decay length at {format_quantity(e)} = "
                       f"{format_quantity(info['decay_length_mm'], 'length')}   "
                       f"invisible fraction = {m.invisible_fraction:.4g}")
+        if isinstance(m, Idm):
+            chi2 = info["chi2"]
+            console.print(f"chi2 (m = {format_quantity(m.m_chi2)}): " + ", ".join(
+                f"BR({k}) = {v:.4g}" for k, v in chi2["branching_ratios"].items())
+                + f"   c*tau = {format_quantity(chi2['ctau_mm'], 'length')}   decay length at "
+                f"{format_quantity(e)} = {format_quantity(chi2['decay_length_mm'], 'length')}",
+                highlight=False)
 
 
 def _scan(model: str, masses: Any, energy: float, options: dict[str, Any], as_json: bool

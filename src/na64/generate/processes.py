@@ -12,7 +12,9 @@ for the detector response.
 Registered here:
 
 * ``brem``: dark bremsstrahlung off every e± of the shower
-  (:class:`~na64.generate.DarkBremSignal`; arXiv:1705.01633, arXiv:2101.12192);
+  (:class:`~na64.generate.DarkBremSignal`; arXiv:1705.01633, arXiv:2101.12192); it needs
+  only the boson's mass and spin, so it also makes the A' of the inelastic-dark-matter
+  model ``idm`` (a dark photon with coupling ε, :mod:`na64.models.idm`);
 * ``annihilation``: resonant e+ e- → A' → χχ̄ of the shower positrons on atomic electrons
   (:class:`~na64.generate.AnnihilationSignal`; arXiv:1802.03794, arXiv:2108.04195);
 * ``primakoff``: Primakoff conversion γ N → a N of the shower photons into an ALP
@@ -180,7 +182,8 @@ def _threshold(request: SignalRequest) -> float:
 #: Spin of the emitted boson for the dark-bremsstrahlung cross section, per model.
 _BREM_SPIN: dict[str, str] = {"dark-photon": "vector", "x-vector": "vector",
                                "x-scalar": "scalar", "x-pseudoscalar": "pseudoscalar",
-                               "x-axial": "axial", "b-l": "vector", "lmu-ltau": "vector"}
+                               "x-axial": "axial", "b-l": "vector", "lmu-ltau": "vector",
+                               "idm": "vector"}
 
 
 @register_process

@@ -33,6 +33,7 @@ from .alp import ALP
 from .b_minus_l import BminusL
 from .base import INVISIBLE_CHANNELS, Model
 from .dark_photon import CHI_KINDS, DarkPhoton, dark_photon_widths
+from .idm import Idm
 from .lmu_ltau import LmuLtau
 from .scalar_mu import ScalarMu
 from .x_boson import X_KINDS, X_MODELS, XAxial, XBoson, XPseudoscalar, XScalar, XVector
@@ -46,6 +47,7 @@ __all__ = [
     "X_MODELS",
     "BminusL",
     "DarkPhoton",
+    "Idm",
     "LmuLtau",
     "Model",
     "ModelInfo",
@@ -67,6 +69,7 @@ _REGISTRY: Final[dict[str, type[Model]]] = {
     XVector.name: XVector,
     XAxial.name: XAxial,
     ScalarMu.name: ScalarMu,
+    Idm.name: Idm,
 }
 
 #: Names accepted by :func:`make_model`.
@@ -140,7 +143,7 @@ def make_model(name: str, **params: Any) -> Model:
     ----------
     name
         One of :data:`MODEL_NAMES` (``"dark-photon"``, ``"alp"``, ``"lmu-ltau"``,
-        ``"x-boson"``, ``"b-l"``).
+        ``"x-boson"``, ``"b-l"``, ``"idm"``, ...).
     **params
         The model's constructor arguments in internal units (e.g. ``mass=100 * MeV``).
 
