@@ -97,7 +97,7 @@ def invisible(
         None,
     model: Annotated[str | None, typer.Option(
         "--model", help="dark-photon, x-scalar, x-pseudoscalar, x-vector, x-axial, b-l, "
-                        "lmu-ltau or alp [default: the analysis' [signal] model].")] = None,
+                        "lmu-ltau, alp or idm [default: the analysis' [signal] model].")] = None,
     events: Annotated[str | None, typer.Option(
         "--events-per-mass", help="Biased signal events per mass [default: the analysis'].")] =
         None,
@@ -175,6 +175,14 @@ def invisible(
         from ..reach.settings import apply_settings
 
         cfg, runs = apply_settings(cfg, settings, runs=runs)
+    source = ctx.get_parameter_source("masses")
+    if source is None or source.name == "DEFAULT":
+        from ..reach.in_flight import lowest_mass
+
+        # the default scan starts where the model exists (iDM: χ2 → χ1 e+e− open)
+        low = lowest_mass(cfg.signal)
+        if low > mass_values[0]:
+            mass_values = np.geomspace(low, mass_values[-1], mass_values.size)
     n_events = _events_per_mass(events)
     overlays = [_overlay(s) for s in (overlay or [])]
     # validate the setup before any work starts

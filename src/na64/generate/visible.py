@@ -173,12 +173,16 @@ def visible_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.nda
 def decay_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndarray],
                     e0: float, target_length: float, mass: float, rng: np.random.Generator,
                     z_low: float | np.ndarray, z_high: float | np.ndarray,
-                    pdg: tuple[int, int], m_daughter: float) -> tuple[Events, Events]:
+                    pdg: tuple[int, int], m_daughter: float,
+                    z_decay: np.ndarray | None = None) -> tuple[Events, Events]:
     """The shower of signal events plus the boson's two daughters from a decay point drawn
     uniformly in [``z_low``, ``z_high``] (mm from the target face; scalars or one per event).
 
     The decay in flight of the module docstring for any two-body final state (``pdg`` of the
     daughters and their mass: ``(11, -11), M_E`` for e+e-, ``(22, 22), 0`` for γγ).
+    ``z_decay`` (one per event, within [``z_low``, ``z_high``]) replaces the uniform draw by
+    decay points the caller chose (its Jacobian is then the caller's; ``jacobian`` is still
+    the uniform one).
 
     Returns
     -------
@@ -198,7 +202,7 @@ def decay_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndarr
     tx = bx + tan_t * np.cos(phi)
     ty = by + tan_t * np.sin(phi)
     z_p = np.clip(np.asarray(truth["z"], dtype=float), 0.0, target_length)
-    z_d = rng.uniform(z_low, z_high, n)
+    z_d = rng.uniform(z_low, z_high, n) if z_decay is None else np.asarray(z_decay, dtype=float)
     k = np.sqrt(1.0 + tx**2 + ty**2)
     x_p = np.asarray(beam["x"], dtype=float) + bx * z_p
     y_p = np.asarray(beam["y"], dtype=float) + by * z_p

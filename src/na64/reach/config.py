@@ -120,6 +120,9 @@ class SignalConfig(StrictModel):
     #: ``annihilation`` (e+ e- -> A' -> chi chi of the shower positrons, arXiv:2108.04195).
     processes: tuple[str, ...] = ("brem",)
     chi: str = "dirac"
+    #: Mass splitting Δ = (m_χ2 − m_χ1)/m_χ1 of inelastic dark matter (model ``idm``; the
+    #: benchmarks of arXiv:2302.05414 are 0.1 and 0.4).
+    delta: float = Field(0.4, gt=0.0, le=10.0)
     #: Upper limit of the A' energy fraction of the bremsstrahlung generator:
     #: ``kinematic`` (the physics) or ``1-m/E`` (the recoil keeps at least m_A', the x limit
     #: of DMG4 before 2021; see :class:`na64.generate.DarkBremSignal`).

@@ -94,7 +94,7 @@ CUTFLOW_COLUMNS = ["sample", "mass_GeV", "cut", "per_eot", "per_eot_unc",
 #: Every file a reach job may write into its output directory; ``summary.json`` marks a
 #: directory as a reach result.
 OUTPUT_NAMES = frozenset({
-    "limits.csv", "cutflow.csv", "summary.json", "nminus1.csv",
+    "limits.csv", "cutflow.csv", "summary.json", "nminus1.csv", "efficiency.csv",
     *(f"{stem}.{ext}" for stem in ("limits", "limits_y", "nminus1") for ext in ("png", "pdf")),
 })
 _MARKER = "summary.json"
@@ -144,12 +144,63 @@ def _edge(x: float, scale: float) -> str:
     return f"{float(x) / scale:.6g}" if math.isfinite(float(x)) else ""
 
 
+#: Columns of ``efficiency.csv`` (a model whose boson may decay in flight).
+EFFICIENCY_COLUMNS = ["mass_GeV", "coupling", "y", "signal_per_eot", "efficiency"]
+
+#: Couplings per mass in ``efficiency.csv``: log-spaced over this many decades above and
+#: below the excluded band's lower edge.
+_EFF_DECADES = (-1.0, 3.0)
+_EFF_POINTS = 17
+
+
+def _y_factor(result: ReachResult, mass: float) -> float:
+    """y / ε² = α_D (m_χ/m)⁴ for a dark-sector model (``idm``), else 0 (no y)."""
+    if result.config.signal.model != "idm":
+        return 0.0
+    sig = result.config.signal
+    return float(sig.alpha_d / sig.mass_ratio**4)
+
+
+def efficiency_rows(result: ReachResult) -> list[dict[str, str]]:
+    """Per mass and coupling: the selected signal per EOT and the efficiency (decays in
+    flight included, :meth:`na64.reach.in_flight.InFlightSignal.efficiency`), on couplings
+    from 0.1× to 1000× the lower edge (around the reference coupling's scan where nothing is
+    excluded); y = ε² α_D (m_χ/m_A')⁴ for iDM (empty otherwise)."""
+    scale = float(result.model_info["coupling_scale"])
+    rows = []
+    for i, p in enumerate(result.points):
+        sig = p.in_flight
+        if sig is None:
+            continue
+        lo, _ = coupling_range_of(sig)
+        centre = result.eps_90[i] if np.isfinite(result.eps_90[i]) else 10 * lo
+        g = centre * np.logspace(*_EFF_DECADES, _EFF_POINTS)
+        g = g[g <= coupling_range_of(sig)[1]]
+        y = _y_factor(result, p.mass)
+        for gk, n, e in zip(g, sig.yield_per_eot(g), sig.efficiency(g), strict=True):
+            rows.append({"mass_GeV": f"{p.mass / GeV:.6g}", "coupling": f"{gk / scale:.6g}",
+                         "y": f"{gk**2 * y:.6g}" if y > 0 else "",
+                         "signal_per_eot": f"{_finite(n):.6g}",
+                         "efficiency": f"{_finite(e):.6g}"})
+    return rows
+
+
+def coupling_range_of(signal: Any) -> tuple[float, float]:
+    """The model's coupling range (internal units) of an in-flight signal."""
+    from .in_flight import coupling_range
+
+    return coupling_range(signal.model)
+
+
 def model_limit_columns(result: ReachResult) -> list[str]:
     """The columns of :func:`model_limits_table` for ``result``'s model."""
     from .anomaly_bands import favoured_bands
 
     bands = favoured_bands(result.config.signal.model, result.masses)
-    return [*MODEL_LIMIT_COLUMNS, *(f"{b.column}_{e}" for b in bands for e in ("low", "high")),
+    y_cols = ["y_90cl", "y_90cl_high", "y_expected"] if result.config.signal.model == "idm" \
+        else []
+    return [*MODEL_LIMIT_COLUMNS, *y_cols,
+            *(f"{b.column}_{e}" for b in bands for e in ("low", "high")),
             *MODEL_SIGNAL_COLUMNS]
 
 
@@ -177,6 +228,11 @@ def model_limits_table(result: ReachResult) -> list[dict[str, str]]:
                for k in PROJECTIONS},
             **{f"{b.column}_{e}": f"{_finite(v[i]) / scale:.6g}"
                for b in bands for e, v in (("low", b.low), ("high", b.high))},
+            **({"y_90cl": _edge(result.eps_90[i] ** 2 * _y_factor(result, p.mass), 1.0),
+                "y_90cl_high": _edge(high[i] ** 2 * _y_factor(result, p.mass), 1.0),
+                "y_expected": _edge(result.eps_expected["median"][i] ** 2
+                                    * _y_factor(result, p.mass), 1.0)}
+               if result.config.signal.model == "idm" else {}),
             "reference_coupling": f"{ref / scale:.6g}",
             "signal_per_eot_ref": f"{_finite(p.yield_per_eot):.6g}",
             "signal_per_eot_ref_unc": f"{_finite(p.yield_per_eot_unc):.6g}",
@@ -440,6 +496,9 @@ def _write_set(
     else:
         atomic_write_text(path, _csv_text(model_limits_table(result),
                                           model_limit_columns(result)))
+        written.append(path)
+        path = out / "efficiency.csv"
+        atomic_write_text(path, _csv_text(efficiency_rows(result), EFFICIENCY_COLUMNS))
     written.append(path)
     path = out / "cutflow.csv"
     atomic_write_text(path, _csv_text(cutflow_rows(result), CUTFLOW_COLUMNS))

@@ -50,6 +50,7 @@ from .config import Y_ALPHA_D, AnalysisConfig
 from .in_flight import (
     InFlightSignal,
     analysis_model,
+    decaying_mass,
     escape_lengths,
     needs_decays,
     reference_coupling,
@@ -213,7 +214,7 @@ class Search:
             return make_model("dark-photon", mass=mass, epsilon=1.0, alpha_D=sig.alpha_d,
                               m_chi=mass / sig.mass_ratio, chi=sig.chi)
         return analysis_model(sig.model, mass, alpha_d=sig.alpha_d,
-                              mass_ratio=sig.mass_ratio, chi=sig.chi)
+                              mass_ratio=sig.mass_ratio, chi=sig.chi, delta=sig.delta)
 
     def e_min(self) -> float:
         """Lowest invisible energy that can reach the signal box: 5 resolution widths below
@@ -321,9 +322,15 @@ class Search:
                  for k in parts[0][0].truth}
         events = {k: np.concatenate([np.asarray(p[1][k]) for p in parts]) for k in parts[0][1]}
         decay_events, decay = None, None
+        e_x = np.asarray(events["true_e_aprime"], dtype=float)
+        escape = escape_lengths(truth, self.setup)
         if needs_decays(model):
             decay_events, decay = simulate_decays(self.pipeline, truth, self.config.energy,
                                                   model, rng)
+            if decaying_mass(model) != model.mass:
+                # the particle that decays in flight is not the one produced (iDM: χ2 of
+                # A' → χ1χ2): its energy and path come from the decay chain
+                e_x, escape = decay["e_x"], decay["escape_length"]
         return SignalSample(
             mass=float(model.mass),
             e_min=float(parts[0][0].e_min),
@@ -332,8 +339,8 @@ class Search:
             from_primary=np.asarray(truth["from_primary"], dtype=bool),
             is_annihilation=np.zeros(weights.size, dtype=bool),
             reference_coupling=g_ref,
-            e_x=np.asarray(events["true_e_aprime"], dtype=float),
-            escape_length=escape_lengths(truth, self.setup),
+            e_x=e_x,
+            escape_length=escape,
             decay_events=decay_events,
             decay=decay,
         )
@@ -357,9 +364,10 @@ class Search:
         e_x = np.where(passed, sample.e_x, e_dec)
         return InFlightSignal(
             model=model, reference_coupling=sample.reference_coupling,
-            weights=sample.weights[keep], e_x=np.maximum(e_x[keep], model.mass),
+            weights=sample.weights[keep], e_x=np.maximum(e_x[keep], decaying_mass(model)),
             escape_length=sample.escape_length[keep], distance=distance[keep],
-            jacobian=jacobian[keep], pass_escape=passed[keep], pass_decay=dec_pass[keep])
+            jacobian=jacobian[keep], pass_escape=passed[keep], pass_decay=dec_pass[keep],
+            production=float(sample.weights.sum()))
 
     def select_signal(self, sample: SignalSample) -> SignalPoint:
         """Apply the selection to the weighted events of one mass: the signal point."""
