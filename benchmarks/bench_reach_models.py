@@ -7,10 +7,10 @@ simulation of the escaping and of the decaying boson, reconstruction, selection)
 ratio to the budget of 2 minutes on 2 cores.  The load average is printed before each run:
 other processes on the machine distort the numbers.
 
-Usage: ``python benchmarks/bench_reach_models.py [--models b-l,alp,x-vector,lmu-ltau]
-[--events 3000]``.  ``alp`` runs the ALP analysis ``alp_2016_2018`` (Primakoff, decays
-behind the first HCAL module); the others the 2016-2018 invisible-mode analysis with
-``--model``.
+Usage: ``python benchmarks/bench_reach_models.py [--models b-l,alp,x-vector,lmu-ltau,idm]
+[--events 3000]``.  ``alp`` and ``idm`` run their analyses ``alp_2016_2018`` (Primakoff,
+decays behind the first HCAL module) and ``idm_2016_2018`` (masses from where χ2 → χ1 e+e−
+opens); the others the 2016-2018 invisible-mode analysis with ``--model``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from na64.reach.config import load_analysis
-from na64.reach.in_flight import invisible_processes
+from na64.reach.in_flight import invisible_processes, lowest_mass
 from na64.reach.invisible import run_invisible
 from na64.units import GeV, MeV
 
@@ -31,8 +31,8 @@ BUDGET_S = 120.0
 
 
 def _config(model: str):
-    if model == "alp":
-        return load_analysis("alp_2016_2018")
+    if model in ("alp", "idm"):
+        return load_analysis(f"{model}_2016_2018")
     cfg = load_analysis("invisible_2016_2018")
     return cfg.model_copy(update={"signal": cfg.signal.model_copy(update={
         "model": model, "processes": invisible_processes(model, cfg.signal.processes)})})
@@ -40,13 +40,13 @@ def _config(model: str):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--models", default="b-l,alp,x-vector,lmu-ltau")
+    p.add_argument("--models", default="b-l,alp,x-vector,lmu-ltau,idm")
     p.add_argument("--events", type=int, default=None,
                    help="biased events per mass point [default: the analysis']")
     args = p.parse_args()
     for model in args.models.split(","):
         cfg = _config(model)
-        masses = np.geomspace(1 * MeV, 1 * GeV, 30)
+        masses = np.geomspace(max(1 * MeV, lowest_mass(cfg.signal)), 1 * GeV, 30)
         n_signal = masses.size * (args.events or cfg.signal.events_per_mass)
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
