@@ -148,7 +148,7 @@ def test_a_registered_process_is_used_when_named(tmp_path) -> None:  # type: ign
 
 def test_model_flag_is_validated_like_the_file(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     for model, text in (("nonsense", "unknown model 'nonsense'"),
-                        ("alp", "'alp' is not produced by the analysis' process 'brem'")):
+                        ("scalar-mu", "unknown model 'scalar-mu' for the invisible mode")):
         code, _, err = cli(["reach", "invisible", "--model", model, "--out",
                             str(tmp_path / "o")])
         assert code == 2

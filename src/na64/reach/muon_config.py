@@ -201,6 +201,13 @@ class MuonSearch(Search):
         self.background_context = BackgroundContext(self.pipeline, self.selection,
                                                     box_cut="p_out_max")
 
+    @property
+    def in_flight(self) -> bool:
+        """The muon search counts the invisible decays of its models at unit coupling
+        (the process applies :attr:`~na64.models.Model.signal_invisible_fraction`): no decay
+        in flight."""
+        return False
+
     def model(self, mass: float) -> Model:
         """The analysis' model at ``mass`` with unit coupling."""
         sig = self.config.signal
