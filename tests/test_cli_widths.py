@@ -126,3 +126,23 @@ def test_mass_scan(cli):
     code, _, err = cli(["widths", "--mass", "10MeV:1GeV:5", "--energy", "0.5GeV"])
     assert code == 2
     assert "--energy" in err
+
+
+@pytest.mark.parametrize(("model", "options"), [
+    ("x-scalar", ["--g", "1e-4"]),
+    ("x-pseudoscalar", ["--g", "1e-4", "--alpha-d", "0.5"]),
+    ("x-vector", ["--g", "1e-4", "--alpha-d", "0.5", "--mchi", "1MeV"]),
+    ("x-axial", ["--g", "1e-4"]),
+    ("scalar-mu", ["--g", "1e-4", "--mchi", "1MeV"]),
+])
+def test_every_model_takes_its_options(cli, model, options):
+    """Every registered model answers with its own options; an option of another model is
+    one line naming it, exit 2 (no traceback)."""
+    code, out, err = cli(["widths", "--model", model, "--mass", "10MeV", *options, "--json"])
+    assert code == 0, err
+    assert json.loads(out)["model"] == model
+    code, _, err = cli(["widths", "--model", model, "--mass", "10MeV", *options,
+                        "--delta", "0.1"])
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--delta" in err

@@ -33,6 +33,11 @@ _MODEL_OPTIONS: dict[str, set[str]] = {
     "x-boson": {"--g", "--kind"},
     "b-l": {"--g"},
     "idm": {"--epsilon", "--alpha-d", "--mchi", "--delta"},
+    "x-scalar": {"--g", "--alpha-d", "--mchi"},
+    "x-pseudoscalar": {"--g", "--alpha-d", "--mchi"},
+    "x-vector": {"--g", "--alpha-d", "--mchi"},
+    "x-axial": {"--g", "--alpha-d", "--mchi"},
+    "scalar-mu": {"--g", "--mchi"},
 }
 
 
@@ -86,8 +91,8 @@ def build_model(
         "--kind": kind, "--delta": delta,
     }
     for opt, value in given.items():
-        if value is not None and opt not in _MODEL_OPTIONS[name]:
-            allowed = ", ".join(sorted(_MODEL_OPTIONS[name]))
+        if value is not None and opt not in _MODEL_OPTIONS.get(name, set()):
+            allowed = ", ".join(sorted(_MODEL_OPTIONS.get(name, set()))) or "none"
             raise InputError(opt, f"does not apply to --model {name} (its options: {allowed})")
     m = mass if isinstance(mass, float) else parse_quantity(mass, "energy", field="--mass")
     if name == "dark-photon":
@@ -126,7 +131,14 @@ def build_model(
     if name == "x-boson":
         return _make(name, mass=m, kind=("V" if kind is None else kind).strip().upper(),
                      coupling=_number(g, "--g"))
-    return _make(name, mass=m, g=_number(g, "--g"))
+    extra: dict[str, Any] = {}
+    if mchi is not None:
+        extra["m_chi"] = parse_quantity(mchi, "energy", field="--mchi")
+    if name.startswith("x-"):  # the fixed-kind X bosons: coupling g, optional dark sector
+        if alpha_d is not None:
+            extra["alpha_D"] = _number(alpha_d, "--alpha-d")
+        return _make(name, mass=m, coupling=_number(g, "--g"), **extra)
+    return _make(name, mass=m, g=_number(g, "--g"), **extra)
 
 
 def _check_energy(energy: float, mass: float, what: str) -> None:
