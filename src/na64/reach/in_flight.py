@@ -290,8 +290,7 @@ def simulate_decays(pipeline: Any, truth: dict[str, np.ndarray], energy: float, 
                                          "decay at this mass")
     channel = rng.choice(len(names), size=n, p=np.array([probs[c] for c in names]))
     beam = pipeline.core(n, rng)
-    if isinstance(model, Idm):
-        return _simulate_idm(pipeline, truth, beam, energy, model, names, channel, z_end, rng)
+    group = _idm_group if isinstance(model, Idm) else _boson_group
     order = np.argsort(channel, kind="stable")
     parts: list[Events] = []
     decays: list[Events] = []
@@ -301,18 +300,9 @@ def simulate_decays(pipeline: Any, truth: dict[str, np.ndarray], energy: float, 
             continue
         sub_t = {k: np.asarray(v)[rows] for k, v in truth.items()}
         sub_b = {k: np.asarray(v)[rows] for k, v in beam.items()}
-        z_p = np.clip(np.asarray(sub_t["z"], dtype=float), 0.0, setup.target.length)
-        (pdg, m_d) = DAUGHTERS[name]
-        slope = _slopes(sub_t, sub_b)
-        d, jac = draw_decay_distance((z_end - z_p) * slope, rng)
-        z_d = np.minimum(z_p + d / slope, z_end)
-        calo, dec = decay_particles(sub_t, sub_b, energy, setup.target.length,
-                                    float(model.mass), rng, z_p, z_end, pdg, m_d, z_decay=z_d)
-        ev = pipeline.events(sub_b, rng, calorimeter=calo)
-        parts.append(ev)
-        dec["escape_length"] = (z_end - dec["z_production"]) * dec["slope"]
-        dec["jacobian"] = jac
+        ev, dec = group(pipeline, sub_t, sub_b, energy, model, name, z_end, rng)
         dec["channel"] = np.full(rows.size, c, dtype=np.int64)
+        parts.append(ev)
         decays.append(dec)
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
@@ -322,57 +312,56 @@ def simulate_decays(pipeline: Any, truth: dict[str, np.ndarray], energy: float, 
     return events, decay
 
 
-def _simulate_idm(pipeline: Any, truth: dict[str, np.ndarray], beam: Events, energy: float,
-                  model: Idm, names: list[str], channel: np.ndarray, z_end: float,
-                  rng: np.random.Generator) -> tuple[Events, Events]:
-    """:func:`simulate_decays` for iDM: per channel group, the recoil's shower
+def _boson_group(pipeline: Any, truth: Events, beam: Events, energy: float, model: Model,
+                 channel: str, z_end: float, rng: np.random.Generator
+                 ) -> tuple[Events, Events]:
+    """Events of one channel group with the boson decaying into ``channel``'s two daughters
+    (:func:`na64.generate.visible.decay_particles`) at a distance from
+    :func:`draw_decay_distance`, and their decay columns."""
+    setup = pipeline.setup
+    z_p = np.clip(np.asarray(truth["z"], dtype=float), 0.0, setup.target.length)
+    pdg, m_d = DAUGHTERS[channel]
+    slope = _slopes(truth, beam)
+    d, jac = draw_decay_distance((z_end - z_p) * slope, rng)
+    z_d = np.minimum(z_p + d / slope, z_end)
+    calo, dec = decay_particles(truth, beam, energy, setup.target.length, float(model.mass),
+                                rng, z_p, z_end, pdg, m_d, z_decay=z_d)
+    dec["escape_length"] = (z_end - dec["z_production"]) * dec["slope"]
+    dec["jacobian"] = jac
+    return pipeline.events(beam, rng, calorimeter=calo), dec
+
+
+def _idm_group(pipeline: Any, truth: Events, beam: Events, energy: float, model: Model,
+               channel: str, z_end: float, rng: np.random.Generator
+               ) -> tuple[Events, Events]:
+    """:func:`_boson_group` for iDM: the recoil's shower
     (:func:`~na64.generate.particles.signal_particles`, the A' carrying its energy away), the
     decay chain of the A' (:func:`~na64.generate.idm.idm_decay_in_flight`) and the lepton
-    pair of the χ2 from a point drawn uniformly on [z_p, z_end]."""
+    pair of the χ2 from a distance drawn by :func:`draw_decay_distance` along the χ2."""
     from ..generate.idm import chi2_flight_distance, idm_decay_in_flight, pair_particles
     from ..generate.particles import signal_particles
 
+    assert isinstance(model, Idm)
     setup = pipeline.setup
-    n = channel.size
-    order = np.argsort(channel, kind="stable")
-    parts: list[Events] = []
-    decays: list[Events] = []
-    for c, name in enumerate(names):
-        rows = order[channel[order] == c]
-        if rows.size == 0:
-            continue
-        sub_t = {k: np.asarray(v)[rows] for k, v in truth.items()}
-        sub_b = {k: np.asarray(v)[rows] for k, v in beam.items()}
-        calo, e_ap = signal_particles(sub_t, sub_b, energy, setup.target.length)
-        e_ap = np.maximum(e_ap, model.mass * (1.0 + 1e-9))
-        tan_t = np.tan(np.clip(np.asarray(sub_t["theta"], dtype=float), 0.0, 1.0))
-        phi = np.asarray(sub_t["phi"], dtype=float)
-        bx, by = np.asarray(sub_b["tx"], dtype=float), np.asarray(sub_b["ty"], dtype=float)
-        chain = idm_decay_in_flight(e_ap, bx + tan_t * np.cos(phi), by + tan_t * np.sin(phi),
-                                    model, rng, channel=name)  # type: ignore[arg-type]
-        z_p = np.clip(np.asarray(sub_t["z"], dtype=float), 0.0, setup.target.length)
-        slope = np.sqrt(1.0 + chain["chi2_tx"] ** 2 + chain["chi2_ty"] ** 2)
-        d, jac = draw_decay_distance((z_end - z_p) * slope, rng)
-        z_d = np.minimum(z_p + d / slope, z_end)
-        x_p = np.asarray(sub_b["x"], dtype=float) + bx * z_p
-        y_p = np.asarray(sub_b["y"], dtype=float) + by * z_p
-        pair = pair_particles(chain, x_p, y_p, z_p, z_d, channel=name)  # type: ignore[arg-type]
-        cal = {k: np.concatenate([np.asarray(calo[k]), np.asarray(pair[k])])
-               for k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible",
-                         "event")}
-        parts.append(pipeline.events(sub_b, rng, calorimeter=cal))
-        decays.append({
-            "e_x": chain["chi2_energy"],
-            "escape_length": (z_end - z_p) * slope,
-            "distance": chi2_flight_distance(chain, z_p, z_d),
-            "jacobian": jac,
-            "channel": np.full(rows.size, c, dtype=np.int64),
-        })
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.arange(n)
-    events = {k: np.concatenate([np.asarray(p[k]) for p in parts])[inverse] for k in parts[0]}
-    decay = {k: np.concatenate([d[k] for d in decays])[inverse] for k in decays[0]}
-    return events, decay
+    calo, e_ap = signal_particles(truth, beam, energy, setup.target.length)
+    e_ap = np.maximum(e_ap, model.mass * (1.0 + 1e-9))
+    tan_t = np.tan(np.clip(np.asarray(truth["theta"], dtype=float), 0.0, 1.0))
+    phi = np.asarray(truth["phi"], dtype=float)
+    bx, by = np.asarray(beam["tx"], dtype=float), np.asarray(beam["ty"], dtype=float)
+    chain = idm_decay_in_flight(e_ap, bx + tan_t * np.cos(phi), by + tan_t * np.sin(phi),
+                                model, rng, channel=channel)  # type: ignore[arg-type]
+    z_p = np.clip(np.asarray(truth["z"], dtype=float), 0.0, setup.target.length)
+    slope = np.sqrt(1.0 + chain["chi2_tx"] ** 2 + chain["chi2_ty"] ** 2)
+    d, jac = draw_decay_distance((z_end - z_p) * slope, rng)
+    z_d = np.minimum(z_p + d / slope, z_end)
+    x_p = np.asarray(beam["x"], dtype=float) + bx * z_p
+    y_p = np.asarray(beam["y"], dtype=float) + by * z_p
+    pair = pair_particles(chain, x_p, y_p, z_p, z_d, channel=channel)  # type: ignore[arg-type]
+    cal = {k: np.concatenate([np.asarray(calo[k]), np.asarray(pair[k])])
+           for k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "event")}
+    dec = {"e_x": chain["chi2_energy"], "escape_length": (z_end - z_p) * slope,
+           "distance": chi2_flight_distance(chain, z_p, z_d), "jacobian": jac}
+    return pipeline.events(beam, rng, calorimeter=cal), dec
 
 
 def _slopes(truth: dict[str, np.ndarray], beam: Events) -> np.ndarray:
