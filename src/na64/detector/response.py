@@ -492,7 +492,9 @@ class MeanEMShower:
                 continue
             if isinstance(pr.detector, Veto):
                 raise InputError("name", f"{name!r} is a veto, not a calorimeter")
-            assert pr.r_core is not None and pr.r_tail is not None and pr.p_core is not None
+            assert pr.r_core is not None
+            assert pr.r_tail is not None
+            assert pr.p_core is not None
             xc = xs[:, None] + zero[:, None] * pr.z_mid[None, :]
             yc = ys[:, None] + zero[:, None] * pr.z_mid[None, :]
             xe, ye, act = self._stack.grids[name]
