@@ -533,3 +533,34 @@ def test_a_custom_cross_section_is_not_cached(cache_path: Path) -> None:
     assert gen._table_key(gen.threshold) is None
     gen._sigma_table(gen.threshold)
     assert cache_info()["entries"] == 0
+
+
+@pytest.mark.slow
+def test_event_cross_sections_from_the_cache_are_bit_identical(
+        cache_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The per-event dsigma/dx of a sample is kept under the hash of its (x, E) points: the
+    # same seed gives the same events without evaluating the cross section again, and
+    # those events equal the uncached ones bit for bit; another seed is another entry.
+    from na64.generate import DarkBremSignal, PhysicsCrossSection
+
+    def sample(seed: int) -> dict[str, np.ndarray]:
+        gen = DarkBremSignal(50 * MeV, energy=100 * GeV, n_showers=100)
+        return gen.sample(500, np.random.default_rng(seed))
+
+    first = sample(7)
+    assert cache_info()["kinds"]["dark-brem-event-dsigma"] == 1
+
+    def no_physics(*args: Any, **kwargs: Any) -> np.ndarray:
+        raise AssertionError("a cached cross section was recomputed")
+
+    with monkeypatch.context() as m:
+        m.setattr(PhysicsCrossSection, "dsigma_dx", no_physics)
+        m.setattr(PhysicsCrossSection, "dsigma_dx_dcos", no_physics)
+        again = sample(7)
+    with monkeypatch.context() as m:
+        m.setenv("NA64_CACHE", "off")
+        uncached = sample(7)
+    _assert_bit_identical(first, uncached)
+    _assert_bit_identical(again, uncached)
+    sample(8)
+    assert cache_info()["kinds"]["dark-brem-event-dsigma"] == 2

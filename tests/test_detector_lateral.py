@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from na64.detector.lateral import _atan, deposit_lateral, quadrant_integral, rectangle_fraction
+from na64.detector.lateral import (
+    _atan,
+    deposit_lateral,
+    deposit_lateral_block,
+    quadrant_integral,
+    rectangle_fraction,
+)
 
 
 @pytest.mark.parametrize(("a", "b", "r"), [(1.0, 2.0, 1.3), (0.5, 0.3, 0.2), (30.0, 5.0, 10.0)])
@@ -67,3 +73,36 @@ def test_kernel_conserves_energy_and_matches_closed_form(
     assert np.all(np.isfinite(out))
     assert out.sum() <= e * (1 + 1e-6)
     assert out.sum() == pytest.approx(e * float(frac), rel=1e-5, abs=1e-6 * e)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wy=st.integers(1, 5), wx=st.integers(1, 5))
+def test_block_kernel_is_the_full_kernel_on_its_cells(seed: int, wy: int, wx: int) -> None:
+    # The block kernel must put into each of its cells exactly (bit for bit) what the
+    # full-grid kernel puts there: same slices, same corner terms, same order, including
+    # slices below min_energy (added to the cell under the axis), axes off the grid and
+    # inactive cells.
+    rng = np.random.default_rng(seed)
+    m, k, ny, nx, layers = 40, 6, 5, 6, 2
+    x_edges = np.linspace(-60.0, 60.0, nx + 1)
+    y_edges = np.linspace(-50.0, 50.0, ny + 1)
+    active = rng.random((ny, nx)) > 0.1
+    energy = rng.exponential(100.0, (m, k)) * (rng.random((m, k)) > 0.1)
+    xc = rng.uniform(-80.0, 80.0, (m, k))
+    yc = rng.uniform(-70.0, 70.0, (m, k))
+    r_core = rng.uniform(0.5, 20.0, (m, k))
+    r_tail = r_core * rng.uniform(1.0, 4.0, (m, k))
+    p_core = rng.uniform(0.0, 1.0, (m, k))
+    layer = rng.integers(0, layers, k).astype(np.int64)
+    full = np.zeros((m, layers, ny, nx))
+    deposit_lateral(full, np.arange(m, dtype=np.int64), layer, energy, xc, yc, r_core, r_tail,
+                    p_core, x_edges, y_edges, active, 5.0)
+    by = rng.integers(0, ny - wy + 1, m).astype(np.int64) if wy <= ny else np.zeros(m, np.int64)
+    bx = rng.integers(0, nx - wx + 1, m).astype(np.int64) if wx <= nx else np.zeros(m, np.int64)
+    wy, wx = min(wy, ny), min(wx, nx)
+    block = np.zeros((m, layers, wy, wx))
+    deposit_lateral_block(block, layer, energy, xc, yc, r_core, r_tail, p_core, x_edges,
+                          y_edges, active, 5.0, by, bx)
+    for j in range(m):
+        ref = full[j, :, by[j]:by[j] + wy, bx[j]:bx[j] + wx]
+        assert np.array_equal(block[j], ref)

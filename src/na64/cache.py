@@ -3,7 +3,9 @@
 Tables that are deterministic functions of a few parameters and take long to build (the
 dark-bremsstrahlung σ and sampling tables of :class:`na64.generate.DarkBremSignal`) are
 stored here, one entry per parameter set, and read back bit for bit instead of being
-recomputed.
+recomputed.  So are the synchrotron photon-number table of the SRD and the per-event
+dσ/dx of a dark-bremsstrahlung sample (keyed by the SHA-256 of the sampled points: a job
+run again with the same seed evaluates no cross section).
 
 Where
 -----

@@ -34,7 +34,6 @@ from functools import lru_cache
 import numba
 import numpy as np
 from hepunits import tesla
-from scipy import integrate, special
 
 from ..constants import ALPHA, HBARC
 
@@ -117,6 +116,8 @@ def _k53_tail(x: float) -> float:
     The identity follows from K_{nu-1} + K_{nu+1} = -2 K'_nu (Abramowitz-Stegun 9.6.26)
     and avoids integrating the t^{-5/3} singularity of K_{5/3} at small t.
     """
+    from scipy import integrate, special  # only where a table is computed
+
     k13, _ = integrate.quad(lambda t: special.kv(1.0 / 3.0, t), x, np.inf, limit=200)
     return float(2.0 * special.kv(2.0 / 3.0, x) - k13)
 
@@ -132,8 +133,24 @@ def spectrum_shape(x: np.ndarray | float) -> np.ndarray:
     return out if np.ndim(x) else out.reshape(())
 
 
+#: Layout version of the photon-number table kept in :mod:`na64.cache`.
+_TABLE_SCHEMA = 1
+
+
 @lru_cache(maxsize=1)
 def _number_cdf_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """:func:`_compute_number_cdf_table`, computed once per machine and code version (kept
+    in the on-disk cache :func:`na64.cache.cached_arrays`, read back bit for bit) and once
+    per process in memory: its ~1800 Bessel-function quadratures took about a second in
+    every process that simulates the SRD."""
+    from ..cache import cached_arrays
+
+    t = cached_arrays("synchrotron-number-cdf", {"points": 600, "x_max": 40.0},
+                      _compute_number_cdf_table, schema=_TABLE_SCHEMA)
+    return t["log_x"], t["cdf"], t["log_tail"], float(t["x0"]), float(t["cdf0"])
+
+
+def _compute_number_cdf_table() -> dict[str, np.ndarray]:
     """Photon-number CDF and tail on a log grid of x = E/E_c.
 
     With ``G(x) = int_x^inf K_{5/3}``, integration by parts gives
@@ -143,10 +160,12 @@ def _number_cdf_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, floa
 
     Returns
     -------
-    log_x, cdf, log_tail, x0, cdf0
+    dict with ``log_x``, ``cdf``, ``log_tail`` (arrays) and ``x0``, ``cdf0`` (0-d arrays)
     """
     x = np.geomspace(1e-7, 40.0, 600)
     g = np.array([_k53_tail(v) for v in x])
+    from scipy import integrate, special
+
     tk = lambda t: t * special.kv(5.0 / 3.0, t)  # noqa: E731
     edges = np.concatenate(([0.0], x))
     pieces = np.array([integrate.quad(tk, a, b)[0] for a, b in itertools.pairwise(edges)])
@@ -154,7 +173,8 @@ def _number_cdf_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, floa
     cdf = np.maximum.accumulate(np.clip(cdf, 0.0, 1.0))
     upper = np.array([integrate.quad(tk, v, np.inf, limit=200)[0] for v in x])
     tail = np.maximum(-x * g + upper, 1e-300) / _N_NORM
-    return np.log(x), cdf, np.log(tail), float(x[0]), float(cdf[0])
+    return {"log_x": np.log(x), "cdf": cdf, "log_tail": np.log(tail), "x0": np.array(x[0]),
+            "cdf0": np.array(cdf[0])}
 
 
 def photon_fraction_above(x: np.ndarray | float) -> np.ndarray:

@@ -167,3 +167,107 @@ def deposit_lateral(
                         cell = g[iy + 1, ix + 1] - g[iy + 1, ix] - g[iy, ix + 1] + g[iy, ix]
                         if cell > 0.0:
                             out[row, lay, iy, ix] += cell
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True)
+def _deposit_block_one(
+    out: NDArray[np.float64], j: int, layer: NDArray[np.int64], energy: NDArray[np.float64],
+    xc: NDArray[np.float64], yc: NDArray[np.float64], r_core: NDArray[np.float64],
+    r_tail: NDArray[np.float64], p_core: NDArray[np.float64], x_edges: NDArray[np.float64],
+    y_edges: NDArray[np.float64], active: NDArray[np.bool_], min_energy: float,
+    by: int, bx: int,
+) -> None:
+    """The slices of shower ``j`` on the cells [by, by + wy) x [bx, bx + wx) of the grid,
+    added to ``out[j, layer, :, :]`` (shape (m, layers, wy, wx)).  Every operation on a
+    cell is the one :func:`deposit_lateral` makes on it, in the same order."""
+    wy, wx = out.shape[2], out.shape[3]
+    nx = x_edges.shape[0] - 1
+    ny = y_edges.shape[0] - 1
+    xe = x_edges[bx:bx + wx + 1]
+    ye = y_edges[by:by + wy + 1]
+    ux = np.empty(wx + 1)
+    isx = np.empty(wx + 1)
+    uxs = np.empty(wx + 1)
+    uy = np.empty(wy + 1)
+    isy = np.empty(wy + 1)
+    uys = np.empty(wy + 1)
+    g = np.empty((wy + 1, wx + 1))
+    nc = (wx + 1) * (wy + 1)
+    args = np.empty(2 * nc)
+    atans = np.empty(2 * nc)
+    for k in range(energy.shape[1]):
+        e = energy[j, k]
+        if not e > 0.0:
+            continue
+        if e < min_energy:
+            ix0 = np.searchsorted(x_edges, xc[j, k]) - 1
+            iy0 = np.searchsorted(y_edges, yc[j, k]) - 1
+            if (0 <= ix0 < nx and 0 <= iy0 < ny and active[iy0, ix0]
+                    and bx <= ix0 < bx + wx and by <= iy0 < by + wy):
+                out[j, layer[k], iy0 - by, ix0 - bx] += e
+            continue
+        for iy in range(wy + 1):
+            for ix in range(wx + 1):
+                g[iy, ix] = 0.0
+        for comp in range(2):
+            if comp == 0:
+                w = p_core[j, k]
+                rad = r_core[j, k]
+            else:
+                w = 1.0 - p_core[j, k]
+                rad = r_tail[j, k]
+            if w <= 0.0:
+                continue
+            _corner_terms(xe, xc[j, k], rad, ux, isx, uxs)
+            _corner_terms(ye, yc[j, k], rad, uy, isy, uys)
+            c = 0
+            for iy in range(wy + 1):
+                for ix in range(wx + 1):
+                    args[c] = uy[iy] * isx[ix]
+                    args[c + nc] = ux[ix] * isy[iy]
+                    c += 1
+            _atan_many(args, atans)
+            scale = w * e * _INV_2PI
+            c = 0
+            for iy in range(wy + 1):
+                for ix in range(wx + 1):
+                    g[iy, ix] += scale * (uxs[ix] * atans[c] + uys[iy] * atans[c + nc])
+                    c += 1
+        lay = layer[k]
+        for iy in range(wy):
+            for ix in range(wx):
+                if active[by + iy, bx + ix]:
+                    cell = g[iy + 1, ix + 1] - g[iy + 1, ix] - g[iy, ix + 1] + g[iy, ix]
+                    if cell > 0.0:
+                        out[j, lay, iy, ix] += cell
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True, parallel=True)
+def deposit_lateral_block(
+    out: NDArray[np.float64],
+    layer: NDArray[np.int64],
+    energy: NDArray[np.float64],
+    xc: NDArray[np.float64],
+    yc: NDArray[np.float64],
+    r_core: NDArray[np.float64],
+    r_tail: NDArray[np.float64],
+    p_core: NDArray[np.float64],
+    x_edges: NDArray[np.float64],
+    y_edges: NDArray[np.float64],
+    active: NDArray[np.bool_],
+    min_energy: float,
+    block_y: NDArray[np.int64],
+    block_x: NDArray[np.int64],
+) -> None:
+    """:func:`deposit_lateral` of one shower per row restricted to a block of cells.
+
+    Shower j deposits only into the cells [block_y[j], block_y[j] + wy) x [block_x[j],
+    block_x[j] + wx) of the grid, added to ``out[j, layer, :, :]`` of shape
+    (m, layers, wy, wx).  Each of those cells receives bit for bit what
+    :func:`deposit_lateral` puts into it; only the corners of the block are evaluated (a
+    shower-shape fit needs the 3 x 3 cells around the maximum, not the whole calorimeter).
+    The showers are independent rows and run in parallel threads.
+    """
+    for j in nb.prange(energy.shape[0]):
+        _deposit_block_one(out, j, layer, energy, xc, yc, r_core, r_tail, p_core, x_edges,
+                           y_edges, active, min_energy, block_y[j], block_x[j])

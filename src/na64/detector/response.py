@@ -36,7 +36,7 @@ from ..errors import InputError
 from ..units import GeV
 from . import em, hadron, muon
 from ._gamma import gamma_cdf_pair
-from .lateral import deposit_lateral
+from .lateral import deposit_lateral, deposit_lateral_block
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
@@ -469,6 +469,41 @@ class MeanEMShower:
         _deposit_profiles(out, self._stack, self._profiles, np.arange(self.n, dtype=np.int64),
                           np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(),
                           zero, zero)
+        return out
+
+    def deposit_block(self, x: NDArray[np.floating], y: NDArray[np.floating], name: str,
+                      block_y: NDArray[np.integer], block_x: NDArray[np.integer],
+                      shape: tuple[int, int]) -> FloatArray:
+        """The cells of output ``name`` (a calorimeter) in one block per shower:
+        ``(n, layers, wy, wx)`` with ``[j, :, a, b]`` the cell ``(block_y[j] + a,
+        block_x[j] + b)`` of :meth:`deposit`, bit for bit, for ``shape = (wy, wx)``.
+
+        Only the corners of each block are integrated: a fit that compares a few cells
+        around the shower maximum pays for those cells, not for the whole calorimeter.
+        """
+        layers = self._stack.shapes[name][0]
+        wy, wx = shape
+        out = np.zeros((self.n, layers, wy, wx))
+        zero = np.zeros(self.n)
+        xs = np.asarray(x, dtype=float).ravel()
+        ys = np.asarray(y, dtype=float).ravel()
+        for pr in self._profiles:
+            if pr.name != name:
+                continue
+            if isinstance(pr.detector, Veto):
+                raise InputError("name", f"{name!r} is a veto, not a calorimeter")
+            assert pr.r_core is not None
+            assert pr.r_tail is not None
+            assert pr.p_core is not None
+            xc = xs[:, None] + zero[:, None] * pr.z_mid[None, :]
+            yc = ys[:, None] + zero[:, None] * pr.z_mid[None, :]
+            xe, ye, act = self._stack.grids[name]
+            deposit_lateral_block(out, pr.index, pr.energy, np.ascontiguousarray(xc),
+                                  np.ascontiguousarray(yc), pr.r_core, pr.r_tail, pr.p_core,
+                                  xe, ye, act,
+                                  max(_MIN_SLICE_ENERGY, _NOISE_SHARE * pr.detector.noise),
+                                  np.asarray(block_y, dtype=np.int64),
+                                  np.asarray(block_x, dtype=np.int64))
         return out
 
 

@@ -33,6 +33,7 @@ A signal yield is then N_sig = EOT Σ_passed w ε² (:func:`signal_yield`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -397,6 +398,24 @@ class DarkBremSignal(_ThickTargetGenerator):
             return compute()
         return cached_arrays(kind, key, compute, schema=_TABLE_SCHEMA)
 
+    def _event_dsigma_dx(self, x: np.ndarray, energy: np.ndarray, e_min: float) -> np.ndarray:
+        """dσ/dx at the sampled (x, E) of the events (the exact value in the weights).
+
+        The ETL integral per event is the costliest step of a signal sample, and a job run
+        again with the same seed (another exposure, other cuts) samples the same points:
+        the values are kept in :mod:`na64.cache` under the SHA-256 of the exact input
+        arrays and the cross-section key, and read back bit for bit.
+        """
+        xs = np.ascontiguousarray(x, dtype=float)
+        es = np.ascontiguousarray(energy, dtype=float)
+        key = self._table_key(e_min)
+        if key is None or xs.size == 0:
+            return self.xs.dsigma_dx(xs, es)
+        digest = hashlib.sha256(xs.tobytes() + es.tobytes()).hexdigest()
+        return cached_arrays(
+            "dark-brem-event-dsigma", {**key, "n": int(xs.size), "points_sha256": digest},
+            lambda: {"f": self.xs.dsigma_dx(xs, es)}, schema=_TABLE_SCHEMA)["f"]
+
     # ------------------------------------------------------------------ quadrature
     def production_probability(self, eps: float = 1.0, e_min: float | None = None, *,
                                primary_only: bool = False) -> tuple[float, float]:
@@ -461,7 +480,7 @@ class DarkBremSignal(_ThickTargetGenerator):
         # an event whose tracks cannot emit (possible only if σ vanishes) keeps weight 0
         e_emit = np.where(w_tot > 0, e_emit, self.energy)
         x, q = self._sample_x(e_emit, e_min, rng)
-        f = self.xs.dsigma_dx(x, e_emit)
+        f = self._event_dsigma_dx(x, e_emit, e_min)
         f = np.where(np.isfinite(f), np.clip(f, 0.0, None), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where((rate_emit > 0) & (q > 0),

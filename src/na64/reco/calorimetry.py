@@ -229,10 +229,22 @@ def fit_shower(
     m, ok = _window(arr.sum(axis=1), iy, ix, window)
 
     shower = MeanEMShower(setup, total)  # the profile, computed once for every (x, y)
+    # only the cells of the window are integrated: a block of (2 window + 1)^2 cells
+    # around the maximum, shifted to lie inside the grid, holds every (clipped) window cell
+    ny, nx = arr.shape[2:]
+    wy, wx = min(2 * window + 1, ny), min(2 * window + 1, nx)
+    by = np.clip(iy - window, 0, ny - wy)
+    bx = np.clip(ix - window, 0, nx - wx)
+    offsets = np.arange(-window, window + 1)
+    rows = np.arange(arr.shape[0])[:, None]
+    ly = (np.clip(iy[:, None, None] + offsets[None, :, None], 0, ny - 1)
+          - by[:, None, None]).repeat(offsets.size, axis=2).reshape(arr.shape[0], offsets.size**2)
+    lx = (np.clip(ix[:, None, None] + offsets[None, None, :], 0, nx - 1)
+          - bx[:, None, None]).repeat(offsets.size, axis=1).reshape(arr.shape[0], offsets.size**2)
 
     def expected(x: FloatArray, y: FloatArray) -> FloatArray:
-        dep = shower.deposit(x, y, outputs=(name,))[name].sum(axis=1)
-        return _window(dep, iy, ix, window)[0]
+        dep = shower.deposit_block(x, y, name, by, bx, (wy, wx)).sum(axis=1)
+        return dep[rows, ly, lx]
 
     x, y = center_of_gravity(arr, cal)
     fit = ShowerFit(m, expected(x, y), ok, total, x, y, cal.stochastic**2 * GeV,
