@@ -17,6 +17,7 @@ from na64.constants import ALPHA, M_MU
 from na64.detector.setup import load_setup
 from na64.errors import InputError
 from na64.generate.muon_brem import MuonBremSignal
+from na64.models import make_model
 from na64.models.lmu_ltau import loop_mixing
 from na64.physics import dark_brem
 from na64.pipeline import EventPipeline
@@ -128,6 +129,27 @@ def test_dark_photon_epsilon_is_g_over_e(result_lmu) -> None:
                   nminus1=False)
     e = math.sqrt(4 * math.pi * ALPHA)
     assert dp.eps_90 == pytest.approx(result_lmu.eps_90 / e, rel=0.05)
+    # the same seeds give the same emissions: the yields differ only by the invisible
+    # branching ratios, the dark photon's at small mixing (1) against the Z''s (1 less its
+    # loop-induced e+e- share, < 1e-4 here); at eps = 1 it would have been
+    # alpha_D / (alpha_D + alpha) = 0.986 (a 0.7% weaker eps)
+    lmu = [make_model("lmu-ltau", mass=m, g=1.0).invisible_fraction
+           for m in result_lmu.masses]
+    # (eps = 1 is a muon coupling e, g = 1 a coupling 1: yields in the ratio e^2)
+    ratio = dp.yield_per_eot / (e**2 * result_lmu.yield_per_eot / np.asarray(lmu))
+    assert ratio == pytest.approx(1.0, rel=1e-6)
+
+
+def test_dark_photon_signal_branching_ratio_is_the_small_mixing_limit() -> None:
+    # visible widths ~ eps^2 alpha, the dark width ~ alpha_D: BR_inv -> 1 as eps -> 0
+    for m in (5 * MeV, 50 * MeV, 300 * MeV):
+        a = make_model("dark-photon", mass=m, epsilon=1.0, alpha_D=0.5)
+        assert a.invisible_fraction < 0.99
+        assert a.signal_invisible_fraction == 1.0
+        assert a.with_coupling(1e-6).invisible_fraction == pytest.approx(1.0, abs=1e-9)
+    # no dark decay (alpha_D = 0): nothing invisible at any mixing
+    assert make_model("dark-photon", mass=20 * MeV, epsilon=1e-3,
+                      alpha_D=0.0).signal_invisible_fraction == 0.0
 
 
 def test_bad_configuration(tmp_path) -> None:
