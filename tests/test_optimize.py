@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,31 @@ def test_cli_bad_input(samples: Path, tmp_path: Path, cli, args: list[str],
     assert flag in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("rel_unc", [0.0, 1.0, 30.0, 1e4])
+def test_exposure_search_with_a_large_uncertain_background(samples: Path,
+                                                           rel_unc: float) -> None:
+    """A background of 1e-8 per EOT (1e8 events at the top of EOT_RANGE) with relative
+    uncertainties up to a zero-pass bound's (1e4: mapped to the widest accepted prior, whose
+    mass sits at ~0 events) is evaluated at every exposure: a finite answer or None, and the
+    expected limit never improves faster than background-free (ε ∝ EOT^-1/2)."""
+    from dataclasses import replace
+
+    from na64.background.base import BackgroundSource
+    from na64.reach.optimize import _expected_eps
+
+    s = load_samples(samples)
+    result = run_from_samples(s, load_analysis("invisible_2016_2018"))
+    wide = BackgroundSource("wide", 1e-8, rel_unc * 1e-8, "test")
+    result = replace(result, background=replace(result.background, sources=(wide,)))
+    eps = [_expected_eps(result, 0, e) for e in (1e10, 1e12, 1e14, 1e16)]
+    assert all(np.isfinite(eps))
+    assert all(x > 0 for x in eps)
+    for lo, hi in itertools.pairwise(eps):
+        assert hi >= lo / 10.0 * (1 - 1e-9)  # 100 x EOT: at most 10 x better
+    target = eps[1]
+    found = eot_for_epsilon(result, 0, target)
+    assert found is None or 1e6 <= found <= 1e16
+    if rel_unc <= 1.0:  # the limit does reach its own value at 1e12 EOT
+        assert found == pytest.approx(1e12, rel=1e-4)

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from na64.errors import InputError
@@ -90,3 +92,41 @@ def test_projection_matches_expected_limits_and_exposure_table() -> None:
 def test_projection_rejects_bad_exposure(eot: float) -> None:
     with pytest.raises(InputError, match="eot"):
         projected_limits(eot, 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-3.0, 12.0), st.sampled_from([0.0, 0.01, 0.1, 1.0, 10.0, 1000.0]))
+def test_bands_are_finite_and_ordered_up_to_the_largest_counts(log_b: float,
+                                                               rel: float) -> None:
+    """s_up(n) is non-decreasing in n, so the bands must be ordered at every background
+    (the asymptotic formula takes over above 10000 events: this sweeps its range)."""
+    b = 10.0**log_b
+    bands = expected_limits(b, min(rel * b, 1e12))
+    values = [bands[k] for k in BAND_KEYS]
+    assert all(math.isfinite(v) and v > 0 for v in values)
+    assert values == sorted(values)
+
+
+def test_wide_background_band_scales_with_the_background() -> None:
+    """With sigma_b = b the background-only count is geometric with mean b: at large counts
+    every quantile, and the limit at it, scales with b.  The asymptotic median (b = 1e5,
+    1e11) must follow the exact one (b = 1e4, 0.642 b) to within the few per cent by which
+    profiling and marginalizing differ, and be scale invariant between them (rounding in
+    ``lam - n ln lam`` at these counts would put it at the root-search floor, 0.3 events)."""
+    exact = expected_limits(1e4, 1e4)["median"] / 1e4
+    asym5 = expected_limits(1e5, 1e5)["median"] / 1e5
+    asym11 = expected_limits(1e11, 1e11)["median"] / 1e11
+    assert asym5 == pytest.approx(exact, rel=0.05)
+    assert asym11 == pytest.approx(asym5, rel=1e-3)
+
+
+@pytest.mark.parametrize("b", [1e11, 3e11, 1e12])
+def test_poisson_band_quantiles_beyond_scipy(b: float) -> None:
+    """scipy's Poisson ppf gives nan above ~1e11: the quantiles must still be the smallest n
+    with P(k <= n) >= p (checked with the Poisson cdf) and near b + z sqrt(b)."""
+    q = background_quantiles(b)
+    for key, z in zip(BAND_KEYS, (-2, -1, 0, 1, 2), strict=True):
+        p = stats.norm.cdf(z)
+        n = q[key]
+        assert stats.poisson.cdf(n, b) >= p > stats.poisson.cdf(n - 1, b)
+        assert abs(n - (b + z * math.sqrt(b))) < 3.0

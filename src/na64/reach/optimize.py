@@ -38,8 +38,7 @@ from .invisible import ReachResult, _background
 from .samples import SampleSet, check_compatible, run_from_samples
 from .settings import apply_settings, parse_setting
 
-__all__ = ["EOT_RANGE", "MAX_BACKGROUND_SCALE", "OPTIMIZE_COLUMNS", "Scan", "eot_for_epsilon", "optimize",
-           "parse_scan"]
+__all__ = ["EOT_RANGE", "OPTIMIZE_COLUMNS", "Scan", "eot_for_epsilon", "optimize", "parse_scan"]
 
 #: Exposures searched for the EOT needed to reach a target (EOT).
 EOT_RANGE = (1e6, 1e16)
@@ -112,27 +111,16 @@ def _expected_eps(result: ReachResult, i: int, eot: float) -> float:
     return float(exclusion_eps(result.masses[i:i + 1], n_sig, float(s_p)).eps[0])
 
 
-#: Largest Gamma-prior scale (σ_b²/b + b, events) of the background at which the exposure
-#: search still evaluates the expected limit: the exact CLs sums run over the background
-#: counts up to the far tail of that prior, ~30 times this many terms.
-MAX_BACKGROUND_SCALE = 1e5
-
-
-def _computable(result: ReachResult, eot: float) -> bool:
-    bg = result.background
-    b, sb = _background(bg.per_eot * eot, bg.per_eot_unc * eot)
-    return b <= 0 or sb**2 / b + b <= MAX_BACKGROUND_SCALE
-
-
 def eot_for_epsilon(result: ReachResult, i: int, target: float) -> float | None:
     """Exposure at which the median expected limit at mass index ``i`` reaches ``target``
     (ε); ``None`` when it does not within :data:`EOT_RANGE` (no selected signal, or a
-    background that stops the limit from improving), or not before the background's prior
-    grows beyond :data:`MAX_BACKGROUND_SCALE` events (a background estimate with a large
-    relative uncertainty, e.g. a zero-pass bound from a small sample).
+    background that stops the limit from improving).
 
     The expected limit falls monotonically with the exposure; the root is found in log EOT
-    (Brent's method, relative tolerance 1e-6).
+    (Brent's method, relative tolerance 1e-6).  Each evaluation costs O(1) in the
+    background, however large or uncertain: the band quantile is the exact Poisson /
+    negative-binomial ppf and the limit at that count is exact up to 10000 events and
+    asymptotic above (:func:`na64.stats.expected_limits`).
     """
     if not 0 < target < 1:
         raise InputError("--target-epsilon", f"must be in (0, 1), got {target:g}")
@@ -149,8 +137,6 @@ def eot_for_epsilon(result: ReachResult, i: int, target: float) -> float | None:
     hi = lo
     while True:
         hi = min(hi + math.log(10.0), top)
-        if not _computable(result, math.exp(hi)):
-            return None
         if f(hi) <= 0:
             break
         if hi >= top:

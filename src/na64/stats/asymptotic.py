@@ -34,6 +34,25 @@ from scipy.stats import norm
 __all__ = ["cls_asymptotic", "upper_limit_asymptotic"]
 
 
+def _deviance(n: float, lam: float) -> float:
+    """``lam - n ln(lam) - (n - n ln n)``: ``-ln Pois(n | lam)`` relative to its value at
+    ``lam = n``.
+
+    Evaluated as ``n (x - ln(1 + x))`` with ``x = (lam - n)/n``, whose rounding error is
+    relative to the (small) result, so that likelihood-ratio values of O(1) stay exact at
+    counts of 1e11 and more; ``lam - n ln(lam)`` itself is ~1e12 there and its difference
+    between two hypotheses would keep only ~4 digits.
+    """
+    if n <= 0.0:
+        return lam
+    if lam <= 0.0:
+        return math.inf
+    x = (lam - n) / n
+    if abs(x) < 0.5:
+        return n * (x - math.log1p(x))
+    return lam - n - float(xlogy(n, lam / n))
+
+
 class _Counting:
     """Profile likelihood of the on/off counting model (see module docstring)."""
 
@@ -51,12 +70,12 @@ class _Counting:
         self.tau_s = (1.0 / sigma_s_rel) / sigma_s_rel if self.free_k else 0.0
 
     def nll(self, mu: float, beta: float, kappa: float) -> float:
-        lam = mu * kappa + beta
-        out = lam - float(xlogy(self.n, lam))
+        """``-ln L`` up to a constant: the sum of the Poisson deviances (:func:`_deviance`)."""
+        out = _deviance(self.n, mu * kappa + beta)
         if self.free_b:
-            out += self.tau_b * beta - float(xlogy(self.m, self.tau_b * beta))
+            out += _deviance(self.m, self.tau_b * beta)
         if self.free_k:
-            out += self.tau_s * kappa - float(xlogy(self.tau_s, self.tau_s * kappa))
+            out += _deviance(self.tau_s, self.tau_s * kappa)
         return out
 
     def beta_hat(self, lam_s: float) -> float:
@@ -133,8 +152,10 @@ def cls_asymptotic(s: float, n_obs: float, b: float, sigma_b: float, sigma_s_rel
         clsb = float(norm.sf(sq))
         clb = float(norm.cdf(sqa - sq))
     else:
-        clsb = float(norm.sf((q + q_a) / (2.0 * sqa)))
-        clb = float(norm.sf((q - q_a) / (2.0 * sqa)))
+        # both tails can underflow (q_A -> 0: an Asimov data set without sensitivity): the
+        # ratio in logs, which tends to exp(-q/2) there
+        log_cls = float(norm.logsf((q + q_a) / (2.0 * sqa)) - norm.logsf((q - q_a) / (2.0 * sqa)))
+        return float(np.clip(math.exp(min(log_cls, 0.0)), 0.0, 1.0))
     if clb <= 0.0:
         return 0.0
     return float(np.clip(clsb / clb, 0.0, 1.0))
@@ -157,7 +178,7 @@ def upper_limit_asymptotic(
         if cls_asymptotic(hi, n_obs, b, sigma_b, sigma_s_rel) < alpha:
             break
         lo, hi = hi, 2.0 * hi
-    # below ~1e-3 sqrt(b) the difference of log-likelihoods loses its precision (q ~ s^2/b)
+    # below ~1e-3 sqrt(b) the likelihood ratio is too flat to locate a root (q ~ s^2/b)
     floor = 1e-3 * math.sqrt(1.0 + b)
     lo = max(lo, floor)
     if cls_asymptotic(lo, n_obs, b, sigma_b, sigma_s_rel) <= alpha:

@@ -19,6 +19,20 @@ equals ``t_obs`` within ``1e-9`` relative count as "less signal-like" (``<=``), 
 convention as the single-run ``P(n <= n_obs)``; with one run the combination therefore
 reproduces :func:`na64.stats.upper_limit` exactly.
 
+Bounded cost: the enumeration and the toys tabulate each run's counts up to the ``1 - 1e-12``
+quantile of its marginal, a range that grows without limit with the background and its
+uncertainty (a zero-pass bound ``b = 520 +- 1e5`` reaches 3e8 counts).  When one run's table
+would exceed :data:`MAX_RUN_COUNTS` counts, or its signal-background convolution
+:data:`MAX_RUN_WORK` products per CLs evaluation, or the joint grid :data:`MAX_EXACT_CELLS`
+cells, the combination is evaluated instead on the *pooled count* ``n = sum_i n_i``
+(:func:`pooled_run`): a single counting experiment with the summed background and signal,
+whose limit :func:`na64.stats.upper_limit` computes exactly (cost ~ ``n``, asymptotic
+beyond 10000 events, whatever the background).  The pooled count is a valid test of the same
+hypothesis (less powerful than the joint likelihood ratio unless the signal is distributed
+over the runs like the background); with fully correlated nuisances (``correlated=True``)
+its model is exact, with independent ones the summed Gamma priors are replaced by a Gamma
+of the same mean and variance.  Inputs below these limits are evaluated as before.
+
 A run with ``b < 1e-12`` is given ``b = 1e-12`` (and no uncertainty) inside the test statistic only (so that the
 ratio stays finite); this moves any probability by less than ``1e-11``.
 """
@@ -36,15 +50,25 @@ from scipy.optimize import brentq
 
 from ..errors import InputError
 from ._checks import check_cl, check_count, check_nonneg, check_sigma_b, check_sigma_s_rel
-from .correlated import cls_exact_correlated, common_widths, joint_background_pmf
-from .marginal import log_pmf_component, pmf_table
+from .correlated import (
+    CORRELATED_MAX_WORK,
+    N_NODES,
+    cls_exact_correlated,
+    common_widths,
+    joint_background_pmf,
+)
+from .marginal import count_range, log_pmf_component, pmf_table
 
 __all__ = [
+    "MAX_EXACT_CELLS",
+    "MAX_RUN_COUNTS",
+    "MAX_RUN_WORK",
     "CombineMethod",
     "Run",
     "combined_cls",
     "combined_expected_limits",
     "combined_upper_limit",
+    "pooled_run",
 ]
 
 CombineMethod = Literal["auto", "exact", "toys"]
@@ -52,6 +76,19 @@ CombineMethod = Literal["auto", "exact", "toys"]
 _B_FLOOR = 1e-12
 _TAIL = 1e-12
 _TIE = 1e-9
+
+#: Longest count table of one run (``0 .. N``, N the 1 - 1e-12 quantile of its marginal);
+#: beyond it the runs are pooled (module docstring, "Bounded cost").  8 MB per table.
+MAX_RUN_COUNTS = 1_000_000
+#: Largest signal x background convolution of one run per CLs evaluation (products); a
+#: combination at that size takes a few seconds.
+MAX_RUN_WORK = 300_000_000
+#: Largest joint outcome grid of the exact enumeration (``method="exact"``), 400 MB of arrays.
+MAX_EXACT_CELLS = 10_000_000
+
+
+class _TooLarge(Exception):
+    """A run's tables are beyond the limits above: pool the runs instead."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +137,9 @@ def _tables(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """``(p_S, p_0, t)`` over ``n = 0..N`` for one run at signal ``s``."""
     b, sigma_b = (run.b, run.sigma_b) if run.b >= _B_FLOOR else (_B_FLOOR, 0.0)
+    n_s, n_b = count_range(s, b, sigma_b, run.sigma_s_rel, tail=_TAIL)
+    if max(n_s, n_b) > MAX_RUN_COUNTS or (n_s + 1) * (n_b + 1) > MAX_RUN_WORK:
+        raise _TooLarge
     p_s = pmf_table(s, b, sigma_b, run.sigma_s_rel, n_min=run.n_obs, tail=_TAIL)
     k = np.arange(p_s.size, dtype=np.float64)
     rel_b = sigma_b / b
@@ -113,6 +153,8 @@ def _tables(
 def _cls_exact(runs: Sequence[Run], fractions: NDArray[np.float64], s_tot: float) -> float:
     if s_tot <= 0.0:
         return 1.0  # CLs(0) = 1 by definition; t would be 0 up to rounding everywhere
+    if _grid_size(runs, fractions, s_tot) > MAX_EXACT_CELLS:
+        raise _TooLarge
     t_grid = np.zeros(1)
     ps_grid = np.ones(1)
     p0_grid = np.ones(1)
@@ -154,19 +196,48 @@ def _cls_toys(
 
 
 def _grid_size(runs: Sequence[Run], fractions: NDArray[np.float64], s_tot: float) -> float:
+    """Cells of the joint outcome grid (the product of the :func:`pmf_table` lengths), O(1)."""
     size = 1.0
     for run, f in zip(runs, fractions, strict=True):
-        size *= float(
-            pmf_table(
-                s_tot * float(f),
-                max(run.b, _B_FLOOR),
-                run.sigma_b,
-                run.sigma_s_rel,
-                n_min=run.n_obs,
-                tail=_TAIL,
-            ).size
-        )
+        n_s, n_b = count_range(s_tot * float(f), max(run.b, _B_FLOOR), run.sigma_b,
+                               run.sigma_s_rel, tail=_TAIL)
+        size *= float(max(n_s + n_b, run.n_obs) + 1)
     return size
+
+
+def pooled_run(runs: Sequence[Run], *, correlated: bool = False) -> Run:
+    """The pooled counting experiment ``n = sum_i n_i`` of ``runs`` (module docstring).
+
+    Its expected signal is the total ``S`` and its background ``b = sum_i b_i``.  With
+    ``correlated=True`` the common scales are kept (``sigma_b = rho_b b``, ``sigma_s_rel =
+    rho_s``: the exact model of the sum); otherwise the independent Gamma priors are summed
+    by their moments: ``sigma_b**2 = sum_i sigma_b_i**2`` and ``sigma_s_rel**2 = sum_i
+    (f_i sigma_s_rel_i)**2`` with the signal fractions ``f_i``.
+    """
+    rl, frac = _validated(runs)
+    n = sum(r.n_obs for r in rl)
+    b = math.fsum(r.b for r in rl)
+    if correlated:
+        rho_b, rho_s = common_widths(rl)
+        sb, ss = rho_b * b, rho_s
+    else:
+        sb = math.sqrt(math.fsum(r.sigma_b**2 for r in rl))
+        ss = math.sqrt(math.fsum((float(f) * r.sigma_s_rel) ** 2
+                                 for r, f in zip(rl, frac, strict=True)))
+    try:
+        return Run(n, b, sb, sigma_s_rel=ss, name="pooled")
+    except InputError as err:  # a sum beyond the accepted counts
+        raise InputError("runs", f"the pooled runs are out of range: {err}") from None
+
+
+def _pooled_limit(runs: Sequence[Run], cl: float, correlated: bool) -> float:
+    from .limits import upper_limit
+
+    p = pooled_run(runs, correlated=correlated)
+    try:
+        return upper_limit(p.n_obs, p.b, p.sigma_b, sigma_s_rel=p.sigma_s_rel, cl=cl)
+    except InputError as err:
+        raise InputError("runs", f"the pooled runs are out of range: {err}") from None
 
 
 def _validated(runs: Sequence[Run]) -> tuple[list[Run], NDArray[np.float64]]:
@@ -216,10 +287,21 @@ def combined_cls(
         if method == "toys":
             raise InputError("method", "correlated=True is evaluated by exact enumeration only")
         return cls_exact_correlated(rl, frac, s)
-    if method == "toys":
-        gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
-        return _cls_toys(rl, frac, s, gen.random((n_toys, len(rl))))
-    return _cls_exact(rl, frac, s)
+    try:
+        if method == "toys":
+            gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
+            return _cls_toys(rl, frac, s, gen.random((n_toys, len(rl))))
+        return _cls_exact(rl, frac, s)
+    except _TooLarge:
+        from ._checks import EXACT_MAX_COUNT
+        from .limits import cls_value
+
+        p = pooled_run(rl)
+        if p.n_obs > EXACT_MAX_COUNT:
+            raise InputError("runs", f"too large for the exact CLs: the runs' count tables "
+                                     f"exceed {MAX_RUN_COUNTS} entries and their pooled count "
+                                     f"{p.n_obs} exceeds {EXACT_MAX_COUNT}") from None
+        return float(cls_value(s, p.n_obs, p.b, p.sigma_b, sigma_s_rel=p.sigma_s_rel)[()])
 
 
 def combined_upper_limit(
@@ -242,7 +324,9 @@ def combined_upper_limit(
         Confidence level in ``(0, 1)``.
     method
         ``"exact"``: enumerate every outcome; ``"toys"``: pseudo-experiments; ``"auto"``
-        (default): exact when the outcome grid has at most ``max_cells`` cells.
+        (default): exact when the outcome grid has at most ``max_cells`` cells.  Beyond the
+        table limits of the module docstring ("Bounded cost") every method is replaced by the
+        exact limit of the pooled count (:func:`pooled_run`).
     max_cells
         Largest enumeration grid for ``"auto"``.
     n_toys
@@ -300,13 +384,16 @@ def combined_upper_limit(
             return _cls_exact(rl, frac, x)
 
     lo = 0.0
-    for _ in range(200):
-        if cls(hi) < alpha:
-            break
-        lo, hi = hi, 2.0 * hi
-    else:  # pragma: no cover - CLs -> 0 as S -> inf
-        raise RuntimeError("combined_upper_limit: failed to bracket the root")
-    return float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=1e-10))
+    try:
+        for _ in range(200):
+            if cls(hi) < alpha:
+                break
+            lo, hi = hi, 2.0 * hi
+        else:  # pragma: no cover - CLs -> 0 as S -> inf
+            raise RuntimeError("combined_upper_limit: failed to bracket the root")
+        return float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=1e-10))
+    except _TooLarge:
+        return _pooled_limit(rl, cl, False)
 
 
 #: Probability resolution of the enumerated background-only outcomes in
@@ -385,12 +472,28 @@ def combined_expected_limits(
     if int(max_outcomes) < 1 or int(n_outcomes) < 10:
         raise InputError("max_outcomes", "max_outcomes must be >= 1 and n_outcomes >= 10")
     gen = rng if rng is not None else np.random.default_rng(np.random.SeedSequence(0))
+    lengths = [count_range(0.0, r.b, r.sigma_b, 0.0, tail=1e-9)[1] + 1 for r in rl]
+    if correlated:
+        rho_b, _ = common_widths(rl)
+        work = math.prod(lengths) * N_NODES
+        if work > CORRELATED_MAX_WORK:
+            raise InputError("runs", f"correlated combination too large for exact enumeration "
+                                     f"({float(work):.3g} > {CORRELATED_MAX_WORK:.3g} grid x "
+                                     "node evaluations); use correlated=False")
+    elif max(lengths) > MAX_RUN_COUNTS:
+        # a background range beyond any table: the bands of the pooled count, as the limit
+        from .expected import expected_limits
+
+        p = pooled_run(rl)
+        try:
+            return expected_limits(p.b, p.sigma_b, sigma_s_rel=p.sigma_s_rel, cl=cl)
+        except InputError as err:
+            raise InputError("runs", f"the pooled runs are out of range: {err}") from None
     tables = [pmf_table(0.0, r.b, r.sigma_b, 0.0, tail=1e-9) for r in rl]
     size = math.prod(t.size for t in tables)
     outcomes: NDArray[np.int64] | None = None
     probs: NDArray[np.float64] | None = None
     if correlated:
-        rho_b, _ = common_widths(rl)
         joint = joint_background_pmf(rl, [t.size for t in tables], rho_b)
         order = np.argsort(joint)[::-1]
         cum = np.cumsum(joint[order])

@@ -30,7 +30,7 @@ from scipy.special import xlogy
 
 from ..errors import InputError
 from ._checks import NEGLIGIBLE_REL
-from .marginal import pmf_table
+from .marginal import count_range
 
 if TYPE_CHECKING:
     from .combine import Run
@@ -113,9 +113,9 @@ def _ranges(runs: Sequence[Run], fractions: NDArray[np.float64], s_tot: float) -
     for r, f in zip(runs, fractions, strict=True):
         b = max(r.b, _B_FLOOR)
         sb = r.sigma_b if r.b >= _B_FLOOR else 0.0
-        out.append(
-            pmf_table(s_tot * float(f), b, sb, r.sigma_s_rel, n_min=r.n_obs, tail=_TAIL).size
-        )
+        # the length of pmf_table(...), computed without building it (O(1) in the counts)
+        n_s, n_b = count_range(s_tot * float(f), b, sb, r.sigma_s_rel, tail=_TAIL)
+        out.append(max(n_s + n_b, r.n_obs) + 1)
     return out
 
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
 from ..errors import InputError
-from ._checks import check_cl, check_nonneg, check_sigma_b, check_sigma_s_rel
+from ._checks import MAX_COUNT, check_cl, check_nonneg, check_sigma_b, check_sigma_s_rel
 from .limits import Method, upper_limit
 from .marginal import background_ppf
 
@@ -102,7 +102,17 @@ def expected_limits(
     for key in BAND_KEYS:
         n = quant[key]
         if n not in cache:
-            cache[n] = upper_limit(n, b, sigma_b, sigma_s_rel=sigma_s_rel, cl=cl, method=method)
+            if n > MAX_COUNT and method in ("cls", "cls-asymptotic"):
+                # an upper band of a background near MAX_COUNT counts beyond it: the
+                # asymptotic formula upper_limit uses there takes any count
+                from .asymptotic import upper_limit_asymptotic
+
+                upper_limit(0, b, sigma_b, sigma_s_rel=sigma_s_rel, cl=cl)  # validation
+                cache[n] = upper_limit_asymptotic(float(n), float(b), float(sigma_b),
+                                                  sigma_s_rel=float(sigma_s_rel), cl=float(cl))
+            else:
+                cache[n] = upper_limit(n, b, sigma_b, sigma_s_rel=sigma_s_rel, cl=cl,
+                                       method=method)
         out[key] = cache[n]
     return out
 

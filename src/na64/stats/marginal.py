@@ -28,13 +28,15 @@ so that e.g. ``P(n <= 0 | b = 1000)`` (= e^-1000) does not underflow.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, xlogy
 
 from ._checks import NEGLIGIBLE_REL
 
-__all__ = ["background_ppf", "log_pmf_component", "logcdf", "logsumexp_rows", "pmf_table"]
+__all__ = ["background_ppf", "count_range", "log_pmf_component", "logcdf", "logsumexp_rows", "pmf_table"]
 
 
 def log_pmf_component(k: ArrayLike, mean: ArrayLike, sd_rel: float) -> NDArray[np.float64]:
@@ -129,6 +131,10 @@ def logcdf(
     return np.asarray(np.minimum(out, 0.0).reshape(np.shape(s)), dtype=np.float64)
 
 
+#: Stand-in for a count range that no table could hold (2**62).
+_HUGE_COUNT = 2**62
+
+
 def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
     """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile)."""
     if mean <= 0.0:
@@ -136,9 +142,24 @@ def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
     from scipy.stats import nbinom, poisson
 
     if sd_rel < NEGLIGIBLE_REL:
-        return int(poisson.isf(tail, mean)) + 1
-    r = 1.0 / (sd_rel * sd_rel)
-    return int(nbinom.isf(tail, r, r / (r + mean))) + 1
+        q = poisson.isf(tail, mean)
+    else:
+        r = 1.0 / (sd_rel * sd_rel)
+        q = nbinom.isf(tail, r, r / (r + mean))
+    # scipy gives nan far beyond double-precision counts (e.g. a Poisson mean of 1e14): such a
+    # range is "too long to tabulate", which the callers test against their limits
+    return int(q) + 1 if np.isfinite(q) and q < _HUGE_COUNT else _HUGE_COUNT
+
+
+def count_range(s: float, b: float, sigma_b: float, sigma_s_rel: float, *,
+                tail: float = 1e-12) -> tuple[int, int]:
+    """``(N_s, N_b)``: the last counts of the signal and background tables of
+    :func:`pmf_table` (each component's ``1 - tail/2`` quantile), without building them.
+
+    O(1) in the counts; :data:`_HUGE_COUNT` stands for a range beyond any table.
+    """
+    return (_upper_count(s, sigma_s_rel, 0.5 * tail),
+            _upper_count(b, _bkg_rel(b, sigma_b), 0.5 * tail))
 
 
 def background_ppf(p: float, b: float, sigma_b: float) -> int:
@@ -156,10 +177,34 @@ def background_ppf(p: float, b: float, sigma_b: float) -> int:
     rel = _bkg_rel(b, sigma_b)
     if rel == 0.0:
         q = poisson.ppf(p, b)
+        if not np.isfinite(q):
+            return _poisson_ppf_large(p, b)
     else:
         r = 1.0 / (rel * rel)
         q = nbinom.ppf(p, r, r / (r + b))
     return int(q) if np.isfinite(q) else int(np.iinfo(np.int64).max // 2)
+
+
+def _poisson_ppf_large(p: float, b: float) -> int:
+    """The Poisson ``p`` quantile where scipy's ppf gives nan (means >~ 1e11).
+
+    Start from the Cornish-Fisher expansion ``b + z sqrt(b) + (z**2 - 1)/6`` (the first
+    skewness correction of the normal quantile ``z``; Abramowitz & Stegun 26.2.50 with the
+    Poisson cumulants all equal to ``b``) and step to the exact smallest ``n`` with
+    ``P(k <= n) >= p`` using the Poisson cdf, which stays accurate there.
+    """
+    from scipy.stats import norm, poisson
+
+    z = float(norm.ppf(p))
+    n = max(math.floor(b + z * math.sqrt(b) + (z * z - 1.0) / 6.0), 0)
+    for _ in range(1000):  # the expansion is off by O(1/sqrt(b)): a step or two
+        if poisson.cdf(n, b) < p:
+            n += 1
+        elif n > 0 and poisson.cdf(n - 1, b) >= p:
+            n -= 1
+        else:
+            break
+    return n
 
 
 def pmf_table(
@@ -175,8 +220,7 @@ def pmf_table(
     numpy.ndarray
         Probabilities, length ``N + 1``, summing to ``1 - O(tail)``.
     """
-    n_s = _upper_count(s, sigma_s_rel, 0.5 * tail)
-    n_b = _upper_count(b, _bkg_rel(b, sigma_b), 0.5 * tail)
+    n_s, n_b = count_range(s, b, sigma_b, sigma_s_rel, tail=tail)
     n_max = max(n_s + n_b, n_min)
     p_s = np.exp(log_pmf_component(np.arange(n_s + 1), s, sigma_s_rel))
     p_b = np.exp(log_pmf_component(np.arange(n_b + 1), b, _bkg_rel(b, sigma_b)))
