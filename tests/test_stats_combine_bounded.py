@@ -167,3 +167,13 @@ def test_ordinary_expected_bands_are_unchanged(runs: list[Run]) -> None:
     with _unbounded():
         ref = combined_expected_limits(runs, n_toys=2000)
     assert got == ref
+
+
+def test_subnormal_background_is_no_background():
+    """A subnormal expected background (5e-324) gives the limit of b = 0, not an
+    underflowed asymptotic CLs (found by the input-property sweep)."""
+    from na64.stats import upper_limit
+
+    zero = upper_limit(10001, 0.0, 0.0, method="cls", cl=0.68)
+    assert upper_limit(10001, 5e-324, 0.0, method="cls", cl=0.68) == pytest.approx(zero,
+                                                                                    rel=1e-9)

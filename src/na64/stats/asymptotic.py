@@ -142,6 +142,7 @@ def cls_asymptotic(s: float, n_obs: float, b: float, sigma_b: float, sigma_s_rel
     float
         CLs in ``[0, 1]``.
     """
+    b = b if b >= 1e-300 else 0.0  # a subnormal background is none (its q_A underflows)
     model = _Counting(n_obs, b, sigma_b, sigma_s_rel)
     q = _q_tilde(model, s)
     beta0 = model.beta_hat(0.0)  # background-only fit to the observed data
@@ -154,7 +155,13 @@ def cls_asymptotic(s: float, n_obs: float, b: float, sigma_b: float, sigma_s_rel
     else:
         # both tails can underflow (q_A -> 0: an Asimov data set without sensitivity): the
         # ratio in logs, which tends to exp(-q/2) there
-        log_cls = float(norm.logsf((q + q_a) / (2.0 * sqa)) - norm.logsf((q - q_a) / (2.0 * sqa)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            log_cls = float(norm.logsf((q + q_a) / (2.0 * sqa))
+                            - norm.logsf((q - q_a) / (2.0 * sqa)))
+        if not math.isfinite(log_cls):
+            # both arguments overflow (q_A ~ 0): the difference of the squared arguments is
+            # q, so the ratio is its limit exp(-q/2)
+            log_cls = -0.5 * q
         return float(np.clip(math.exp(min(log_cls, 0.0)), 0.0, 1.0))
     if clb <= 0.0:
         return 0.0
@@ -172,6 +179,7 @@ def upper_limit_asymptotic(
         ``s_up`` with ``cls_asymptotic(s_up) = 1 - cl``.
     """
     alpha = 1.0 - cl
+    b = b if b >= 1e-300 else 0.0  # as in cls_asymptotic
     lo, hi = 0.0, 3.0 + n_obs + 4.0 * math.sqrt(n_obs + b + sigma_b**2) + 4.0 * sigma_b
     hi *= 1.0 + 10.0 * sigma_s_rel
     for _ in range(200):
