@@ -451,9 +451,3 @@ def coupling_grid(signal: InFlightSignal, n_sig_min: float, exposure: float) -> 
     decades = math.log10(hi_m / start)
     n = max(math.ceil(decades * GRID_PER_DECADE) + 1, 20)
     return np.asarray(np.geomspace(start, hi_m, n), dtype=float)
-
-
-def report_scale(model: Model) -> float:
-    """Size of the model's reporting unit of the coupling (``1/GeV`` for GeV⁻¹)."""
-    return float(model_info(model.name)["coupling_scale"])
-

@@ -24,6 +24,7 @@ import numpy as np
 from ..io.atomic import atomic_directory, atomic_write_text, exclusive_lock, prepare_directory
 from ..units import GeV
 from .config import Y_ALPHA_D
+from .in_flight import coupling_range
 from .invisible import PROJECTIONS, ReachResult
 
 __all__ = [
@@ -66,9 +67,8 @@ LIMIT_COLUMNS = [
 #: Columns of ``limits.csv`` for a model other than the dark photon (couplings in the
 #: model's reporting unit, e.g. GeV^-1 for an ALP; empty where nothing is excluded), before
 #: the model's g-2 band columns (:mod:`na64.reach.anomaly_bands`) and the per-mass signal.
-MODEL_EXPECTED_COLUMNS = {"coupling_expected": "median", "coupling_expected_m1s": "m1",
-                          "coupling_expected_p1s": "p1", "coupling_expected_m2s": "m2",
-                          "coupling_expected_p2s": "p2"}
+MODEL_EXPECTED_COLUMNS = {c.replace("epsilon", "coupling", 1): k
+                          for c, k in EXPECTED_COLUMNS.items()}
 MODEL_LIMIT_COLUMNS = [
     "mass_GeV",
     "coupling_90cl",
@@ -153,12 +153,15 @@ _EFF_DECADES = (-1.0, 3.0)
 _EFF_POINTS = 17
 
 
-def _y_factor(result: ReachResult, mass: float) -> float:
-    """y / ε² = α_D (m_χ/m)⁴ for a dark-sector model (``idm``), else 0 (no y)."""
-    if result.config.signal.model != "idm":
-        return 0.0
-    sig = result.config.signal
-    return float(sig.alpha_d / sig.mass_ratio**4)
+def _y(result: ReachResult, coupling: np.ndarray | float) -> np.ndarray:
+    """y = ε² α_D (m_χ/m_A')⁴ (:func:`na64.stats.eps_to_y`) for iDM; NaN for other models
+    (no y)."""
+    g = np.asarray(coupling, dtype=float)
+    out = np.full(g.shape, np.nan)
+    ok = np.isfinite(g)
+    if result.config.signal.model == "idm" and ok.any():
+        out[ok] = result.y_of(g[ok])
+    return out
 
 
 def efficiency_rows(result: ReachResult) -> list[dict[str, str]]:
@@ -172,24 +175,19 @@ def efficiency_rows(result: ReachResult) -> list[dict[str, str]]:
         sig = p.in_flight
         if sig is None:
             continue
-        lo, _ = coupling_range_of(sig)
+        lo, hi = coupling_range(sig.model)
         centre = result.eps_90[i] if np.isfinite(result.eps_90[i]) else 10 * lo
         g = centre * np.logspace(*_EFF_DECADES, _EFF_POINTS)
-        g = g[g <= coupling_range_of(sig)[1]]
-        y = _y_factor(result, p.mass)
-        for gk, n, e in zip(g, sig.yield_per_eot(g), sig.efficiency(g), strict=True):
+        g = g[g <= hi]
+        n = sig.yield_per_eot(g)
+        made = (g / sig.reference_coupling) ** 2 * sig.production
+        eff = np.divide(n, made, out=np.zeros_like(n), where=made > 0)
+        for gk, nk, ek, yk in zip(g, n, eff, _y(result, g), strict=True):
             rows.append({"mass_GeV": f"{p.mass / GeV:.6g}", "coupling": f"{gk / scale:.6g}",
-                         "y": f"{gk**2 * y:.6g}" if y > 0 else "",
-                         "signal_per_eot": f"{_finite(n):.6g}",
-                         "efficiency": f"{_finite(e):.6g}"})
+                         "y": f"{yk:.6g}" if np.isfinite(yk) else "",
+                         "signal_per_eot": f"{_finite(nk):.6g}",
+                         "efficiency": f"{_finite(ek):.6g}"})
     return rows
-
-
-def coupling_range_of(signal: Any) -> tuple[float, float]:
-    """The model's coupling range (internal units) of an in-flight signal."""
-    from .in_flight import coupling_range
-
-    return coupling_range(signal.model)
 
 
 def model_limit_columns(result: ReachResult) -> list[str]:
@@ -228,10 +226,9 @@ def model_limits_table(result: ReachResult) -> list[dict[str, str]]:
                for k in PROJECTIONS},
             **{f"{b.column}_{e}": f"{_finite(v[i]) / scale:.6g}"
                for b in bands for e, v in (("low", b.low), ("high", b.high))},
-            **({"y_90cl": _edge(result.eps_90[i] ** 2 * _y_factor(result, p.mass), 1.0),
-                "y_90cl_high": _edge(high[i] ** 2 * _y_factor(result, p.mass), 1.0),
-                "y_expected": _edge(result.eps_expected["median"][i] ** 2
-                                    * _y_factor(result, p.mass), 1.0)}
+            **({"y_90cl": _edge(float(_y(result, result.eps_90[i])), 1.0),
+                "y_90cl_high": _edge(float(_y(result, high[i])), 1.0),
+                "y_expected": _edge(float(_y(result, result.eps_expected["median"][i])), 1.0)}
                if result.config.signal.model == "idm" else {}),
             "reference_coupling": f"{ref / scale:.6g}",
             "signal_per_eot_ref": f"{_finite(p.yield_per_eot):.6g}",
