@@ -65,7 +65,7 @@ X_MAX_CHOICES: tuple[str, ...] = ("kinematic", "1-m/E")
 _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
 #: Layout version of the tables :class:`DarkBremSignal` keeps in :mod:`na64.cache`: bump it
 #: when the arrays of ``_sigma_table`` or ``_tables`` change meaning.
-_TABLE_SCHEMA = 1
+_TABLE_SCHEMA = 2
 
 
 class EmissionCrossSection(Protocol):
@@ -366,6 +366,23 @@ class DarkBremSignal(_ThickTargetGenerator):
             self._sigma_cache[key] = (t["grid"], t["sigma"])
         return self._sigma_cache[key]
 
+    def _proposal_sigma(self, e_min: float) -> tuple[np.ndarray, np.ndarray]:
+        """σ(E; E_A' > e_min) of the sampling density: the trapezoid integral of the
+        tabulated dσ/dx of :meth:`_tables` (floor included) on its x grid, per energy node.
+
+        It only chooses where the forced emission happens: the event weight divides the
+        exact dσ/dx by this σ (through the cascade's ``rate_emit``) and by q(x), so the
+        weights stay unbiased for any positive σ; its accuracy sets the weights' spread,
+        not their mean.  It costs no cross-section evaluation beyond the sampling tables
+        (the quadrature table :meth:`_sigma_table` is used by
+        :meth:`production_probability` only).
+        """
+        t = self._tables(e_min)
+        xg = self._x_grid(t["e_x"], e_min)
+        fx = t["fx"]
+        sig = np.sum(0.5 * (fx[:, 1:] + fx[:, :-1]) * np.diff(xg, axis=1), axis=1)
+        return t["e_x"], np.clip(sig, 0.0, None)
+
     def _table_key(self, e_min: float) -> dict[str, Any] | None:
         """Everything the tables of ``e_min`` depend on, for :mod:`na64.cache`; ``None`` for
         a cross section other than :class:`PhysicsCrossSection` (not described by a key).
@@ -472,7 +489,7 @@ class DarkBremSignal(_ThickTargetGenerator):
             the weights sum to :meth:`production_probability`).
         """
         n, eps, e_min = self._check_sample(n, eps, e_min)
-        grid, sig = self._sigma_table(e_min)
+        grid, sig = self._proposal_sigma(e_min)
         lg = np.log(grid)
         rate = self.n_atoms * sig * self.material.X0  # per X0
         w_tot, e_emit, z_emit, rate_emit, kind = self._forced_cascade(
@@ -552,7 +569,9 @@ class DarkBremSignal(_ThickTargetGenerator):
 
     def _compute_tables(self, e_min: float) -> dict[str, np.ndarray]:
         """The arrays of :meth:`_tables`."""
-        e_grid = np.geomspace(e_min, self.energy, 33)
+        # uniform in ln E, the last node just above E0 so that the beam energy is inside
+        # the grid of the cascade's rate interpolation (:meth:`_proposal_sigma`)
+        e_grid = np.geomspace(e_min, self.energy * (1 + 1e-9), 33)
         xg = self._x_grid(e_grid, e_min)
         fx = self.xs.dsigma_dx(xg, np.broadcast_to(e_grid[:, None], xg.shape))
         fx = np.where(np.isfinite(fx), np.clip(fx, 0.0, None), 0.0)
