@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -25,11 +26,19 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
     """Run ``na64 ARGS`` in process; returns (exit code, stdout, stderr)."""
 
     def run(args: list[str]) -> tuple[int, str, str]:
+        # the command sets up the "na64" logger for a terminal (its own handler, no
+        # propagation); put it back afterwards so that later tests' caplog sees records
+        logger = logging.getLogger("na64")
+        saved = (list(logger.handlers), logger.level, logger.propagate)
         try:
             main(args)
             code = 0
         except SystemExit as exc:
             code = int(exc.code or 0)
+        finally:
+            logger.handlers[:] = saved[0]
+            logger.setLevel(saved[1])
+            logger.propagate = saved[2]
         out, err = capsys.readouterr()
         return code, out, err
 

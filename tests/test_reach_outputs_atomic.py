@@ -327,3 +327,19 @@ def test_a_failed_write_is_one_line_and_exit_1(cli: Any, monkeypatch: pytest.Mon
     line = _one_line(err)
     assert line.startswith(f"na64: error: --out: could not write {out}: No space left on device")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_n_minus_1_figure_rendered_beside_gives_the_same_set(result: ReachResult,
+                                                                tmp_path: Path) -> None:
+    """The N−1 figure rendered by a worker (as the CLI does): the same files, the same
+    tables, and the figures present, as when everything is rendered in this process."""
+    from na64.run.figures import FigureJobs
+
+    here = write_outputs(result, tmp_path / "here")
+    with FigureJobs(enabled=True) as jobs:
+        beside = write_outputs(result, tmp_path / "beside", figures=jobs)
+    assert sorted(p.name for p in here) == sorted(p.name for p in beside)
+    assert {"nminus1.png", "nminus1.pdf", "limits.png"} <= {p.name for p in beside}
+    for name in ("limits.csv", "cutflow.csv", "nminus1.csv"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "beside" / name).read_bytes()
+    assert all(p.stat().st_size > 0 for p in beside)

@@ -213,6 +213,11 @@ def invisible(
 
             with _file_system_errors(keep_samples, "--keep-samples"):
                 stack.enter_context(reserve_samples(keep_samples, overwrite=overwrite))
+        # a worker that imports the plotting libraries now and renders the N-1 figure
+        # beside the limit figures at the end
+        from ..run.figures import FigureJobs
+
+        figures = stack.enter_context(FigureJobs(enabled=plots))
         with executor_from_options(executor, workers, scheduler) as ex, \
                 _progress(quiet, console) as advance, \
                 as_flags({"masses": "--masses", "runs": "--eot",
@@ -238,7 +243,7 @@ def invisible(
 
             overlays = [*overlays, *published_overlays(result)]
             write_outputs(result, out, command=command, options=options, overlays=overlays,
-                          plots=plots, overwrite=overwrite)
+                          plots=plots, overwrite=overwrite, figures=figures)
         _export_hepdata(hepdata, out, overwrite)
     if as_json:
         from ..reach.outputs import summary_dict

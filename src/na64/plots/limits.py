@@ -66,7 +66,7 @@ def _curve(values: ArrayLike, field: str, size: int | None = None) -> NDArray[np
     return arr
 
 
-def save_figure(fig: Figure, output: str | os.PathLike[str]) -> list[Path]:
+def save_figure(fig: Figure, output: str | os.PathLike[str], *, dpi: float = 200) -> list[Path]:
     """Write ``fig`` as ``<output>.png`` and ``<output>.pdf``, each atomically.
 
     Parameters
@@ -75,6 +75,8 @@ def save_figure(fig: Figure, output: str | os.PathLike[str]) -> list[Path]:
         The figure.
     output
         Path without suffix, or with a ``.png`` / ``.pdf`` suffix (which is replaced).
+    dpi
+        Resolution of the PNG (the PDF is vector graphics).
 
     Returns
     -------
@@ -88,7 +90,7 @@ def save_figure(fig: Figure, output: str | os.PathLike[str]) -> list[Path]:
     for fmt in ("png", "pdf"):
         target = base.with_name(f"{base.name}.{fmt}")
         with atomic_path(target) as tmp, _quiet_font_fallback():
-            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight")
         paths.append(target)
     return paths
 

@@ -39,7 +39,7 @@ from ..io.atomic import atomic_write_text
 from ..units import GeV, MeV
 from .search import Search
 
-__all__ = ["NMinus1", "nminus1_distributions", "write_nminus1"]
+__all__ = ["NMinus1", "nminus1_distributions", "plot_nminus1", "write_nminus1"]
 
 #: Display unit and histogram range (in that unit, for a 100 GeV beam) per cut of the
 #: invisible selection; the ranges of the cuts in :data:`_SCALED` follow the beam energy.
@@ -173,11 +173,18 @@ def write_nminus1(result: NMinus1, out_dir: str | Path, *, plots: bool = True) -
     atomic_write_text(path, _csv(result))
     written = [path]
     if plots:
-        written += _plot(result, out / "nminus1")
+        written += plot_nminus1(result, out / "nminus1")
     return written
 
 
-def _plot(result: NMinus1, stem: Path) -> list[Path]:
+def plot_nminus1(result: NMinus1, stem: str | Path) -> list[Path]:
+    """Write the N−1 figure (one panel per cut) as ``<stem>.png`` and ``<stem>.pdf``.
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
     import matplotlib.style as mstyle
     import mplhep as hep
     from matplotlib.figure import Figure
@@ -219,5 +226,9 @@ def _plot(result: NMinus1, stem: Path) -> list[Path]:
                    ncol=min(len(handles), 6), fontsize=12, frameon=False)
         fig.suptitle("N−1 distributions (all other cuts applied; dotted: cut value)",
                      fontsize=15)
-        fig.tight_layout(rect=(0.0, 0.06, 1.0, 1.0))
-    return save_figure(fig, stem)
+        # fixed margins (in inches, so any number of rows fits): no layout pass
+        height = 4.2 * nrows
+        fig.subplots_adjust(left=0.055, right=0.99, wspace=0.3, hspace=0.42,
+                            bottom=1.05 / height, top=1.0 - 0.6 / height)
+    # a 20-inch-wide grid of panels: 120 dpi gives 2400 pixels (the PDF is for print)
+    return save_figure(fig, stem, dpi=120)

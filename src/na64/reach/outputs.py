@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from ..units import GeV
 from .config import Y_ALPHA_D
 from .in_flight import coupling_range
 from .invisible import PROJECTIONS, ReachResult
+
+if TYPE_CHECKING:
+    from ..run.figures import FigureJobs
 
 __all__ = [
     "LIMIT_COLUMNS",
@@ -431,6 +434,7 @@ def write_outputs(
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
     plots: bool = True,
     overwrite: bool = False,
+    figures: FigureJobs | None = None,
 ) -> list[Path]:
     """Write the output set of a reach job into ``out_dir``, as a whole.
 
@@ -454,6 +458,9 @@ def write_outputs(
         Write the figures.
     overwrite
         Replace a previous reach result in ``out_dir``.
+    figures
+        Renders the N−1 figure beside the limit figures (:class:`na64.run.figures.FigureJobs`);
+        by default every figure is rendered here, one after the other (same files).
 
     Returns
     -------
@@ -472,7 +479,7 @@ def write_outputs(
     with atomic_directory(out, overwrite=overwrite, marker=_MARKER, owned=_owned, what=_WHAT,
                           field="--out") as tmp:
         written = _write_set(result, tmp, command=command, options=options,
-                             overlays=overlays, plots=plots)
+                             overlays=overlays, plots=plots, figures=figures)
     return [out / path.relative_to(tmp) for path in written]
 
 
@@ -484,9 +491,15 @@ def _write_set(
     options: Mapping[str, Any] | None,
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]],
     plots: bool,
+    figures: FigureJobs | None = None,
 ) -> list[Path]:
     """Write every output file into the existing directory ``out``."""
     written = []
+    later = figures is not None and plots and result.nminus1 is not None
+    if figures is not None and later and result.nminus1 is not None:
+        from .nminus1 import plot_nminus1
+
+        figures.render(plot_nminus1, result.nminus1, out / "nminus1")
     path = out / "limits.csv"
     if result.coupling_high is None:
         atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
@@ -513,7 +526,10 @@ def _write_set(
     if result.nminus1 is not None:
         from .nminus1 import write_nminus1
 
-        written += write_nminus1(result.nminus1, out, plots=plots)
+        written += write_nminus1(result.nminus1, out, plots=plots and not later)
+    if figures is not None and later:
+        for paths in figures.wait():
+            written += paths
     return written
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..cache import cached_arrays
 from ..plots.limits import plot_exclusion, save_figure
 from .invisible import ReachResult
 
@@ -32,10 +34,16 @@ def _relic_curves(result: ReachResult) -> list[tuple[str, np.ndarray, np.ndarray
     inside = (m_chi >= 1.0) & (m_chi <= 1000.0)  # validity of y_thermal: 1 MeV - 1 GeV
     if inside.sum() < 2 or not 3.0 <= sig.mass_ratio <= 10.0:
         return []
+    def thermal(kind: Literal["scalar", "majorana", "pseudo-dirac"]) -> dict[str, np.ndarray]:
+        return {"y": np.asarray(y_thermal(m_chi[inside], kind=kind, alpha_D=sig.alpha_d,
+                                          ratio=sig.mass_ratio), dtype=float)}
+
     curves = []
     for kind in RELIC_KINDS:
-        y = np.asarray(y_thermal(m_chi[inside], kind=kind, alpha_D=sig.alpha_d,
-                                 ratio=sig.mass_ratio))
+        # a freeze-out solution per mass: kept in the disk cache like the physics tables
+        key = {"m_chi": m_chi[inside].tolist(), "kind": kind, "alpha_D": float(sig.alpha_d),
+               "ratio": float(sig.mass_ratio)}
+        y = cached_arrays("relic-y-thermal", key, functools.partial(thermal, kind))["y"]
         ok = np.isfinite(y) & (y > 0)
         if ok.sum() >= 2:
             curves.append((f"thermal relic, {kind} $\\chi$", m_chi[inside][ok], y[ok]))

@@ -249,6 +249,14 @@ class ProcessExecutor(_Base):
             )
         return self._pool
 
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> cf.Future[R]:
+        """Run ``fn(*args, **kwargs)`` on a worker; the future of its result.
+
+        For work that goes on beside the caller's (e.g. a figure rendered while the main
+        process computes); :meth:`map_unordered` is the way to fan out a list of tasks.
+        """
+        return self._get_pool().submit(fn, *args, **kwargs)
+
     def worker_pids(self) -> list[int]:
         """Process ids of the live worker processes (empty before the first task)."""
         if self._pool is None:
