@@ -333,11 +333,11 @@ def test_the_n_minus_1_figure_rendered_beside_gives_the_same_set(result: ReachRe
                                                                 tmp_path: Path) -> None:
     """The N−1 figure rendered by a worker (as the CLI does): the same files, the same
     tables, and the figures present, as when everything is rendered in this process."""
-    from na64.run.figures import FigureJobs
+    from na64.run.side import SideJobs
 
     here = write_outputs(result, tmp_path / "here")
-    with FigureJobs(enabled=True) as jobs:
-        beside = write_outputs(result, tmp_path / "beside", figures=jobs)
+    with SideJobs(enabled=True) as jobs:
+        beside = write_outputs(result, tmp_path / "beside", side=jobs)
     assert sorted(p.name for p in here) == sorted(p.name for p in beside)
     assert {"nminus1.png", "nminus1.pdf", "limits.png"} <= {p.name for p in beside}
     for name in ("limits.csv", "cutflow.csv", "nminus1.csv"):

@@ -213,11 +213,12 @@ def invisible(
 
             with _file_system_errors(keep_samples, "--keep-samples"):
                 stack.enter_context(reserve_samples(keep_samples, overwrite=overwrite))
-        # a worker that imports the plotting libraries now and renders the N-1 figure
-        # beside the limit figures at the end
-        from ..run.figures import FigureJobs
+        # a worker beside this process: it imports the pipeline and the plotting libraries
+        # now, estimates the background while the signal is simulated here (in-process
+        # runs), and renders the N-1 figure beside the limit figures
+        from ..run.side import SideJobs
 
-        figures = stack.enter_context(FigureJobs(enabled=plots))
+        side = stack.enter_context(SideJobs())
         with executor_from_options(executor, workers, scheduler) as ex, \
                 _progress(quiet, console) as advance, \
                 as_flags({"masses": "--masses", "runs": "--eot",
@@ -237,13 +238,14 @@ def invisible(
                         executor=None if executor == "local" else ex, **job)
             else:
                 result = run_invisible(cfg, mass_values, seed=seed, events_per_mass=n_events,
-                                       executor=None if executor == "local" else ex, **job)
+                                       executor=None if executor == "local" else ex,
+                                       side=side, **job)
         with _file_system_errors(out):
             from ..reach.outputs import published_overlays
 
             overlays = [*overlays, *published_overlays(result)]
             write_outputs(result, out, command=command, options=options, overlays=overlays,
-                          plots=plots, overwrite=overwrite, figures=figures)
+                          plots=plots, overwrite=overwrite, side=side)
         _export_hepdata(hepdata, out, overwrite)
     if as_json:
         from ..reach.outputs import summary_dict

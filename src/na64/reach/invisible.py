@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +52,9 @@ from .config import AnalysisConfig, RunConfig
 from .in_flight import coupling_grid
 from .nminus1 import NMinus1, nminus1_distributions
 from .search import Search, SignalPoint
+
+if TYPE_CHECKING:
+    from ..run.side import SideJobs
 
 __all__ = ["PROJECTIONS", "ReachResult", "run_invisible", "seed_layout"]
 
@@ -172,6 +175,15 @@ def _search(config: AnalysisConfig) -> Search:
     return make() if make is not None else Search(config)
 
 
+def _background_task(args: tuple[AnalysisConfig | Search, np.random.SeedSequence, int | None]
+                     ) -> BackgroundEstimate:
+    """Top-level (picklable) task: the background estimate of the analysis' search (or of
+    the given :class:`Search`) from its own stream."""
+    config, seq, n_events = args
+    search = config if isinstance(config, Search) else _search(config)
+    return search.background(np.random.default_rng(seq), n_events=n_events)
+
+
 def _mass_task(args: tuple[float, AnalysisConfig | Search, np.random.SeedSequence, int | None]
                ) -> SignalPoint:
     """Top-level (picklable) task: the signal point of one mass (of the analysis' search, or
@@ -194,6 +206,7 @@ def run_invisible(
     nminus1: bool = True,
     projections: dict[str, float] | None = None,
     search: Search | None = None,
+    side: SideJobs | None = None,
 ) -> ReachResult:
     """Compute the 90% CL reach of the invisible-mode search.
 
@@ -224,6 +237,10 @@ def run_invisible(
     search
         The :class:`Search` that makes the signal points and the background (default: the
         analysis' own; :mod:`na64.reach.samples` passes one that records or reuses samples).
+    side
+        A worker beside this process (:class:`na64.run.side.SideJobs`) that estimates the
+        background while the signal points are computed (with the analysis' own search
+        only); the estimate is the same as in process (same stream, same code).
     """
     t0 = time.perf_counter()
     m = np.asarray(masses, dtype=float).ravel()
@@ -247,12 +264,16 @@ def run_invisible(
                 search.model(float(mi))
             except InputError as exc:
                 raise InputError("masses", f"{mi / GeV:g} GeV: {exc.message}") from None
-    background = search.background(np.random.default_rng(bkg_seq), n_events=background_events)
-    done += 1
-    if progress:
-        progress(done, total)
-
     task_of: AnalysisConfig | Search = config if own else search
+    pending = None
+    if side is not None and own:
+        pending = side.submit(_background_task, (task_of, bkg_seq, background_events))
+    else:
+        background = _background_task((task_of, bkg_seq, background_events))
+        done += 1
+        if progress:
+            progress(done, total)
+
     tasks = [(float(mi), task_of, mass_seqs[i], events_per_mass) for i, mi in enumerate(m)]
     points: list[SignalPoint | None] = [None] * m.size
     if executor is None:
@@ -265,6 +286,11 @@ def run_invisible(
         if progress:
             progress(done, total)
     pts = [p for p in points if p is not None]
+    if pending is not None:
+        background = pending.result()
+        done += 1
+        if progress:
+            progress(done, total)
 
     # -- statistics ----------------------------------------------------------------------
     # One setup and one selection: run i expects n_i ~ Poisson(f_i (a_i S + B)) with

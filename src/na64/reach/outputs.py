@@ -28,7 +28,7 @@ from .in_flight import coupling_range
 from .invisible import PROJECTIONS, ReachResult
 
 if TYPE_CHECKING:
-    from ..run.figures import FigureJobs
+    from ..run.side import SideJobs
 
 __all__ = [
     "LIMIT_COLUMNS",
@@ -434,7 +434,7 @@ def write_outputs(
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
     plots: bool = True,
     overwrite: bool = False,
-    figures: FigureJobs | None = None,
+    side: SideJobs | None = None,
 ) -> list[Path]:
     """Write the output set of a reach job into ``out_dir``, as a whole.
 
@@ -458,9 +458,10 @@ def write_outputs(
         Write the figures.
     overwrite
         Replace a previous reach result in ``out_dir``.
-    figures
-        Renders the N−1 figure beside the limit figures (:class:`na64.run.figures.FigureJobs`);
-        by default every figure is rendered here, one after the other (same files).
+    side
+        A worker that renders the N−1 figure beside the limit figures
+        (:class:`na64.run.side.SideJobs`); by default every figure is rendered here, one
+        after the other (the same files).
 
     Returns
     -------
@@ -479,7 +480,7 @@ def write_outputs(
     with atomic_directory(out, overwrite=overwrite, marker=_MARKER, owned=_owned, what=_WHAT,
                           field="--out") as tmp:
         written = _write_set(result, tmp, command=command, options=options,
-                             overlays=overlays, plots=plots, figures=figures)
+                             overlays=overlays, plots=plots, side=side)
     return [out / path.relative_to(tmp) for path in written]
 
 
@@ -491,15 +492,15 @@ def _write_set(
     options: Mapping[str, Any] | None,
     overlays: Sequence[tuple[str, np.ndarray, np.ndarray]],
     plots: bool,
-    figures: FigureJobs | None = None,
+    side: SideJobs | None = None,
 ) -> list[Path]:
     """Write every output file into the existing directory ``out``."""
     written = []
-    later = figures is not None and plots and result.nminus1 is not None
-    if figures is not None and later and result.nminus1 is not None:
+    later = side is not None and plots and result.nminus1 is not None
+    if side is not None and later and result.nminus1 is not None:
         from .nminus1 import plot_nminus1
 
-        figures.render(plot_nminus1, result.nminus1, out / "nminus1")
+        side.render(plot_nminus1, result.nminus1, out / "nminus1")
     path = out / "limits.csv"
     if result.coupling_high is None:
         atomic_write_text(path, _csv_text(limits_table(result), LIMIT_COLUMNS))
@@ -527,8 +528,8 @@ def _write_set(
         from .nminus1 import write_nminus1
 
         written += write_nminus1(result.nminus1, out, plots=plots and not later)
-    if figures is not None and later:
-        for paths in figures.wait():
+    if side is not None and later:
+        for paths in side.wait():
             written += paths
     return written
 

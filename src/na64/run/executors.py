@@ -80,11 +80,13 @@ WORKER_NICENESS = 5
 _STOP_GRACE = 2.0
 
 
-def _worker_init(lifeline: Connection | None = None) -> None:
+def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICENESS) -> None:
     """Worker initializer: one thread, lower priority, Ctrl-C left to the parent, dies with it.
 
     Parameters
     ----------
+    niceness
+        Added to the worker's nice value (0: the same priority as the main process).
     lifeline
         Read end of a pipe whose write end only the main process holds.  A daemon thread
         waits on it and ends the worker with :func:`os._exit` when it reaches end of file,
@@ -95,7 +97,8 @@ def _worker_init(lifeline: Connection | None = None) -> None:
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
     with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
-        os.nice(WORKER_NICENESS)
+        if niceness:
+            os.nice(niceness)
     # Ctrl-C in a terminal reaches the whole process group: the main process handles it
     # (saves its checkpoint, stops the workers); a worker must not die half-way on its own.
     with contextlib.suppress(ValueError, OSError):
@@ -219,11 +222,16 @@ class ProcessExecutor(_Base):
     start_method
         ``"forkserver"`` (default where available) or ``"spawn"``.  ``fork`` is not
         offered: it is unsafe with threads (numba, dask, BLAS) in the parent.
+    niceness
+        Added to the workers' nice value (default :data:`WORKER_NICENESS`, so that the
+        main process keeps its share of the CPU; 0 for workers whose results the main
+        process waits for as a peer).
     """
 
     name = "processes"
 
-    def __init__(self, workers: int = 2, start_method: str | None = None) -> None:
+    def __init__(self, workers: int = 2, start_method: str | None = None, *,
+                 niceness: int = WORKER_NICENESS) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
         if start_method is None:
@@ -233,6 +241,7 @@ class ProcessExecutor(_Base):
             raise ValueError(f"start_method must be 'forkserver' or 'spawn', got {start_method!r}")
         self.workers = workers
         self.start_method = start_method
+        self.niceness = int(niceness)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
 
@@ -245,7 +254,7 @@ class ProcessExecutor(_Base):
                 max_workers=self.workers,
                 mp_context=ctx,
                 initializer=_worker_init,
-                initargs=(reader,),
+                initargs=(reader, self.niceness),
             )
         return self._pool
 

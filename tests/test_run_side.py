@@ -1,4 +1,4 @@
-"""Figures rendered beside the caller (:class:`na64.run.figures.FigureJobs`)."""
+"""Side tasks on a worker beside the caller (:class:`na64.run.side.SideJobs`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from na64.run.figures import FigureJobs
+from na64.run.side import SideJobs
 
 
 def _write(path: str, text: str) -> list[Path]:
@@ -25,7 +25,7 @@ def _pid() -> int:
 
 @pytest.mark.parametrize("enabled", [False, True])
 def test_results_in_the_order_given(tmp_path: Path, enabled: bool) -> None:
-    with FigureJobs(enabled=enabled, preload=()) as jobs:
+    with SideJobs(enabled=enabled, preload=()) as jobs:
         for i in range(3):
             jobs.render(_write, str(tmp_path / f"f{i}.txt"), f"figure {i}")
         results = jobs.wait()
@@ -35,12 +35,12 @@ def test_results_in_the_order_given(tmp_path: Path, enabled: bool) -> None:
 
 
 def test_enabled_renders_in_another_process_disabled_here() -> None:
-    with FigureJobs(enabled=False) as here:
+    with SideJobs(enabled=False) as here:
         here.render(_pid)
         assert here.wait() == [os.getpid()]
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one CPU: figures are rendered in the calling process")
-    with FigureJobs(enabled=True, preload=()) as beside:
+    with SideJobs(enabled=True, preload=()) as beside:
         beside.render(_pid)
         (pid,) = beside.wait()
     assert pid != os.getpid()
@@ -48,20 +48,19 @@ def test_enabled_renders_in_another_process_disabled_here() -> None:
 
 @pytest.mark.parametrize("enabled", [False, True])
 def test_an_error_while_rendering_is_raised_by_wait(enabled: bool) -> None:
-    with FigureJobs(enabled=enabled, preload=()) as jobs:
-        if enabled:
-            jobs.render(_fail, "broken figure")
-            with pytest.raises(ValueError, match="broken figure"):
-                jobs.wait()
-        else:
-            with pytest.raises(ValueError, match="broken figure"):
-                jobs.render(_fail, "broken figure")
+    with SideJobs(enabled=enabled, preload=()) as jobs:
+        jobs.render(_fail, "broken figure")
+        with pytest.raises(ValueError, match="broken figure"):
+            jobs.wait()
+        future = jobs.submit(_fail, "broken task")
+        with pytest.raises(ValueError, match="broken task"):
+            future.result()
 
 
 def test_the_worker_ends_with_the_block() -> None:
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one CPU: no worker")
-    with FigureJobs(enabled=True) as jobs:
+    with SideJobs(enabled=True) as jobs:
         jobs.render(_pid)
         (pid,) = jobs.wait()
         executor = jobs._executor
@@ -77,7 +76,7 @@ def test_an_error_in_the_block_stops_the_worker_at_once() -> None:
     pids: list[int] = []
 
     def job() -> None:
-        with FigureJobs(enabled=True, preload=()) as jobs:
+        with SideJobs(enabled=True, preload=()) as jobs:
             jobs.render(_pid)
             pids.extend(jobs.wait())
             raise RuntimeError("the job failed")
@@ -87,3 +86,30 @@ def test_an_error_in_the_block_stops_the_worker_at_once() -> None:
     (pid,) = pids
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_submit_gives_the_result(enabled: bool) -> None:
+    with SideJobs(enabled=enabled, preload=()) as jobs:
+        assert jobs.submit(divmod, 17, 5).result() == (3, 2)
+
+
+def test_a_reach_job_with_its_background_beside_is_the_same(tmp_path: Path) -> None:
+    """The background estimated on the side worker while the signal is simulated here:
+    the same estimate and the same limits as the job run wholly in process."""
+    import numpy as np
+
+    from na64.reach import load_analysis, run_invisible
+    from na64.units import MeV
+
+    path = tmp_path / "small.toml"
+    path.write_text('extends = "invisible_2016_2018"\nname = "small"\n[background]\n'
+                    "events = 300\n", encoding="utf-8")
+    config = load_analysis(str(path))
+    kwargs = {"seed": 7, "events_per_mass": 120, "nminus1": False}
+    here = run_invisible(config, [5 * MeV, 300 * MeV], **kwargs)
+    with SideJobs(enabled=True) as side:
+        beside = run_invisible(config, [5 * MeV, 300 * MeV], side=side, **kwargs)
+    assert beside.background.per_eot == here.background.per_eot
+    assert beside.background.per_eot_unc == here.background.per_eot_unc
+    np.testing.assert_array_equal(beside.eps_90, here.eps_90)
