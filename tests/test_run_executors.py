@@ -96,3 +96,27 @@ def test_unreachable_scheduler_is_an_input_error() -> None:
     with pytest.raises(InputError, match="--scheduler: cannot reach"):
         list(ex.map_unordered(lgamma_sum, [1]))
     ex.close()
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    import os
+
+    return x * x, os.getpid()
+
+
+def test_the_main_process_helps_until_the_workers_return() -> None:
+    """``main_helps``: every task's result once, the same as the pool's alone; the main
+    process takes tasks from the back while no worker has returned."""
+    import os
+
+    from na64.run.executors import ProcessExecutor
+
+    items = list(range(40))
+    with ProcessExecutor(2, main_helps=True) as ex:
+        got = dict(ex.map_unordered(_square_and_pid, items))
+    assert sorted(got) == items
+    assert all(got[i][0] == i * i for i in items)
+    mine = [i for i in items if got[i][1] == os.getpid()]
+    assert mine, "the main process ran no task while the workers started"
+    assert mine == list(range(len(items) - len(mine), len(items)))  # the back of the list
+    assert len(mine) <= len(items) - 4  # the first two per worker went to the pool

@@ -226,12 +226,17 @@ class ProcessExecutor(_Base):
         Added to the workers' nice value (default :data:`WORKER_NICENESS`, so that the
         main process keeps its share of the CPU; 0 for workers whose results the main
         process waits for as a peer).
+    main_helps
+        In :meth:`map_unordered`, the main process also runs tasks (the last ones, while
+        the workers take them from the front) until every worker has returned a first
+        result: the seconds in which the workers start (imports, compiled kernels
+        loaded) are not lost.  A task's result must not depend on the process running it.
     """
 
     name = "processes"
 
     def __init__(self, workers: int = 2, start_method: str | None = None, *,
-                 niceness: int = WORKER_NICENESS) -> None:
+                 niceness: int = WORKER_NICENESS, main_helps: bool = False) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
         if start_method is None:
@@ -242,6 +247,7 @@ class ProcessExecutor(_Base):
         self.workers = workers
         self.start_method = start_method
         self.niceness = int(niceness)
+        self.main_helps = bool(main_helps)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
 
@@ -278,6 +284,8 @@ class ProcessExecutor(_Base):
     ) -> Iterator[tuple[int, R]]:
         """Submit all items; yield ``(position, result)`` as tasks complete.
 
+        With ``main_helps`` this process runs some of them too (see the class).
+
         A task that raises re-raises here; a worker killed by a signal raises
         :class:`concurrent.futures.process.BrokenProcessPool`.  Closing the iterator before
         the end (an exception or Ctrl-C in the consumer) stops the pool at once: tasks not
@@ -285,15 +293,50 @@ class ProcessExecutor(_Base):
         would be lost anyway); a later call starts a new pool.
         """
         pool = self._get_pool()
-        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         completed = False
         try:
-            for fut in cf.as_completed(futures):
-                yield futures[fut], fut.result()
+            if self.main_helps:
+                yield from self._map_helping(pool, fn, items)
+            else:
+                futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+                for fut in cf.as_completed(futures):
+                    yield futures[fut], fut.result()
             completed = True
         finally:
             if not completed:
                 self.terminate()
+
+    def _map_helping(self, pool: cf.ProcessPoolExecutor, fn: Callable[[T], R],
+                     items: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """:meth:`map_unordered` with the main process running tasks from the back of
+        the list until every worker has returned once (``main_helps``).
+
+        At most two tasks per worker wait in the pool, so that the back of the list stays
+        with this process; the pool is refilled from the front as tasks complete.
+        """
+        front = 0
+        back = len(items)
+        futures: dict[cf.Future[R], int] = {}
+        returned = 0
+
+        def feed() -> None:
+            nonlocal front
+            while front < back and len(futures) < 2 * self.workers:
+                futures[pool.submit(fn, items[front])] = front
+                front += 1
+
+        feed()
+        while futures or front < back:
+            if returned < self.workers and front < back:
+                back -= 1
+                yield back, fn(items[back])
+                ready = {f for f in futures if f.done()}
+            else:
+                ready = cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+            for fut in ready:
+                returned += 1
+                yield futures.pop(fut), fut.result()
+            feed()
 
     def terminate(self) -> None:
         """Stop the pool now: cancel the tasks not started, end the workers, release all.
@@ -464,6 +507,12 @@ def make_executor(
     scheduler
         Dask scheduler address (only with ``kind="dask"``).
 
+    Returns
+    -------
+    Executor
+        For ``"processes"`` a :class:`ProcessExecutor` whose main process helps while the
+        workers start (``main_helps``).
+
     Raises
     ------
     InputError
@@ -481,5 +530,5 @@ def make_executor(
         return LocalExecutor()
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
     if kind == "processes":
-        return ProcessExecutor(n)
+        return ProcessExecutor(n, main_helps=True)
     return DaskExecutor(n, scheduler)
