@@ -113,3 +113,23 @@ def test_a_reach_job_with_its_background_beside_is_the_same(tmp_path: Path) -> N
     assert beside.background.per_eot == here.background.per_eot
     assert beside.background.per_eot_unc == here.background.per_eot_unc
     np.testing.assert_array_equal(beside.eps_90, here.eps_90)
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_map_shares_the_tasks_with_the_worker(enabled: bool) -> None:
+    """Every task once, the worker from the front and this process from the back."""
+    items = list(range(30))
+    with SideJobs(enabled=enabled, preload=()) as jobs:
+        got = dict(jobs.map_unordered(_square_and_pid, items))
+    assert sorted(got) == items
+    assert all(got[i][0] == i * i for i in items)
+    mine = [i for i in items if got[i][1] == os.getpid()]
+    if not jobs.enabled:
+        assert mine == items
+    else:
+        assert mine == list(range(len(items) - len(mine), len(items)))
+        assert len(mine) <= len(items) - 2  # the first two went to the worker

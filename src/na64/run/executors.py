@@ -306,10 +306,24 @@ class ProcessExecutor(_Base):
             if not completed:
                 self.terminate()
 
+    def map_helping(self, fn: Callable[[T], R], items: Sequence[T], *,
+                    until_warm: bool = True) -> Iterator[tuple[int, R]]:
+        """Like :meth:`map_unordered`, the main process running tasks from the back of the
+        list: until every worker has returned once (``until_warm``, as ``main_helps``
+        does), or to the end, as a peer of the workers (``until_warm=False``).
+        """
+        completed = False
+        try:
+            yield from self._map_helping(self._get_pool(), fn, items, until_warm)
+            completed = True
+        finally:
+            if not completed:
+                self.terminate()
+
     def _map_helping(self, pool: cf.ProcessPoolExecutor, fn: Callable[[T], R],
-                     items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        """:meth:`map_unordered` with the main process running tasks from the back of
-        the list until every worker has returned once (``main_helps``).
+                     items: Sequence[T], until_warm: bool = True) -> Iterator[tuple[int, R]]:
+        """The main process runs tasks from the back of the list until every worker has
+        returned once (or, with ``until_warm`` false, until none is left).
 
         At most two tasks per worker wait in the pool, so that the back of the list stays
         with this process; the pool is refilled from the front as tasks complete.
@@ -327,7 +341,7 @@ class ProcessExecutor(_Base):
 
         feed()
         while futures or front < back:
-            if returned < self.workers and front < back:
+            if (returned < self.workers or not until_warm) and front < back:
                 back -= 1
                 yield back, fn(items[back])
                 ready = {f for f in futures if f.done()}

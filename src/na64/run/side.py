@@ -15,7 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from .executors import ProcessExecutor
 __all__ = ["PRELOAD_MODULES", "SideJobs"]
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 #: Modules the worker imports while it waits for its first task (the plotting libraries
 #: and the event pipeline).
@@ -89,6 +90,17 @@ class SideJobs:
         except Exception as exc:
             future.set_exception(exc)
         return future
+
+    def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]
+                      ) -> Iterator[tuple[int, R]]:
+        """Run ``fn`` on every item, the worker taking them from the front of the list and
+        this process from the back (:meth:`ProcessExecutor.map_helping`); yield
+        ``(position, result)`` as they complete (in order without a worker)."""
+        if self._executor is None:
+            for i, item in enumerate(items):
+                yield i, fn(item)
+        else:
+            yield from self._executor.map_helping(fn, items, until_warm=False)
 
     def render(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> None:
         """:meth:`submit` a figure; :meth:`wait` returns what it wrote."""
