@@ -73,6 +73,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..constants import M_E, M_P, M_PI, M_PI0
+from ..detector import hadron
 from ..detector.hadron import MESON_INTERACTION_LENGTH_SCALE
 from ..errors import InputError
 from ..units import GeV, MeV, mm
@@ -113,9 +114,9 @@ BR_PHI_KSKL = 0.339
 
 #: Sampling probabilities of the simulated (species, mode) channels: K0_S → π0π0,
 #: K0_S → π+π−, K0_L → 3π0 (the event weights undo the choice).  K0_S → π+π− passes
-#: only when both pions leave nearly all their energy in the ECAL (charge exchange): rare
-#: events of large weight, hence its large share.
-_MODES = (("KS", "2pi0", BR_KS_PI0PI0, 0.45), ("KS", "pipi", BR_KS_PIPI, 0.50),
+#: only when both pions leave nearly all their energy in the ECAL (charge exchange), which
+#: is forced and weighted (``force_cex`` of :func:`na64.detector.response.deposit`).
+_MODES = (("KS", "2pi0", BR_KS_PI0PI0, 0.70), ("KS", "pipi", BR_KS_PIPI, 0.25),
           ("KL", "3pi0", BR_KL_3PI0, 0.05))
 _SOFT = 1.0 * GeV
 
@@ -376,10 +377,11 @@ class _Parts:
     @classmethod
     def new(cls) -> _Parts:
         return cls({c: [] for c in ("pdg", "energy", "x", "y", "tx", "ty", "z_start",
-                                    "e_invisible", "event")})
+                                    "e_invisible", "force_cex", "event")})
 
     def add(self, rows: IntArray, pdg: int | IntArray, energy: FloatArray, tx: FloatArray,
-            ty: FloatArray, x0: FloatArray, y0: FloatArray, z0: FloatArray) -> None:
+            ty: FloatArray, x0: FloatArray, y0: FloatArray, z0: FloatArray, *,
+            force_cex: bool = False) -> None:
         """Particles of ``rows`` starting at (x0, y0, z0) (mm, z from the target face) with
         slopes (tx, ty): stored as the straight line written at the target face."""
         n = rows.size
@@ -393,6 +395,7 @@ class _Parts:
         self.cols["y"].append(np.asarray(y0, dtype=float) - np.asarray(ty, dtype=float) * z0)
         self.cols["z_start"].append(np.asarray(z0, dtype=float))
         self.cols["e_invisible"].append(np.zeros(n))
+        self.cols["force_cex"].append(np.full(n, force_cex, dtype=bool))
         self.cols["event"].append(np.asarray(rows, dtype=np.int64))
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -504,6 +507,7 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
     parts.cols["ty"].append(bty)
     parts.cols["z_start"].append(np.zeros(n))
     parts.cols["e_invisible"].append(np.minimum(k * scale, e_b))
+    parts.cols["force_cex"].append(np.zeros(n, dtype=bool))
     parts.cols["event"].append(rows)
 
     # -- the rest of the interaction ---------------------------------------------------------
@@ -554,11 +558,15 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
     w_s4 = np.ones(n)
     pipi = name == "pipi"
     if pipi.any():
+        # forced step: the first interaction of each pion, wherever the pipeline puts it,
+        # is a charge exchange (module docstring); the event carries P_cex^2
         rr = rows[pipi]
         a, b = _two_body(kp4[:, pipi], np.full(rr.size, M_K0), M_PI, M_PI, rng)
         for p4, pdg in ((a, 211), (b, -211)):
             tx, ty = _slopes(p4)
-            parts.add(rr, pdg, p4[0] * scale[rr], tx, ty, xd[rr], yd[rr], z_d[rr])
+            parts.add(rr, pdg, p4[0] * scale[rr], tx, ty, xd[rr], yd[rr], z_d[rr],
+                      force_cex=True)
+        w_s4[rr] = hadron.CHARGE_EXCHANGE_PROBABILITY ** 2
     neutral = ~pipi
     rr = rows[neutral]
     if rr.size:
@@ -648,6 +656,17 @@ def _reweight(book: dict[str, Any], base: KaonModel, var: KaonModel,
     return np.where(np.isfinite(out), out, 0.0)
 
 
+def variation_sigma(shifts: list[float]) -> float:
+    """The 1σ of a parameter group from the rate shifts of its variations: half the
+    distance between the down and up variations when they move the rate in opposite
+    directions (the usual symmetrisation of a two-sided ±1σ variation), the largest shift
+    when they move it the same way (or for a single variation)."""
+    d = [float(x) for x in shifts]
+    if len(d) == 2 and d[0] * d[1] < 0:
+        return 0.5 * abs(d[0] - d[1])
+    return max((abs(x) for x in d), default=0.0)
+
+
 def _sum(weights: np.ndarray, mask: np.ndarray, n: int) -> tuple[float, float]:
     w = np.where(mask, weights, 0.0)
     return float(w.sum() / n), float(math.sqrt(float((w**2).sum())) / n)
@@ -687,13 +706,14 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
     var2 = 0.0
     spread = []
     for label, vs in model.variations().items():
-        dev = 0.0
+        shifts = []
         for v in vs:
             pv = prod if v.shadowing_alpha == model.shadowing_alpha else k0_production(
                 setup.target, e0, e_min, v)
-            dev = max(dev, abs(_sum(_reweight(book, model, v, prod, pv), mask, nk)[0] - rate))
+            shifts.append(_sum(_reweight(book, model, v, prod, pv), mask, nk)[0] - rate)
+        dev = variation_sigma(shifts)
         var2 += dev**2
-        spread.append(f"{label}: {dev:.2g}")
+        spread.append(f"{label}: {dev:.2g} ({', '.join(f'{d:+.2g}' for d in shifts)})")
     unc = math.sqrt(stat**2 + var2)
     flow = _weighted_flow(ctx, ev, w, n_ev / nk)
     esc = float(np.mean(book["surv_prob"]))

@@ -73,7 +73,13 @@ from scipy.linalg import expm
 from scipy.special import gammainc
 
 from ..units import GeV, mm
-from .base import BackgroundContext, BackgroundSource, _pass_probability, _weighted_flow
+from .base import (
+    ZERO_PASS_BOUND,
+    BackgroundContext,
+    BackgroundSource,
+    _pass_probability,
+    _weighted_flow,
+)
 from .registry import register_source
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +88,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["BH_B", "SIGMA_PAIR", "CounterSlab", "HardCascade", "PrimaryYield",
            "bethe_heitler_density", "brems_spectrum", "counter_slabs", "hard_cascade",
            "lowest_ecal_energy", "pair_spectrum", "primary_photon_yield",
-           "punch_through_yield", "sample_conversion", "sample_pair_fraction"]
+           "punch_through_yield", "sample_conversion", "sample_pair_fraction",
+           "second_track_probability"]
 
 FloatArray = NDArray[np.float64]
 
@@ -513,20 +520,70 @@ def _photon_punch_through(ctx: BackgroundContext, rng: np.random.Generator, n: i
     down = {"pdg": np.full(n_e, 11, dtype=np.int64), "energy": ee, "z_start": z_born,
             "e_invisible": np.zeros(n_e), "event": np.arange(n_e, dtype=np.int64)}
     ev = _simulate(ctx, rng, n_e, ee, t_em, down)
-    mask = ctx.selection.mask(ev)
-    p, pu = _pass_probability(mask)
     n_exit = nominal["electrons"]
     spread = 0.5 * abs(var[1]["electrons"] - var[0]["electrons"])
+    sel = ctx.selection
+    tracker = "tracker" in sel.names and sel["tracker"].enabled
+    if tracker and float(sel["tracker"].value) <= 0.0:
+        # forced step: the one track needs a second one (module docstring); the events
+        # that pass every other cut carry its probability
+        mask = sel.mask(ev, exclude=["tracker"])
+        total = sum(sl.x_over_x0 for sl in slabs)
+        p2 = second_track_probability(ee, total)
+        p2_var = [second_track_probability(ee, total, k_min=k) for k in
+                  (0.1 * _SECOND_TRACK_K_MIN, 10.0 * _SECOND_TRACK_K_MIN)]
+        w = np.where(mask, p2, 0.0)
+        p = float(w.mean())
+        pu = float(w.std() / math.sqrt(n_e)) if mask.sum() > 1 else (
+            ZERO_PASS_BOUND / n_e * float(p2.mean()))
+        k_dev = 0.5 * abs(float(np.where(mask, p2_var[0], 0.0).mean())
+                          - float(np.where(mask, p2_var[1], 0.0).mean()))
+        how = (f"one track: the tracker requirement needs a second one, a bremsstrahlung "
+               f"photon (k > {_SECOND_TRACK_K_MIN / GeV:g} GeV) of the e+- converting in "
+               f"W2/S4 ({total:.4f} X0): P = 7/18 n_gamma T^2 = {float(p2.mean()):.3g} "
+               f"(mean); P(pass other cuts) = {float(mask.mean()):.3g} from {n_e} pipeline "
+               "events; k_min x/10 varies it by "
+               f"{k_dev / max(p, 1e-300):.0%}")
+    else:
+        mask = sel.mask(ev)
+        p, pu = _pass_probability(mask)
+        k_dev = 0.0
+        how = (f"P(pass) = {p:.3g} from {n_e} pipeline events: the single track must "
+               "fluctuate below the W2 threshold and into the two-MIP window of S4")
     rate = n_exit * p
-    unc = math.sqrt((n_exit * pu) ** 2 + (spread * p) ** 2 + (_APPROX_A_UNC * rate) ** 2)
+    unc = math.sqrt((n_exit * pu) ** 2 + (spread * p) ** 2 + (_APPROX_A_UNC * rate) ** 2
+                    + (n_exit * k_dev) ** 2)
     out.append(BackgroundSource(
         "hard e+- leaking out of the WCAL (one MIP in W2 and S4)", rate, unc,
-        "semi-analytic: hard-component cascade (Approximation A) x pipeline pass probability",
+        "semi-analytic: hard-component cascade (Approximation A) x pipeline pass probability"
+        + (" x second-track probability" if tracker else ""),
         n_e, _weighted_flow(ctx, ev, np.ones(n_e), n_exit),
         (f"{n_exit:.3g} e+-/EOT above {k_lo / GeV:.3g} GeV leave the {depth:.1f} X0 dump "
          "(Approximation-A cascade)",
-         f"P(pass) = {p:.3g} from {n_e} pipeline events: the single track must fluctuate "
-         "below the W2 threshold and into the two-MIP window of S4; the soft shower "
-         "particles that accompany it out of the dump are only the pipeline's leakage",
-         "uncertainty: statistics + pair attenuation 7/9 +-2% + 30% for Approximation A")))
+         how + "; the soft shower particles that accompany it out of the dump are only the "
+         "pipeline's leakage",
+         "uncertainty: statistics + pair attenuation 7/9 +-2% + 30% for Approximation A"
+         + (" + the photon threshold of the second track" if tracker else ""))))
     return out
+
+
+#: Lowest energy of a bremsstrahlung photon whose conversion pair gives a second track.
+_SECOND_TRACK_K_MIN = 0.1 * GeV
+
+
+def second_track_probability(energy: FloatArray, thickness: float, *,
+                             k_min: float = _SECOND_TRACK_K_MIN) -> FloatArray:
+    """Probability that an e± of ``energy`` crossing ``thickness`` radiation lengths (thin)
+    radiates a photon above ``k_min`` that converts before the end of that material.
+
+    Photons above y_min = k_min/E per X0: n_γ = ∫_{y_min}^1 (4/3 − 4/3 y + y²) dy/y
+    = 4/3 ln(1/y_min) − 4/3 (1 − y_min) + (1 − y_min²)/2 (complete screening, PDG 2024
+    Eq. 34.29); emitted uniformly in depth u and converting in the rest, 7/9 (T − u)
+    (PDG 2024 Eq. 34.31): P = n_γ ∫_0^T 7/9 (T − u) du = 7/18 n_γ T² (first order in T).
+    """
+    e = np.asarray(energy, dtype=float)
+    y = np.clip(k_min / np.maximum(e, 1e-300), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        n_g = np.where(y > 0, 4.0 / 3.0 * np.log(1.0 / np.maximum(y, 1e-300))
+                       - 4.0 / 3.0 * (1.0 - y) + 0.5 * (1.0 - y * y), 0.0)
+    return np.clip(7.0 / 18.0 * n_g * thickness**2, 0.0, 1.0)
