@@ -12,7 +12,7 @@ interaction that reach W2 veto the event.
 Rate per EOT: a weighted Monte Carlo through the event pipeline,
 
     N = Σ_events w_i [event i passes the visible selection] / n   (n simulated decays),
-    w = Y × BR(mode) × e^{−(L − z_p)/λ_K} × e^{−d/λ_D}/λ_D × J × w_S4,
+    w = Y × BR(mode) × e^{−(L − z_p)/λ_K} × e^{−d/λ_D}/λ_D × J × (w_S4 or w_cex),
 
 * Y: K0 above E_min (the lowest energy that can pass ``ecal_min``) per EOT: photo-nuclear
   interactions of the shower photons, Σ_i n_i σ_γA_i(k) (:func:`~na64.background.upstream.
@@ -42,6 +42,13 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
   elsewhere; λ_D = (p/m) cτ, cτ(K0_S) = 26.84 mm, cτ(K0_L) = 15.34 m;
 * decay modes: K0_S → π0π0 (30.69%), K0_S → π+π− (69.20%; the pions cross S4 and must
   then fake the ECAL shower), K0_L → 3π0 (19.52%; PDG 2024), phase space, π0 → γγ;
+* w_cex, K0_S → π+π− only: the pions give one EM-like shower and a quiet HCAL only when
+  their first interaction is a charge exchange (probability P_cex =
+  :data:`na64.detector.hadron.CHARGE_EXCHANGE_PROBABILITY` each in the fast simulation):
+  that step is forced (``force_cex`` of :func:`na64.detector.response.deposit`; the
+  pipeline still draws where, and whether, each pion interacts) and the event carries
+  P_cex², so the mode is a rate rather than a zero-pass bound (~1e-5 of its decays pass
+  unbiased);
 * w_S4, the decay-counter trigger of the neutral modes: none (1 − ΣP; S4 sees only the
   pipeline's shower leakage and noise), a Dalitz decay of one π0 (n_π0 × 1.174%, e+e−
   mass from Kroll & Wada, Phys. Rev. 98 (1955) 1355), or a conversion of one photon in
@@ -59,8 +66,9 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
 
 The uncertainty is the statistical one of the weighted sample (a decay mode none of whose
 events passes adds its zero-pass bound, 1.148/N_mode of its weight) ⊕ the variations of
-:meth:`KaonModel.variations` (each group's largest deviation, groups in quadrature),
-obtained by reweighting the same events.
+:meth:`KaonModel.variations` (:func:`variation_sigma`: half the distance between a
+group's down and up shifts, groups in quadrature), obtained by reweighting the same
+events.
 """
 
 from __future__ import annotations
@@ -625,7 +633,7 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
                     parts.add(sub, pdg, np.maximum(v[0], M_E) * scale[sub], tx, ty, xd[sub],
                               yd[sub], z_d[sub])
 
-    weight = y_tot * br / q_used * surv * dw * w_s4
+    weight = y_tot * br / q_used * surv * dw * w_s4  # w_s4: S4 trigger, or w_cex (pi+pi-)
     weight = np.where(np.isfinite(weight), np.maximum(weight, 0.0), 0.0)
     particles = parts.arrays()
     ev = pipe.events(beam, rng, calorimeter=particles)
@@ -736,13 +744,19 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
         "pipeline's shower leakage and noise) / one pi0 Dalitz (1.174%) / one photon "
         "converting in W2 or S4 (7/9 t/X0 each), weighted by their probabilities; double "
         "conversions, conversions in air or tracker material of the decay volume are neglected",
+        f"K0_S -> pi+pi-: both pions' first interaction forced to be a charge exchange, "
+        f"weight P_cex^2 = {hadron.CHARGE_EXCHANGE_PROBABILITY:.3g}^2 (the fast simulation's "
+        "charge-exchange probability, fitted to Geant4's 100 GeV pi- with E_HCAL < 1 GeV); "
+        "where and whether each pion interacts is the pipeline's",
         "other hadrons of the interaction: 1 + Poisson(0.75 <n_ch> - 2) sharing k - E_K, "
         "2/3 charged pions (tracked by the pipeline: they veto in W2 when they get there), "
         "1/3 pi0 and all hadrons below 1 GeV as a local EM shower; slow target fragments "
         "and evaporation nucleons are ignored; electro-nuclear (virtual-photon) "
         "production by the shower e+- (~5% more) is not included",
         f"{n_pass} of {n_ev} weighted events ({nk} decays) pass; uncertainty: statistics "
-        f"({stat:.2g}) + model variations by reweighting the same events (" + "; ".join(spread) + ")",
+        f"({stat:.2g}/EOT, {stat / max(rate, 1e-300):.0%}) + model variations by reweighting "
+        "the same events, each symmetrised as half its down-up difference ("
+        + "; ".join(spread) + ")",
         *bounds,
     )
     return BackgroundSource("K0 from photo-nuclear interactions in the WCAL, decaying in the "

@@ -49,7 +49,11 @@ Rate per EOT (:func:`punch_through_yield`):
 
 The hard e± that leave the dump are a second contribution of the same source: one MIP in
 W2 (vetoed unless it fluctuates low) and one in S4 (accepted only if it fluctuates up into
-the two-MIP window); they are simulated the same way.
+the two-MIP window); they are simulated the same way.  With the selection's ``tracker``
+requirement (two tracks, not resolved) the single track needs a second one: a
+bremsstrahlung photon of the e± above 0.1 GeV converting in W2/S4
+(:func:`second_track_probability`), a factor carried as the weight of the events that pass
+every other cut (the photon's threshold varied ×/÷ 10 for its uncertainty).
 
 Uncertainty: statistical (pass probability) ⊕ the rate variation when the pair attenuation
 7/9 per X0 is changed by ±2% (at 25–150 GeV the pair cross section of tungsten is a little
