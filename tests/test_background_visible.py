@@ -274,16 +274,26 @@ def test_forced_charge_exchange_reproduces_the_unbiased_rate(
 
 
 def test_second_track_probability() -> None:
-    """7/18 n_gamma T^2, n_gamma the number of complete-screening photons above k_min per
-    X0 (a numerical integral of the spectrum), zero when no photon can be above k_min."""
+    """Conversions: 7/18 n_gamma T^2, n_gamma the number of complete-screening photons above
+    k_min per X0 (a numerical integral of the spectrum); delta rays: K/2 (Z/A rho x)/k_min,
+    whose number above 10 MeV in 8 mm of plastic (Z/A rho x = 0.45 mol/cm^2) is 6.9e-3
+    (PDG 2024 Eq. 34.6, K = 0.307 MeV cm^2/mol); nothing when no particle can be above
+    k_min."""
     e = np.array([50 * GeV])
     t = 0.02
-    p = second_track_probability(e, t)[0]
-    y = np.geomspace(0.1 * GeV / e[0], 1.0, 200_001)
+    k = 0.1 * GeV
+    p = second_track_probability(e, t, k_min=k)[0]
+    y = np.geomspace(k / e[0], 1.0, 200_001)
     n_g = np.trapezoid(brems_spectrum(y) / y, y)
     assert p == pytest.approx(7.0 / 18.0 * n_g * t**2, rel=1e-4)
-    assert second_track_probability(e, 2 * t)[0] == pytest.approx(4 * p, rel=1e-9)
-    assert second_track_probability(np.array([0.05 * GeV]), t)[0] == 0.0
+    assert second_track_probability(e, 2 * t, k_min=k)[0] == pytest.approx(4 * p, rel=1e-9)
+    delta = second_track_probability(e, 0.0, k_min=10 * MeV, electrons_mol_cm2=0.45)[0]
+    assert delta == pytest.approx(6.9e-3, rel=0.01)
+    assert second_track_probability(np.array([0.05 * GeV]), t, k_min=k,
+                                    electrons_mol_cm2=0.45)[0] == 0.0
+    slabs = counter_slabs(load_setup("na64e_visible_2018"))
+    # two 4 mm plastic counters: Z/A = 0.54, rho = 1.03 g/cm^3
+    assert sum(s.electrons_mol_cm2 for s in slabs) == pytest.approx(0.45, rel=0.05)
 
 
 def test_the_visible_sources_are_rates(search_2018: VisibleSearch) -> None:
