@@ -752,7 +752,8 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
         "2/3 charged pions (tracked by the pipeline: they veto in W2 when they get there), "
         "1/3 pi0 and all hadrons below 1 GeV as a local EM shower; slow target fragments "
         "and evaporation nucleons are ignored; electro-nuclear (virtual-photon) "
-        "production by the shower e+- (~5% more) is not included",
+        "production by the shower e+- (~5% more) is not included; neutral hadrons (n, "
+        "K0_L) that interact in S4 itself are not estimated",
         f"{n_pass} of {n_ev} weighted events ({nk} decays) pass; uncertainty: statistics "
         f"({stat:.2g}/EOT, {stat / max(rate, 1e-300):.0%}) + model variations by reweighting "
         "the same events, each symmetrised as half its down-up difference ("
