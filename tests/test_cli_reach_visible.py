@@ -32,7 +32,10 @@ def test_writes_the_band_and_the_summary(cli: CliRunner, tmp_path: Path) -> None
     assert {p.name for p in out.iterdir()} == {"exclusion.csv", "cutflow.csv", "summary.json",
                                                "nminus1.csv"}
     flow = list(csv.DictReader((out / "cutflow.csv").open()))
-    assert {r["cut"] for r in flow} >= {"w2_veto", "decay_counter", "energy_sum", "ecal_min"}
+    assert {r["cut"] for r in flow} >= {"w2_veto", "decay_counter", "tracker", "energy_sum",
+                                        "ecal_min"}
+    nm1 = list(csv.DictReader((out / "nminus1.csv").open()))
+    assert "tracker" in {r["cut"] for r in nm1}
 
 
 def test_one_run_at_another_energy_and_the_pseudoscalar(cli: CliRunner, tmp_path: Path
@@ -86,6 +89,17 @@ def test_an_energy_window_beyond_the_beam_is_refused(cli: CliRunner, tmp_path: P
                         str(tmp_path / "o"), *FAST])
     assert code == 2
     assert "selection.energy_window" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_negative_pair_separation_is_refused(cli: CliRunner, tmp_path: Path) -> None:
+    p = tmp_path / "a.toml"
+    p.write_text('extends = "visible_2017_2018"\nname = "t"\n[selection]\n'
+                 'pair_separation_min = "-1mm"\n', encoding="utf-8")
+    code, _, err = cli(["reach", "visible", "--analysis", str(p), "--out",
+                        str(tmp_path / "o"), *FAST])
+    assert code == 2
+    assert "selection.pair_separation_min" in err
     assert len(err.strip().splitlines()) == 1
 
 

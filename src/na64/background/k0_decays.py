@@ -12,7 +12,7 @@ interaction that reach W2 veto the event.
 Rate per EOT: a weighted Monte Carlo through the event pipeline,
 
     N = Σ_events w_i [event i passes the visible selection] / n   (n simulated decays),
-    w = Y × BR(mode) × e^{−(L − z_p)/λ_K} × e^{−d/λ_D}/λ_D × J × w_S4,
+    w = Y × BR(mode) × e^{−(L − z_p)/λ_K} × e^{−d/λ_D}/λ_D × J × (w_S4 or w_cex),
 
 * Y: K0 above E_min (the lowest energy that can pass ``ecal_min``) per EOT: photo-nuclear
   interactions of the shower photons, Σ_i n_i σ_γA_i(k) (:func:`~na64.background.upstream.
@@ -42,6 +42,13 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
   elsewhere; λ_D = (p/m) cτ, cτ(K0_S) = 26.84 mm, cτ(K0_L) = 15.34 m;
 * decay modes: K0_S → π0π0 (30.69%), K0_S → π+π− (69.20%; the pions cross S4 and must
   then fake the ECAL shower), K0_L → 3π0 (19.52%; PDG 2024), phase space, π0 → γγ;
+* w_cex, K0_S → π+π− only: the pions give one EM-like shower and a quiet HCAL only when
+  their first interaction is a charge exchange (probability P_cex =
+  :data:`na64.detector.hadron.CHARGE_EXCHANGE_PROBABILITY` each in the fast simulation):
+  that step is forced (``force_cex`` of :func:`na64.detector.response.deposit`; the
+  pipeline still draws where, and whether, each pion interacts) and the event carries
+  P_cex², so the mode is a rate rather than a zero-pass bound (~1e-5 of its decays pass
+  unbiased);
 * w_S4, the decay-counter trigger of the neutral modes: none (1 − ΣP; S4 sees only the
   pipeline's shower leakage and noise), a Dalitz decay of one π0 (n_π0 × 1.174%, e+e−
   mass from Kroll & Wada, Phys. Rev. 98 (1955) 1355), or a conversion of one photon in
@@ -59,8 +66,9 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
 
 The uncertainty is the statistical one of the weighted sample (a decay mode none of whose
 events passes adds its zero-pass bound, 1.148/N_mode of its weight) ⊕ the variations of
-:meth:`KaonModel.variations` (each group's largest deviation, groups in quadrature),
-obtained by reweighting the same events.
+:meth:`KaonModel.variations` (:func:`variation_sigma`: half the distance between a
+group's down and up shifts, groups in quadrature), obtained by reweighting the same
+events.
 """
 
 from __future__ import annotations
@@ -73,6 +81,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..constants import M_E, M_P, M_PI, M_PI0
+from ..detector import hadron
 from ..detector.hadron import MESON_INTERACTION_LENGTH_SCALE
 from ..errors import InputError
 from ..units import GeV, MeV, mm
@@ -113,9 +122,9 @@ BR_PHI_KSKL = 0.339
 
 #: Sampling probabilities of the simulated (species, mode) channels: K0_S → π0π0,
 #: K0_S → π+π−, K0_L → 3π0 (the event weights undo the choice).  K0_S → π+π− passes
-#: only when both pions leave nearly all their energy in the ECAL (charge exchange): rare
-#: events of large weight, hence its large share.
-_MODES = (("KS", "2pi0", BR_KS_PI0PI0, 0.45), ("KS", "pipi", BR_KS_PIPI, 0.50),
+#: only when both pions leave nearly all their energy in the ECAL (charge exchange), which
+#: is forced and weighted (``force_cex`` of :func:`na64.detector.response.deposit`).
+_MODES = (("KS", "2pi0", BR_KS_PI0PI0, 0.70), ("KS", "pipi", BR_KS_PIPI, 0.25),
           ("KL", "3pi0", BR_KL_3PI0, 0.05))
 _SOFT = 1.0 * GeV
 
@@ -376,10 +385,11 @@ class _Parts:
     @classmethod
     def new(cls) -> _Parts:
         return cls({c: [] for c in ("pdg", "energy", "x", "y", "tx", "ty", "z_start",
-                                    "e_invisible", "event")})
+                                    "e_invisible", "force_cex", "event")})
 
     def add(self, rows: IntArray, pdg: int | IntArray, energy: FloatArray, tx: FloatArray,
-            ty: FloatArray, x0: FloatArray, y0: FloatArray, z0: FloatArray) -> None:
+            ty: FloatArray, x0: FloatArray, y0: FloatArray, z0: FloatArray, *,
+            force_cex: bool = False) -> None:
         """Particles of ``rows`` starting at (x0, y0, z0) (mm, z from the target face) with
         slopes (tx, ty): stored as the straight line written at the target face."""
         n = rows.size
@@ -393,6 +403,7 @@ class _Parts:
         self.cols["y"].append(np.asarray(y0, dtype=float) - np.asarray(ty, dtype=float) * z0)
         self.cols["z_start"].append(np.asarray(z0, dtype=float))
         self.cols["e_invisible"].append(np.zeros(n))
+        self.cols["force_cex"].append(np.full(n, force_cex, dtype=bool))
         self.cols["event"].append(np.asarray(rows, dtype=np.int64))
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -504,6 +515,7 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
     parts.cols["ty"].append(bty)
     parts.cols["z_start"].append(np.zeros(n))
     parts.cols["e_invisible"].append(np.minimum(k * scale, e_b))
+    parts.cols["force_cex"].append(np.zeros(n, dtype=bool))
     parts.cols["event"].append(rows)
 
     # -- the rest of the interaction ---------------------------------------------------------
@@ -554,11 +566,15 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
     w_s4 = np.ones(n)
     pipi = name == "pipi"
     if pipi.any():
+        # forced step: the first interaction of each pion, wherever the pipeline puts it,
+        # is a charge exchange (module docstring); the event carries P_cex^2
         rr = rows[pipi]
         a, b = _two_body(kp4[:, pipi], np.full(rr.size, M_K0), M_PI, M_PI, rng)
         for p4, pdg in ((a, 211), (b, -211)):
             tx, ty = _slopes(p4)
-            parts.add(rr, pdg, p4[0] * scale[rr], tx, ty, xd[rr], yd[rr], z_d[rr])
+            parts.add(rr, pdg, p4[0] * scale[rr], tx, ty, xd[rr], yd[rr], z_d[rr],
+                      force_cex=True)
+        w_s4[rr] = hadron.CHARGE_EXCHANGE_PROBABILITY ** 2
     neutral = ~pipi
     rr = rows[neutral]
     if rr.size:
@@ -617,7 +633,7 @@ def _events(ctx: BackgroundContext, rng: np.random.Generator, n: int, prod: K0Pr
                     parts.add(sub, pdg, np.maximum(v[0], M_E) * scale[sub], tx, ty, xd[sub],
                               yd[sub], z_d[sub])
 
-    weight = y_tot * br / q_used * surv * dw * w_s4
+    weight = y_tot * br / q_used * surv * dw * w_s4  # w_s4: S4 trigger, or w_cex (pi+pi-)
     weight = np.where(np.isfinite(weight), np.maximum(weight, 0.0), 0.0)
     particles = parts.arrays()
     ev = pipe.events(beam, rng, calorimeter=particles)
@@ -646,6 +662,17 @@ def _reweight(book: dict[str, Any], base: KaonModel, var: KaonModel,
     r = r * np.exp(-book["path_dump"] / lam_v + book["path_dump"] / lam_b)
     out = w * r
     return np.where(np.isfinite(out), out, 0.0)
+
+
+def variation_sigma(shifts: list[float]) -> float:
+    """The 1σ of a parameter group from the rate shifts of its variations: half the
+    distance between the down and up variations when they move the rate in opposite
+    directions (the usual symmetrisation of a two-sided ±1σ variation), the largest shift
+    when they move it the same way (or for a single variation)."""
+    d = [float(x) for x in shifts]
+    if len(d) == 2 and d[0] * d[1] < 0:
+        return 0.5 * abs(d[0] - d[1])
+    return max((abs(x) for x in d), default=0.0)
 
 
 def _sum(weights: np.ndarray, mask: np.ndarray, n: int) -> tuple[float, float]:
@@ -687,13 +714,14 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
     var2 = 0.0
     spread = []
     for label, vs in model.variations().items():
-        dev = 0.0
+        shifts = []
         for v in vs:
             pv = prod if v.shadowing_alpha == model.shadowing_alpha else k0_production(
                 setup.target, e0, e_min, v)
-            dev = max(dev, abs(_sum(_reweight(book, model, v, prod, pv), mask, nk)[0] - rate))
+            shifts.append(_sum(_reweight(book, model, v, prod, pv), mask, nk)[0] - rate)
+        dev = variation_sigma(shifts)
         var2 += dev**2
-        spread.append(f"{label}: {dev:.2g}")
+        spread.append(f"{label}: {dev:.2g} ({', '.join(f'{d:+.2g}' for d in shifts)})")
     unc = math.sqrt(stat**2 + var2)
     flow = _weighted_flow(ctx, ev, w, n_ev / nk)
     esc = float(np.mean(book["surv_prob"]))
@@ -716,13 +744,20 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
         "pipeline's shower leakage and noise) / one pi0 Dalitz (1.174%) / one photon "
         "converting in W2 or S4 (7/9 t/X0 each), weighted by their probabilities; double "
         "conversions, conversions in air or tracker material of the decay volume are neglected",
+        f"K0_S -> pi+pi-: both pions' first interaction forced to be a charge exchange, "
+        f"weight P_cex^2 = {hadron.CHARGE_EXCHANGE_PROBABILITY:.3g}^2 (the fast simulation's "
+        "charge-exchange probability, fitted to Geant4's 100 GeV pi- with E_HCAL < 1 GeV); "
+        "where and whether each pion interacts is the pipeline's",
         "other hadrons of the interaction: 1 + Poisson(0.75 <n_ch> - 2) sharing k - E_K, "
         "2/3 charged pions (tracked by the pipeline: they veto in W2 when they get there), "
         "1/3 pi0 and all hadrons below 1 GeV as a local EM shower; slow target fragments "
         "and evaporation nucleons are ignored; electro-nuclear (virtual-photon) "
-        "production by the shower e+- (~5% more) is not included",
+        "production by the shower e+- (~5% more) is not included; neutral hadrons (n, "
+        "K0_L) that interact in S4 itself are not estimated",
         f"{n_pass} of {n_ev} weighted events ({nk} decays) pass; uncertainty: statistics "
-        f"({stat:.2g}) + model variations by reweighting the same events (" + "; ".join(spread) + ")",
+        f"({stat:.2g}/EOT, {stat / max(rate, 1e-300):.0%}) + model variations by reweighting "
+        "the same events, each symmetrised as half its down-up difference ("
+        + "; ".join(spread) + ")",
         *bounds,
     )
     return BackgroundSource("K0 from photo-nuclear interactions in the WCAL, decaying in the "

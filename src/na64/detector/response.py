@@ -695,7 +695,11 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         away invisibly; an electron with ``e_invisible > 0`` and ``z_start`` inside the
         target is a beam electron that emitted it at ``z_start``: its track up to there is
         simulated) and ``event`` (event row of each particle, to put several particles,
-        e.g. the e+e- of a visible decay, into one event; default: one per event).
+        e.g. the e+e- of a visible decay, into one event; default: one per event);
+        ``force_cex`` (bool): a charged pion marked so whose first interaction falls in
+        the setup gives it to a charge exchange (an EM shower of its whole energy)
+        instead of the probability :data:`~na64.detector.hadron.CHARGE_EXCHANGE_PROBABILITY`
+        — a forced step whose probability the caller carries as an event weight.
     rng
         Random generator (shower fluctuations, interaction depths, energy losses).
 
@@ -726,6 +730,10 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     e_inv = _column(particles, "e_invisible", n, 0.0)
     z_stop = (np.asarray(particles["z_stop"], dtype=float) if "z_stop" in particles
               else np.full(n, np.inf))
+    force_cex = (np.asarray(particles["force_cex"], dtype=bool) if "force_cex" in particles
+                 else np.zeros(n, dtype=bool))
+    if force_cex.shape != (n,):
+        raise InputError("particles.force_cex", f"must be a 1-d array of {n} booleans")
     stack = build_stack(setup)
     event, n_out = _event_rows(particles, n)
     depth = stack.sections[-1].z1 - stack.target_z
@@ -846,7 +854,9 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         ti = np.interp(li, ls, ts)
         out["true_interaction_z"][event[ii]] = np.interp(li, ls, zs) - stack.target_z
         # charge exchange: the whole energy goes to a pi0, i.e. an EM shower
-        cex = (np.abs(apdg[ii]) == 211) & (rng.random(ii.size) < hadron.CHARGE_EXCHANGE_PROBABILITY)
+        cex = (np.abs(apdg[ii]) == 211) & ((rng.random(ii.size)
+                                             < hadron.CHARGE_EXCHANGE_PROBABILITY)
+                                            | force_cex[ii])
         if cex.any():
             jj = ii[cex]
             showers.append(_Showers(event[jj], e_had[jj], ti[cex], li[cex], x[jj], y[jj],

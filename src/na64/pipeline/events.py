@@ -40,7 +40,11 @@ from ..units import GeV
 from .response import DetectorResponse, FastResponse
 from .schema import spectrometer_columns
 
-__all__ = ["MAX_EVENTS", "EventPipeline", "reconstruct", "simulate_events"]
+__all__ = ["CHARGED_PDG", "MAX_EVENTS", "EventPipeline", "reconstruct", "simulate_events",
+           "tracker_pair_separation"]
+
+#: |PDG codes| of the charged particles a tracker sees (e, μ, π, K, p).
+CHARGED_PDG = (11, 13, 211, 321, 2212)
 
 Columns = dict[str, NDArray[Any]]
 
@@ -49,7 +53,7 @@ MAX_EVENTS = 10_000_000
 
 #: Columns of the particles handed to the detector response.
 _CALO_INPUT = ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "z_stop",
-               "event")
+               "force_cex", "event")
 
 
 class EventPipeline:
@@ -223,12 +227,19 @@ class EventPipeline:
         keep_raw
             Also return the digitised cell arrays (otherwise only the reconstructed
             columns, the beam-line scalars and the ``true_*`` columns).
+
+        In a visible-mode setup (a WCAL dump and a decay counter) the events also carry
+        ``tracker_pair_separation`` (:func:`tracker_pair_separation`).
         """
         up = self.upstream(particles, rng)
-        raw = self.detectors(particles if calorimeter is None else calorimeter, rng)
+        calo = particles if calorimeter is None else calorimeter
+        raw = self.detectors(calo, rng)
         raw.update(up)
         raw.update(self.downstream(particles, raw, rng))
         ev = self.reconstruct(raw)
+        if self.setup.decay_counter is not None and self.setup.target_name == "wcal":
+            n = int(np.asarray(particles["energy"]).size)
+            ev["tracker_pair_separation"] = tracker_pair_separation(calo, self.setup, n)
         if keep_raw:
             ev.update(raw)
         else:
@@ -261,6 +272,61 @@ class EventPipeline:
         if reconstruct:
             raw.update(self.reconstruct(raw))
         return raw
+
+
+def tracker_pair_separation(particles: Mapping[str, NDArray[Any]], setup: Setup,
+                            n_events: int) -> NDArray[np.float64]:
+    """Separation (mm) at the tracker plane of the two most energetic charged particles
+    that start in the decay region of a visible-mode setup; −1 for events with fewer than
+    two.
+
+    The tracker plane is the end of the decay region (the end of the decay counter,
+    :func:`na64.generate.visible.decay_region`); a particle "starts in the decay region"
+    when its ``z_start`` is at or behind the end of the dump: the daughters of a decay in
+    flight, the pair of a conversion in W2 or S4, an e± leaving the dump.  Straight lines
+    (no magnetic field in the decay volume; multiple scattering in W2/S4 neglected).  The
+    tracker stations themselves are not simulated: this is the true separation, which the
+    ``tracker`` cut of :func:`na64.select.visible_selection` compares with a two-hit
+    resolution.
+
+    Parameters
+    ----------
+    particles
+        Calorimeter input of :meth:`EventPipeline.events` (``pdg``, ``energy``, ``x``,
+        ``y`` at the target face, ``tx``, ``ty``, ``z_start`` from the target face and an
+        optional ``event`` column).
+    setup
+        The visible-mode setup.
+    n_events
+        Number of events.
+    """
+    from ..generate.visible import decay_region
+
+    z_a, z_b = decay_region(setup)
+    out = np.full(int(n_events), -1.0)
+    pdg = np.abs(np.asarray(particles["pdg"], dtype=np.int64))
+    n_p = pdg.size
+    event = (np.asarray(particles["event"], dtype=np.int64) if "event" in particles
+             else np.arange(n_p, dtype=np.int64))
+    z0 = (np.asarray(particles["z_start"], dtype=float) if "z_start" in particles
+          else np.zeros(n_p))
+    energy = np.asarray(particles["energy"], dtype=float)
+    sel = np.isin(pdg, CHARGED_PDG) & (z0 >= z_a - 1e-6) & (z0 < z_b) & (energy > 0)
+    if not sel.any():
+        return out
+    ev, e = event[sel], energy[sel]
+    x = np.asarray(particles["x"], dtype=float)[sel] + np.asarray(particles["tx"],
+                                                                   dtype=float)[sel] * z_b
+    y = np.asarray(particles["y"], dtype=float)[sel] + np.asarray(particles["ty"],
+                                                                   dtype=float)[sel] * z_b
+    order = np.lexsort((-e, ev))  # by event, most energetic first
+    ev, x, y = ev[order], x[order], y[order]
+    first = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]])
+    has2 = first + 1 < ev.size
+    has2[has2] = ev[first[has2] + 1] == ev[first[has2]]
+    a, b = first[has2], first[has2] + 1
+    out[ev[a]] = np.hypot(x[a] - x[b], y[a] - y[b])
+    return out
 
 
 def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:

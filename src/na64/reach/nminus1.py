@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..io.atomic import atomic_write_text
-from ..units import GeV, MeV
+from ..units import GeV, MeV, mm
 from .search import Search
 
 __all__ = ["NMinus1", "nminus1_distributions", "plot_nminus1", "write_nminus1"]
@@ -54,6 +54,7 @@ _BINNING: dict[str, tuple[str, float, float, int]] = {
     "hcal_max": ("GeV", 0.0, 20.0, 50),
     "w2_veto": ("MeV", 0.0, 3.0, 60),
     "decay_counter": ("MeV", 0.0, 6.0, 60),
+    "tracker": ("mm", -1.5, 1.5, 60),
     "ecal_min": ("GeV", 0.0, 110.0, 55),
     "energy_sum": ("GeV", 80.0, 120.0, 80),
 }
@@ -67,7 +68,7 @@ def _binning(cut: str, energy: float) -> tuple[str, float, float, int]:
         f = energy / (100.0 * GeV)
         lo, hi = lo * f, hi * f
     return unit, lo, hi, nb
-_UNITS = {"MeV": MeV, "GeV": GeV, "": 1.0}
+_UNITS = {"MeV": MeV, "GeV": GeV, "mm": mm, "": 1.0}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config import StrictModel, validate
 from ..errors import InputError
 from ..select import Selection, visible_selection
-from ..units import GeV, MeV, parse_quantity
+from ..units import GeV, MeV, mm, parse_quantity
 from .config import (
     BackgroundConfig,
     RunConfig,
@@ -93,6 +93,9 @@ class VisibleSelectionConfig(StrictModel):
     srd_window: tuple[float, float] = (1.0 * MeV, 100.0 * MeV)
     w2_max: float = 0.5 * MeV
     decay_counter: tuple[float, float] = (1.1 * MeV, 3.0 * MeV)
+    #: Smallest separation (mm) of the two charged tracks at the tracker plane; 0 asks
+    #: for two tracks from the decay volume without resolving them.
+    pair_separation_min: float = Field(0.0, ge=0.0, le=1000.0)
     ecal_min: float = 25.0 * GeV
     energy_window: float = Field(0.1, gt=0.0, lt=1.0)
     momentum_window: float = Field(0.03, gt=0.0, lt=1.0)
@@ -105,6 +108,15 @@ class VisibleSelectionConfig(StrictModel):
         value = _energy(v, f"selection.{info.field_name}")
         if value < 0:
             raise ValueError("must be >= 0")
+        return value
+
+    @field_validator("pair_separation_min", mode="before")
+    @classmethod
+    def _length(cls, v: Any) -> float:
+        value = parse_quantity(v, "length", field="selection.pair_separation_min",
+                               default_unit="mm")
+        if not 0.0 <= value <= 1000.0:
+            raise ValueError("must be in [0, 1000] mm")
         return value
 
     @field_validator("decay_counter", "srd_window", mode="before")
@@ -130,6 +142,7 @@ class VisibleSelectionConfig(StrictModel):
             "srd": [f"{v * k / MeV!r}MeV" for v in self.srd_window],
             "w2_veto": f"{self.w2_max / MeV!r}MeV",
             "decay_counter": [f"{v / MeV!r}MeV" for v in self.decay_counter],
+            "tracker": f"{self.pair_separation_min / mm!r}mm",
             "ecal_min": f"{self.ecal_min / MeV!r}MeV",
             "energy_sum": [f"{lo / MeV!r}MeV", f"{hi / MeV!r}MeV"],
             "beam_momentum": [f"{energy * (1 - w) / MeV!r}MeV", f"{energy * (1 + w) / MeV!r}MeV"],

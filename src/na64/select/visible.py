@@ -10,6 +10,9 @@ e+e− pair in the ECAL):
 2. ``w2_veto`` — no charged particle in the counter right behind the WCAL (the boson leaves
    the dump neutral);
 3. ``decay_counter`` — the counter at the end of the decay volume sees two MIPs (the pair);
+   ``tracker`` — two charged particles from the decay volume reach the tracker plane (end
+   of the decay counter), at least ``tracker`` mm apart (column ``tracker_pair_separation``
+   of :func:`na64.pipeline.events.tracker_pair_separation`, −1 with fewer than two);
 4. ``ecal_min`` — the ECAL shower carries a minimum energy (the boson's);
 5. ``energy_sum`` — E_WCAL + E_ECAL equals the beam energy within the resolution;
 6. ``shower_shape`` — the ECAL shower is a single EM shower (the pair is not resolved);
@@ -32,8 +35,8 @@ __all__ = ["VISIBLE_COLUMNS", "visible_selection"]
 
 #: Event columns read by the visible selection (reco quantities of :mod:`na64.pipeline`).
 VISIBLE_COLUMNS: tuple[str, ...] = ("srd_energy", "n_tracks", "p_in", "veto_energy",
-                                    "decay_counter_energy", "ecal_energy", "energy_sum",
-                                    "shower_chi2", "hcal_energy")
+                                    "decay_counter_energy", "tracker_pair_separation",
+                                    "ecal_energy", "energy_sum", "shower_chi2", "hcal_energy")
 
 _P1803 = "arXiv:1803.07748 (selection criteria)"
 _P1912 = "arXiv:1912.11389"
@@ -56,6 +59,11 @@ def _default_cuts(energy: float) -> list[Cut]:
         Cut("decay_counter", "decay_counter_energy", "between", ("1.1MeV", "3MeV"),
             "decay counter consistent with two MIPs", dimension="energy",
             source=f"{_P1803} (S4 ≈ 2 MIP); window: na64 choice"),
+        Cut("tracker", "tracker_pair_separation", ">=", "0mm",
+            "two charged tracks from the decay volume at the tracker, separation >= value",
+            dimension="length",
+            source=f"{_P1803}, {_P1912} (decay-counter and tracker requirements quoted in "
+                   "words); separation: na64 assumption (0: two tracks, not resolved)"),
         Cut("ecal_min", "ecal_energy", ">", "25GeV", "E_ECAL above the boson threshold",
             dimension="energy", source=f"{_P1803}; value: na64 choice"),
         Cut("energy_sum", "energy_sum", "between", (f"{0.9 * e!r}GeV", f"{1.1 * e!r}GeV"),
