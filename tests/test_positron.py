@@ -416,7 +416,8 @@ def test_scan_does_not_depend_on_the_executor():
     for ra, rb in zip(here.results, there.results, strict=True):
         assert [(s.name, s.per_eot, s.per_eot_unc) for s in ra.background.sources] == [
             (s.name, s.per_eot, s.per_eot_unc) for s in rb.background.sources]
-        assert ra.nminus1 is not None and rb.nminus1 is not None
+        assert ra.nminus1 is not None
+        assert rb.nminus1 is not None
         np.testing.assert_array_equal(ra.yield_per_eot, rb.yield_per_eot)
 
 
