@@ -395,3 +395,54 @@ def test_progress_counts_every_step_to_the_end():
     assert done == sorted(done)
     assert len({t for _, t in calls}) == 1
     assert calls[-1][0] == calls[-1][1]  # the joint limits are the last steps
+
+
+def test_scan_does_not_depend_on_the_executor():
+    """All tasks of all energies (backgrounds, signal points, N-1) run on the executor, in
+    any order, each from its own stream: worker processes give the in-process result."""
+    from na64.reach.positron import run_positron
+    from na64.run.executors import make_executor
+
+    cfg = load_positron_analysis("positron_scan")
+    kw = {"seed": 5, "events_per_mass": 200, "background_events": 300, "nminus1": True}
+    masses = [2 * MeV, 250 * MeV]
+    here = run_positron(cfg, masses, **kw)
+    with make_executor("processes", workers=2) as ex:
+        there = run_positron(cfg, masses, executor=ex, **kw)
+    for a, b in ((here.eps_90, there.eps_90), (here.eps_brem, there.eps_brem),
+                 (here.eps_annihilation, there.eps_annihilation),
+                 (here.projection.eps_90, there.projection.eps_90)):
+        np.testing.assert_array_equal(a, b)
+    for ra, rb in zip(here.results, there.results, strict=True):
+        assert [(s.name, s.per_eot, s.per_eot_unc) for s in ra.background.sources] == [
+            (s.name, s.per_eot, s.per_eot_unc) for s in rb.background.sources]
+        assert ra.nminus1 is not None
+        assert rb.nminus1 is not None
+        np.testing.assert_array_equal(ra.yield_per_eot, rb.yield_per_eot)
+
+
+def test_plan_lists_background_masses_and_nminus1():
+    from na64.reach.invisible import plan_invisible
+
+    cfg = load_positron_analysis("positron_2022")
+    ana = cfg.group_analysis(cfg.groups()[0])
+    plan = plan_invisible(ana, [2 * MeV, 250 * MeV], seed=3)
+    assert [k for k, _ in plan.tasks] == ["background", "mass", "mass", "nminus1"]
+    assert [k for k, _ in plan_invisible(ana, [2 * MeV], nminus1=False).tasks] == [
+        "background", "mass"]
+    with pytest.raises(ValueError, match="4 task results"):
+        plan.finish([None])
+
+
+def test_overlays_without_a_limit_are_not_drawn():
+    """ε = 1 (no limit) or non-finite points are left out of the plot's overlays, and a
+    curve with no point left is dropped: the log axes take only finite positive values."""
+    from na64.reach.positron_outputs import _drawable
+
+    m = np.array([1.0, 2.0, 3.0])
+    out = _drawable([("a", m, np.array([1e-4, 1.0, np.nan])), ("b", m, np.ones(3)),
+                     ("c", m, np.array([1e-3, 2e-3, 3e-3]))])
+    assert [o[0] for o in out] == ["a", "c"]
+    np.testing.assert_array_equal(out[0][1], [1.0])
+    np.testing.assert_array_equal(out[0][2], [1e-4])
+    np.testing.assert_array_equal(out[1][2], [1e-3, 2e-3, 3e-3])

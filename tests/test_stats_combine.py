@@ -163,3 +163,18 @@ def test_correlated_needs_common_relative_widths() -> None:
         combined_upper_limit(
             [Run(0, 0.5, 0.1, sigma_s_rel=0.1), Run(0, 0.5, 0.1, sigma_s_rel=0.2)], correlated=True
         )
+
+
+def test_toy_limit_resolves_the_cls_step_to_its_tolerance():
+    """With toys CLs(S) is a step function (common random numbers); the limit sits where it
+    crosses 1 - CL, resolved to the documented relative tolerance (1e-4 of S), far below
+    the toys' statistical error."""
+    from na64.stats.combine import _TOY_RTOL, combined_cls
+
+    runs = [Run(5, 17.9, 21.8, weight=5.0, sigma_s_rel=0.1),
+            Run(0, 0.005, 0.004, weight=2.0, sigma_s_rel=0.1)]
+    s_up = combined_upper_limit(runs, method="toys", n_toys=5000)
+    step = 2 * _TOY_RTOL * s_up
+    below = combined_cls(s_up - step, runs, method="toys", n_toys=5000)
+    above = combined_cls(s_up + step, runs, method="toys", n_toys=5000)
+    assert below >= 0.1 >= above

@@ -9,9 +9,11 @@ published one at every mass, ``validation/positron_2022.py``).
 
 Between ~100 and ~200 MeV na64's limit is stronger than the published one by a factor ~2:
 there the beam positron's resonance E_R = m²/2m_e lies below the box edge, and na64's
-limit comes from the off-shell s-channel e+e− → A′* → χχ̄ of the positrons above the edge
-(tree level; its size checked by hand in README.md), while the published curve follows
-dark brem alone, for a reason not known here; those masses are marked xfail.
+limit comes from the annihilation of the positrons above the edge on the tail of the broad
+line (Γ = 0.15 m at α_D = 0.5; tree level, its size checked by hand in README.md), while
+the published curve follows dark brem alone.  No documented reason for that was found
+(what was checked: validation/README.md), so nothing is tuned and those masses are strict
+xfails.
 """
 
 from pathlib import Path

@@ -56,7 +56,8 @@ from .search import Search, SignalPoint
 if TYPE_CHECKING:
     from ..run.side import SideJobs
 
-__all__ = ["PROJECTIONS", "ReachResult", "run_invisible", "seed_layout"]
+__all__ = ["PROJECTIONS", "InvisiblePlan", "ReachResult", "invisible_task", "plan_invisible",
+           "run_invisible", "seed_layout"]
 
 #: Exposures (EOT) of the projections written next to the limits.
 PROJECTIONS: dict[str, float] = {"5e12": 5e12, "1e13": 1e13}
@@ -175,15 +176,6 @@ def _search(config: AnalysisConfig) -> Search:
     return make() if make is not None else Search(config)
 
 
-def _background_task(args: tuple[AnalysisConfig | Search, np.random.SeedSequence, int | None]
-                     ) -> BackgroundEstimate:
-    """Top-level (picklable) task: the background estimate of the analysis' search (or of
-    the given :class:`Search`) from its own stream."""
-    config, seq, n_events = args
-    search = config if isinstance(config, Search) else _search(config)
-    return search.background(np.random.default_rng(seq), n_events=n_events)
-
-
 def _mass_task(args: tuple[float, AnalysisConfig | Search, np.random.SeedSequence, int | None]
                ) -> SignalPoint:
     """Top-level (picklable) task: the signal point of one mass (of the analysis' search, or
@@ -191,6 +183,118 @@ def _mass_task(args: tuple[float, AnalysisConfig | Search, np.random.SeedSequenc
     mass, config, seq, n_events = args
     search = config if isinstance(config, Search) else _search(config)
     return search.signal_point(mass, np.random.default_rng(seq), n_events=n_events)
+
+
+def _background_task(args: tuple[AnalysisConfig | Search, np.random.SeedSequence, int | None]
+                     ) -> BackgroundEstimate:
+    """Top-level (picklable) task: the background sources of the analysis, from their own
+    stream of the seed layout."""
+    config, seq, n_events = args
+    search = config if isinstance(config, Search) else _search(config)
+    return search.background(np.random.default_rng(seq), n_events=n_events)
+
+
+def _nminus1_task(args: tuple[AnalysisConfig | Search, np.ndarray, np.random.SeedSequence,
+                              int, int]) -> NMinus1:
+    """Top-level (picklable) task: the N−1 distributions, from their own stream."""
+    config, masses, seq, n_signal, n_background = args
+    search = config if isinstance(config, Search) else _search(config)
+    return nminus1_distributions(search, masses, seq, n_signal=n_signal,
+                                 n_background=n_background)
+
+
+_TASKS: dict[str, Callable[[Any], Any]] = {
+    "background": _background_task, "mass": _mass_task, "nminus1": _nminus1_task}
+
+
+def invisible_task(task: tuple[str, Any]) -> Any:
+    """Run one task of an :class:`InvisiblePlan` (top level, so any executor can run it):
+    ``("background" | "mass" | "nminus1", args)``."""
+    kind, args = task
+    return _TASKS[kind](args)
+
+
+@dataclass
+class InvisiblePlan:
+    """The independent pieces of one invisible-mode job and how they make its result.
+
+    ``tasks`` are ``(kind, args)`` for :func:`invisible_task`: the background first, one
+    signal point per mass, the N−1 samples last; each draws from its own stream of
+    :func:`seed_layout`, so they may run in any order, on any executor, together with the
+    tasks of other jobs (:func:`na64.reach.run_positron` runs the tasks of all its beam
+    energies at once), and :meth:`finish` gives what :func:`run_invisible` gives.
+    """
+
+    config: AnalysisConfig
+    runs: tuple[RunConfig, ...]
+    masses: np.ndarray
+    seed: int
+    tasks: list[tuple[str, Any]]
+    projections: dict[str, float] | None = None
+    t0: float = field(default_factory=time.perf_counter)
+
+    def finish(self, results: Sequence[Any]) -> ReachResult:
+        """The result from the tasks' results (same order as :attr:`tasks`)."""
+        if len(results) != len(self.tasks):
+            raise ValueError(f"{len(self.tasks)} task results expected, got {len(results)}")
+        background = nm1 = None
+        points: list[SignalPoint] = []
+        for (kind, _), r in zip(self.tasks, results, strict=True):
+            if kind == "background":
+                background = r
+            elif kind == "nminus1":
+                nm1 = r
+            else:
+                points.append(r)
+        if background is None:
+            raise ValueError("the plan has no background task")
+        return _limits(self.config, self.runs, self.masses, points, background, nm1,
+                       seed=self.seed, t0=self.t0, projections=self.projections)
+
+
+def plan_invisible(
+    config: AnalysisConfig,
+    masses: Sequence[float] | np.ndarray,
+    *,
+    seed: int = 1,
+    runs: Sequence[RunConfig] | None = None,
+    events_per_mass: int | None = None,
+    background_events: int | None = None,
+    nminus1: bool = True,
+    projections: dict[str, float] | None = None,
+    search: Search | None = None,
+) -> InvisiblePlan:
+    """Check the input of an invisible-mode job and list its tasks (see
+    :func:`run_invisible` for the parameters and :class:`InvisiblePlan`)."""
+    t0 = time.perf_counter()
+    m = np.asarray(masses, dtype=float).ravel()
+    if m.size == 0:
+        raise InputError("masses", "no masses given")
+    if np.any(~np.isfinite(m)) or np.any(m <= 0) or np.any(m >= config.energy):
+        raise InputError("masses", f"every mass must be in (0, {config.energy / GeV:g} GeV) "
+                                     "(below the beam energy)")
+    run_list = tuple(runs) if runs is not None else config.runs
+    if not run_list:
+        raise InputError("runs", "at least one run is needed")
+    mass_seqs, bkg_seq, nm1_seq = seed_layout(seed, m.size)
+    own = search is None
+    search = _search(config) if search is None else search
+    if search.in_flight:
+        for mi in m:  # every mass must make a valid model before any simulation
+            try:
+                search.model(float(mi))
+            except InputError as exc:
+                raise InputError("masses", f"{mi / GeV:g} GeV: {exc.message}") from None
+    task_of: AnalysisConfig | Search = config if own else search
+    tasks: list[tuple[str, Any]] = [("background", (task_of, bkg_seq, background_events))]
+    tasks += [("mass", (float(mi), task_of, mass_seqs[i], events_per_mass))
+              for i, mi in enumerate(m)]
+    if nminus1:
+        tasks.append(("nminus1", (task_of, m, nm1_seq,
+                                  min(events_per_mass or config.signal.events_per_mass, 3000),
+                                  background_events or config.background.events)))
+    return InvisiblePlan(config=config, runs=run_list, masses=m, seed=seed, tasks=tasks,
+                         projections=projections, t0=t0)
 
 
 def run_invisible(
@@ -227,7 +331,9 @@ def run_invisible(
         Events simulated per background source (default from the analysis file's
         ``[background] events``).
     executor
-        A :mod:`na64.run.executors` executor for the mass points (default: in process).
+        A :mod:`na64.run.executors` executor for the mass points, the background and the
+        N−1 samples (default: in process).  With a given ``search`` only the mass points
+        go to the executor (the search may record what it computes in this process).
     progress
         Called as ``progress(done, total)`` after each completed step.
     nminus1
@@ -238,60 +344,53 @@ def run_invisible(
         The :class:`Search` that makes the signal points and the background (default: the
         analysis' own; :mod:`na64.reach.samples` passes one that records or reuses samples).
     side
-        A worker beside this process (:class:`na64.run.side.SideJobs`) that estimates the
-        background while the signal points are computed (with the analysis' own search
-        only); the estimate is the same as in process (same stream, same code).
+        A worker beside this process (:class:`na64.run.side.SideJobs`) that shares the
+        tasks with it when there is no executor (with the analysis' own search only):
+        the worker takes them from the front (the background first), this process from the
+        back; the result is the same as in process (each task has its own stream).
     """
-    t0 = time.perf_counter()
-    m = np.asarray(masses, dtype=float).ravel()
-    if m.size == 0:
-        raise InputError("masses", "no masses given")
-    if np.any(~np.isfinite(m)) or np.any(m <= 0) or np.any(m >= config.energy):
-        raise InputError("masses", f"every mass must be in (0, {config.energy / GeV:g} GeV) "
-                                     "(below the beam energy)")
-    run_list = tuple(runs) if runs is not None else config.runs
-    if not run_list:
-        raise InputError("runs", "at least one run is needed")
-    mass_seqs, bkg_seq, nm1_seq = seed_layout(seed, m.size)
-    total = m.size + 1 + int(nminus1)
+    plan = plan_invisible(config, masses, seed=seed, runs=runs,
+                          events_per_mass=events_per_mass,
+                          background_events=background_events, nminus1=nminus1,
+                          projections=projections, search=search)
+    n = len(plan.tasks)
+    results: list[Any] = [None] * n
     done = 0
 
-    own = search is None
-    search = _search(config) if search is None else search
-    if search.in_flight:
-        for mi in m:  # every mass must make a valid model before any simulation
-            try:
-                search.model(float(mi))
-            except InputError as exc:
-                raise InputError("masses", f"{mi / GeV:g} GeV: {exc.message}") from None
-    task_of: AnalysisConfig | Search = config if own else search
-    pending = None
-    if side is not None and own:
-        pending = side.submit(_background_task, (task_of, bkg_seq, background_events))
-    else:
-        background = _background_task((task_of, bkg_seq, background_events))
+    def store(i: int, r: Any) -> None:
+        nonlocal done
+        results[i] = r
         done += 1
         if progress:
-            progress(done, total)
+            progress(done, n)
 
-    tasks = [(float(mi), task_of, mass_seqs[i], events_per_mass) for i, mi in enumerate(m)]
-    points: list[SignalPoint | None] = [None] * m.size
-    if executor is None:
-        results = ((i, _mass_task(t)) for i, t in enumerate(tasks))
-    else:
-        results = executor.map_unordered(_mass_task, tasks)
-    for i, point in results:
-        points[i] = point
-        done += 1
-        if progress:
-            progress(done, total)
-    pts = [p for p in points if p is not None]
-    if pending is not None:
-        background = pending.result()
-        done += 1
-        if progress:
-            progress(done, total)
+    if executor is None and side is not None and search is None:
+        # the side worker from the front of the list (background first), this process from
+        # the back (N-1, the last masses)
+        for i, r in side.map_unordered(invisible_task, plan.tasks):
+            store(i, r)
+    elif executor is None:
+        for i, t in enumerate(plan.tasks):
+            store(i, invisible_task(t))
+    elif search is None:
+        for i, r in executor.map_unordered(invisible_task, plan.tasks):
+            store(i, r)
+    else:  # the given search stays in this process; only the mass points leave it
+        mass_index = [i for i, (k, _) in enumerate(plan.tasks) if k == "mass"]
+        others = [i for i, (k, _) in enumerate(plan.tasks) if k != "mass"]
+        store(others[0], invisible_task(plan.tasks[others[0]]))  # the background first
+        for j, r in executor.map_unordered(invisible_task,
+                                           [plan.tasks[i] for i in mass_index]):
+            store(mass_index[j], r)
+        for i in others[1:]:
+            store(i, invisible_task(plan.tasks[i]))
+    return plan.finish(results)
 
+
+def _limits(config: AnalysisConfig, run_list: tuple[RunConfig, ...], m: np.ndarray,
+            pts: list[SignalPoint], background: BackgroundEstimate, nm1: NMinus1 | None, *,
+            seed: int, t0: float, projections: dict[str, float] | None) -> ReachResult:
+    """The statistics of an invisible-mode job from its background and signal points."""
     # -- statistics ----------------------------------------------------------------------
     # One setup and one selection: run i expects n_i ~ Poisson(f_i (a_i S + B)) with
     # f_i = EOT_i / EOT and a_i its efficiency scale.  With equal scales the total count is
@@ -343,15 +442,6 @@ def run_invisible(
     warnings = _warnings(config, pts)
     for w in warnings:
         log.warning("%s", w)
-    nm1 = None
-    if nminus1:
-        nm1 = nminus1_distributions(
-            search, m, nm1_seq,
-            n_signal=min(events_per_mass or config.signal.events_per_mass, 3000),
-            n_background=background_events or config.background.events)
-        done += 1
-        if progress:
-            progress(done, total)
     return ReachResult(
         config=config, runs=run_list, masses=m, points=pts, background=background, s_up=s_up,
         s_expected=s_exp, eps_90=eps_90, eps_expected=eps_exp, projections=proj, seed=seed,

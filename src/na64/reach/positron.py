@@ -40,7 +40,7 @@ from ..stats import eps_to_y
 from ..units import GeV
 from .combination import Channel, CombinedLimit, combine_channels
 from .config import Y_ALPHA_D
-from .invisible import ReachResult, run_invisible
+from .invisible import ReachResult, invisible_task, plan_invisible
 from .positron_config import PositronAnalysisConfig, PositronGroup, PositronRunConfig
 from .search import SignalPoint
 
@@ -192,25 +192,33 @@ def run_positron(
         raise InputError("masses", f"every mass must be in (0, {e_low / GeV:g} GeV) (below "
                                    "the lowest beam energy)")
     seeds = group_seeds(seed, len(groups))
+    plans = [plan_invisible(config.group_analysis(g), m, seed=s,
+                            events_per_mass=events_per_mass,
+                            background_events=background_events, nminus1=nminus1)
+             for g, s in zip(groups, seeds, strict=True)]
     steps = m.size + 1 + int(nminus1)
     n_combinations = 4 + len(Y_ALPHA_D) + int(bool(electrons))
     total = steps * len(groups) + n_combinations
-    results: list[ReachResult] = []
-    for i, (g, s) in enumerate(zip(groups, seeds, strict=True)):
-        offset = i * steps
-
-        def advance(done: int, _total: int, offset: int = offset) -> None:
-            if progress:
-                progress(offset + done, total)
-
+    for g in groups:
         log.info("positron group %s: %d runs, %.3g POT, box E_ECAL < %.3g GeV", g.key,
                  len(g.runs), g.pot, g.ecal_max / GeV)
-        results.append(run_invisible(config.group_analysis(g), m, seed=s,
-                                     events_per_mass=events_per_mass,
-                                     background_events=background_events, executor=executor,
-                                     progress=advance, nminus1=nminus1))
-
-    done = steps * len(groups)
+    # every group's tasks at once: the backgrounds and N-1 samples (the longest tasks)
+    # first, then the mass points; each task has its own stream (seed layout above), so
+    # the order and the executor do not change the result
+    order = sorted(((gi, ti) for gi, p in enumerate(plans) for ti in range(len(p.tasks))),
+                   key=lambda k: plans[k[0]].tasks[k[1]][0] == "mass")
+    flat = [plans[gi].tasks[ti] for gi, ti in order]
+    task_results: list[list[Any]] = [[None] * len(p.tasks) for p in plans]
+    done = 0
+    stream = (((i, invisible_task(t)) for i, t in enumerate(flat)) if executor is None
+              else executor.map_unordered(invisible_task, flat))
+    for i, r in stream:
+        gi, ti = order[i]
+        task_results[gi][ti] = r
+        done += 1
+        if progress:
+            progress(done, total)
+    results: list[ReachResult] = [p.finish(r) for p, r in zip(plans, task_results, strict=True)]
 
     def combine(channels: list[Channel], expected: bool = True) -> CombinedLimit:
         nonlocal done

@@ -261,6 +261,19 @@ def published_overlays(result: PositronResult) -> list[tuple[str, np.ndarray, np
     return out
 
 
+def _drawable(overlays: list[tuple[str, np.ndarray, np.ndarray]]
+              ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The overlays restricted to their points with a limit (finite 0 < ε < 1); curves with
+    no such point are dropped (the plot's log axes take only finite positive values)."""
+    out = []
+    for label, x, v in overlays:
+        xa, va = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
+        keep = np.isfinite(va) & (va > 0) & (va < 1.0) & np.isfinite(xa) & (xa > 0)
+        if keep.any():
+            out.append((label, xa[keep], va[keep]))
+    return out
+
+
 def plot_positron(result: PositronResult, out: Path) -> list[Path]:
     """``limits.png/.pdf`` (ε vs m_A') and ``limits_y.png/.pdf`` (y vs m_χ) of a positron
     job: the combined limit with its expected bands, each energy's own observed limit, the
@@ -285,9 +298,9 @@ def plot_positron(result: PositronResult, out: Path) -> list[Path]:
         overlays.append(("observed, combined with e$^-$ beam", m,
                          result.with_electrons.eps_90))
     overlays += published_overlays(result)
-    # ε = 1 marks "no sensitivity" (e.g. annihilation above sqrt(2 m_e E0)): not drawn
-    overlays = [(label, x, np.where(np.asarray(v) < 1.0, v, np.nan))
-                for label, x, v in overlays]
+    # ε = 1 marks "no sensitivity" (e.g. an energy's own limit above its reach): those
+    # points are not drawn, and a curve without any other point is left out
+    overlays = _drawable(overlays)
     ax = plot_exclusion(m, c.eps_90, exp, overlays=overlays, ylabel=r"$\epsilon$",
                         experiment="na64", text="  simulation", lumi=energies,
                         obs_label="observed, combined")
