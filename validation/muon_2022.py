@@ -17,6 +17,13 @@ negligible background: the limit is the same number of signal events).  It also 
 improved Weizsäcker-Williams cross section (``method = "iww"``) to show how much of the
 mass dependence a cross-section approximation could carry.
 
+A diagnostic of what the missing factor looks like: the share of the produced signal
+(E_X above 80 GeV) whose muon leaves with p_out = E0 − E_X below 20, 30 and 40 GeV
+(``soft_fraction``, truth level, from the exact-tree-level spectrum), printed next to
+eff_implied / eff_na64, the factor by which the published limit's signal is below na64's.
+It is printed, not fitted: a p_out threshold whose soft fraction follows that factor's mass
+dependence would point at an acceptance that favours strongly bent muons.
+
 Usage::
 
     python validation/muon_2022.py [--events 3000] [--workers 2]
@@ -52,6 +59,22 @@ def published(masses: np.ndarray, path: Path = PUBLISHED) -> np.ndarray:
     """The published ε_90 at ``masses`` (log-log interpolation of the shipped points)."""
     m, eps = read_overlay_csv(path)
     return np.exp(np.interp(np.log(masses), np.log(m), np.log(eps)))
+
+
+def soft_fraction(masses: np.ndarray, p_max: float, *, box: float = 80 * GeV,
+                  energy: float = 160 * GeV) -> np.ndarray:
+    """Share of the muon-brem signal with E_X > E0 − ``box`` whose muon leaves with
+    p_out = E0 − E_X < ``p_max`` (truth level, the exact-tree-level dσ/dx of
+    :class:`na64.generate.MuonBremSignal` in the setup's target)."""
+    from na64.detector.setup import load_setup
+    from na64.generate.muon_brem import MuonBremSignal
+
+    setup = load_setup(load_muon_analysis(ANALYSIS).setup)
+    out = []
+    for m in np.asarray(masses, dtype=float):
+        sig = MuonBremSignal(float(m), setup=setup, energy=energy, beam="mu+")
+        out.append(sig.production(energy - p_max) / sig.production(energy - box))
+    return np.array(out)
 
 
 def analysis(model: str, method: str = "etl") -> MuonAnalysisConfig:
@@ -97,12 +120,17 @@ def main() -> None:
                                              method=method, executor=ex)
             what = "g = e eps_pub (derived)" if model == "lmu-ltau" else "eps_pub"
             print(f"model {model}, cross section {method.upper()}: na64 / published ({what})")
+            c["soft20"], c["soft30"], c["soft40"] = (soft_fraction(c["mass"], p * GeV)
+                                                     for p in (20, 30, 40))
             print(f"{'m [MeV]':>8} {'published':>10} {'na64':>10} {'ratio':>6} "
-                  f"{'eff na64':>8} {'eff implied':>11} {'prod/MOT':>10}")
+                  f"{'eff na64':>8} {'eff implied':>11} {'prod/MOT':>10} {'impl/na64':>9} "
+                  f"{'p<20':>6} {'p<30':>6} {'p<40':>6}")
             for i in range(c["mass"].size):
                 print(f"{c['mass'][i] / MeV:8.4g} {c['published'][i]:10.3g} "
                       f"{c['na64'][i]:10.3g} {c['ratio'][i]:6.2f} {c['efficiency'][i]:8.3f} "
-                      f"{c['efficiency_implied'][i]:11.4f} {c['production'][i]:10.3g}")
+                      f"{c['efficiency_implied'][i]:11.4f} {c['production'][i]:10.3g} "
+                      f"{c['ratio'][i] ** 2:9.3f} {c['soft20'][i]:6.3f} "
+                      f"{c['soft30'][i]:6.3f} {c['soft40'][i]:6.3f}")
     write_csv(cmp, args.out.with_suffix(".csv"))
     plot(cmp, args.out)
 
@@ -110,11 +138,13 @@ def main() -> None:
 def write_csv(cmp: dict[tuple[str, str], dict[str, np.ndarray]], path: Path) -> None:
     """One row per (model, method, mass)."""
     cols = ["mass", "published", "na64", "ratio", "efficiency", "efficiency_implied",
-            "production"]
+            "production", "soft20", "soft30", "soft40"]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["model", "method", "mass_GeV", "published_90cl", "na64_90cl", "ratio",
-                    "efficiency", "efficiency_implied", "production_per_mot_coupling1"])
+                    "efficiency", "efficiency_implied", "production_per_mot_coupling1",
+                    "soft_fraction_p_out_below_20GeV", "soft_fraction_p_out_below_30GeV",
+                    "soft_fraction_p_out_below_40GeV"])
         for (model, method), c in cmp.items():
             for i in range(c["mass"].size):
                 vals = [c[k][i] / GeV if k == "mass" else c[k][i] for k in cols]

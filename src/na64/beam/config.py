@@ -45,6 +45,7 @@ __all__ = [
     "SRDConfig",
     "Spectrometer",
     "TrackerStation",
+    "TriggerCounter",
     "beamline_names",
     "load_beam",
     "load_beamline",
@@ -168,6 +169,27 @@ class TrackerStation(_Model):
     resolution: Length = Field(gt=0.0, le=10.0, description="hit resolution in mm (0, 10]")
     x_over_x0: float = Field(ge=0.0, le=0.5, description="material budget x/X0 [0, 0.5]")
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0, description="hit efficiency (0, 1]")
+    half_width: Length | None = Field(default=None, gt=0.0, le=5000.0, description="half the active width in the bend plane x in mm (0, 5000]; none: unlimited")
+    half_height: Length | None = Field(default=None, gt=0.0, le=5000.0, description="half the active height in y in mm (0, 5000]; none: unlimited")
+    x_center: Length = Field(default=0.0, ge=-5000.0, le=5000.0, description="centre of the active area in x, mm from the incoming beam axis [-5000, 5000]")
+
+
+class TriggerCounter(_Model):
+    """A trigger counter behind the target: the outgoing particle must cross its area
+    ``[x_min, x_max] × [-half_height, half_height]`` (mm from the incoming beam axis, bend
+    plane x) at ``z``; every counter of a beam line's ``trigger`` list must be hit."""
+
+    name: str = Field(min_length=1)
+    z: Length = Field(gt=0.0, le=1.0e6, description="position in mm behind the target face (0, 1e6]")
+    x_min: Length = Field(ge=-5000.0, le=5000.0, description="inner edge in x, mm [-5000, 5000]")
+    x_max: Length = Field(ge=-5000.0, le=5000.0, description="outer edge in x, mm [-5000, 5000]")
+    half_height: Length = Field(gt=0.0, le=5000.0, description="half height in y, mm (0, 5000]")
+
+    @model_validator(mode="after")
+    def _edges(self) -> TriggerCounter:
+        if not self.x_min < self.x_max:
+            raise ValueError(f"x_min ({self.x_min:g} mm) must be below x_max ({self.x_max:g} mm)")
+        return self
 
 
 class Spectrometer(_Model):
@@ -211,6 +233,7 @@ class BeamlineConfig(_Model):
     srd: SRDConfig | None = None
     trackers: tuple[TrackerStation, ...] = ()
     spectrometers: tuple[Spectrometer, ...] = ()
+    trigger: tuple[TriggerCounter, ...] = ()
     decay_length: Length = Field(default=0.0, ge=0.0, le=2.0e6, description="flight path (mm) over which decays in flight are simulated"
     )
 

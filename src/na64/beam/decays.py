@@ -202,7 +202,8 @@ def sample_rest_frame(
 
 
 def apply_decays_in_flight(
-    columns: dict[str, np.ndarray], length: float, rng: np.random.Generator
+    columns: dict[str, np.ndarray], length: float, rng: np.random.Generator, *,
+    force: bool = False,
 ) -> dict[str, np.ndarray]:
     """Let unstable beam particles decay over the last ``length`` mm before the target.
 
@@ -215,13 +216,19 @@ def apply_decays_in_flight(
         Flight path (mm) upstream of the target over which decays are simulated.
     rng
         Random generator.
+    force
+        Let every unstable particle decay inside ``length`` (the flight distance drawn
+        from the exponential truncated to it, as for a natural decay) and carry its decay
+        probability as the weight ``decay_weight`` (1 for the stable ones): a sample of
+        the rare decays with unbiased weights.
 
     Returns
     -------
     dict
         The columns with decayed parents replaced by their charged daughter, plus
         ``decayed`` (bool), ``parent_pdg``, ``parent_energy``, ``decay_z`` (mm, < 0,
-        0 if no decay), ``neutral_energy``, ``invisible_energy``.
+        0 if no decay), ``neutral_energy``, ``invisible_energy``; with ``force`` also
+        ``decay_weight``.
     """
     pdg = columns["pdg"].copy()
     energy = columns["energy"].copy()
@@ -234,13 +241,18 @@ def apply_decays_in_flight(
     invisible = np.zeros(n)
     parent_pdg = pdg.copy()
     parent_energy = energy.copy()
+    weight = np.ones(n)
     for name in ("mu-", "mu+", "pi-", "pi+", "K-", "K+"):
         sp = PARTICLES[name]
         sel = np.flatnonzero(pdg == sp.pdg)
         if sel.size == 0 or length <= 0.0:
             continue
         prob = decay_probability(energy[sel], sp.mass, sp.lifetime, length)
-        hit = sel[rng.random(sel.size) < prob]
+        if force:
+            weight[sel] = prob
+            hit = sel
+        else:
+            hit = sel[rng.random(sel.size) < prob]
         if hit.size == 0:
             continue
         e_par = energy[hit]
@@ -285,7 +297,7 @@ def apply_decays_in_flight(
             invisible[rows] = np.maximum(rest, 0.0) * (1.0 - frac_neu)
             decayed[rows] = True
             decay_z[rows] = -dist[idx]
-    return {
+    out = {
         **columns,
         "pdg": pdg,
         "energy": energy,
@@ -300,3 +312,6 @@ def apply_decays_in_flight(
         "neutral_energy": neutral,
         "invisible_energy": invisible,
     }
+    if force:
+        out["decay_weight"] = weight
+    return out

@@ -3,13 +3,19 @@
 Model (bend plane x; the y view is simulated the same way without the kick):
 
 * a track enters the first station on the straight line that, without scattering,
-  reaches the beam particle's ``(x, tx)`` at the target face;
+  reaches the beam particle's ``(x, tx)`` at the target face (a spectrometer upstream of
+  the target); behind the target (kick at z > 0) the particle leaves the target face with
+  ``(x, tx)`` and is bent at the magnet;
 * at each station the hit is the true position plus Gaussian noise of the station
   resolution (hit efficiency: Bernoulli), then the slope receives a multiple-scattering
   kick with the Highland width (PDG 2024 review 34, eq. (34.16))
   ``theta0 = 13.6 MeV / (beta c p) |z| sqrt(x/X0) (1 + 0.038 ln(x z^2 / (X0 beta^2)))``;
 * the magnets give a kick ``delta = c q int B dl / p`` at their centre (thin-lens
   equivalent of a uniform dipole for the extrapolated lines, small angles);
+* a station records a hit only where the true track crosses its active area
+  (``half_width`` about ``x_center`` in x, ``half_height`` in y; unlimited by default):
+  a particle bent out of a downstream station loses that hit, and with fewer than two
+  hits on either side of the magnet no track is reconstructed;
 * least-squares straight lines upstream and downstream give the measured bend
   ``theta = tx_down - tx_up`` and ``p = c |q| int B dl / theta`` (Lorentz force in the small-angle
   limit: p[GeV] = 0.2998 B[T] L[m] / theta).
@@ -37,6 +43,7 @@ __all__ = [
     "simulate_hits",
     "spectrometer_geometry",
     "track_momentum",
+    "trigger_fired",
 ]
 
 
@@ -113,14 +120,24 @@ def simulate_hits(
     p = np.sqrt(np.maximum(energy**2 - mass**2, 1e-300))
     pos0 = np.asarray(particles["x" if view == "x" else "y"], dtype=float)
     slope0 = np.asarray(particles["tx" if view == "x" else "ty"], dtype=float)
+    # the y view's straight line (no kick in it) for the stations' apertures
+    pos_o = np.asarray(particles.get("y", np.zeros(pos0.size)), dtype=float)
+    slope_o = np.asarray(particles.get("ty", np.zeros(pos0.size)), dtype=float)
     zk = geometry.z_kick
     kick = np.zeros_like(p)
     if view == "x":
         kick = _P_PER_TMM * charge * (geometry.field_integral / tesla) / p
     z = geometry.z
     n = p.size
-    # truth: x(z) = pos0 + tx z downstream of the kick, slope tx - kick upstream of it
-    if z[0] < zk:
+    # truth: (pos0, slope0) is the state at the target face (z = 0).  Upstream of the
+    # target (MS1) the magnets are before it: x(z) = pos0 + tx z downstream of the kick,
+    # slope tx - kick upstream of it.  Behind the target (MS2, kick at z > 0) the state is
+    # the one entering the magnet: straight from the target face, kicked at the magnet.
+    if zk > 0.0 and z[0] < zk:
+        cur_slope = slope0.copy()
+        cur_pos = pos0 + slope0 * z[0]
+        kicked = False
+    elif z[0] < zk:
         cur_slope = slope0 - kick
         cur_pos = pos0 + slope0 * zk + cur_slope * (z[0] - zk)
         kicked = False
@@ -146,6 +163,13 @@ def simulate_hits(
         hits[:, j] = cur_pos + st.resolution * rng.standard_normal(n)
         if st.efficiency < 1.0:
             mask[:, j] = rng.random(n) < st.efficiency
+        if view == "x":
+            if st.half_width is not None:
+                mask[:, j] &= np.abs(cur_pos - st.x_center) <= st.half_width
+            if st.half_height is not None:
+                mask[:, j] &= np.abs(pos_o + slope_o * st.z) <= st.half_height
+        elif st.half_height is not None:  # the y view alone: its own aperture
+            mask[:, j] &= np.abs(cur_pos) <= st.half_height
         if st.x_over_x0 > 0.0:
             t = st.x_over_x0
             theta0 = a * math.sqrt(t) * np.maximum(1.0 + 0.038 * (math.log(t) + lb), 0.0)
@@ -297,3 +321,35 @@ def expected_momentum_resolution(
             t0 = _theta0_masses(np.array([momentum]), np.array([mass]), st.x_over_x0)
             ms += float(t0[0]) ** 2
     return math.sqrt(var + ms) / theta
+
+
+def trigger_fired(particles: dict[str, np.ndarray], beamline: BeamlineConfig) -> np.ndarray:
+    """Whether each outgoing particle crosses every trigger counter of ``beamline``.
+
+    The particle leaves the target face on the straight line ``(x, tx)``, ``(y, ty)`` and
+    receives the thin-lens kick ``c q ∫B dl / p`` of every magnet between the target and
+    the counter (bend plane x, small angles; as :func:`simulate_hits`).  True without
+    counters; False for neutral particles or particles without kinetic energy.
+    """
+    pdg = np.asarray(particles["pdg"])
+    n = pdg.size
+    fired = np.ones(n, dtype=bool)
+    if not beamline.trigger:
+        return fired
+    energy = np.asarray(particles["energy"], dtype=float)
+    mass = mass_of(pdg)
+    charge = charge_of(pdg)
+    moving = energy > mass * (1.0 + 1e-9)
+    p = np.sqrt(np.maximum(energy**2 - mass**2, 1e-300))
+    x0 = np.asarray(particles.get("x", np.zeros(n)), dtype=float)
+    tx = np.asarray(particles.get("tx", np.zeros(n)), dtype=float)
+    y0 = np.asarray(particles.get("y", np.zeros(n)), dtype=float)
+    ty = np.asarray(particles.get("ty", np.zeros(n)), dtype=float)
+    for counter in beamline.trigger:
+        x = x0 + tx * counter.z
+        for m in beamline.magnets:
+            if 0.0 < m.z < counter.z:
+                x = x + _P_PER_TMM * charge * (m.field_integral / tesla) / p * (counter.z - m.z)
+        y = y0 + ty * counter.z
+        fired &= (x >= counter.x_min) & (x <= counter.x_max) & (np.abs(y) <= counter.half_height)
+    return fired & moving & (charge != 0)

@@ -33,7 +33,7 @@ from .. import reco
 from ..beam import load_beam, sample_beam, srd_response, track_momentum
 from ..beam.config import BeamConfig
 from ..beam.particles import PARTICLES, mass_of
-from ..beam.tracking import downstream_spectrometers
+from ..beam.tracking import downstream_spectrometers, trigger_fired
 from ..detector.setup import Setup, load_setup
 from ..errors import InputError
 from ..units import GeV
@@ -172,7 +172,10 @@ class EventPipeline:
         parts["energy"] = np.asarray(raw.get("true_exit_energy", np.zeros(n)), dtype=float)
         for key in ("x", "y", "tx", "ty"):
             parts.setdefault(key, np.zeros(n))
-        return self._spectrometers(parts, list(names), rng)
+        out = self._spectrometers(parts, list(names), rng)
+        if self.beamline.trigger:
+            out["trigger"] = trigger_fired(parts, self.beamline)
+        return out
 
     def _spectrometers(self, parts: dict[str, NDArray[Any]], names: list[str],
                        rng: np.random.Generator) -> Columns:
@@ -390,6 +393,8 @@ def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
         out["n_tracks_out"] = np.asarray(raw[f"{outs[0]}_valid"]).astype(np.int64)
     elif len(specs) > 1 and f"{specs[1]}_momentum" in raw:
         out["p_out"] = np.asarray(raw[f"{specs[1]}_momentum"], dtype=float)
+    out["trigger"] = (np.asarray(raw["trigger"]).astype(np.int64) if "trigger" in raw
+                      else np.ones(n, dtype=np.int64))
     return out
 
 

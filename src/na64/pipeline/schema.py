@@ -12,7 +12,8 @@ Column groups
 * **beam-line detectors** (digitised): ``srd`` (n, modules) MeV; per spectrometer of the beam
   line, lower-case name ``<s>``: ``<s>_momentum`` (MeV, 0 when no track), ``<s>_valid``,
   ``<s>_slope_in``, ``<s>_slope_out`` (rad), ``<s>_hits_x`` (n, stations; mm) and
-  ``<s>_hit_mask``.
+  ``<s>_hit_mask``; ``trigger`` (bool) where the beam line has trigger counters behind
+  the target.
 * **calorimeters and counters** (digitised, :class:`~na64.pipeline.DetectorResponse`): one
   cell array per detector of the setup (``ecal`` (n, 2, ny, nx), ``hcal`` (n, modules, 3,
   3), ``veto`` (n, counters), ``wcal``, ``vhcal``), and the truth of what entered them
@@ -50,6 +51,8 @@ RECO_COLUMNS: Final[dict[str, str]] = {
     "vhcal_energy": "total energy of the veto HCAL (MeV; where the setup has one)",
     "wcal_energy": "total energy of the WCAL (MeV; where the setup has a WCAL)",
     "energy_sum": "WCAL + ECAL energy (MeV; where the setup has a WCAL in front of the ECAL)",
+    "trigger": "1 if the particle leaving the target crosses every trigger counter of the "
+               "beam line behind it (1 for every event of a beam line without one)",
     "decay_counter_energy": "energy of the counter behind the decay volume (MeV; where the "
                             "setup has one)",
 }

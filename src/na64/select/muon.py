@@ -6,7 +6,10 @@ The criteria follow the NA64mu searches with the 160 GeV M2 muon beam, Andreev e
 
 1. ``single_track``, ``beam_momentum`` — one incoming track in MS1 with the beam
    momentum;
-2. ``outgoing_track`` — one track in MS2, the spectrometer behind the target;
+2. ``trigger`` — the scattered muon crosses the trigger counters behind MS2 (the beam
+   line's ``trigger`` list, position after the MS2 bend; no counters: every event);
+   ``outgoing_track`` — one track in MS2, the spectrometer behind the target (a station
+   records a hit only inside its active area);
 3. ``p_out_max`` — its momentum below the signal-box edge, p_out < 80 GeV/c (both papers,
    i.e. about half the beam momentum);
 4. ``ecal_mip``, ``vhcal_max``, ``hcal_mip`` — no more than a minimum-ionizing particle in
@@ -33,8 +36,9 @@ from .cuts import Cut, Selection
 __all__ = ["MUON_COLUMNS", "muon_selection"]
 
 #: Event columns read by the muon selection (reco quantities of :mod:`na64.pipeline`).
-MUON_COLUMNS: tuple[str, ...] = ("n_tracks", "p_in", "n_tracks_out", "p_out", "ecal_energy",
-                                 "vhcal_energy", "hcal_energy", "hcal_back_energy")
+MUON_COLUMNS: tuple[str, ...] = ("n_tracks", "p_in", "trigger", "n_tracks_out", "p_out",
+                                 "ecal_energy", "vhcal_energy", "hcal_energy",
+                                 "hcal_back_energy")
 
 _P2401 = "arXiv:2401.01708 (event selection)"
 _P2409 = "arXiv:2409.10128 (signal region)"
@@ -48,6 +52,9 @@ def _default_cuts(energy: float) -> list[Cut]:
         Cut("beam_momentum", "p_in", "between", (f"{0.94 * e!r}GeV", f"{1.06 * e!r}GeV"),
             f"incoming momentum {e:g} GeV ± 6%", dimension="energy",
             source=f"{_P2401}; window: na64 choice"),
+        Cut("trigger", "trigger", "==", 1, "the scattered muon crosses the trigger counters "
+            "behind MS2 (always 1 for a beam line without them)",
+            source=f"{_P2409} (trigger on the scattered muon); geometry: the beam line"),
         Cut("outgoing_track", "n_tracks_out", "==", 1, "exactly one outgoing track (MS2)",
             source=_P2401),
         Cut("p_out_max", "p_out", "<", f"{0.5 * e!r}GeV",
