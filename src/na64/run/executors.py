@@ -53,6 +53,7 @@ from types import FrameType, TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
 from ..errors import InputError
+from . import interrupts
 
 __all__ = [
     "DaskExecutor",
@@ -204,8 +205,12 @@ class LocalExecutor(_Base):
     def map_unordered(
         self, fn: Callable[[T], R], items: Sequence[T]
     ) -> Iterator[tuple[int, R]]:
-        """Run ``fn`` on each item in order; yield ``(position, result)``."""
+        """Run ``fn`` on each item in order; yield ``(position, result)``.
+
+        A Ctrl-C recorded by :func:`na64.run.interrupts.request` is raised before the next
+        item (:func:`na64.run.interrupts.check`)."""
         for i, item in enumerate(items):
+            interrupts.check()
             yield i, fn(item)
 
 
@@ -271,8 +276,14 @@ class ProcessExecutor(_Base):
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         completed = False
         try:
-            for fut in cf.as_completed(futures):
-                yield futures[fut], fut.result()
+            pending = set(futures)
+            while pending:
+                # wait in short steps: a recorded Ctrl-C is raised here (a safe point)
+                done, pending = cf.wait(pending, timeout=interrupts.POLL_INTERVAL,
+                                        return_when=cf.FIRST_COMPLETED)
+                interrupts.check()
+                for fut in sorted(done, key=futures.__getitem__):
+                    yield futures[fut], fut.result()
             completed = True
         finally:
             if not completed:
