@@ -28,6 +28,7 @@ so that e.g. ``P(n <= 0 | b = 1000)`` (= e^-1000) does not underflow.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -135,8 +136,12 @@ def logcdf(
 _HUGE_COUNT = 2**62
 
 
+@functools.lru_cache(maxsize=4096)
 def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
-    """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile)."""
+    """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile).
+
+    Cached: a limit and its expected band ask for the same background ranges many times (each
+    scipy quantile costs ~0.2 ms)."""
     if mean <= 0.0:
         return 0
     from scipy.stats import nbinom, poisson
