@@ -63,7 +63,7 @@ def test_check_flags_a_stale_table(cli: CliRunner, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "field"), [
     (["calibrate"], "SETUP"),
-    (["calibrate", "nosuch"], "setup"),
+    (["calibrate", "nosuch"], "SETUP"),
     (["calibrate", "na64e_2016_2018", "--events", "3"], "--events"),
 ])
 def test_bad_input_exits_2(cli: CliRunner, args: list[str], field: str

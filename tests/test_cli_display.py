@@ -75,8 +75,8 @@ def test_cli_display_writes_png(tmp_path: Path, events: dict[str, np.ndarray],
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".ev17*"))  # no temporary file left behind
     with pytest.raises(SystemExit) as info:
-        main(["display", str(run), "--event", "99", "--out", str(out)])
+        main(["display", str(run), "--event", "99", "--out", str(out), "--overwrite"])
     assert info.value.code == 2
     assert "--event" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["display", str(tmp_path / "missing.parquet"), "--out", str(out)])
+        main(["display", str(tmp_path / "missing.parquet"), "--out", str(out), "--overwrite"])

@@ -195,7 +195,7 @@ def read_events_fresh(tmp_path: Path, n: int, seed: int, chunk: int) -> dict[str
         (["--energy", "10mm"], "--energy"),
         (["--beam", "photon"], "--beam"),
         (["--energy", "0.1MeV"], "--energy"),
-        (["--setup", "nope"], "setup"),
+        (["--setup", "nope"], "--setup"),
         (["--format", "csv"], "--format"),
         (["--executor", "slurm"], "--executor"),
         (["--workers", "0", "--executor", "processes"], "--workers"),

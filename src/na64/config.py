@@ -636,6 +636,17 @@ def _message(err: Any, model: type[BaseModel], prefix: str) -> tuple[str, str]:
     return full, msg
 
 
+def _without_consequences(errors: list[Any]) -> list[Any]:
+    """The errors without those that only follow from another: a sequence reported too short
+    (``too_short``) because one of its items failed, which pydantic reports too."""
+    locs = [tuple(err.get("loc", ())) for err in errors]
+    kept = [err for err, loc in zip(errors, locs, strict=True)
+            if not (err.get("type") == "too_short"
+                    and any(len(other) > len(loc) and other[:len(loc)] == loc
+                            for other in locs))]
+    return kept or errors
+
+
 def validate(
     model_cls: type[ModelT],
     data: Any,
@@ -684,6 +695,7 @@ def validate(
         errors = exc.errors(include_url=False)
     except RecursionError:
         raise InputError(whole, f"tables nested too deeply{where}") from None
+    errors = _without_consequences(errors)
     parts = [_message(err, model_cls, prefix) for err in errors[:_MAX_ERRORS]]
     field = parts[0][0] or whole
     text = "; ".join([parts[0][1], *(f"{f or whole}: {m}" for f, m in parts[1:])])

@@ -7,8 +7,10 @@ line on stderr and exit with status 2; an interrupted run exits with 130.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
+import os
 import re
 import sys
 from typing import Any
@@ -19,7 +21,7 @@ import typer
 from .._version import __version__
 from ..errors import InputError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "os_error_line"]
 
 app = typer.Typer(
     name="na64",
@@ -61,8 +63,12 @@ def _root(
     """na64: dark-sector physics, fast simulation and limits for NA64-like experiments."""
 
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"{__name__}.{_name}").register(app)
+try:
+    for _name in _COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{_name}").register(app)
+except KeyboardInterrupt:  # Ctrl-C while the command line starts: one line, no traceback
+    sys.stderr.write("na64: interrupted\n")
+    raise SystemExit(130) from None
 
 
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
@@ -217,13 +223,69 @@ _USER_PATH_ERRORS = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISD
                      errno.EINVAL, errno.EEXIST}
 
 
-def _os_error(exc: OSError) -> tuple[str, int]:
-    """(one-line message, exit code) of an OS error that reached the command line."""
-    name = exc.filename if exc.filename is not None else ""
-    shown = repr(str(name)) if len(str(name)) <= 80 else repr(f"{str(name)[:60]}...")
-    reason = exc.strerror or type(exc).__name__
+#: Reasons clearer than the system's words for a path a user gave.
+_REASONS = {errno.EEXIST: "a file is in the way", errno.ENOTDIR: "a file is in the way",
+            errno.EROFS: "read-only file system"}
+
+
+def _path_values(value: Any) -> list[str]:
+    """The paths among a parameter's value (a path, a text, or a list of them)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [os.fspath(v) for v in items if isinstance(v, (str, os.PathLike)) and os.fspath(v)]
+
+
+def _relation(failed: str, given: str) -> int | None:
+    """How closely the path the system refused belongs to a path the user gave: 0 the same
+    path, 1 a hidden or suffixed file next to it (temporary file, lock, checkpoint), 2 a
+    directory above it or a file inside it; None unrelated."""
+    with contextlib.suppress(ValueError, OSError):
+        f, g = os.path.abspath(failed), os.path.abspath(given)
+        if f == g:
+            return 0
+        head, name = os.path.split(g)
+        f_head, f_name = os.path.split(f)
+        if f_head == head and name and (f_name.startswith(f".{name}")
+                                        or f_name.startswith(f"{name}.")):
+            return 1
+        if g.startswith(f.rstrip(os.sep) + os.sep) and f != os.getcwd() and f != os.sep:
+            return 2
+        if f.startswith(g.rstrip(os.sep) + os.sep) or f.startswith(f"{g}.chunks{os.sep}"):
+            return 2
+    return None
+
+
+def _param_of_path(ctx: Any, failed: list[str]) -> str | None:
+    """The flag (or argument name) of the command line that gave one of the ``failed``
+    paths, or a path they belong to (:func:`_relation`); None if no parameter did."""
+    best: tuple[int, str] | None = None
+    while ctx is not None:
+        for param in getattr(ctx.command, "params", ()) or ():
+            for given in _path_values((getattr(ctx, "params", None) or {}).get(param.name)):
+                for path in failed:
+                    rank = _relation(path, given)
+                    if rank is not None and (best is None or rank < best[0]):
+                        best = (rank, _param_name(param))
+        ctx = getattr(ctx, "parent", None)
+    return best[1] if best is not None else None
+
+
+def os_error_line(exc: OSError, ctx: Any = None) -> tuple[str, int]:
+    """(one-line message, exit code) of an OS error that reached the command line.
+
+    The message names the flag or argument that gave the path (found among the values of
+    the command's parameters in the click context ``ctx``), the path and the reason; exit
+    status 2 for a path the user can fix (missing, too long, a file in the way), 1 for any
+    other fault of the environment (permission, disk full, I/O error).
+    """
+    names: list[str] = [os.fsdecode(n) for n in (exc.filename, exc.filename2)
+                        if isinstance(n, (str, bytes, os.PathLike)) and os.fsdecode(n) != ""]
+    name = names[0] if names else ""
+    shown = repr(name) if len(name) <= 80 else repr(f"{name[:60]}...")
+    reason = _REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
     code = 2 if exc.errno in _USER_PATH_ERRORS else 1
-    return (f"{shown}: {reason}" if name != "" else reason), code
+    line = f"{shown}: {reason}" if name else reason
+    flag = _param_of_path(ctx, names) if names else None
+    return (f"{flag}: {line}" if flag else line), code
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -241,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except OSError as exc:  # a path the system refuses: one line, never a traceback
-        _fail(*_os_error(exc))
+        _fail(*os_error_line(exc, _context_of(exc)))
     except _CLICK_ERRORS as exc:
         message = exc.format_message().strip() or "failed"  # type: ignore[attr-defined]
         _fail(message, exc.exit_code)  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("SETUP", "is required: a shipped setup name or a setup TOML path")
         n_events = parse_count(events, "--events", low=10, high=1_000_000, high_text="1e6")
         seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1, high_text="2^63 - 1")
-        s = load_setup(setup)
+        s = load_setup(setup, field="SETUP")
         table = calibrate_shower_shape(s, n_events=n_events, seed=seed_value)
         stored = s.target.shape_fluctuation
         stale = None

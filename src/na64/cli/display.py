@@ -66,6 +66,8 @@ def register(app: typer.Typer) -> None:
         setup: Annotated[str | None, typer.Option(
             "--setup", help="Setup name or TOML for cell positions (default: the file's "
                             "provenance, else cell units).")] = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace an existing image at --out.")] = False,
     ) -> None:
         """Draw the ECAL (both sections), HCAL, veto and SRD of one event."""
         import matplotlib
@@ -80,7 +82,9 @@ def register(app: typer.Typer) -> None:
         if out.suffix.lower() not in _FORMATS:
             raise InputError("--out", f"suffix must be one of {', '.join(_FORMATS)}, got "
                                       f"{out.suffix or 'none'!r}")
-        geometry = load_setup(setup) if setup is not None else _setup_from_provenance(file)
+        if not overwrite and (out.exists() or out.is_symlink()):
+            raise InputError("--out", f"{out} exists; choose another name or give --overwrite")
+        geometry = load_setup(setup, field="--setup") if setup is not None else _setup_from_provenance(file)
         events, local = load_event(file, event)
         try:
             fig = draw_event(events, local,
@@ -92,7 +96,7 @@ def register(app: typer.Typer) -> None:
             # numeric columns, but not those of an na64 event (e.g. no calorimeter)
             raise InputError("FILE", f"{file}: not an na64 event file ({exc.message})") from None
         try:
-            with atomic_path(out) as tmp:
+            with atomic_path(out, field="--out") as tmp:
                 fig.savefig(tmp, format=out.suffix.lower().lstrip("."), dpi=120)
         finally:
             plt.close(fig)

@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_analysis(analysis)
         selection = cfg.selection.build(cfg.energy)
-        geometry = load_setup(setup) if setup is not None else None
+        geometry = load_setup(setup, field="--setup") if setup is not None else None
         flow = select_file(file, selection, setup=geometry, weights=weights)
         if out is not None:
             from ..io.atomic import atomic_write_text
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
             writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-            atomic_write_text(out, buf.getvalue())
+            atomic_write_text(out, buf.getvalue(), field="--out")
         if as_json:
             typer.echo(json.dumps({"file": str(file), "analysis": cfg.name,
                                    "cutflow": flow.to_records()}))

@@ -31,6 +31,7 @@ from ..errors import InputError
 from ..io.events import format_for_path, parquet_encoding
 from ..io.precision import DEFAULT_SIMULATE_PRECISION, storage_precision
 from ..io.provenance import make_provenance
+from ..run import interrupts
 from ..run.manifest import MANIFEST_NAME
 from ..run.production import RunError, chunk_dir_for, run_production
 from ..run.seeds import plan_chunks
@@ -114,6 +115,9 @@ def register(app: typer.Typer) -> None:
         size = None if chunk_size is None else parse_count(chunk_size, "--chunk-size", high=10**9)
         if resume and overwrite:
             raise InputError("--resume", "cannot be combined with --overwrite")
+        if out.name in ("", ".", ".."):
+            raise InputError("--out", f"{str(out)!r} has no file name; give one such as "
+                                      "run.parquet")
         kind = format_for_path(out, fmt)
         if out.exists() and out.is_dir() and kind != "dataset":
             raise InputError("--out", f"{out} is a directory; give a file name such as "
@@ -151,9 +155,16 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt as exc:  # the manifest is saved, the workers are stopped
             sys.stderr.write(f"na64: {exc or 'interrupted'}\n")
             raise typer.Exit(130) from None
-        except (RunError, OSError) as exc:  # an environment fault (disk, permissions, worker)
+        except RunError as exc:  # an environment fault (disk, permissions, worker)
             sys.stderr.write(f"na64: error: {exc}\n")
             raise typer.Exit(1) from None
+        except OSError as exc:  # the flag that named the path, the path and the reason
+            from . import os_error_line
+
+            line, code = os_error_line(exc, ctx)
+            one_line = " ".join(line.splitlines())
+            sys.stderr.write(f"na64: error: {one_line}\n")
+            raise typer.Exit(code) from None
         if as_json:
             typer.echo(json.dumps(summary.to_dict()))
 
@@ -162,8 +173,11 @@ def register(app: typer.Typer) -> None:
 def _second_ctrl_c_exits(checkpoint: Path) -> Iterator[None]:
     """The first Ctrl-C stops the run in order, a second one ends the process at once.
 
-    The first SIGINT raises :class:`KeyboardInterrupt` as usual: the run saves its manifest
-    and stops its workers.  From then on SIGINT prints one line and calls :func:`os._exit`
+    The first SIGINT stops the run in order: inside the production's chunk loop it is
+    recorded (:func:`na64.run.interrupts.request`) and raised as :class:`KeyboardInterrupt`
+    at the loop's next safe point (between chunks, or while the pool waits for results),
+    never inside an import, a finalizer or numba's loading of a kernel; before the loop it
+    is raised at once.  The run saves its manifest and stops its workers.  From then on SIGINT prints one line and calls :func:`os._exit`
     with status 130, whatever the process is doing (no traceback, no exit handler waiting
     for workers): the checkpoint, written atomically, stays valid for ``--resume`` and the
     workers exit with the process.  Once the run has stopped in order SIGINT is ignored: the
@@ -187,7 +201,8 @@ def _second_ctrl_c_exits(checkpoint: Path) -> Iterator[None]:
 
     def first(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGINT, exit_now)
-        raise KeyboardInterrupt
+        if not interrupts.request():  # no chunk loop running: stop here
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, first)
     try:

@@ -684,7 +684,7 @@ def setup_from_dict(data: Mapping[str, Any], *, source: str = "setup") -> Setup:
     return validate(Setup, data, source=source, root="setup")
 
 
-def load_setup(name_or_path: str | Path) -> Setup:
+def load_setup(name_or_path: str | Path, *, field: str = "setup") -> Setup:
     """Load and validate a setup: a shipped name (``"na64e_2016_2018"``) or a TOML path.
 
     A setup file may start from another one with ``extends = "<name or path>"`` (a shipped
@@ -698,15 +698,23 @@ def load_setup(name_or_path: str | Path) -> Setup:
         [veto]
         thickness = "10mm"
 
+    Parameters
+    ----------
+    name_or_path
+        A shipped setup name or the path of a TOML file.
+    field
+        How the caller names the setup in the errors about the file itself (e.g.
+        ``"--setup"`` on the command line).
+
     Raises
     ------
     InputError
-        Unknown name or missing file (field ``"setup"``), an unreadable, binary, non-UTF-8
+        Unknown name or missing file (field ``field``), an unreadable, binary, non-UTF-8
         or malformed TOML file (names the file and line), a bad ``extends`` (field ending
         in ``extends``), or a schema violation (field = dotted TOML path, message = allowed
         range).
     """
-    data, path = load_toml(name_or_path, field="setup", find=_shipped_setup,
+    data, path = load_toml(name_or_path, field=field, find=_shipped_setup,
                            unknown=_unknown_setup)
     shipped = isinstance(name_or_path, str) and _shipped_setup(name_or_path) is not None
     source = f"{name_or_path}.toml" if shipped else str(path)

@@ -32,18 +32,30 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "exclusive_lock",
+    "location_error",
     "prepare_directory",
+    "prepare_output_file",
 ]
 
 log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *, field: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
     On any exception (including ``KeyboardInterrupt``) the temporary file is removed
     and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    field
+        The option or key that named ``path``: a location the user can fix (a name too
+        long, a file in the way, a missing permission, a read-only file system) is then an
+        :class:`~na64.errors.InputError` of ``field`` raised before anything is written,
+        instead of the :class:`OSError`.
 
     Examples
     --------
@@ -51,10 +63,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     ...     fig.savefig(tmp, format="png")
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
-    )
+    if field is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        prepare_output_file(target, field=field)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
+        )
+    except OSError as exc:
+        if field is None:
+            raise
+        raise location_error(field, target.parent, exc, "write into") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -71,17 +91,20 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (fsync before rename)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *,
+                       field: str | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (fsync before rename); ``field`` as in
+    :func:`atomic_path`."""
+    with atomic_path(path, field=field) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | os.PathLike[str], text: str, *,
+                      field: str | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; ``field`` as in :func:`atomic_path`."""
+    atomic_write_bytes(path, text.encode("utf-8"), field=field)
 
 
 # --- a directory of outputs, written as a whole ------------------------------------------
@@ -149,6 +172,43 @@ def _make_parent(target: Path, field: str) -> list[Path]:
         _remove_empty(missing)
         raise _path_error(field, parent, exc, "create the directory") from None
     return missing
+
+
+def prepare_output_file(path: str | os.PathLike[str], *, field: str = "--out",
+                        overwrite: bool = True, directory_ok: bool = False) -> list[Path]:
+    """Check the location of an output file before any work and create its directory.
+
+    Every name of the path must fit the file system (the last one with room for the hidden
+    temporary and lock files next to it), no file may stand where a directory of the path
+    should be, and, unless ``overwrite``, the file must not exist yet.  An existing
+    directory at ``path`` is refused unless ``directory_ok`` (an output that is a directory
+    of files).
+
+    Returns
+    -------
+    list of Path
+        The directories created, outermost first.
+
+    Raises
+    ------
+    InputError
+        Of ``field``: a name too long, a file in the way, a directory that cannot be created
+        (missing permission, read-only file system), an existing file without ``overwrite``.
+    """
+    target = _resolve(path, field)
+    if os.path.isdir(target) and not directory_ok:
+        raise InputError(field, f"{path} is a directory; give a file name")
+    if not overwrite and os.path.lexists(target):
+        raise InputError(field, f"{path} exists; choose another name or give --overwrite")
+    return _make_parent(target, field)
+
+
+def location_error(field: str, path: str | os.PathLike[str], exc: OSError,
+                   action: str) -> InputError | OSError:
+    """An :class:`~na64.errors.InputError` of ``field`` (``"cannot <action> <path>:
+    <reason>"``) for a location the user can fix (missing permission, read-only file
+    system, a file in the way, a name too long, a missing directory), else ``exc`` itself."""
+    return _path_error(field, path, exc, action)
 
 
 def _remove_empty(directories: list[Path]) -> None:

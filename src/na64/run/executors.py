@@ -53,6 +53,7 @@ from types import FrameType, TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
 from ..errors import InputError
+from . import interrupts
 
 __all__ = [
     "DaskExecutor",
@@ -207,8 +208,12 @@ class LocalExecutor(_Base):
     def map_unordered(
         self, fn: Callable[[T], R], items: Sequence[T]
     ) -> Iterator[tuple[int, R]]:
-        """Run ``fn`` on each item in order; yield ``(position, result)``."""
+        """Run ``fn`` on each item in order; yield ``(position, result)``.
+
+        A Ctrl-C recorded by :func:`na64.run.interrupts.request` is raised before the next
+        item (:func:`na64.run.interrupts.check`)."""
         for i, item in enumerate(items):
+            interrupts.check()
             yield i, fn(item)
 
 
@@ -299,8 +304,14 @@ class ProcessExecutor(_Base):
                 yield from self._map_helping(pool, fn, items)
             else:
                 futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-                for fut in cf.as_completed(futures):
-                    yield futures[fut], fut.result()
+                pending = set(futures)
+                while pending:
+                    # wait in short steps: a recorded Ctrl-C is raised here (a safe point)
+                    done, pending = cf.wait(pending, timeout=interrupts.POLL_INTERVAL,
+                                            return_when=cf.FIRST_COMPLETED)
+                    interrupts.check()
+                    for fut in sorted(done, key=futures.__getitem__):
+                        yield futures[fut], fut.result()
             completed = True
         finally:
             if not completed:
@@ -341,13 +352,15 @@ class ProcessExecutor(_Base):
 
         feed()
         while futures or front < back:
+            interrupts.check()  # a recorded Ctrl-C is raised between tasks (a safe point)
             if (returned < self.workers or not until_warm) and front < back:
                 back -= 1
                 yield back, fn(items[back])
                 ready = {f for f in futures if f.done()}
             else:
-                ready = cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
-            for fut in ready:
+                ready = cf.wait(futures, timeout=interrupts.POLL_INTERVAL,
+                                return_when=cf.FIRST_COMPLETED).done
+            for fut in sorted(ready, key=futures.__getitem__):
                 returned += 1
                 yield futures.pop(fut), fut.result()
             feed()

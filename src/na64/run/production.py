@@ -52,6 +52,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
+from ..io.atomic import location_error, prepare_output_file
 from ..io.events import (
     DATASET_MANIFEST,
     DEFAULT_COMPRESSION,
@@ -68,6 +69,7 @@ from ..io.events import (
 )
 from ..io.parquet_concat import MAGIC, AppendRecord, ParquetConcatenator
 from ..io.precision import STORAGE_PRECISIONS, StoragePrecision, apply_precision, storage_precision
+from . import interrupts
 from .executors import Executor, LocalExecutor
 from .manifest import MANIFEST_NAME, ChunkRecord, Manifest, body_matches, chunk_checksums
 from .seeds import ChunkSpec, chunk_generator, plan_chunks
@@ -353,9 +355,13 @@ def _exclusive(out: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output_file(out, field="--out", directory_ok=True)
     lock = out.with_name(f".{out.name}.lock")
-    with open(lock, "a+") as fh:
+    try:
+        fh = open(lock, "a+")  # noqa: SIM115 - closed by the with statement below
+    except OSError as exc:
+        raise location_error("--out", out.parent, exc, "write into") from None
+    with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -483,19 +489,22 @@ def _run(
                                manifest.provenance, encoding, rounding) for rec in todo]
             last_save = time.monotonic()
             merger.drain()  # chunks already done (resume)
-            for _, result in executor.map_unordered(run_chunk, tasks):
-                peak_rss = max(peak_rss, result.peak_rss_mb)
-                rec = manifest.chunks[result.index]
-                rec.sha256, rec.body_sha256 = result.sha256, result.body_sha256
-                rec.status = "done"
-                done_events += result.n_events
-                merger.drain()
-                if time.monotonic() - last_save >= MANIFEST_INTERVAL:
-                    manifest.save(directory)
-                    merger.saved()
-                    last_save = time.monotonic()
-                if progress is not None:
-                    progress(done_events, int(n_events))
+            # a Ctrl-C handled by interrupts.request() is raised between chunks only
+            with interrupts.deferred():
+                for _, result in executor.map_unordered(run_chunk, tasks):
+                    peak_rss = max(peak_rss, result.peak_rss_mb)
+                    rec = manifest.chunks[result.index]
+                    rec.sha256, rec.body_sha256 = result.sha256, result.body_sha256
+                    rec.status = "done"
+                    done_events += result.n_events
+                    merger.drain()
+                    if time.monotonic() - last_save >= MANIFEST_INTERVAL:
+                        manifest.save(directory)
+                        merger.saved()
+                        last_save = time.monotonic()
+                    if progress is not None:
+                        progress(done_events, int(n_events))
+                    interrupts.check()
             manifest.save(directory)
             merger.saved()
             if merger.next_index != len(manifest.chunks):  # pragma: no cover - a bug

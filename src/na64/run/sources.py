@@ -32,15 +32,16 @@ __all__ = ["BEAM_PARTICLES", "DetectorSource", "read_setup_text"]
 BEAM_PARTICLES = ("e-", "e+", "mu-", "mu+", "pi-")
 
 
-def read_setup_text(name_or_path: str | Path) -> tuple[str, str]:
+def read_setup_text(name_or_path: str | Path, *, field: str = "setup") -> tuple[str, str]:
     """Return ``(name, TOML text)`` of a shipped setup name or a path to a TOML file.
 
     The setup is validated with :func:`na64.detector.load_setup` first, so a bad name,
-    a missing file or an invalid setup raises its :class:`InputError`.
+    a missing file or an invalid setup raises its :class:`InputError` (``field`` names the
+    setup in the errors about the file itself).
     """
     from ..detector.setup import list_setups, load_setup
 
-    setup = load_setup(name_or_path)
+    setup = load_setup(name_or_path, field=field)
     path = Path(name_or_path)
     if isinstance(name_or_path, str) and name_or_path in list_setups():
         text = (resources.files("na64.data") / "setups" / f"{name_or_path}.toml").read_text(
@@ -124,7 +125,7 @@ class DetectorSource:
             e = parse_quantity(energy, "energy", field="--energy")
             if not 0 < e <= 1 * TeV:
                 raise InputError("--energy", f"must be in (0, 1 TeV], got {e / GeV:g} GeV")
-        name, text = read_setup_text(setup)
+        name, text = read_setup_text(setup, field="--setup")
         source = cls(name, text, beam, e, core, reconstruct)
         try:
             resolved = _setup(text, beam, e, core)

@@ -140,8 +140,8 @@ _HUGE_COUNT = 2**62
 def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
     """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile).
 
-    Memoised (a pure function of three floats): a limit's root search asks for the same
-    background range at every signal hypothesis, and scipy's quantile costs ~0.1 ms.
+    Memoised (a pure function of three floats): a limit, its root search and its expected
+    band ask for the same ranges many times, and scipy's quantile costs ~0.1–0.2 ms.
     """
     if mean <= 0.0:
         return 0
