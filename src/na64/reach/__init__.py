@@ -28,7 +28,15 @@ from .config import (
     SignalConfig,
     load_analysis,
 )
-from .invisible import PROJECTIONS, ReachResult, run_invisible, seed_layout
+from .invisible import (
+    PROJECTIONS,
+    InvisiblePlan,
+    ReachResult,
+    invisible_task,
+    plan_invisible,
+    run_invisible,
+    seed_layout,
+)
 from .nminus1 import NMinus1, nminus1_distributions
 from .outputs import LIMIT_COLUMNS, limits_table, summary_dict, write_outputs
 from .search import Search, SignalPoint
@@ -38,6 +46,7 @@ __all__ = [
     "PROJECTIONS",
     "AnalysisConfig",
     "BackgroundConfig",
+    "InvisiblePlan",
     "NMinus1",
     "ReachResult",
     "RunConfig",
@@ -45,9 +54,11 @@ __all__ = [
     "SelectionConfig",
     "SignalConfig",
     "SignalPoint",
+    "invisible_task",
     "limits_table",
     "load_analysis",
     "nminus1_distributions",
+    "plan_invisible",
     "run_invisible",
     "seed_layout",
     "summary_dict",

@@ -18,6 +18,10 @@
 Seed layout: of ``SeedSequence(seed).spawn(len(masses) + 2)``, child ``i`` is mass ``i``,
 child ``len(masses)`` the background and the last the N−1 samples: the result does not depend
 on the executor or the number of workers, and the Python API gives what the CLI writes.
+Because each piece has its own stream, a job is a plan of independent tasks
+(:func:`plan_invisible`: the background, one signal point per mass, the N−1 samples) that
+any executor may run in any order, alone or with the tasks of other jobs
+(:func:`na64.reach.run_positron`), and :meth:`InvisiblePlan.finish` does the statistics.
 """
 
 from __future__ import annotations
