@@ -18,6 +18,7 @@ from na64.stats import (
     expected_limits,
     upper_limit,
 )
+from na64.stats.combine import _TOY_RTOL
 
 
 @pytest.mark.parametrize(
@@ -83,9 +84,12 @@ def test_toys_agree_with_exact_enumeration() -> None:
     exact = combined_upper_limit(runs, method="exact")
     toys = combined_upper_limit(runs, method="toys", rng=np.random.default_rng(7))
     assert toys == pytest.approx(exact, rel=0.03)
+    # auto falls back to the (default-seeded) toys when the grid is too large.  The toy CLs
+    # is a step function of S; the toys' own root search stops within _TOY_RTOL of the
+    # crossing and auto's (tighter, from another bracket) at it, so they agree to 2 _TOY_RTOL.
     assert combined_upper_limit(runs, method="auto", max_cells=10) == pytest.approx(
-        combined_upper_limit(runs, method="toys"), rel=1e-12
-    )  # auto falls back to the (default-seeded) toys when the grid is too large
+        combined_upper_limit(runs, method="toys"), rel=2 * _TOY_RTOL
+    )
 
 
 def test_combined_cls_bounds() -> None:
