@@ -144,115 +144,115 @@ def invisible(
     cannot stand for (setup, beam energy, signal settings, masses, seed, an
     ecal_max looser than the samples') are refused.
     """
-    from ..reach.config import RunConfig, load_analysis
-    from ..reach.invisible import run_invisible
-    from ..reach.outputs import reserve_output, write_outputs
+    # a worker beside this process, started first so that its imports overlap this
+    # process' own: it estimates the background while the signal is simulated here
+    # (in-process runs) and renders the N-1 figure beside the limit figures
+    from ..run.side import SideJobs
 
-    console = Console(stderr=True)
-    setup_logging(quiet, console)
-    cfg = load_analysis(analysis)
-    if setup is not None:
-        cfg = cfg.model_copy(update={"setup": setup})
-    if model is not None:
-        cfg = _with_model(cfg, model)
-    mass_values = parse_range(masses, "energy", field="--masses")
-    if np.any(mass_values >= cfg.energy):
-        raise InputError("--masses", f"every mass must be in (0, {cfg.energy / GeV:g} GeV), "
-                                     "below the beam energy")
-    runs: tuple[RunConfig, ...] | None = None
-    # the ranges of RunConfig: eot in (0, 1e16], observed in [0, 1e6]
-    if not 0 <= observed <= 1_000_000:
-        raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
-    if eot is not None:
-        value = parse_quantity(eot, "dimensionless", field="--eot")
-        if not 0 < value <= 1e16:
-            raise InputError("--eot", f"must be in (0, 1e16], got {value:g}")
-        runs = (RunConfig(name="user", eot=value, observed=observed),)
-    elif observed != 0:
-        raise InputError("--observed", "applies to the run given by --eot; without --eot the "
-                                       "runs of the analysis (with their observed events) are used")
-    if settings:
-        from ..reach.settings import apply_settings
+    with SideJobs() as side:
+        from ..reach.config import RunConfig, load_analysis
+        from ..reach.invisible import run_invisible
+        from ..reach.outputs import reserve_output, write_outputs
 
-        cfg, runs = apply_settings(cfg, settings, runs=runs)
-    source = ctx.get_parameter_source("masses")
-    if source is None or source.name == "DEFAULT":
-        from ..reach.in_flight import lowest_mass
+        console = Console(stderr=True)
+        setup_logging(quiet, console)
+        cfg = load_analysis(analysis)
+        if setup is not None:
+            cfg = cfg.model_copy(update={"setup": setup})
+        if model is not None:
+            cfg = _with_model(cfg, model)
+        mass_values = parse_range(masses, "energy", field="--masses")
+        if np.any(mass_values >= cfg.energy):
+            raise InputError("--masses", f"every mass must be in (0, {cfg.energy / GeV:g} GeV), "
+                                         "below the beam energy")
+        runs: tuple[RunConfig, ...] | None = None
+        # the ranges of RunConfig: eot in (0, 1e16], observed in [0, 1e6]
+        if not 0 <= observed <= 1_000_000:
+            raise InputError("--observed", f"must be an integer in [0, 1e6], got {observed}")
+        if eot is not None:
+            value = parse_quantity(eot, "dimensionless", field="--eot")
+            if not 0 < value <= 1e16:
+                raise InputError("--eot", f"must be in (0, 1e16], got {value:g}")
+            runs = (RunConfig(name="user", eot=value, observed=observed),)
+        elif observed != 0:
+            raise InputError("--observed", "applies to the run given by --eot; without --eot the "
+                                           "runs of the analysis (with their observed events) are used")
+        if settings:
+            from ..reach.settings import apply_settings
 
-        # the default scan starts where the model exists (iDM: χ2 → χ1 e+e− open)
-        low = lowest_mass(cfg.signal)
-        if low > mass_values[0]:
-            mass_values = np.geomspace(low, mass_values[-1], mass_values.size)
-    n_events = _events_per_mass(events)
-    overlays = [_overlay(s) for s in (overlay or [])]
-    # validate the setup before any work starts
-    from ..detector import load_setup
+            cfg, runs = apply_settings(cfg, settings, runs=runs)
+        source = ctx.get_parameter_source("masses")
+        if source is None or source.name == "DEFAULT":
+            from ..reach.in_flight import lowest_mass
 
-    load_setup(cfg.setup)
-    if cfg.signal.model != "dark-photon":
-        for flag, given_path in (("--keep-samples", keep_samples), ("--from-samples",
-                                                                     from_samples)):
-            if given_path is not None:
-                raise InputError(flag, f"samples are kept for the dark photon only, not for "
-                                       f"model {cfg.signal.model!r} (its decays in flight "
-                                       "are not stored)")
-    samples = None
-    if from_samples is not None:
-        samples = _open_samples(ctx, from_samples, keep_samples, cfg, mass_values, seed,
-                                events)
+            # the default scan starts where the model exists (iDM: χ2 → χ1 e+e− open)
+            low = lowest_mass(cfg.signal)
+            if low > mass_values[0]:
+                mass_values = np.geomspace(low, mass_values[-1], mass_values.size)
+        n_events = _events_per_mass(events)
+        overlays = [_overlay(s) for s in (overlay or [])]
+        # validate the setup before any work starts
+        from ..detector import load_setup
 
-    command = " ".join(command_line(ctx))
-    options = resolved_options(ctx)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(_reserve_hepdata(hepdata, out, overwrite))
-        # lock --out and check it now: a bad or busy --out fails before the computation
-        with _file_system_errors(out):
-            stack.enter_context(reserve_output(out, overwrite=overwrite))
-        if keep_samples is not None:
-            from ..reach.samples import reserve_samples
+        load_setup(cfg.setup)
+        if cfg.signal.model != "dark-photon":
+            for flag, given_path in (("--keep-samples", keep_samples), ("--from-samples",
+                                                                         from_samples)):
+                if given_path is not None:
+                    raise InputError(flag, f"samples are kept for the dark photon only, not for "
+                                           f"model {cfg.signal.model!r} (its decays in flight "
+                                           "are not stored)")
+        samples = None
+        if from_samples is not None:
+            samples = _open_samples(ctx, from_samples, keep_samples, cfg, mass_values, seed,
+                                    events)
 
-            with _file_system_errors(keep_samples, "--keep-samples"):
-                stack.enter_context(reserve_samples(keep_samples, overwrite=overwrite))
-        # a worker beside this process: it imports the pipeline and the plotting libraries
-        # now, estimates the background while the signal is simulated here (in-process
-        # runs), and renders the N-1 figure beside the limit figures
-        from ..run.side import SideJobs
-
-        side = stack.enter_context(SideJobs())
-        with executor_from_options(executor, workers, scheduler) as ex, \
-                _progress(quiet, console) as advance, \
-                as_flags({"masses": "--masses", "runs": "--eot",
-                          "n_events": "--events-per-mass"}):
-            job: dict[str, Any] = {"runs": runs, "progress": advance}
-            if samples is not None:
-                from ..reach.samples import run_from_samples
-
-                result = run_from_samples(samples, cfg, **job)
-            elif keep_samples is not None:
-                from ..reach.samples import run_keeping_samples
+        command = " ".join(command_line(ctx))
+        options = resolved_options(ctx)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_reserve_hepdata(hepdata, out, overwrite))
+            # lock --out and check it now: a bad or busy --out fails before the computation
+            with _file_system_errors(out):
+                stack.enter_context(reserve_output(out, overwrite=overwrite))
+            if keep_samples is not None:
+                from ..reach.samples import reserve_samples
 
                 with _file_system_errors(keep_samples, "--keep-samples"):
-                    result = run_keeping_samples(
-                        cfg, mass_values, keep_samples, overwrite=overwrite, seed=seed,
-                        events_per_mass=n_events,
-                        executor=None if executor == "local" else ex, **job)
-            else:
-                result = run_invisible(cfg, mass_values, seed=seed, events_per_mass=n_events,
-                                       executor=None if executor == "local" else ex,
-                                       side=side, **job)
-        with _file_system_errors(out):
-            from ..reach.outputs import published_overlays
+                    stack.enter_context(reserve_samples(keep_samples, overwrite=overwrite))
+            with executor_from_options(executor, workers, scheduler) as ex, \
+                    _progress(quiet, console) as advance, \
+                    as_flags({"masses": "--masses", "runs": "--eot",
+                              "n_events": "--events-per-mass"}):
+                job: dict[str, Any] = {"runs": runs, "progress": advance}
+                if samples is not None:
+                    from ..reach.samples import run_from_samples
 
-            overlays = [*overlays, *published_overlays(result)]
-            write_outputs(result, out, command=command, options=options, overlays=overlays,
-                          plots=plots, overwrite=overwrite, side=side)
-        _export_hepdata(hepdata, out, overwrite)
-    if as_json:
-        from ..reach.outputs import summary_dict
+                    result = run_from_samples(samples, cfg, **job)
+                elif keep_samples is not None:
+                    from ..reach.samples import run_keeping_samples
 
-        typer.echo(json.dumps(summary_dict(result, command=command, options=options)))
-    elif not quiet:
-        _print_table(result, out, console)
+                    with _file_system_errors(keep_samples, "--keep-samples"):
+                        result = run_keeping_samples(
+                            cfg, mass_values, keep_samples, overwrite=overwrite, seed=seed,
+                            events_per_mass=n_events,
+                            executor=None if executor == "local" else ex, **job)
+                else:
+                    result = run_invisible(cfg, mass_values, seed=seed, events_per_mass=n_events,
+                                           executor=None if executor == "local" else ex,
+                                           side=side, **job)
+            with _file_system_errors(out):
+                from ..reach.outputs import published_overlays
+
+                overlays = [*overlays, *published_overlays(result)]
+                write_outputs(result, out, command=command, options=options, overlays=overlays,
+                              plots=plots, overwrite=overwrite, side=side)
+            _export_hepdata(hepdata, out, overwrite)
+        if as_json:
+            from ..reach.outputs import summary_dict
+
+            typer.echo(json.dumps(summary_dict(result, command=command, options=options)))
+        elif not quiet:
+            _print_table(result, out, console)
 
 
 @reach_app.command("visible")

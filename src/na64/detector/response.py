@@ -471,6 +471,19 @@ class MeanEMShower:
                           zero, zero)
         return out
 
+    def take(self, rows: NDArray[np.integer]) -> MeanEMShower:
+        """The showers ``rows`` (indices, repeats allowed) of this batch, as a new batch
+        (the profiles are not recomputed)."""
+        idx = np.asarray(rows, dtype=np.int64).ravel()
+        out = object.__new__(MeanEMShower)
+        out._stack = self._stack
+        out.n = idx.size
+        per_shower = ("energy", "r_core", "r_tail", "p_core", "dx", "dy")
+        out._profiles = [replace(pr, **{f: getattr(pr, f)[idx] for f in per_shower
+                                        if getattr(pr, f) is not None})
+                         for pr in self._profiles]
+        return out
+
     def deposit_block(self, x: NDArray[np.floating], y: NDArray[np.floating], name: str,
                       block_y: NDArray[np.integer], block_x: NDArray[np.integer],
                       shape: tuple[int, int]) -> FloatArray:
@@ -481,6 +494,29 @@ class MeanEMShower:
         Only the corners of each block are integrated: a fit that compares a few cells
         around the shower maximum pays for those cells, not for the whole calorimeter.
         """
+        xe, ye, act = self._stack.grids[name]
+        return self._block(x, y, name, xe, ye, act, block_y, block_x, shape)
+
+    def deposit_grid(self, x: NDArray[np.floating], y: NDArray[np.floating], name: str,
+                     x_edges: NDArray[np.floating], y_edges: NDArray[np.floating]
+                     ) -> FloatArray:
+        """The showers of calorimeter ``name`` (its sections and lateral profiles) on
+        another cell grid, every cell active: ``(n, layers, ny, nx)`` for the cell edges
+        ``x_edges`` (nx + 1) and ``y_edges`` (ny + 1), in mm.
+
+        Used to tabulate the mean shower's cell fractions against the impact point
+        (:mod:`na64.reco.shower_table`) on a grid larger than the calorimeter's own.
+        """
+        xe = np.ascontiguousarray(x_edges, dtype=float)
+        ye = np.ascontiguousarray(y_edges, dtype=float)
+        act = np.ones((ye.size - 1, xe.size - 1), dtype=bool)
+        zero = np.zeros(self.n, dtype=np.int64)
+        return self._block(x, y, name, xe, ye, act, zero, zero, act.shape)
+
+    def _block(self, x: NDArray[np.floating], y: NDArray[np.floating], name: str,
+               xe: FloatArray, ye: FloatArray, act: NDArray[np.bool_],
+               block_y: NDArray[np.integer], block_x: NDArray[np.integer],
+               shape: tuple[int, int]) -> FloatArray:
         layers = self._stack.shapes[name][0]
         wy, wx = shape
         out = np.zeros((self.n, layers, wy, wx))
@@ -497,7 +533,6 @@ class MeanEMShower:
             assert pr.p_core is not None
             xc = xs[:, None] + zero[:, None] * pr.z_mid[None, :]
             yc = ys[:, None] + zero[:, None] * pr.z_mid[None, :]
-            xe, ye, act = self._stack.grids[name]
             deposit_lateral_block(out, pr.index, pr.energy, np.ascontiguousarray(xc),
                                   np.ascontiguousarray(yc), pr.r_core, pr.r_tail, pr.p_core,
                                   xe, ye, act,

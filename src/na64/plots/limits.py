@@ -66,7 +66,8 @@ def _curve(values: ArrayLike, field: str, size: int | None = None) -> NDArray[np
     return arr
 
 
-def save_figure(fig: Figure, output: str | os.PathLike[str], *, dpi: float = 200) -> list[Path]:
+def save_figure(fig: Figure, output: str | os.PathLike[str], *, dpi: float = 200,
+                tight: bool = True) -> list[Path]:
     """Write ``fig`` as ``<output>.png`` and ``<output>.pdf``, each atomically.
 
     Parameters
@@ -77,6 +78,9 @@ def save_figure(fig: Figure, output: str | os.PathLike[str], *, dpi: float = 200
         Path without suffix, or with a ``.png`` / ``.pdf`` suffix (which is replaced).
     dpi
         Resolution of the PNG (the PDF is vector graphics).
+    tight
+        Crop each file to the drawn artists (``bbox_inches="tight"``, one more drawing pass
+        per file); ``False`` keeps the figure's own size and margins.
 
     Returns
     -------
@@ -87,10 +91,18 @@ def save_figure(fig: Figure, output: str | os.PathLike[str], *, dpi: float = 200
     if base.suffix.lower() in (".png", ".pdf"):
         base = base.with_suffix("")
     paths = []
+    bbox = None
+    if tight:
+        # the drawn extent, found once for both files (each savefig would draw for it)
+        import matplotlib as mpl
+
+        with _quiet_font_fallback():
+            fig.draw_without_rendering()
+            bbox = fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
     for fmt in ("png", "pdf"):
         target = base.with_name(f"{base.name}.{fmt}")
         with atomic_path(target) as tmp, _quiet_font_fallback():
-            fig.savefig(tmp, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches=bbox)
         paths.append(target)
     return paths
 

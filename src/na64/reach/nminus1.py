@@ -231,5 +231,6 @@ def plot_nminus1(result: NMinus1, stem: str | Path) -> list[Path]:
         height = 4.2 * nrows
         fig.subplots_adjust(left=0.055, right=0.99, wspace=0.3, hspace=0.42,
                             bottom=1.05 / height, top=1.0 - 0.6 / height)
-    # a 20-inch-wide grid of panels: 120 dpi gives 2400 pixels (the PDF is for print)
-    return save_figure(fig, stem, dpi=120)
+    # a 20-inch-wide grid of panels: 120 dpi gives 2400 pixels (the PDF is for print); the
+    # margins above hold every label, so no cropping pass
+    return save_figure(fig, stem, dpi=120, tight=False)

@@ -21,20 +21,23 @@ from typing import Any, TypeVar
 
 from .executors import ProcessExecutor
 
-__all__ = ["PRELOAD_MODULES", "SideJobs"]
+__all__ = ["LATER_MODULES", "PRELOAD_MODULES", "SideJobs"]
 
 R = TypeVar("R")
 T = TypeVar("T")
 
-#: Modules the worker imports while it waits for its first task (the plotting libraries
-#: and the event pipeline).
-PRELOAD_MODULES: tuple[str, ...] = (
+#: Modules the worker imports while it waits for its first task (the event pipeline and
+#: the searches).
+PRELOAD_MODULES: tuple[str, ...] = ("na64.reach",)
+
+#: Modules the worker imports once it has no task left from :meth:`SideJobs.map_unordered`
+#: (the plotting libraries, for the figures that follow).
+LATER_MODULES: tuple[str, ...] = (
     "matplotlib.figure",
     "matplotlib.backends.backend_agg",
     "matplotlib.backends.backend_pdf",
     "mplhep",
     "na64.plots.limits",
-    "na64.reach",
 )
 
 
@@ -56,6 +59,9 @@ class SideJobs:
         run in the calling process at :meth:`submit`.
     preload
         Modules the worker imports at once (by default :data:`PRELOAD_MODULES`).
+    later
+        Modules it imports when :meth:`map_unordered` has no task left for it (by default
+        :data:`LATER_MODULES`), while this process finishes the last ones.
 
     Notes
     -----
@@ -67,10 +73,12 @@ class SideJobs:
     """
 
     def __init__(self, enabled: bool = True, *,
-                 preload: tuple[str, ...] = PRELOAD_MODULES) -> None:
+                 preload: tuple[str, ...] = PRELOAD_MODULES,
+                 later: tuple[str, ...] = LATER_MODULES) -> None:
         self.enabled = bool(enabled) and (os.cpu_count() or 1) > 1
         self._executor: ProcessExecutor | None = None
         self._rendered: list[cf.Future[Any]] = []
+        self._later = tuple(later)
         if self.enabled:
             # a peer of the main process (which waits for its results): not niced
             self._executor = ProcessExecutor(workers=1, niceness=0)
@@ -101,6 +109,9 @@ class SideJobs:
                 yield i, fn(item)
         else:
             yield from self._executor.map_helping(fn, items, until_warm=False)
+            if self._later:
+                self._executor.submit(_preload, self._later)
+                self._later = ()
 
     def render(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> None:
         """:meth:`submit` a figure; :meth:`wait` returns what it wrote."""
