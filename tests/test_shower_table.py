@@ -64,7 +64,8 @@ def test_fractions_are_a_probability_and_even() -> None:
     setup = load_setup("na64e_2016_2018")
     table = cell_fraction_table(setup, setup.target_name)
     assert table is not None
-    assert np.all(table.values >= -1e-7) and np.all(table.values <= 1.0 + 1e-7)
+    assert np.all(table.values >= -1e-7)
+    assert np.all(table.values <= 1.0 + 1e-7)
     e = np.full(3, 50 * GeV)
     d = np.array([[0.0, 7.3, 40.0]])
     a, _ = table.lookup(e[:1], d, d * 0.5)

@@ -190,7 +190,7 @@ def plot_nminus1(result: NMinus1, stem: str | Path) -> list[Path]:
     import mplhep as hep
     from matplotlib.figure import Figure
 
-    from ..plots.limits import save_figure
+    from ..plots.limits import UnicodeLogFormatter, save_figure
 
     n = len(result.cuts)
     ncols = 4
@@ -214,6 +214,8 @@ def plot_nminus1(result: NMinus1, stem: str | Path) -> list[Path]:
             for v in np.atleast_1d(np.asarray(value, dtype=float)) if value is not None else ():
                 ax.axvline(v / scale, color="black", ls=":", lw=1.2)
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(UnicodeLogFormatter())
+            ax.yaxis.set_minor_formatter(UnicodeLogFormatter(labelOnlyBase=False))
             ax.set_xlabel(f"{cut}" + (f" [{unit}]" if unit else ""), fontsize=13)
             ax.set_ylabel("fraction / bin", fontsize=13)
             ax.tick_params(labelsize=11)

@@ -108,7 +108,17 @@ class SideJobs:
             for i, item in enumerate(items):
                 yield i, fn(item)
         else:
-            yield from self._executor.map_helping(fn, items, until_warm=False)
+            # the worker runs one thread on a core of its own: this process' parallel
+            # kernels take the other cores (not all, which would make three threads share
+            # two cores and slow both processes)
+            import numba
+
+            threads = numba.get_num_threads()
+            numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) - 1)))
+            try:
+                yield from self._executor.map_helping(fn, items, until_warm=False)
+            finally:
+                numba.set_num_threads(threads)
             if self._later:
                 self._executor.submit(_preload, self._later)
                 self._later = ()
