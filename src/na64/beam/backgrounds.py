@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from .config import BeamConfig, BeamlineConfig
 from .decays import _modes_for, decay_probability, sample_rest_frame
@@ -49,7 +49,7 @@ def _frac_unc(fraction: float, unc: float | None) -> float:
 def _core_cdf(beam: BeamConfig, ratio: float) -> float:
     if beam.momentum_spread <= 0.0:
         return 1.0 if ratio > 1.0 else 0.0
-    return float(stats.norm.cdf((ratio - 1.0) / beam.momentum_spread))
+    return float(special.ndtr((ratio - 1.0) / beam.momentum_spread))
 
 
 def _tail_cdf(beam: BeamConfig, ratio: float) -> float:

@@ -33,7 +33,7 @@ import math
 import numba
 import numpy as np
 from hepunits import MeV, tesla
-from scipy import stats
+from scipy import special
 
 from ..constants import HBARC
 from ..errors import InputError
@@ -290,14 +290,14 @@ def srd_misid_probability(
     srd = _require_srd(beamline)
     parts = {"pdg": np.array([pdg]), "energy": np.array([float(energy)])}
     half = 0.5 * srd.threshold / srd.sampling_fraction
-    noise = float(stats.norm.sf(0.5 * srd.threshold / max(srd.noise, 1e-300))) ** srd.n_modules
+    noise = float(special.ndtr(-0.5 * srd.threshold / max(srd.noise, 1e-300))) ** srd.n_modules
     means, ec_arr = _module_means(parts, beamline)
     mean_n = float(means.sum())
     ec = float(ec_arr[0])
     if mean_n <= 0.0 or ec <= 0.0:
         return min(noise, 1.0)
     k = np.arange(1, k_max + 1)
-    pois = stats.poisson.pmf(k, mean_n)
+    pois = np.exp(special.xlogy(k, mean_n) - mean_n - special.gammaln(k + 1.0))  # Poisson pmf
     tail = photon_fraction_above(half / (k * ec))
-    sr = float(np.sum(pois * k * tail)) + float(stats.poisson.sf(k_max, mean_n))
+    sr = float(np.sum(pois * k * tail)) + float(special.pdtrc(k_max, mean_n))  # P(N > k_max)
     return float(min(noise + sr, 1.0))

@@ -24,7 +24,6 @@ from functools import lru_cache
 import numpy as np
 from hepunits import g
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq
 
 from ..constants import M_E, M_MU
 from ..materials import Material
@@ -137,9 +136,20 @@ def _moyal_fwhm() -> float:
     """FWHM of the standard Moyal density exp(-(x + e^-x)/2)/sqrt(2 pi) (mode 0), computed."""
     f = lambda x: math.exp(-0.5 * (x + math.exp(-x))) / math.sqrt(2 * math.pi)  # noqa: E731
     half = 0.5 * f(0.0)
-    lo = brentq(lambda x: f(x) - half, -5.0, 0.0)
-    hi = brentq(lambda x: f(x) - half, 0.0, 20.0)
-    return hi - lo
+
+    def crossing(a: float, b: float) -> float:
+        # bisection of f - half on [a, b], where it changes sign once (f has one maximum)
+        fa = f(a) - half
+        for _ in range(100):
+            m = 0.5 * (a + b)
+            fm = f(m) - half
+            if (fm > 0.0) == (fa > 0.0):
+                a, fa = m, fm
+            else:
+                b = m
+        return 0.5 * (a + b)
+
+    return crossing(0.0, 20.0) - crossing(-5.0, 0.0)
 
 
 _EULER_GAMMA = 0.5772156649015329

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..detector.response import response
 from ..detector.setup import Setup
@@ -42,6 +41,8 @@ def shape_fluctuation_points(
     The impact point is fitted twice: first with the guess c = 0.1 + 0.4/sqrt(E/GeV),
     then with the c found, so that the fit weights and the calibration agree.
     """
+    from scipy.optimize import brentq  # imported on use: it is slow to import
+
     name, cal = target_calorimeter(setup, detector)
     e = np.asarray(energies, dtype=float)
     if e.size == 0 or np.any(~np.isfinite(e)) or np.any(e <= 0):
