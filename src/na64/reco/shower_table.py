@@ -169,8 +169,8 @@ def _build(setup: Setup, name: str, cell_x: float, cell_y: float) -> dict[str, n
     k_y = m_y // n_sub_y + 1
     x_edges = (np.arange(k_x + 1) - 0.5) * cell_x
     y_edges = (np.arange(k_y + 1) - 0.5) * cell_y
-    ix, iy = np.meshgrid(np.arange(n_sub_x), np.arange(n_sub_y))
-    ix, iy = ix.ravel(), iy.ravel()
+    grid_x, grid_y = np.meshgrid(np.arange(n_sub_x), np.arange(n_sub_y))
+    ix, iy = grid_x.ravel(), grid_y.ravel()
     n_e = round(math.log(E_MAX / E_MIN) / LN_E_STEP) + 1
     ln_e = math.log(E_MIN) + LN_E_STEP * np.arange(n_e)
     values = np.zeros((n_e, m_y + 2, m_x + 2))

@@ -77,6 +77,11 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 WORKER_NICENESS = 5
 
 
+#: Modules the forkserver imports before it forks the first worker (see
+#: :mod:`na64.run._worker_preload`).
+FORKSERVER_PRELOAD: tuple[str, ...] = ("na64.run._worker_preload",)
+
+
 #: Seconds to wait for stopped worker processes before killing them.
 _STOP_GRACE = 2.0
 
@@ -259,6 +264,10 @@ class ProcessExecutor(_Base):
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context(self.start_method)
+            if self.start_method == "forkserver":
+                # the forkserver (started once per process, at the first pool) imports what
+                # every worker needs, so that each forked worker starts with it
+                ctx.set_forkserver_preload(["__main__", *FORKSERVER_PRELOAD])
             reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
             self._lifeline = (reader, writer)
             self._pool = cf.ProcessPoolExecutor(
