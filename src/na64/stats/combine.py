@@ -366,6 +366,7 @@ def combined_upper_limit(
     ss_max = max(r.sigma_s_rel for r in rl)
     hi = (3.0 + n_tot + 3.0 * math.sqrt(n_tot + b_tot) + 3.0 * sb_tot) * (1.0 + 10.0 * ss_max)
     rtol = 1e-10  # root tolerance of the exact CLs; the toys' step function: _TOY_RTOL
+    mixed = False  # "auto" with hypotheses beyond the enumeration grid
 
     if correlated:
         if method == "toys":
@@ -383,6 +384,7 @@ def combined_upper_limit(
         def cls(x: float) -> float:
             return _cls_toys(rl, frac, x, u)
     elif method == "auto" and _grid_size(rl, frac, 2.0 * hi) > max_cells:
+        mixed = True
         # The bracket's upper end is generous (a 50 % signal uncertainty multiplies it by 6)
         # while the limit usually lies where the grid is small.  Each hypothesis is evaluated
         # exactly where its grid has at most max_cells cells, with toys (drawn once, on first
@@ -416,7 +418,16 @@ def combined_upper_limit(
             lo, hi = hi, 2.0 * hi
         else:  # pragma: no cover - CLs -> 0 as S -> inf
             raise RuntimeError("combined_upper_limit: failed to bracket the root")
-        return float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=rtol))
+        if not mixed:
+            return float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=rtol))
+        # exact and toy hypotheses: the root to the toys' resolution first (each toy CLs
+        # costs the pmf tables of its hypothesis), then, where the root lies in the exact
+        # range, refined there to the exact tolerance
+        root = float(brentq(lambda x: cls(x) - alpha, lo, hi, xtol=1e-9, rtol=_TOY_RTOL))
+        a, b = root * (1.0 - 3.0 * _TOY_RTOL), root * (1.0 + 3.0 * _TOY_RTOL)
+        if (_grid_size(rl, frac, b) <= max_cells and cls(a) >= alpha > cls(b)):
+            root = float(brentq(lambda x: cls(x) - alpha, a, b, xtol=1e-9, rtol=rtol))
+        return root
     except _TooLarge:
         return _pooled_limit(rl, cl, False)
 
