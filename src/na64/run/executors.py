@@ -77,9 +77,9 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 WORKER_NICENESS = 5
 
 
-#: Modules the forkserver imports before it forks the first worker (see
-#: :mod:`na64.run._worker_preload`).
-FORKSERVER_PRELOAD: tuple[str, ...] = ("na64.run._worker_preload",)
+#: Modules the forkserver imports before it forks the first worker, by default: the event
+#: pipeline and the simulation's compiled kernels (:mod:`na64.run._kernel_preload`).
+FORKSERVER_PRELOAD: tuple[str, ...] = ("na64.run._kernel_preload",)
 
 
 #: Seconds to wait for stopped worker processes before killing them.
@@ -241,12 +241,17 @@ class ProcessExecutor(_Base):
         the workers take them from the front) until every worker has returned a first
         result: the seconds in which the workers start (imports, compiled kernels
         loaded) are not lost.  A task's result must not depend on the process running it.
+    preload
+        Modules the forkserver imports before forking workers (default
+        :data:`FORKSERVER_PRELOAD`).  The forkserver is shared by every pool of the process
+        and started by the first: the first pool's list applies.
     """
 
     name = "processes"
 
     def __init__(self, workers: int = 2, start_method: str | None = None, *,
-                 niceness: int = WORKER_NICENESS, main_helps: bool = False) -> None:
+                 niceness: int = WORKER_NICENESS, main_helps: bool = False,
+                 preload: tuple[str, ...] = FORKSERVER_PRELOAD) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
         if start_method is None:
@@ -258,6 +263,7 @@ class ProcessExecutor(_Base):
         self.start_method = start_method
         self.niceness = int(niceness)
         self.main_helps = bool(main_helps)
+        self.preload = tuple(preload)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
 
@@ -267,7 +273,7 @@ class ProcessExecutor(_Base):
             if self.start_method == "forkserver":
                 # the forkserver (started once per process, at the first pool) imports what
                 # every worker needs, so that each forked worker starts with it
-                ctx.set_forkserver_preload(["__main__", *FORKSERVER_PRELOAD])
+                ctx.set_forkserver_preload(["__main__", *self.preload])
             reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
             self._lifeline = (reader, writer)
             self._pool = cf.ProcessPoolExecutor(

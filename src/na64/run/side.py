@@ -81,7 +81,9 @@ class SideJobs:
         self._later = tuple(later)
         if self.enabled:
             # a peer of the main process (which waits for its results): not niced
-            self._executor = ProcessExecutor(workers=1, niceness=0)
+            # no forkserver preload: the worker imports what its tasks need itself, at the
+            # same time as this process (a preload would delay the worker's start)
+            self._executor = ProcessExecutor(workers=1, niceness=0, preload=())
             self._executor.submit(_preload, tuple(preload))
 
     def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> cf.Future[R]:
