@@ -194,8 +194,8 @@ def _build(setup: Setup, name: str, cell_x: float, cell_y: float) -> dict[str, n
 
 def cell_fraction_table(setup: Setup, name: str) -> CellFractionTable | None:
     """The cell-fraction table of calorimeter ``name`` of ``setup`` (from the disk cache
-    when there), or ``None`` when its cells are not identical rectangles on a regular grid
-    (gaps, a hole: the fit then integrates the profile directly)."""
+    when there), or ``None`` when its cell edges are not evenly spaced (the fit then
+    integrates the profile directly).  Inactive cells (a hole) are the caller's mask."""
     return _table(setup.model_dump_json(), name, setup)
 
 
