@@ -1,9 +1,9 @@
 """The mean EM shower's cell fractions, tabulated against energy and impact point.
 
 The shower-shape fit (:func:`na64.reco.fit_shower`) compares the cells around the shower
-maximum with the mean GFLASH shower (arXiv:hep-ex/0001020, Eqs. 2-8 for the longitudinal
-profile and Eqs. 9-14 for the two-component lateral profile) at ~10 trial impact points per
-event.  On a calorimeter of identical rectangular cells, the fraction of the mean shower
+maximum with the mean GFLASH shower (arXiv:hep-ex/0001020: longitudinal profiles and the
+two-component radial profiles, as :mod:`na64.detector.em` implements them) at ~10 trial
+impact points per event.  On a calorimeter of identical rectangular cells, the fraction of the mean shower
 of energy E in a cell depends only on E and on the offset (dx, dy) of the cell's centre
 from the impact point, and, the lateral profile being radially symmetric, only on
 (|dx|, |dy|).  :class:`CellFractionTable` holds that fraction on a grid of ln E and
@@ -95,7 +95,9 @@ class CellFractionTable:
 
 @nb.njit(cache=True, fastmath=True, nogil=True)
 def _catmull_rom(t: float) -> tuple[float, float, float, float]:
-    """Weights of the points i-1, i, i+1, i+2 for a position t in [0, 1) past i."""
+    """Weights of the points i-1, i, i+1, i+2 for a position t in [0, 1) past i: the
+    Catmull-Rom spline, i.e. cubic convolution with a = -1/2 (R. G. Keys, IEEE Trans. ASSP
+    29 (1981) 1153, Eq. 15), exact for quadratics and continuous in the first derivative."""
     t2 = t * t
     t3 = t2 * t
     return (0.5 * (-t3 + 2.0 * t2 - t), 0.5 * (3.0 * t3 - 5.0 * t2 + 2.0),
