@@ -182,3 +182,35 @@ def test_toy_limit_resolves_the_cls_step_to_its_tolerance():
     below = combined_cls(s_up - step, runs, method="toys", n_toys=5000)
     above = combined_cls(s_up + step, runs, method="toys", n_toys=5000)
     assert below >= 0.1 >= above
+
+
+@pytest.mark.parametrize(("b", "rel"), [(0.3, 0.0), (19.8, 1.22), (4.0, 0.25), (1e-3, 7.6)])
+def test_background_table_prefix_is_the_shorter_table(b: float, rel: float) -> None:
+    # The memoised background-only tables are sliced: the first n entries of a longer
+    # table (log pmf, and its cumulative sum) must be those of the length-n table, bit for bit.
+    from na64.stats.marginal import log_pmf_component
+
+    full = log_pmf_component(np.arange(4000, dtype=np.float64), b, rel)
+    for n in (1, 7, 64, 333, 1999):
+        short = log_pmf_component(np.arange(n, dtype=np.float64), b, rel)
+        assert np.array_equal(short, full[:n])
+        assert np.array_equal(np.cumsum(np.exp(short)), np.cumsum(np.exp(full))[:n])
+
+
+def test_toy_draws_are_inverse_cdf_draws() -> None:
+    # _Toys searches sorted uniforms: the counts must be the plain inverse-cdf draws of each
+    # toy, and the memoised background draws those of a table of any shorter length.
+    from na64.stats.combine import _Toys
+    from na64.stats.marginal import log_pmf_component
+
+    u = np.random.default_rng(5).random((3000, 2))
+    toys = _Toys(u)
+    p = np.exp(log_pmf_component(np.arange(40, dtype=np.float64), 6.0, 0.5))
+    direct = np.minimum(np.searchsorted(np.cumsum(p), u[:, 1], side="left"), p.size - 1)
+    assert np.array_equal(toys.draws(1, p), direct)
+    log_p0 = log_pmf_component(np.arange(200, dtype=np.float64), 6.0, 0.5)
+    toys.background_draws(0, log_p0)  # the longest table first
+    for n in (5, 12, 200):
+        fresh = np.minimum(np.searchsorted(np.cumsum(np.exp(log_p0[:n])), u[:, 0],
+                                           side="left"), n - 1)
+        assert np.array_equal(toys.background_draws(0, log_p0[:n]), fresh)

@@ -76,7 +76,10 @@ def log_pmf_component(k: ArrayLike, mean: ArrayLike, sd_rel: float) -> NDArray[n
     kmax = int(np.max(kk_b)) if kk_b.size else 0
     i = np.arange(max(kmax, 1), dtype=np.float64)
     # the rising sum depends on (mu, i) only: tabulate it once per distinct mean
-    uniq, inv = np.unique(mu_b, return_inverse=True)
+    if mu.ndim == 0:  # one mean (the common call): no sort
+        uniq, inv = mu.reshape(1), np.zeros(mu_b.shape, dtype=np.intp)
+    else:
+        uniq, inv = np.unique(mu_b, return_inverse=True)
     u = uniq[:, None]
     # ln(1 + (i - mu)/(r + mu)) = ln((r + i)/(r + mu)): log1p where the ratio is not close to
     # -1, the difference of logs where it is (mu >> r, i.e. a background far wider than its
@@ -213,6 +216,18 @@ def _poisson_ppf_large(p: float, b: float) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=256)
+def _background_pmf(b: float, rel: float, n_b: int) -> NDArray[np.float64]:
+    """``P(k | b)`` for ``k = 0 .. n_b`` (read-only, memoised).
+
+    A limit's root search and its expected band evaluate :func:`pmf_table` at many signals
+    for the same few backgrounds; only the signal component changes between them.
+    """
+    out = np.exp(log_pmf_component(np.arange(n_b + 1), b, rel))
+    out.flags.writeable = False
+    return out
+
+
 def pmf_table(
     s: float, b: float, sigma_b: float, sigma_s_rel: float, *, n_min: int = 0, tail: float = 1e-12
 ) -> NDArray[np.float64]:
@@ -229,7 +244,7 @@ def pmf_table(
     n_s, n_b = count_range(s, b, sigma_b, sigma_s_rel, tail=tail)
     n_max = max(n_s + n_b, n_min)
     p_s = np.exp(log_pmf_component(np.arange(n_s + 1), s, sigma_s_rel))
-    p_b = np.exp(log_pmf_component(np.arange(n_b + 1), b, _bkg_rel(b, sigma_b)))
+    p_b = _background_pmf(b, _bkg_rel(b, sigma_b), n_b)
     # cost n_s * n_b; with s = 0 (background only) p_s is a point mass and this is a copy
     conv = np.convolve(p_s, p_b)
     out = np.zeros(n_max + 1)
