@@ -53,10 +53,12 @@ __all__ = [
     "depth_quantiles_gamma",
     "depth_quantiles_layers",
     "fastsim_sample",
+    "fastsim_target_sample",
     "geant4_sample",
     "most_probable",
     "observables",
     "read_reference_table",
+    "target_observables",
     "truncated_mean_rms",
 ]
 
@@ -475,3 +477,81 @@ def _muon(s: Sample, bootstrap: int, size: int | None) -> dict[str, Value]:
     out["veto_counter_mean_MeV"] = _mean(s.veto[:, 0])
     out["veto_counter_mpv_MeV"] = mpv(s.veto[:, 0])
     return out
+
+
+# --------------------------------------------------------------------------------------
+# the dump of the visible mode: a target calorimeter and the counter right behind it
+# --------------------------------------------------------------------------------------
+#: Threshold of the counter behind the dump used by :func:`target_observables` (MeV): the
+#: visible-mode selection's W2 cut, ~0.6 MIP of its 4 mm plastic.
+COUNTER_THRESHOLD_MEV = 0.5
+
+
+def target_observables(deposit: NDArray[np.floating], signal: NDArray[np.floating],
+                       counter: NDArray[np.floating], energy: float) -> dict[str, Value]:
+    """Observables of electron showers in a dump calorimeter and of the counter behind it.
+
+    Parameters
+    ----------
+    deposit
+        Energy deposited in the dump per event (absorber + active; the fast simulation's
+        unsmeared target deposit), MeV.
+    signal
+        Calibrated signal per event on the electron scale (the reference: active deposit /
+        sampling fraction; the fast simulation: the deposit smeared with the sampling term).
+    counter
+        Energy deposited in the counter behind the dump (W2), MeV.
+    energy
+        Beam energy, MeV.
+
+    Returns
+    -------
+    dict
+        ``{name: (value, stat_error)}``: ``containment_mean`` and ``containment_rms``
+        (deposit / E), ``resolution`` (truncated RMS / mean of the signal, the estimator of
+        :func:`truncated_mean_rms`; error from 30 bootstrap resamplings, seed 0),
+        ``counter_mean_MeV``, ``p_counter_gt_0.5MeV`` (:data:`COUNTER_THRESHOLD_MEV`) and
+        ``p_counter_gt_2MeV``.
+    """
+    dep = np.asarray(deposit, np.float64) / float(energy)
+    sig = np.asarray(signal, np.float64)
+    cnt = np.asarray(counter, np.float64)
+    m, s = truncated_mean_rms(sig)
+    rng = np.random.default_rng(0)
+    boots = []
+    for _ in range(30):
+        bm, bs = truncated_mean_rms(sig[rng.integers(0, sig.size, sig.size)])
+        boots.append(bs / bm)
+    return {
+        "containment_mean": _mean(dep),
+        "containment_rms": _rms(dep),
+        "resolution": (s / m, float(np.std(boots))),
+        "counter_mean_MeV": _mean(cnt),
+        "p_counter_gt_0.5MeV": _prob(cnt > COUNTER_THRESHOLD_MEV),
+        "p_counter_gt_2MeV": _prob(cnt > 2.0),
+    }
+
+
+def fastsim_target_sample(setup: Setup, energy: float, n: int, seed: int, *,
+                          particle: str = "e-") -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(deposit, signal, counter)`` of ``n`` fast-simulated ``particle`` of ``energy`` (MeV)
+    on the beam axis of a setup whose target is a dump followed by a veto counter (the
+    visible-mode WCAL and W2), for :func:`target_observables`.
+
+    ``deposit`` is the target's deposit, ``signal`` the same smeared with the target's
+    sampling term only (the reference has neither photo-statistics nor noise) and
+    ``counter`` the deposit in the first veto counter, without noise.
+    """
+    if setup.veto is None:
+        raise ValueError("the dump comparison needs a veto counter behind the target")
+    if particle not in _PDG:
+        raise ValueError(f"unknown particle {particle!r}")
+    cal = setup.target
+    rng = np.random.default_rng(seed)
+    parts = {"pdg": np.full(n, _PDG[particle]), "energy": np.full(n, float(energy)),
+             "x": np.zeros(n), "y": np.zeros(n)}
+    dep = deposit(setup, parts, rng)
+    cells = np.asarray(dep[setup.target_name], np.float64)
+    total = cells.reshape(n, -1).sum(axis=1)
+    signal = _sampling_smear(cells, cal, rng).reshape(n, -1).sum(axis=1)
+    return total, signal, np.asarray(dep["veto"][:, 0], np.float64)

@@ -318,6 +318,12 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
         profiles = [_displaced(pr, tuning.axis_fluctuation, rng)
                     if pr.name == setup.target_name else pr for pr in profiles]
     profiles = _through_holes(profiles, stack, sh)
+    veto = setup.veto
+    if veto is not None and veto.leakage is not None and veto.leakage.replaces_profile:
+        # the counters receive the hits of leakage_deposits instead of the profile's tail
+        keep = ~in_target[:, None]
+        profiles = [replace(pr, energy=pr.energy * keep) if isinstance(pr.detector, Veto)
+                    else pr for pr in profiles]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
@@ -377,7 +383,8 @@ def leakage_deposits(out: dict[str, FloatArray], setup: Setup, rows: NDArray[np.
     Mod. Phys. 75 (2003) 1243, Sec. II.A; G. Bathow et al., Nucl. Phys. B 20 (1970) 592,
     transition curves measured to 40 X0 and lateral distributions to 12 R_M).  The GFLASH
     profile describes neither tail, so the hits are drawn here: in each counter (and in the
-    first HCAL module) N ~ Poisson(hits_per_gev E/GeV) hits, depositing in total a
+    first HCAL module) N ~ Poisson(hits_per_gev E/GeV) hits (times (E/100 GeV)^(p − 1) with
+    an ``energy_exponent`` p, see :class:`~na64.detector.setup.Leakage`), depositing in total a
     Gamma(N k, hit_energy/k) energy (a sum of N Gamma(k) hits), k = ``hit_shape``.
     """
     if rows.size == 0:
@@ -385,15 +392,24 @@ def leakage_deposits(out: dict[str, FloatArray], setup: Setup, rows: NDArray[np.
     gev = energy / GeV
     if setup.veto is not None and setup.veto.leakage is not None and "veto" in out:
         lk = setup.veto.leakage
+        scale = _leakage_scale(gev, lk.energy_exponent)
         for i, rate in enumerate(lk.hits_per_gev):
-            _add_hits(out["veto"][:, i], rows, gev * rate, lk.hit_energy, lk.hit_shape, rng)
+            _add_hits(out["veto"][:, i], rows, scale * rate, lk.hit_energy, lk.hit_shape, rng)
     hcal = setup.hcal
     if hcal is not None and hcal.leakage is not None and "hcal" in out:
         lk = hcal.leakage
         ny, nx = out["hcal"].shape[2:]
         dep = np.zeros(out["hcal"].shape[0])
-        _add_hits(dep, rows, gev * lk.hits_per_gev[0], lk.hit_energy, lk.hit_shape, rng)
+        _add_hits(dep, rows, _leakage_scale(gev, lk.energy_exponent) * lk.hits_per_gev[0],
+                  lk.hit_energy, lk.hit_shape, rng)
         out["hcal"][:, 0] += dep[:, None, None] / (nx * ny)
+
+
+def _leakage_scale(gev: FloatArray, exponent: float) -> FloatArray:
+    """E/GeV × (E/100 GeV)^(p − 1): the hits per unit ``hits_per_gev`` (:class:`Leakage`)."""
+    if exponent == 1.0:
+        return gev
+    return np.asarray(gev * (np.maximum(gev, 0.0) / 100.0) ** (exponent - 1.0))
 
 
 def track_leakage_deposits(out: dict[str, FloatArray], setup: Setup,

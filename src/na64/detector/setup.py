@@ -142,11 +142,27 @@ class Leakage(StrictModel):
     its last radiation lengths) and cross all counters, each leaving a Gamma-distributed
     energy of mean ``track_hit_energy`` and shape ``track_hit_shape``, the same in every
     counter (:func:`na64.detector.response.track_leakage_deposits`).
+
+    ``energy_exponent`` p makes the number of hits grow as E^p instead of E: the mean
+    hits are ``hits_per_gev × E/GeV × (E/100 GeV)^(p − 1)`` (``hits_per_gev`` is then the
+    rate at 100 GeV).  Out of the back of a dump of fixed depth T the escaping energy is
+    the tail of the profile beyond T, which falls as exp(−(T − t_max)/λ) with t_max growing
+    as ln E (Longo & Sestili, NIM 128 (1975) 283; PDG 2024 Sec. 34.5.1: t_max = ln(E/E_c)
+    + C), i.e. E^(1/λ) more per GeV of shower, p = 1 + 1/λ with λ in X0.  ``1`` (default):
+    hits ∝ E, as for a calorimeter that contains the shower far from its back.
+
+    ``replaces_profile`` (veto only): the hits are all the counters receive from EM showers
+    that start in the target; the Gamma profile's continuation into them, a mean energy
+    that every shower would deposit, is dropped.  Behind a dump that a shower rarely
+    leaves, a thin counter sees a few particles or none (in the Geant4 reference of the
+    visible-mode WCAL most events leave nothing in W2), not a small deposit in every event.
     """
 
     hits_per_gev: tuple[float, ...] = Field(min_length=1, max_length=32)
     hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
     hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+    energy_exponent: float = Field(1.0, ge=1.0, le=3.0)
+    replaces_profile: bool = False
     hits_per_track: float = Field(0.0, ge=0.0, le=100.0)
     track_hit_energy: Energy | None = Field(None, gt=0.0, le=1.0 * GeV)
     track_hit_shape: float = Field(1.0, gt=0.0, le=100.0)
