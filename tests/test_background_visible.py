@@ -4,6 +4,7 @@ hadrons — physical facts of their models and a run from the shipped visible an
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -298,15 +299,18 @@ def test_second_track_probability() -> None:
 
 def test_the_visible_sources_are_rates(search_2018: VisibleSearch) -> None:
     """With the forced steps every source of the 2018 group has a rate with a relative
-    uncertainty below 100% (statistics + model variations) and the K0 source no longer
-    needs a zero-pass bound for any decay mode."""
+    uncertainty below 100% (statistics + model variations), and a decay mode of the K0
+    source that no event passes (K0_S -> pi+pi-, which needs two charge exchanges and a
+    quiet W2) adds a zero-pass bound below 1% of the rate."""
     est = search_2018.background(np.random.default_rng(13), n_events=20_000)
     assert len(est.sources) == 3
     for s in est.sources:
         assert s.per_eot > 0, s.name
         assert s.per_eot_unc < s.per_eot, s.name
     k0 = next(s for s in est.sources if "K0" in s.name)
-    assert not any("zero-pass" in t for t in k0.notes)
+    bounds = [float(re.search(r"zero-pass bound ([0-9.e+-]+)/EOT", t).group(1))  # type: ignore[union-attr]
+              for t in k0.notes if "zero-pass" in t]
+    assert all(b < 0.01 * k0.per_eot for b in bounds)
 
 
 # ---------------------------------------------------------------- tracker requirement

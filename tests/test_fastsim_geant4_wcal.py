@@ -120,3 +120,41 @@ def test_dump_observable_within_tolerance(tag: str, name: str) -> None:
     tolerance = max(0.05 * abs(value_g4), err_g4) + N_SIGMA_MC * mc_err
     assert abs(value - value_g4) <= tolerance, (
         f"{tag} {name}: na64 {value:.5g} +- {mc_err:.2g}, Geant4 {value_g4:.5g} +- {err_g4:.2g}")
+
+
+def test_leakage_depth_and_energy_scaling() -> None:
+    # the rate falls exponentially with the dump's depth and grows as E^p
+    from na64.detector.response import _leakage_scale
+    from na64.detector.setup import Leakage
+    from na64.errors import InputError
+
+    lk = Leakage(hits_per_gev=(0.02,), hit_energy="1MeV", energy_exponent=1.4,
+                 depth_x0=30.0, attenuation_x0=3.0)
+    assert lk.depth_factor(30.0) == 1.0
+    assert lk.depth_factor(36.0) == pytest.approx(math.exp(-2.0), rel=1e-12)
+    gev = np.array([0.0, 50.0, 100.0, 150.0])
+    assert np.allclose(_leakage_scale(gev, 1.4), gev * (gev / 100.0) ** 0.4)
+    assert np.array_equal(_leakage_scale(gev, 1.0), gev)
+    with pytest.raises((ValueError, InputError)):
+        Leakage(hits_per_gev=(0.02,), hit_energy="1MeV", depth_x0=30.0)
+
+
+def test_leakage_replaces_the_profile_in_the_counter() -> None:
+    # with replaces_profile and no hits, the target's EM showers leave nothing in W2; the
+    # shipped 2018 table gives the counter its hits, more for a shorter dump
+    from na64.detector import deposit
+    from na64.detector.setup import Leakage
+
+    setup = load_setup("na64e_visible_2018")
+    assert setup.veto is not None
+    n = 2000
+    parts = {"pdg": np.full(n, 11), "energy": np.full(n, 100.0 * GeV), "x": np.zeros(n),
+             "y": np.zeros(n)}
+    quiet = setup.model_copy(update={"veto": setup.veto.model_copy(update={"leakage": Leakage(
+        hits_per_gev=(0.0,), hit_energy="1MeV", replaces_profile=True)})})
+    assert np.all(deposit(quiet, parts, np.random.default_rng(1))["veto"] == 0.0)
+    w2 = deposit(setup, parts, np.random.default_rng(1))["veto"][:, 0]
+    short = setup.model_copy(update={"wcal": setup.target.model_copy(update={"layers": (30,)})})
+    w2_short = deposit(short, parts, np.random.default_rng(1))["veto"][:, 0]
+    assert 0.6 < np.mean(w2 > 0.5) < 0.8  # Geant4: 0.71 at 100 GeV
+    assert w2_short.mean() > 1.5 * w2.mean()

@@ -20,8 +20,10 @@ distribution at 15 points and the mean); the hits replace the Gamma profile's ta
 (``replaces_profile``).  The 2018 dump is fitted to its runs at 150, 100 and 50 GeV
 together, which also fixes the energy exponent p (hits ∝ E^p, see the ``Leakage``
 docstring); the 2017 dump, run at 100 GeV only and whose W2 fires in ~6% of its events,
-takes the 2018 exponent (a property of the material's late shower tail).  No run is left
-out, so the tests check how well one set of constants describes every run, not a
+takes the 2018 exponent (a property of the material's late shower tail).  The two rates
+at 100 GeV give the e-folding depth of the rate (``attenuation_x0``), with which a dump of
+another length (``validation/visible_wcal_scan.py``) gets an interpolated or extrapolated
+leakage.  No run is left out, so the tests check how well one set of constants describes every run, not a
 prediction.
 
 It also fits the WCAL's sampling term from the reference's resolution
@@ -155,7 +157,20 @@ def fit(arrays: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float]]
     only ~5% of its events)."""
     f18 = _fit_dump("na64e_visible_2018", FIT_2018, arrays, None, 101)
     f17 = _fit_dump("na64e_visible_2017", FIT_2017, arrays, f18["energy_exponent"], 100)
+    # the depth dependence of the rate between the two dumps (rates at 100 GeV), so that a
+    # dump of another length (the setup studies) gets an interpolated leakage
+    depth = {key: _depth(f"na64e_visible_{key}") for key in ("2017", "2018")}
+    att = (depth["2017"] - depth["2018"]) / math.log(f18["rate"] / f17["rate"])
+    for key, v in (("2017", f17), ("2018", f18)):
+        v["depth_x0"] = depth[key]
+        v["attenuation_x0"] = att
     return {"2017": f17, "2018": f18}
+
+
+def _depth(name: str) -> float:
+    """Depth of a setup's target in radiation lengths."""
+    cal = load_setup(name).target
+    return float(cal.length / cal.X0)
 
 
 def fit_sampling(arrays: dict[str, dict[str, np.ndarray]]) -> float:
@@ -197,7 +212,8 @@ def shipped() -> dict[str, dict[str, float]]:
         assert veto is not None
         lk = veto.leakage
         out[key] = ({"rate": lk.hits_per_gev[0], "hit_energy_MeV": lk.hit_energy,
-                     "hit_shape": lk.hit_shape, "energy_exponent": lk.energy_exponent}
+                     "hit_shape": lk.hit_shape, "energy_exponent": lk.energy_exponent,
+                     "depth_x0": lk.depth_x0 or 0.0, "attenuation_x0": lk.attenuation_x0 or 0.0}
                     if lk is not None else {})
     return out
 
@@ -219,6 +235,8 @@ def main() -> int:
         print(f'hit_energy = "{v["hit_energy_MeV"]:.4g}MeV"')
         print(f"hit_shape = {v['hit_shape']:.4g}")
         print(f"energy_exponent = {v['energy_exponent']:.4g}")
+        print(f"depth_x0 = {v['depth_x0']:.4g}")
+        print(f"attenuation_x0 = {v['attenuation_x0']:.4g}")
     runs = [(t, "na64e_visible_2017", e) for t, e in FIT_2017]
     runs += [(t, "na64e_visible_2018", e) for t, e in FIT_2018] + list(CHECKS)
     for tag, name, e_gev in runs:

@@ -390,9 +390,10 @@ def leakage_deposits(out: dict[str, FloatArray], setup: Setup, rows: NDArray[np.
     if rows.size == 0:
         return
     gev = energy / GeV
+    depth = setup.target.length / setup.target.X0
     if setup.veto is not None and setup.veto.leakage is not None and "veto" in out:
         lk = setup.veto.leakage
-        scale = _leakage_scale(gev, lk.energy_exponent)
+        scale = _leakage_scale(gev, lk.energy_exponent) * lk.depth_factor(depth)
         for i, rate in enumerate(lk.hits_per_gev):
             _add_hits(out["veto"][:, i], rows, scale * rate, lk.hit_energy, lk.hit_shape, rng)
     hcal = setup.hcal
@@ -400,8 +401,8 @@ def leakage_deposits(out: dict[str, FloatArray], setup: Setup, rows: NDArray[np.
         lk = hcal.leakage
         ny, nx = out["hcal"].shape[2:]
         dep = np.zeros(out["hcal"].shape[0])
-        _add_hits(dep, rows, _leakage_scale(gev, lk.energy_exponent) * lk.hits_per_gev[0],
-                  lk.hit_energy, lk.hit_shape, rng)
+        _add_hits(dep, rows, _leakage_scale(gev, lk.energy_exponent) * lk.depth_factor(depth)
+                  * lk.hits_per_gev[0], lk.hit_energy, lk.hit_shape, rng)
         out["hcal"][:, 0] += dep[:, None, None] / (nx * ny)
 
 

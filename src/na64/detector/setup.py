@@ -151,6 +151,11 @@ class Leakage(StrictModel):
     + C), i.e. E^(1/λ) more per GeV of shower, p = 1 + 1/λ with λ in X0.  ``1`` (default):
     hits ∝ E, as for a calorimeter that contains the shower far from its back.
 
+    ``depth_x0`` and ``attenuation_x0`` (both or neither): the rates hold for a target of
+    depth ``depth_x0`` (X0); a target of depth T gets them times
+    exp(−(T − depth_x0)/``attenuation_x0``), the same exponential tail, so that a setup
+    that changes the target's length (a shorter or longer dump) keeps a leakage to scale.
+
     ``replaces_profile`` (veto only): the hits are all the counters receive from EM showers
     that start in the target; the Gamma profile's continuation into them, a mean energy
     that every shower would deposit, is dropped.  Behind a dump that a shower rarely
@@ -162,6 +167,8 @@ class Leakage(StrictModel):
     hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
     hit_shape: float = Field(1.0, gt=0.0, le=100.0)
     energy_exponent: float = Field(1.0, ge=1.0, le=3.0)
+    depth_x0: float | None = Field(None, gt=0.0, le=1000.0)
+    attenuation_x0: float | None = Field(None, gt=0.0, le=1000.0)
     replaces_profile: bool = False
     hits_per_track: float = Field(0.0, ge=0.0, le=100.0)
     track_hit_energy: Energy | None = Field(None, gt=0.0, le=1.0 * GeV)
@@ -173,6 +180,19 @@ class Leakage(StrictModel):
         if any(not (math.isfinite(x) and 0.0 <= x <= 100.0) for x in v):
             raise ValueError("each rate must be in [0, 100] hits per GeV")
         return v
+
+    @model_validator(mode="after")
+    def _depth_pair(self) -> Leakage:
+        if (self.depth_x0 is None) != (self.attenuation_x0 is None):
+            raise ValueError("depth_x0 and attenuation_x0 go together: give both or neither")
+        return self
+
+    def depth_factor(self, depth_x0: float) -> float:
+        """Factor of the rates for a target of ``depth_x0`` radiation lengths (1 without
+        ``depth_x0``)."""
+        if self.depth_x0 is None or self.attenuation_x0 is None:
+            return 1.0
+        return math.exp(-(depth_x0 - self.depth_x0) / self.attenuation_x0)
 
 
 class Calorimeter(StrictModel):
