@@ -2,7 +2,8 @@
 
 The reference numbers are the rows of ``tests/data/g4_na64e_100GeV.csv`` (a copy of the
 reference table, see tests/data/README.md): 100 GeV e-, pi- and mu- in a pencil beam at the
-centre of ECAL cell (3, 3) of ``na64e_2016_2018``.  Every observable is computed the way the
+centre of ECAL cell (3, 3) of ``na64e_2016_2018``; the muon rows are replaced by those of
+``tests/data/g4_na64e_muon_100GeV.csv``, 20000 muons of the same simulation.  Every observable is computed the way the
 reference defines it (:mod:`na64.detector.observables`) on a fast-simulated sample and must
 lie within the tolerance of the tuning, 5% of the reference value or the reference's
 statistical error if that is larger, widened by three standard errors of the test sample
@@ -10,7 +11,7 @@ statistical error if that is larger, widened by three standard errors of the tes
 sample cannot make the test fail.  The tuned constants that make this true are in the setup
 file and in na64.detector.hadron / .muon, fitted by validation/fit_fastsim.py.
 
-The two observables that remain outside are expected failures (strict): see their reasons.
+The observable that remains outside is an expected failure (strict): see its reason.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from na64.pipeline import reconstruct
 from na64.units import GeV
 
 TABLE = read_reference_table(Path(__file__).parent / "data" / "g4_na64e_100GeV.csv")
+#: the muon rows from a 20000-muon run of the same simulation (the 1000 muons of the table
+#: hold too few radiative losses for the means: their ECAL mean was 753 +- 38 MeV, the
+#: 20000 give 820 +- 14; tests/data/README.md)
+TABLE.update(read_reference_table(Path(__file__).parent / "data" / "g4_na64e_muon_100GeV.csv"))
 SETUP = load_setup("na64e_2016_2018")
 E_BEAM = 100.0 * GeV
 #: events per fast-simulated configuration (e-: ~0.1 s, pi- and mu-: ~0.5 s each)
@@ -40,12 +45,11 @@ EVENTS = {"e-": 6000, "pi-": 20000, "mu-": 20000}
 N_SIGMA_MC = 3.0
 
 EXPECTED_OUTSIDE = {
-    ("mu-", "ecal_mip_mean_MeV"): (
-        "the mean is carried by rare radiative losses of several GeV: na64 (Bethe mean and "
-        "the radiative b of lead from the PDG muon critical energy) gives ~860 MeV, the "
-        "reference's 1000 muons 753 +- 38 with 4 signals above 5 GeV (na64: 11 per 1000); "
-        "7% of 1000-muon samples of na64 have a mean at or below 753 MeV"),
-    ("mu-", "ecal_sc_mean_MeV"): "the same mean in raw scintillator units",
+    ("mu-", "veto_counter_mean_MeV"): (
+        "the mean veto signal of muons is carried by the few radiative losses near the end of "
+        "the ECAL whose products reach the veto: Geant4 (20000 muons) 6.97 +- 0.19 MeV, na64 "
+        "5.7 MeV (its track leakage was fitted to the 1000-muon table, 5.96 +- 0.26); the most "
+        "probable value agrees (3.56 and 3.58 MeV)"),
 }
 
 
