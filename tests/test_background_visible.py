@@ -146,7 +146,8 @@ def test_k0_production_is_a_fraction_of_the_interactions() -> None:
     # the photo-nuclear rate is the Tsai-Whitis one: 0.572 X0 E0 (1/k0 - 1/E0) n sigma, to
     # ~20% (the cascade's track length falls below it near E0)
     assert 1e-4 < n_int < 2e-3
-    softer = k0_production(cal, 100 * GeV, 22 * GeV, KaonModel(leading_power=4.0))
+    softer = k0_production(cal, 100 * GeV, 22 * GeV,
+                           KaonModel(leading_power=KaonModel().leading_power + 1.0))
     assert softer.total < prod.total
 
 
@@ -300,8 +301,9 @@ def test_second_track_probability() -> None:
 def test_the_visible_sources_are_rates(search_2018: VisibleSearch) -> None:
     """With the forced steps every source of the 2018 group has a rate with a relative
     uncertainty below 100% (statistics + model variations), and a decay mode of the K0
-    source that no event passes (K0_S -> pi+pi-, which needs two charge exchanges and a
-    quiet W2) adds a zero-pass bound below 1% of the rate."""
+    source that no event passes (e.g. K0_S -> pi+pi-, which needs two charge exchanges and
+    a quiet W2, or the rare K0_L decays) adds a zero-pass bound that is a small part (below
+    10%) of the source's uncertainty."""
     est = search_2018.background(np.random.default_rng(13), n_events=20_000)
     assert len(est.sources) == 3
     for s in est.sources:
@@ -310,7 +312,7 @@ def test_the_visible_sources_are_rates(search_2018: VisibleSearch) -> None:
     k0 = next(s for s in est.sources if "K0" in s.name)
     bounds = [float(re.search(r"zero-pass bound ([0-9.e+-]+)/EOT", t).group(1))  # type: ignore[union-attr]
               for t in k0.notes if "zero-pass" in t]
-    assert all(b < 0.01 * k0.per_eot for b in bounds)
+    assert all(b < 0.1 * k0.per_eot_unc for b in bounds)
 
 
 # ---------------------------------------------------------------- tracker requirement
@@ -363,3 +365,31 @@ def test_tracker_cut_follows_the_decay_counter() -> None:
     assert VisibleSelectionConfig(pair_separation_min="0.5mm").pair_separation_min == 0.5
     sel = VisibleSelectionConfig(pair_separation_min="0.2mm").build(100 * GeV)
     assert float(sel["tracker"].value) == pytest.approx(0.2)
+
+
+def test_kaon_model_reproduces_the_geant4_photonuclear_kaons() -> None:
+    """The shipped K0 yield against Geant4 11.4's photo-nuclear model in tungsten
+    (tests/data/g4_photonuclear_k0_w.csv, 5000 interactions per photon energy): K0_S per
+    interaction above z = 0.2-0.5 within 40% at 25-120 GeV (the fit's residuals reach
+    0.79-1.35 there; the Poisson errors of the counts are 2-20%), and the rate that the
+    background is proportional to (kaons above 22.4 GeV from a shower's photons, track
+    length ~ 1/k^2) within 20% for 100 and 150 GeV beams (6-9% after the fit)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "validation" / "fit_k0_photoproduction.py"
+    spec = importlib.util.spec_from_file_location("fit_k0_photoproduction", path)
+    assert spec is not None
+    assert spec.loader is not None
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+    rows = fit.load_reference(Path(__file__).parent / "data" / "g4_photonuclear_k0_w.csv")
+    model = KaonModel()
+    for r in rows:
+        for z in (0.2, 0.3, 0.4, 0.5):
+            assert fit.model_above(model, r["k_GeV"], z) == pytest.approx(
+                r[f"k0s_z_gt_{z}"], rel=0.4), (r["k_GeV"], z)
+    for e0 in (100.0, 150.0):
+        assert fit.rate_ratio(rows, model, e0) == pytest.approx(1.0, rel=0.2)
+    # the earlier assumption is far off the same reference
+    assert fit.rate_ratio(rows, KaonModel(k0s_per_charged=0.05, leading_power=3.0), 100.0) > 3
