@@ -141,3 +141,23 @@ def test_regression_against_validation_table(spin, e_gev, m_gev, sigma_pb, iww_e
     assert sig["etl"] / picobarn == pytest.approx(sigma_pb, rel=0.01)
     assert sig["iww"] / sig["etl"] == pytest.approx(iww_etl, rel=0.01)
     assert sig["ww"] / sig["etl"] == pytest.approx(ww_etl, rel=0.01)
+
+
+@pytest.mark.parametrize(("target", "z", "a"), [("Pb", 82, 207.2), ("Cu", 29, 63.546)])
+@pytest.mark.parametrize("energy", [20 * GeV, 160 * GeV])
+@pytest.mark.parametrize("x_min", [0.1, 0.5])
+def test_massless_vector_off_a_muon_is_ordinary_bremsstrahlung(target, z, a, energy, x_min):
+    # A vector of mass m << m_mu coupled like the photon (eps = 1) is radiated like a
+    # photon: the exact-tree-level dark bremsstrahlung at m = 50 keV equals the muon
+    # bremsstrahlung of Kelner-Kokoulin-Petrukhin (na64.physics.muon_interactions, an
+    # independent formula and form factor), integrated over the energy fraction above
+    # x_min.  Tolerance 4%: KKP adds bremsstrahlung on the atomic electrons (a 1/Z term,
+    # 1.2% for Pb, 3.4% for Cu) with its own screening and nuclear-size factors, which
+    # differ from the elastic + inelastic atomic form factors of the tree-level sum.
+    from na64.physics import muon_interactions as mi
+
+    dark = db.total_cross_section(50 * keV, energy, lepton="mu-", target=target,
+                                  threshold=x_min * energy)
+    v = np.linspace(x_min, mi.v_max("brems", energy, z), 20001)
+    kkp = np.trapezoid(mi.dsigma_dv("brems", energy, v, z, a), v)
+    assert dark == pytest.approx(kkp, rel=0.04)
