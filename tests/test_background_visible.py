@@ -20,6 +20,7 @@ from na64.background.k0_decays import (
     _two_body,
     decay_weight,
     k0_production,
+    s4_interaction_bound,
 )
 from na64.background.photon_punch import (
     SIGMA_PAIR,
@@ -317,6 +318,27 @@ def test_the_visible_sources_are_rates(search_2018: VisibleSearch) -> None:
     bounds = [float(re.search(r"zero-pass bound ([0-9.e+-]+)/EOT", t).group(1))  # type: ignore[union-attr]
               for t in k0.notes if "zero-pass" in t]
     assert all(b < 0.1 * k0.per_eot_unc for b in bounds)
+
+
+def test_k0l_interacting_in_s4_is_bounded_small(search_2018: VisibleSearch) -> None:
+    """The K0_L that interact in S4 with a leading pi0 are at most a few per cent of the
+    K0 decays (a 4 mm counter is 0.4% of a kaon interaction length, and only P_cex = 0.6%
+    of the interactions give all the energy to a pi0); the bound grows with the counter's
+    thickness as 1 - exp(-t / lambda) and vanishes without K0_L."""
+    est = search_2018.background(np.random.default_rng(13), n_events=20_000)
+    k0 = next(s for s in est.sources if "K0" in s.name)
+    note = next(t for t in k0.notes if "interacting in S4" in t)
+    bound = float(re.search(r"at most ([0-9.e+-]+)/EOT", note).group(1))  # type: ignore[union-attr]
+    assert 0 < bound < 0.1 * k0.per_eot
+    setup = load_setup("na64e_visible_2018")
+    b1, p1 = s4_interaction_bound(setup, 1.0)
+    thick = setup.model_copy(update={"decay_counter": setup.decay_counter.model_copy(
+        update={"thickness": 10 * setup.decay_counter.thickness})})
+    b10, p10 = s4_interaction_bound(thick, 1.0)
+    assert 0 < p1 < 0.01
+    assert p10 == pytest.approx(-math.expm1(10 * math.log1p(-p1)), rel=1e-9)
+    assert b10 / b1 == pytest.approx(p10 / p1, rel=1e-12)
+    assert s4_interaction_bound(setup, 0.0) == (0.0, 0.0)
 
 
 # ---------------------------------------------------------------- tracker requirement

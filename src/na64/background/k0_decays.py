@@ -64,6 +64,10 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
   below 1 GeV deposited at the interaction point as an EM shower; the pipeline decides
   whether they interact in the dump or cross W2.
 
+K0_L that cross W2 and interact in S4 with a leading π0 are not simulated: their bound
+(:func:`s4_interaction_bound`, a few per mille of this source for the shipped setups) is
+printed in the source's notes.
+
 The uncertainty is the statistical one of the weighted sample (a decay mode none of whose
 events passes adds its zero-pass bound, 1.148/N_mode of its weight) ⊕ the variations of
 :meth:`KaonModel.variations` (:func:`variation_sigma`: half the distance between a
@@ -103,7 +107,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["BR_KL_3PI0", "BR_KS_PI0PI0", "BR_KS_PIPI", "BR_PHI_KSKL", "BR_PI0_DALITZ",
            "CTAU_KL", "CTAU_KS", "M_K0", "K0Production", "KaonModel", "decay_weight",
-           "k0_production", "macroscopic_photonuclear"]
+           "k0_production", "macroscopic_photonuclear", "s4_interaction_bound"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -680,6 +684,43 @@ def variation_sigma(shifts: list[float]) -> float:
     return max((abs(x) for x in d), default=0.0)
 
 
+def s4_interaction_bound(setup: Any, k0l_out: float, p_rest: float = 1.0
+                         ) -> tuple[float, float]:
+    """Upper bound on K0_L that cross W2 and interact in the decay counter S4.
+
+    A K0_L leaving the dump crosses W2 without a signal; if it interacts in S4 its charged
+    products fire S4 and, should a neutral pion take nearly all its energy, the ECAL sees
+    one EM shower with E_WCAL + E_ECAL ≈ E0 and the HCAL nothing: the signature.  Its rate
+    per EOT is bounded by
+
+        N_KL × (1 − e^{−t_S4 / (s λ_int)}) × P_cex × P_rest,
+
+    with N_KL the K0_L above the ECAL threshold that leave the dump (``k0l_out``, per
+    EOT), t_S4 the counter's thickness, s λ_int the meson interaction length of its
+    material (s = :data:`~na64.detector.hadron.MESON_INTERACTION_LENGTH_SCALE`) and P_cex
+    the fast simulation's probability that a charged pion's interaction gives (nearly)
+    all its energy to a neutral pion (:data:`~na64.detector.hadron.
+    CHARGE_EXCHANGE_PROBABILITY`), taken for the kaon (K̄0 p → π0 Λ leaves energy to the
+    baryon, so fewer kaon interactions are that clean) and P_rest (``p_rest``) the
+    probability that the rest of the event passes: the other hadrons of the photo-nuclear
+    interaction miss W2, the energy window, the shape and the HCAL.  The K0 source takes
+    it from its own K0_S → π0π0 decays with S4 fired (a Dalitz pair or a conversion): the
+    same kaons and companions, all the kaon's energy in π0s, two tracks from S4.
+
+    Returns
+    -------
+    (bound per EOT, interaction probability in S4)
+    """
+    from ..materials import get_material
+
+    dc = setup.decay_counter
+    if dc is None or not k0l_out > 0:
+        return 0.0, 0.0
+    lam = get_material(dc.material).lambda_int * MESON_INTERACTION_LENGTH_SCALE
+    p_int = -math.expm1(-float(dc.length) / lam)
+    return float(k0l_out) * p_int * hadron.CHARGE_EXCHANGE_PROBABILITY * p_rest, p_int
+
+
 def _sum(weights: np.ndarray, mask: np.ndarray, n: int) -> tuple[float, float]:
     w = np.where(mask, weights, 0.0)
     return float(w.sum() / n), float(math.sqrt(float((w**2).sum())) / n)
@@ -732,6 +773,10 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
     esc = float(np.mean(book["surv_prob"]))
     n_int = float(prod.interactions.sum())
     n_pass = int(mask.sum())
+    fired = (book["mode"] == 0) & (book["trigger"] > 0)
+    w_fired = float(w[fired].sum())
+    p_rest = float(w[fired & mask].sum()) / w_fired if w_fired > 0 else 1.0
+    s4_bound, p_s4 = s4_interaction_bound(setup, prod.total * esc, p_rest)
     modes = ", ".join(f"{sp} -> {md}" for sp, md, _, _ in _MODES)
     notes = (
         f"{n_int:.3g} photo-nuclear interactions/EOT with k > {e_min / GeV:.3g} GeV in the "
@@ -757,8 +802,13 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
         "2/3 charged pions (tracked by the pipeline: they veto in W2 when they get there), "
         "1/3 pi0 and all hadrons below 1 GeV as a local EM shower; slow target fragments "
         "and evaporation nucleons are ignored; electro-nuclear (virtual-photon) "
-        "production by the shower e+- (~5% more) is not included; neutral hadrons (n, "
-        "K0_L) that interact in S4 itself are not estimated",
+        "production by the shower e+- (~5% more) is not included",
+        f"K0_L crossing W2 and interacting in S4 (P_int = {p_s4:.2g}) with a leading pi0: "
+        f"at most {s4_bound:.2g}/EOT ({s4_bound / max(rate, 1e-300):.1%} of this source; "
+        f"K0_L leaving the dump x P_int x P_cex = {hadron.CHARGE_EXCHANGE_PROBABILITY:.3g} "
+        f"x P_rest = {p_rest:.2g}, the pass fraction of the K0_S -> 2pi0 decays with S4 "
+        "fired), not added; neutrons interacting in S4 "
+        "are not estimated (a leading baryon keeps a hadronic share of the energy)",
         f"{n_pass} of {n_ev} weighted events ({nk} decays) pass; uncertainty: statistics "
         f"({stat:.2g}/EOT, {stat / max(rate, 1e-300):.0%}) + model variations by reweighting "
         "the same events, each symmetrised as half its down-up difference ("
