@@ -341,6 +341,28 @@ def test_k0l_interacting_in_s4_is_bounded_small(search_2018: VisibleSearch) -> N
     assert s4_interaction_bound(setup, 0.0) == (0.0, 0.0)
 
 
+def test_beam_hadron_decays_behind_w2_are_bounded() -> None:
+    """The decay bound of the beam hadrons is the rate past the counters times the decay
+    probability over the decay region, 1 - exp(-L m / (p c tau)): K- (c tau = 3.71 m)
+    decay 7-8 times more often than pi- (7.80 m) at the same momentum."""
+    from na64.background.visible_hadrons import decay_bound
+    from na64.beam.particles import species
+    from na64.generate.visible import decay_region
+
+    pipe = EventPipeline("na64e_visible_2018", {"particle": "e-", "energy": "150GeV"})
+    ctx = BackgroundContext(pipe, visible_selection(150 * GeV), box_cut="ecal_min")
+    z_a, z_b = decay_region(pipe.setup)
+    for name in ("pi-", "K-"):
+        sp = species(name)
+        p = math.sqrt((150 * GeV) ** 2 - sp.mass**2)
+        lam = p / sp.mass * 299.792458 * sp.lifetime  # mm, lifetime in ns
+        bound, prob = decay_bound(ctx, name, 2.0)
+        assert prob == pytest.approx(-math.expm1(-(z_b - z_a) / lam), rel=1e-6)
+        assert bound == pytest.approx(2.0 * prob, rel=1e-12)
+    ratio = decay_bound(ctx, "K-", 1.0)[1] / decay_bound(ctx, "pi-", 1.0)[1]
+    assert 7.0 < ratio < 8.0
+
+
 # ---------------------------------------------------------------- tracker requirement
 def test_tracker_pair_separation_geometry() -> None:
     """Separation at the end of the decay region of the two most energetic charged

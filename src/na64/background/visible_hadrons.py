@@ -24,6 +24,8 @@ event pipeline (:meth:`~na64.pipeline.EventPipeline.as_species` of beam-core par
   factor without a passing event gives 0 with the zero-pass bound 1.148/N as its
   uncertainty (:mod:`na64.background.base`).
 
+Decays in flight of the hadrons that W2 misses, in the decay region behind it, are
+bounded (:func:`decay_bound`, every decay taken to pass) in the source's notes, not added.
 Not modelled: the charge exchange of kaons (K− p → K̄0 n; the fast simulation gives it to
 charged pions only), hadrons from the beam halo outside the spectrometer acceptance.
 """
@@ -82,6 +84,31 @@ def downstream_probability(ctx: BackgroundContext, events: dict[str, np.ndarray]
                         "calorimeters&late": k_late[0], "all&early": early[0]}
 
 
+def decay_bound(ctx: BackgroundContext, name: str, rate_past_counters: float
+                ) -> tuple[float, float]:
+    """Upper bound on beam hadrons that cross W2 and S4 unseen and decay behind W2.
+
+    A beam π−/K− that W2 misses can decay in the decay region (K− → π−π0, K− → π0 e− ν̄,
+    …) and give the ECAL a π0 shower.  Bounded by the rate of such hadrons past the
+    counters (``rate_past_counters``: admixture × SRD × P(track) × P(counters | no
+    interaction before S4)) times the decay probability over the decay region at the
+    beam energy, 1 − exp(−L m/(p cτ)) (:func:`na64.beam.decays.decay_probability`), every
+    decay taken to pass the calorimeter cuts.
+
+    Returns
+    -------
+    (bound per EOT, decay probability in the region)
+    """
+    from ..beam.decays import decay_probability
+    from ..beam.particles import species
+    from ..generate.visible import decay_region
+
+    sp = species(name)
+    z_a, z_b = decay_region(ctx.pipeline.setup)
+    p = float(decay_probability(np.array([ctx.energy]), sp.mass, sp.lifetime, z_b - z_a)[0])
+    return float(rate_past_counters) * p, p
+
+
 @register_source("visible_beam_hadrons",
                  "beam pi-/K- mis-tagged by the SRD faking the visible signature (charge "
                  "exchange in the ECAL or the last WCAL layers)",
@@ -106,6 +133,7 @@ def _visible_beam_hadrons(ctx: BackgroundContext, rng: np.random.Generator, n: i
         p = _product(track, (down, down_unc))
         v, u = _product((rate, rate_unc), p)
         factors = ", ".join(f"P({k}) = {x:.3g}" for k, x in parts.items())
+        decay = decay_bound(ctx, name, rate * track[0] * parts["counters|late"])
         out.append(BackgroundSource(
             f"{name} in the beam (visible signature)", v, u,
             f"admixture x SRD mis-ID upper bound = {rate:.3g}/EOT x P(track) x "
@@ -115,5 +143,9 @@ def _visible_beam_hadrons(ctx: BackgroundContext, rng: np.random.Generator, n: i
              "charge exchange / leading pi0 from the fast simulation "
              "(na64.detector.hadron.CHARGE_EXCHANGE_PROBABILITY, charged pions only; kaon "
              "charge exchange K- p -> K0bar n is not modelled)",
+             f"decays in flight behind W2 (the hadron in the decay region, P_decay = "
+             f"{decay[1]:.2g}): at most {decay[0]:.2g}/EOT (admixture x SRD x P(track) x "
+             "P(counters|late) x P_decay, any decay mode, the calorimeters taken to pass), "
+             "not added",
              "the SRD factor is an upper bound: so is the rate")))
     return out
