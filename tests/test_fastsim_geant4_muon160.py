@@ -97,22 +97,6 @@ def test_every_reference_row_is_compared() -> None:
                                             "hcal_per_module_mpv_MeV_m3"}
 
 
-def test_the_na64mu_ecal_and_hcal_are_the_tuned_na64_ones() -> None:
-    # The same detectors: the constants fitted to Geant4 for na64e_2016_2018 hold for the
-    # ECAL and HCAL of na64mu_2022 (validation/fit_fastsim.py refits the former only).
-    e, m = load_setup("na64e_2016_2018"), load_setup("na64mu_2022")
-    assert e.ecal is not None
-    assert m.ecal is not None
-    assert e.hcal is not None
-    assert m.hcal is not None
-    for key in ("absorber_thickness", "active_thickness", "layers", "cell_size", "stochastic",
-                "sampling", "e_over_h", "e_over_mip", "delta_ray_threshold", "shower"):
-        assert getattr(m.ecal, key) == getattr(e.ecal, key), key
-    for key in ("absorber_thickness", "active_thickness", "layers", "e_over_h", "e_over_mip",
-                "delta_ray_threshold"):
-        assert getattr(m.hcal, key) == getattr(e.hcal, key), key
-
-
 def test_the_untuned_constants_are_detected() -> None:
     # The constants na64mu_2022 had before it took the tuned ones (e/mip 0.65, no knock-on
     # threshold, e/h 1.2 and 1.4, the plain GFLASH shower) put the muon's raw ECAL signal

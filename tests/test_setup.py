@@ -197,3 +197,22 @@ def test_veto_leakage_needs_one_rate_per_counter(tmp_path: Path) -> None:
     text = _base_text().replace("counters = 3", "counters = 2")
     with pytest.raises(InputError, match="one rate per counter"):
         load_setup(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("name", ["na64mu_2022", "na64e_visible_2018", "na64e_visible_2017",
+                                  "na64e_positron_2022"])
+def test_the_na64_ecal_and_hcal_carry_the_constants_fitted_for_them(name: str) -> None:
+    # The NA64 ECAL and HCAL modules are the same detectors in every setup: the constants
+    # fitted to Geant4 for na64e_2016_2018 (validation/fit_fastsim.py refits that setup
+    # only) must be the ones of the other setups too.
+    e, m = load_setup("na64e_2016_2018"), load_setup(name)
+    assert e.ecal is not None
+    assert m.ecal is not None
+    assert e.hcal is not None
+    assert m.hcal is not None
+    for key in ("absorber_thickness", "active_thickness", "layers", "cell_size", "stochastic",
+                "sampling", "e_over_h", "e_over_mip", "delta_ray_threshold", "shower"):
+        assert getattr(m.ecal, key) == getattr(e.ecal, key), key
+    for key in ("absorber_thickness", "active_thickness", "layers", "e_over_h", "e_over_mip",
+                "delta_ray_threshold"):
+        assert getattr(m.hcal, key) == getattr(e.hcal, key), key
