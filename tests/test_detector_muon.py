@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hepunits import g
@@ -100,3 +102,35 @@ def test_muons_in_na64mu_ecal_deposit_mip_energy() -> None:
     assert np.median(ps) == pytest.approx(ps_expected, rel=0.25)
     assert e_tot.mean() > np.median(e_tot)  # right tail from radiative losses
     assert np.all(e_tot < 160 * GeV)
+
+
+@pytest.mark.parametrize("energy", [30 * GeV, 160 * GeV])
+def test_hard_losses_follow_the_cross_sections(energy: float) -> None:
+    # The number of sampled losses above 2 GeV and above 20% of E in a lead path is the
+    # path times the macroscopic cross section Σ(v > v_cut) of brems + pairs +
+    # photo-nuclear (na64.physics.muon_interactions.integrated, an independent trapezoid);
+    # Poisson errors of 2e5 tracks (< 1%) and the 2% of the tabulation in energy.
+    from na64.detector.muon import HARD_LOSS_ENERGY, HARD_PROCESSES, sample_hard_losses
+    from na64.physics import muon_interactions as mi
+
+    pb = get_material("Pb")
+    n = 200_000
+    path = np.full(n, 225.0)
+    e = np.full(n, energy)
+    parent, lost, where = sample_hard_losses(((pb, path),), e, np.random.default_rng(4))
+    assert np.all((lost >= HARD_LOSS_ENERGY * (1 - 1e-9)) & (lost <= energy))
+    assert np.all((where >= 0) & (where <= 1))
+    assert np.all((parent >= 0) & (parent < n))
+    for cut in (HARD_LOSS_ENERGY, 0.2 * energy):
+        expected = sum(mi.integrated(p, pb, energy, cut / energy) for p in HARD_PROCESSES)
+        got = np.count_nonzero(lost > cut) / n / 225.0
+        assert got == pytest.approx(expected, rel=0.03 + 3 / math.sqrt(expected * 225 * n))
+
+
+def test_hard_losses_need_energy_above_the_threshold() -> None:
+    from na64.detector.muon import sample_hard_losses
+
+    parent, lost, _ = sample_hard_losses(((get_material("Pb"), np.full(1000, 225.0)),),
+                                         np.full(1000, 1.5 * GeV), np.random.default_rng(1))
+    assert parent.size == 0
+    assert lost.size == 0

@@ -44,12 +44,20 @@ E_BEAM = 100.0 * GeV
 EVENTS = {"e-": 6000, "pi-": 20000, "mu-": 20000}
 N_SIGMA_MC = 3.0
 
+_HARD_TAIL = (
+    "100 GeV muons with more than {} GeV in the ECAL: na64 samples the losses above 2 GeV "
+    "from the brems, pair and photo-nuclear cross sections and the knock-ons from the "
+    "Bhabha-type spectrum, which give {} in 22.5 cm of lead (independent sum of "
+    "na64.physics.muon_interactions); Geant4 has {}, 25-40% fewer, whereas at 160 GeV it "
+    "agrees with the same cross sections (tests/test_fastsim_geant4_muon160.py)")
 EXPECTED_OUTSIDE = {
+    ("mu-", "p_ecal_gt_5GeV"): _HARD_TAIL.format(5, "0.011", "0.0085 +- 0.0007"),
+    ("mu-", "p_ecal_gt_10GeV"): _HARD_TAIL.format(10, "0.0059", "0.0036 +- 0.0004"),
     ("mu-", "veto_counter_mean_MeV"): (
         "the mean veto signal of muons is carried by the few radiative losses near the end of "
         "the ECAL whose products reach the veto: Geant4 (20000 muons) 6.97 +- 0.19 MeV, na64 "
-        "5.7 MeV (its track leakage was fitted to the 1000-muon table, 5.96 +- 0.26); the most "
-        "probable value agrees (3.56 and 3.58 MeV)"),
+        "5.4 MeV (its track leakage was fitted to the 1000-muon table, 5.96 +- 0.26); the most "
+        "probable value agrees (3.56 and 3.55 MeV)"),
 }
 
 
@@ -89,7 +97,7 @@ def test_every_simulated_reference_observable_is_tested() -> None:
     provided = {(p, n) for p in ("e-", "pi-", "mu-") for n in _fast(p)}
     rows = set(TABLE)
     assert {(p, n) for (p, n) in rows if n not in NOT_SIMULATED} <= provided
-    assert len([r for r in rows if r[1] not in NOT_SIMULATED]) == 41
+    assert len([r for r in rows if r[1] not in NOT_SIMULATED]) == 45
 
 
 def test_the_bad_agreement_of_the_untuned_parametrisation_is_detected() -> None:

@@ -133,8 +133,11 @@ EPS = 2.0**-13
 #: chi^2/ndf of the lateral shower shape: the reduced precision moves a cell fraction by
 #: < 1.2e-4 against the >= 3.6 % shape fluctuation the chi^2 divides by (the setups'
 #: ``shape_fluctuation``), a residual by < 1e-2 of its sigma; 0.05 is a quarter of the
-#: statistical spread sqrt(2/ndf) ~ 0.2 of chi^2/ndf itself for ~50 cells.
+#: statistical spread sqrt(2/ndf) ~ 0.2 of chi^2/ndf itself for ~50 cells.  Residuals
+#: move by < 1e-2 sigma each, so chi^2 moves by < ~2e-2 of itself: far above the cut
+#: (chi^2/ndf ~ 1e3 for the hadronic deposits) the bound is relative, 1e-3 of the value.
 CHI2_TOLERANCE = 0.05
+CHI2_RELATIVE = 1e-3
 
 
 @pytest.mark.parametrize("setup_name", ["na64e_2016_2018", "na64mu_2022", "na64e_visible_2018"])
@@ -163,7 +166,9 @@ def test_reconstructed_observables_move_far_below_the_resolution(setup_name: str
             assert np.all(np.abs(reduced[name] - full[name])
                           <= (EPS + 2.0**-23) * np.abs(full[name]) * 3), name
     assert np.array_equal(full["n_tracks"], reduced["n_tracks"])
-    assert np.max(np.abs(reduced["shower_chi2"] - full["shower_chi2"])) < CHI2_TOLERANCE
+    chi2 = np.abs(full["shower_chi2"])
+    assert np.all(np.abs(reduced["shower_chi2"] - full["shower_chi2"])
+                  < CHI2_TOLERANCE + CHI2_RELATIVE * chi2)
     # the ECAL energy resolution of the setup is >= its constant term: 80x the bound
     e = full["ecal_energy"]
     big = e > 1e3  # (MeV)

@@ -30,6 +30,8 @@ from ..materials import Material
 from ..units import GeV, MeV, cm, eV
 
 __all__ = [
+    "HARD_LOSS_ENERGY",
+    "HARD_PROCESSES",
     "RADIATIVE_COMPONENTS",
     "b_radiative",
     "landau_mpv",
@@ -38,6 +40,7 @@ __all__ = [
     "mean_excitation_energy",
     "sample_catastrophic",
     "sample_delta_rays",
+    "sample_hard_losses",
     "sample_ionization",
     "sample_ionization_parts",
 ]
@@ -265,6 +268,7 @@ def b_radiative(mat: Material) -> float:
 def sample_catastrophic(
     b_rho_x: FloatArray, energy: FloatArray, rng: np.random.Generator,
     components: tuple[tuple[float, float, float], ...] | None = None,
+    v_upper: FloatArray | None = None,
 ) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
     """Sample discrete radiative losses of muons.
 
@@ -276,6 +280,10 @@ def sample_catastrophic(
     softer, most of its energy going into losses v ~ 1e-4 - 1e-2 (D. E. Groom, N. V. Mokhov
     and S. I. Striganov, At. Data Nucl. Data Tables 78 (2001) 183, the partial loss
     spectra).
+
+    ``v_upper`` (per track, optional) keeps only the losses below it, with the
+    normalisation of the whole range unchanged: the part above is then sampled from the
+    cross sections themselves (:func:`sample_hard_losses`).
 
     Returns
     -------
@@ -296,20 +304,121 @@ def sample_catastrophic(
         else:
             mean_v = (1.0 - v0 ** (2.0 - s)) / (2.0 - s)
             count = (v0 ** (1.0 - s) - 1.0) / (s - 1.0)
-        n = rng.poisson(w * b_rho_x / mean_v * count)
-        parent = np.repeat(np.arange(energy.size), n)
+        if v_upper is None:
+            n = rng.poisson(w * b_rho_x / mean_v * count)
+            parent = np.repeat(np.arange(energy.size), n)
+            top = np.ones(parent.size)
+        else:
+            vu = np.clip(np.asarray(v_upper, dtype=float), v0, 1.0)
+            if abs(s - 1.0) < 1e-9:
+                count_u = np.log(vu / v0)
+            else:
+                count_u = (v0 ** (1.0 - s) - vu ** (1.0 - s)) / (s - 1.0)
+            n = rng.poisson(w * b_rho_x / mean_v * count_u)
+            parent = np.repeat(np.arange(energy.size), n)
+            top = vu[parent]
         u = rng.random(parent.size)
         if abs(s - 1.0) < 1e-9:
-            v = v0**u
+            v = v0 * (top / v0) ** u
         else:
             a = v0 ** (1.0 - s)
-            v = (a - u * (a - 1.0)) ** (1.0 / (1.0 - s))
+            v = (a - u * (a - top ** (1.0 - s))) ** (1.0 / (1.0 - s))
         parents.append(parent)
         losses.append(v * energy[parent])
     if not parents:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     parent = np.concatenate(parents)
     return parent, np.concatenate(losses), rng.random(parent.size)
+
+
+#: Losses of a muon above this energy are sampled from the cross sections of
+#: :mod:`na64.physics.muon_interactions` (:func:`sample_hard_losses`), those below from
+#: the fitted power laws of :data:`RADIATIVE_COMPONENTS`.
+HARD_LOSS_ENERGY = 2.0 * GeV
+#: Processes of the hard losses: their products are electromagnetic (brems, pairs) or
+#: hadronic (photo-nuclear; deposited as an EM shower here, an over-estimate of its
+#: visible energy by at most e/h).  Knock-on electrons are :func:`sample_delta_rays`'.
+HARD_PROCESSES = ("brems", "pair", "photonuclear")
+_HARD_NODES = np.geomspace(1.02 * HARD_LOSS_ENERGY, 2.0e6 * MeV, 48)
+
+
+@lru_cache(maxsize=32)
+def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(macroscopic rate of losses above :data:`HARD_LOSS_ENERGY` per mm, loss-energy
+    grid, cumulative distribution) at the energies of ``_HARD_NODES``."""
+    from ..physics import muon_interactions as mi
+
+    m = 256
+    rate = np.zeros(_HARD_NODES.size)
+    grid = np.zeros((_HARD_NODES.size, m))
+    cdf = np.zeros((_HARD_NODES.size, m))
+    for k, e in enumerate(_HARD_NODES):
+        v_lo = HARD_LOSS_ENERGY / e
+        v_hi = max(mi.v_max(p, float(e), max(z for z, _, _ in material.atoms_per_volume()))
+                   for p in HARD_PROCESSES)
+        v = np.geomspace(v_lo, max(v_hi, v_lo * (1 + 1e-9)), m)
+        dens = np.zeros(m)
+        for proc in HARD_PROCESSES:
+            for z, a, n in material.atoms_per_volume():
+                dens += n * mi.dsigma_dv(proc, float(e), v, z, a)
+        seg = 0.5 * (dens[1:] + dens[:-1]) * np.diff(v)
+        c = np.concatenate([[0.0], np.cumsum(seg)])
+        rate[k] = c[-1]
+        grid[k] = v * e
+        cdf[k] = c / c[-1] if c[-1] > 0 else np.linspace(0.0, 1.0, m)
+    return rate, grid, cdf
+
+
+def sample_hard_losses(
+    layers: tuple[tuple[Material, FloatArray], ...], energy: FloatArray,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    """Sample a muon's losses above :data:`HARD_LOSS_ENERGY` in ``layers`` (material, path
+    in mm per track) from the bremsstrahlung, pair-production and photo-nuclear cross
+    sections of :mod:`na64.physics.muon_interactions` (Kelner-Kokoulin-Petrukhin,
+    Kokoulin-Petrukhin, Bezrukov-Bugaev; Groom, Mokhov, Striganov, At. Data Nucl. Data
+    Tables 78 (2001) 183): the number per track is Poisson with mean Σ path × Σ_(v > ε/E)
+    (log-interpolated between tabulated energies), each loss's energy from the spectrum of
+    the tabulated energy nearest to the track's, capped at the track's energy.
+
+    Returns
+    -------
+    parent, lost_energy, depth_fraction
+        As :func:`sample_catastrophic`.
+    """
+    e = np.asarray(energy, dtype=float)
+    ln_nodes = np.log(_HARD_NODES)
+    ln_e = np.log(np.maximum(e, 1e-300))
+    above = e > _HARD_NODES[0]
+    parents, losses = [], []
+    for material, path in layers:
+        rate, grid, cdf = _hard_table(material)
+        mean = np.where(above, np.interp(ln_e, ln_nodes, rate), 0.0) * np.asarray(path, float)
+        n = rng.poisson(np.maximum(mean, 0.0))
+        parent = np.repeat(np.arange(e.size), n)
+        if not parent.size:
+            continue
+        k = np.clip(np.rint(np.interp(ln_e[parent], ln_nodes, np.arange(ln_nodes.size))),
+                    0, ln_nodes.size - 1).astype(np.int64)
+        u = rng.random(parent.size)
+        j = _rowwise_search(cdf, k, u)
+        j = np.clip(j, 1, cdf.shape[1] - 1)
+        c0, c1 = cdf[k, j - 1], cdf[k, j]
+        t = np.where(c1 > c0, (u - c0) / np.where(c1 > c0, c1 - c0, 1.0), 0.0)
+        g0, g1 = grid[k, j - 1], grid[k, j]
+        eps = g0 * (g1 / g0) ** t
+        parents.append(parent)
+        losses.append(np.minimum(eps, e[parent]))
+    if not parents:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    parent = np.concatenate(parents)
+    return parent, np.concatenate(losses), rng.random(parent.size)
+
+
+def _rowwise_search(cdf: FloatArray, rows: NDArray[np.int64], u: FloatArray
+                    ) -> NDArray[np.int64]:
+    """Index j with cdf[row, j-1] < u <= cdf[row, j] for each (row, u), vectorised."""
+    return np.sum(cdf[rows] < u[:, None], axis=1).astype(np.int64)
 
 
 #: Radiative loss processes of muons as (share of b, spectral index s, v_min) for
@@ -319,5 +428,7 @@ def sample_catastrophic(
 #: at 100 GeV in the PDG's figure of the contributions to b (PDG 2024 Sec. 34.6), taken
 #: for every material; the index and v_min of the
 #: pair spectrum are fitted to the ECAL signal distribution of 100 GeV muons of the
-#: Geant4 11.4 reference by ``validation/fit_fastsim.py``.
-RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 2.147, 0.001234))
+#: Geant4 11.4 reference by ``validation/fit_fastsim.py``.  In the detector response they
+#: give the losses below :data:`HARD_LOSS_ENERGY` only (``v_upper``); the harder ones come
+#: from the cross sections (:func:`sample_hard_losses`).
+RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 2.012, 0.000649))

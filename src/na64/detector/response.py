@@ -665,7 +665,15 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                 b_rho_x = (muon.b_radiative(det.absorber_material) * det.absorber_material.density
                            * d_abs + muon.b_radiative(det.active_material)
                            * det.active_material.density * d_act)
-                parent, e_loss, where = muon.sample_catastrophic(b_rho_x, e, rng)
+                # soft losses from the fitted power laws, losses above
+                # HARD_LOSS_ENERGY from the cross sections
+                p_soft, l_soft, w_soft = muon.sample_catastrophic(
+                    b_rho_x, e, rng, v_upper=muon.HARD_LOSS_ENERGY / np.maximum(e, 1e-300))
+                p_hard, l_hard, w_hard = muon.sample_hard_losses(
+                    ((det.absorber_material, d_abs), (det.active_material, d_act)), e, rng)
+                parent = np.concatenate([p_soft, p_hard])
+                e_loss = np.concatenate([l_soft, l_hard])
+                where = np.concatenate([w_soft, w_hard])
                 if parent.size:
                     pos = f0[parent] + where * f[parent]
                     t0 = s.t0 + pos * (s.t1 - s.t0)
