@@ -29,6 +29,7 @@ from na64.detector.observables import (
     fastsim_sample,
     observables,
     read_reference_table,
+    reference_tolerance,
 )
 from na64.pipeline import reconstruct
 from na64.units import GeV
@@ -85,7 +86,7 @@ def test_observable_within_tolerance(particle: str, name: str) -> None:
     row = TABLE[(particle, name)]
     value, mc_err = _fast(particle)[name]
     assert math.isfinite(value)
-    tolerance = max(0.05 * abs(row.value), row.stat_error) + N_SIGMA_MC * mc_err
+    tolerance = reference_tolerance(row.value, row.stat_error, mc_err, N_SIGMA_MC)
     assert abs(value - row.value) <= tolerance, (
         f"{particle} {name}: na64 {value:.6g} +- {mc_err:.2g}, Geant4 {row.value:.6g} +- "
         f"{row.stat_error:.2g}, tolerance {tolerance:.3g}")

@@ -22,7 +22,12 @@ from pathlib import Path
 import pytest
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample, observables, read_reference_table
+from na64.detector.observables import (
+    fastsim_sample,
+    observables,
+    read_reference_table,
+    reference_tolerance,
+)
 from na64.units import GeV
 
 TABLE = read_reference_table(Path(__file__).parent / "data" / "g4_na64_muon_160GeV.csv")
@@ -82,7 +87,7 @@ def test_muon_observable_within_tolerance(setup: str, name: str) -> None:
     row = TABLE[("mu+", name)]
     value, mc_err = _fast(setup)[name]
     assert math.isfinite(value)
-    tolerance = max(0.05 * abs(row.value), row.stat_error) + N_SIGMA_MC * mc_err
+    tolerance = reference_tolerance(row.value, row.stat_error, mc_err, N_SIGMA_MC)
     assert abs(value - row.value) <= tolerance, (
         f"{setup} {name}: na64 {value:.6g} +- {mc_err:.2g}, Geant4 {row.value:.6g} +- "
         f"{row.stat_error:.2g}, tolerance {tolerance:.3g}")

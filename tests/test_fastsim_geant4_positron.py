@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample, observables
+from na64.detector.observables import fastsim_sample, observables, reference_tolerance
 from na64.units import GeV
 
 DATA = Path(__file__).parent / "data" / "g4_na64e_positron.csv"
@@ -88,7 +88,7 @@ def test_positron_observable_within_tolerance(energy: int, name: str) -> None:
     value_g4, err_g4, _ = TABLE[(energy, name)]
     value, mc_err = _fast(energy)[name]
     assert math.isfinite(value)
-    tolerance = max(0.05 * abs(value_g4), err_g4) + N_SIGMA_MC * mc_err
+    tolerance = reference_tolerance(value_g4, err_g4, mc_err, N_SIGMA_MC)
     assert abs(value - value_g4) <= tolerance, (
         f"e+ {energy} GeV {name}: na64 {value:.6g} +- {mc_err:.2g}, Geant4 {value_g4:.6g} "
         f"+- {err_g4:.2g}, tolerance {tolerance:.3g}")

@@ -22,7 +22,11 @@ import numpy as np
 import pytest
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_target_sample, target_observables
+from na64.detector.observables import (
+    fastsim_target_sample,
+    reference_tolerance,
+    target_observables,
+)
 from na64.units import GeV
 
 DATA = Path(__file__).parent / "data" / "g4_wcal_events.npz"
@@ -117,7 +121,7 @@ def test_dump_observable_within_tolerance(tag: str, name: str) -> None:
     value_g4, err_g4 = _g4(tag)[name]
     value, mc_err = _fast(tag)[name]
     assert math.isfinite(value)
-    tolerance = max(0.05 * abs(value_g4), err_g4) + N_SIGMA_MC * mc_err
+    tolerance = reference_tolerance(value_g4, err_g4, mc_err, N_SIGMA_MC)
     assert abs(value - value_g4) <= tolerance, (
         f"{tag} {name}: na64 {value:.5g} +- {mc_err:.2g}, Geant4 {value_g4:.5g} +- {err_g4:.2g}")
 

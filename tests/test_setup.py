@@ -216,3 +216,58 @@ def test_the_na64_ecal_and_hcal_carry_the_constants_fitted_for_them(name: str) -
     for key in ("absorber_thickness", "active_thickness", "layers", "e_over_h", "e_over_mip",
                 "delta_ray_threshold"):
         assert getattr(m.hcal, key) == getattr(e.hcal, key), key
+
+
+def test_a_detector_table_can_start_from_another_setups(tmp_path) -> None:
+    # [ecal] extends = "<setup>": that setup's [ecal], its sub-tables included, with the
+    # keys given here on top; the rest of the file is untouched.
+    path = tmp_path / "s.toml"
+    path.write_text('extends = "na64mu_2022"\nname = "s"\n'
+                    '[ecal]\nextends = "na64e_2016_2018"\nz = "10mm"\ncells = [4, 4]\n')
+    s, e = load_setup(path), load_setup("na64e_2016_2018")
+    assert s.ecal is not None
+    assert e.ecal is not None
+    assert s.ecal.z == 10.0
+    assert list(s.ecal.cells) == [4, 4]
+    assert s.ecal.shower == e.ecal.shower
+    assert s.ecal.e_over_mip == e.ecal.e_over_mip
+    assert s.vhcal == load_setup("na64mu_2022").vhcal
+
+
+def test_detector_extends_follows_a_chain(tmp_path) -> None:
+    # visible_2018's [ecal] itself extends na64e_2016_2018's; the keys the table holds
+    # after the whole-setup extends (na64mu_2022's cells) win over the table's base
+    path = tmp_path / "s.toml"
+    path.write_text('extends = "na64mu_2022"\nname = "s"\n'
+                    '[ecal]\nextends = "na64e_visible_2018"\nz = "1mm"\n')
+    s, e = load_setup(path), load_setup("na64e_2016_2018")
+    assert s.ecal is not None
+    assert e.ecal is not None
+    assert s.ecal.z == 1.0
+    assert s.ecal.cells == load_setup("na64mu_2022").ecal.cells != e.ecal.cells
+    assert s.ecal.shower == e.ecal.shower
+
+
+@pytest.mark.parametrize(("ecal", "needle"), [
+    ('extends = "no_such_setup"', "unknown setup"),
+    ("extends = 3", "must be the name or path"),
+])
+def test_a_bad_detector_extends_is_an_input_error(tmp_path, ecal: str, needle: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(f'extends = "na64mu_2022"\nname = "s"\n[ecal]\n{ecal}\n')
+    with pytest.raises(InputError) as err:
+        load_setup(path)
+    assert err.value.field == "ecal.extends"
+    assert needle in err.value.message
+
+
+def test_detector_extends_without_the_table_or_in_a_circle(tmp_path) -> None:
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(f'extends = "na64mu_2022"\nname = "a"\n[ecal]\nextends = "{b}"\n')
+    b.write_text(f'extends = "na64mu_2022"\nname = "b"\n[ecal]\nextends = "{a}"\n')
+    with pytest.raises(InputError, match="circular"):
+        load_setup(a)
+    b.write_text('extends = "na64mu_2022"\nname = "b"\n[ecal]\nextends = "na64e_visible_2018"\n')
+    a.write_text(f'extends = "na64mu_2022"\nname = "a"\n[wcal]\nextends = "{b}"\n')
+    with pytest.raises(InputError, match="has no \\[wcal\\] table"):
+        load_setup(a)

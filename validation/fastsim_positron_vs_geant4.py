@@ -31,7 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from na64.detector import load_setup, response
-from na64.detector.observables import fastsim_sample, geant4_sample, observables
+from na64.detector.observables import (
+    fastsim_sample,
+    geant4_sample,
+    observables,
+    reference_tolerance,
+)
 from na64.pipeline import reconstruct
 from na64.reach.positron_config import PositronRunConfig, load_positron_analysis
 from na64.units import GeV
@@ -92,7 +97,7 @@ def main() -> int:
             if e != energy or name not in obs:
                 continue
             x, ex = obs[name]
-            tol = max(0.05 * abs(v), err)
+            tol = reference_tolerance(v, err)
             ratio = x / v if v else math.nan
             print(f"{name:32s} {v:10.5g} {x:10.5g} {ratio:6.3f}  "
                   f"{'ok' if abs(x - v) <= tol + 3 * ex else 'OUT'}")

@@ -55,6 +55,7 @@ from na64.detector.observables import (
     geant4_sample,
     observables,
     read_reference_table,
+    reference_tolerance,
 )
 from na64.detector.setup import Setup
 from na64.pipeline import reconstruct
@@ -86,7 +87,7 @@ def load_arrays(ref: Path) -> dict[str, dict[str, np.ndarray]]:
 
 def tolerance(row: ReferenceRow) -> float:
     """5% of the reference value or its statistical error, whichever is larger."""
-    return max(0.05 * abs(row.value), row.stat_error)
+    return reference_tolerance(row.value, row.stat_error)
 
 
 # --------------------------------------------------------------------------------------

@@ -773,7 +773,8 @@ def _k0_decays(ctx: BackgroundContext, rng: np.random.Generator, n: int
     esc = float(np.mean(book["surv_prob"]))
     n_int = float(prod.interactions.sum())
     n_pass = int(mask.sum())
-    fired = (book["mode"] == 0) & (book["trigger"] > 0)
+    ks_2pi0 = next(j for j, (sp, md, _, _) in enumerate(_MODES) if (sp, md) == ("KS", "2pi0"))
+    fired = (book["mode"] == ks_2pi0) & (book["trigger"] > 0)  # trigger 1: Dalitz, 2: conversion
     w_fired = float(w[fired].sum())
     p_rest = float(w[fired & mask].sum()) / w_fired if w_fired > 0 else 1.0
     s4_bound, p_s4 = s4_interaction_bound(setup, prod.total * esc, p_rest)

@@ -58,6 +58,7 @@ __all__ = [
     "most_probable",
     "observables",
     "read_reference_table",
+    "reference_tolerance",
     "target_observables",
     "truncated_mean_rms",
 ]
@@ -100,6 +101,19 @@ class ReferenceRow:
     stat_error: float
     n_events: int
     notes: str
+
+
+#: Relative agreement asked of the fast simulation on every reference observable.
+REFERENCE_RELATIVE_TOLERANCE = 0.05
+
+
+def reference_tolerance(value: float, stat_error: float, mc_error: float = 0.0,
+                        n_sigma_mc: float = 3.0) -> float:
+    """Allowed |na64 − reference|: 5% of the reference value or its statistical error,
+    whichever is larger, widened by ``n_sigma_mc`` Monte Carlo standard errors
+    ``mc_error`` of the fast-simulated sample."""
+    return (max(REFERENCE_RELATIVE_TOLERANCE * abs(value), stat_error)
+            + n_sigma_mc * mc_error)
 
 
 def read_reference_table(path: str | Path) -> dict[tuple[str, str], ReferenceRow]:

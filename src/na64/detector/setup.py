@@ -37,7 +37,8 @@ measured along the beam from the target face of the experiment):
     electro-nuclear background of :mod:`na64.background.upstream`.
 ``extends``
     Optional name of a shipped setup or path of a setup file to start from (see
-    :func:`load_setup`).
+    :func:`load_setup`).  A detector table may also hold one (``[ecal] extends =
+    "na64e_2016_2018"``): it then starts from that setup's table of the same name.
 
 See ``na64/data/setups/na64e_2016_2018.toml`` for a commented example.
 """
@@ -55,7 +56,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..beam.config import BeamConfig, BeamlineConfig, load_beam, load_beamline
-from ..config import Energy, Length, StrictModel, load_toml, resolve_extends, validate
+from ..config import (
+    Energy,
+    Length,
+    StrictModel,
+    load_toml,
+    merge_tables,
+    resolve_extends,
+    validate,
+)
 from ..constants import M_MU
 from ..errors import InputError
 from ..materials import Material, get_material
@@ -717,7 +726,40 @@ def setup_from_dict(data: Mapping[str, Any], *, source: str = "setup") -> Setup:
     """
     if isinstance(data, Mapping) and "extends" in data:
         data = resolve_extends(data, find=_shipped_setup, unknown=_unknown_setup)
+    if isinstance(data, Mapping):
+        data = _resolve_detector_extends(data, seen=())
     return validate(Setup, data, source=source, root="setup")
+
+
+def _resolve_detector_extends(data: Mapping[str, Any], *, seen: tuple[tuple[str, str], ...]
+                              ) -> dict[str, Any]:
+    """Resolve ``extends`` inside detector tables: ``[ecal] extends = "na64e_2016_2018"``
+    starts the table from that setup's ``[ecal]`` (merged key by key, as a whole-setup
+    ``extends``), so that one detector is described, and tuned, in one place.  It is
+    resolved after the whole-setup ``extends``: every key the table then holds, written
+    here or inherited with the setup, wins over the table's base."""
+    out = dict(data)
+    for key in _DETECTOR_KEYS:
+        table = out.get(key)
+        if not (isinstance(table, Mapping) and "extends" in table):
+            continue
+        field = f"{key}.extends"
+        name = table["extends"]
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(field, "must be the name or path of the setup whose "
+                                    f"[{key}] to start from, got {name!r}")
+        if (key, name) in seen:
+            chain = " -> ".join(n for _, n in (*seen, (key, name)))
+            raise InputError(field, f"circular chain of [{key}] tables: {chain}")
+        base, _ = load_toml(name, field=field, find=_shipped_setup, unknown=_unknown_setup)
+        if "extends" in base:
+            base = resolve_extends(base, find=_shipped_setup, unknown=_unknown_setup)
+        base = _resolve_detector_extends(base, seen=(*seen, (key, name)))
+        base_table = base.get(key)
+        if not isinstance(base_table, Mapping):
+            raise InputError(field, f"setup {name!r} has no [{key}] table to start from")
+        out[key] = merge_tables(base_table, {k: v for k, v in table.items() if k != "extends"})
+    return out
 
 
 def load_setup(name_or_path: str | Path, *, field: str = "setup") -> Setup:
