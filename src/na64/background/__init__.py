@@ -40,7 +40,8 @@ chooses them (``[background] sources``):
 ``muon_beam``              :mod:`na64.background.muon_beam` (muon beams)
 ``muon_decays``            :mod:`na64.background.muon_decays` (muon beams)
 ``muon_brems``, ``muon_pairs``, ``muon_photonuclear``, ``muon_knock_on``
-                           :mod:`na64.background.muon_hard_losses` (muon beams)
+                           :mod:`na64.background.muon_hard_losses` (muon beams; the
+                           hadrons' escape: :mod:`na64.background.muon_nuclear_escape`)
 ``muon_tracking_tail``     :mod:`na64.background.muon_tracking_tail` (muon beams)
 ========================== =====================================================
 

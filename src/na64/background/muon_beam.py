@@ -28,7 +28,8 @@ classes, each estimated the way its size allows:
     ``muon_tracking_tail``.
 (b) a muon reaches the target above the box edge and leaves it below (a catastrophic
     loss in the target): the hard-loss sources ``muon_brems``, ``muon_pairs``,
-    ``muon_photonuclear`` and ``muon_knock_on`` (forced v, analytic escape weights) are
+    ``muon_photonuclear`` and ``muon_knock_on`` (forced v; analytic escape weights, and
+    Geant4 final states for the hadrons) are
     its estimate; here the events of the class that pass every cut are only counted and
     reported in the notes (0 expected: their losses are seen by the calorimeters).
 (c) the particle reaches the target already below the box edge or is not a muon:

@@ -21,12 +21,16 @@ instead computed per event by the model below (an analytic, explicit assumption)
 * e± (``muon_pairs``, ``muon_knock_on``): every e± must cross the rest of the target and
   the HCAL without radiating a hard photon, the same factors without 7/9 per particle (two
   for a pair, one for a knock-on electron);
-* hadrons (``muon_photonuclear``): the whole hadronic energy is given to one leading
-  neutral hadron (assumed; it maximises the escape) that crosses the rest of the target
-  without interacting, exp(−(L − z)/λ_I), and either misses the HCAL face, which needs a
-  transverse momentum p_T > ν θ_HCAL, P = (1 + k) e^{−k}, k = ν θ_HCAL / p_0, for
-  dN/dp_T ∝ p_T e^{−p_T/p_0} with p_0 = 0.2 GeV (⟨p_T⟩ = 0.4 GeV, assumed), or crosses the
-  HCAL without interacting, exp(−L_HCAL/λ_I,HCAL).
+* hadrons (``muon_photonuclear``): the final states of Geant4's muon-nuclear model
+  (:mod:`na64.background.muon_nuclear_escape`: prompt energy, and the neutral hadrons of
+  the interactions that have little of it, followed through the target, VHCAL and HCAL).
+  The analytic bound below sets the uncertainty when none of the simulated interactions
+  can pass: the whole hadronic energy given to one leading neutral hadron (it maximises
+  the escape) that crosses the rest of the target without interacting,
+  exp(−(L − z)/λ_I), and either misses the HCAL face, which needs a transverse momentum
+  p_T > ν θ_HCAL, P = (1 + k) e^{−k}, k = ν θ_HCAL / p_0, for dN/dp_T ∝ p_T e^{−p_T/p_0}
+  with p_0 = 0.2 GeV (⟨p_T⟩ = 0.4 GeV, assumed), or crosses the HCAL without
+  interacting, exp(−L_HCAL/λ_I,HCAL).
 
 The muon is taken to pass the remaining cuts (tracks, muon identification) with
 probability 1 (conservative).  Not included: losses upstream of the target (the beam line
@@ -46,9 +50,11 @@ from ..generate.muon_brem import _sample_piecewise_linear
 from ..physics import muon_interactions as mi
 from ..units import GeV
 from .base import BackgroundContext, BackgroundSource
+from .muon_nuclear_escape import EscapeGeometry, escape_probabilities, load_final_states
 from .registry import register_source
 
-__all__ = ["HARD_LOSS_SOURCES", "P_T_SCALE", "hard_loss_estimate", "sample_losses", "v_cut"]
+__all__ = ["HARD_LOSS_SOURCES", "P_T_SCALE", "escape_geometry", "hard_loss_estimate",
+           "photonuclear_estimate", "sample_losses", "v_cut"]
 
 #: p_0 of the assumed leading-hadron spectrum dN/dp_T ∝ p_T exp(−p_T/p_0) (MeV): its mean
 #: ⟨p_T⟩ = 2 p_0 = 0.4 GeV, the order of the soft-hadron transverse momenta of fixed-target
@@ -170,6 +176,70 @@ def hard_loss_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int,
     return rate, unc, p_int
 
 
+def _cut(ctx: BackgroundContext, *names: str) -> float:
+    for name in names:
+        if name in ctx.selection.names:
+            return float(ctx.selection[name].value)
+    return math.inf
+
+
+def escape_geometry(ctx: BackgroundContext) -> EscapeGeometry:
+    """The target, VHCAL and HCAL of the search's setup and its calorimeter cuts, as the
+    escape model of :mod:`na64.background.muon_nuclear_escape` needs them."""
+    setup = ctx.pipeline.setup
+    cal = setup.target
+    z0 = float(cal.z)
+    kw: dict[str, float] = {"target_length": float(cal.length),
+                            "target_lambda": _lengths(_mix(cal))[1]}
+    vh = setup.vhcal
+    if vh is not None:
+        kw.update(vhcal_z=float(vh.z) - z0, vhcal_length=float(vh.length),
+                  vhcal_lambda=_lengths(_mix(vh))[1], vhcal_hole=0.5 * float(vh.hole),
+                  vhcal_outer=0.5 * min(vh.cells[0] * vh.cell_size[0],
+                                        vh.cells[1] * vh.cell_size[1]))
+    hcal = setup.hcal
+    if hcal is not None:
+        kw.update(hcal_z=float(hcal.z) - z0, hcal_length=float(hcal.length),
+                  hcal_lambda=_lengths(_mix(hcal))[1],
+                  hcal_half=0.5 * min(hcal.cells[0] * hcal.cell_size[0],
+                                      hcal.cells[1] * hcal.cell_size[1]),
+                  hcal_response=1.0 / float(hcal.e_over_h))
+    return EscapeGeometry(**kw, cut_target=_cut(ctx, "ecal_mip", "ecal_max"),
+                          cut_vhcal=_cut(ctx, "vhcal_max"),
+                          cut_hcal=_cut(ctx, "hcal_mip", "hcal_max"))
+
+
+def photonuclear_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int
+                          ) -> tuple[float, float, float, str]:
+    """(rate per MOT, uncertainty, P(v ≥ v_cut), how) of the muon-nuclear background: the
+    Geant4 final states of :mod:`na64.background.muon_nuclear_escape` for the escape,
+    na64's cross section for P(v ≥ v_cut); with no simulated interaction able to pass, 0
+    with the one-interaction sensitivity of the analytic bound as its uncertainty."""
+    bound, _, p_int = hard_loss_estimate(ctx, rng, n, "photonuclear", "hadron")
+    if not p_int > 0:
+        return 0.0, 0.0, 0.0, "no muon-nuclear loss reaches v_cut"
+    fs = load_final_states()
+    lo = v_cut(ctx)
+    n_above = fs.count_above(max(lo, fs.v_min))
+    if lo < fs.v_min or not n_above > 0:
+        return bound, bound, p_int, (f"v_cut = {lo:.3f} is below the Geant4 table's "
+                                     f"v_min = {fs.v_min:g}: the analytic bound is used")
+    p_esc = escape_probabilities(fs, escape_geometry(ctx), ctx.energy, lo, rng)
+    total = float(p_esc.sum())
+    esc_bound = bound / p_int  # mean escape of one neutral hadron carrying all of nu
+    if total > 0:
+        rate = p_int * total / n_above
+        unc = p_int * math.sqrt(float(np.sum(p_esc**2))) / n_above
+    else:
+        rate, unc = 0.0, p_int * esc_bound / n_above
+    n_quiet = int(np.count_nonzero(p_esc))
+    how = (f"P(v >= {lo:.3f} in the target) = {p_int:.3g} × (1/{n_above:.0f}) Σ P(escape) "
+           f"over Geant4 muon-nuclear interactions at {fs.beam_energy / GeV:g} GeV in lead "
+           f"({n_quiet} can pass; without any, the uncertainty is one interaction escaping "
+           f"with the analytic bound's probability {esc_bound:.2g})")
+    return rate, unc, p_int, how
+
+
 def _register(name: str, process: str, products: str) -> None:
     label = {"photon": "photon", "ee": "e+e- pair", "e": "knock-on electron",
              "hadron": "hadronic system"}[products]
@@ -181,6 +251,20 @@ def _register(name: str, process: str, products: str) -> None:
                 ) -> BackgroundSource | None:
         if ctx.pipeline.beam.particle not in ("mu+", "mu-"):
             return None
+        if products == "hadron":
+            rate, unc, p_int, how = photonuclear_estimate(ctx, rng, n)
+            fs = load_final_states()
+            scale = ctx.energy / fs.beam_energy
+            n_g4 = round(fs.count_above(max(v_cut(ctx), fs.v_min)))
+            notes: tuple[str, ...] = (
+                f"{process}: cross section of na64.physics.muon_interactions; final states "
+                "of Geant4's muon-nuclear model (na64.background.muon_nuclear_escape), "
+                "neutral hadrons followed through the target, VHCAL and HCAL",
+                *(() if abs(scale - 1.0) < 1e-6 else
+                  (f"the Geant4 final states are for 160 GeV muons, scaled by {scale:.3g}",)),
+                "losses upstream of the target and in the VHCAL are not included")
+            return BackgroundSource(f"muon {process} with undetected {label}", rate, unc,
+                                    how, n_g4, [], notes)
         rate, unc, p_int = hard_loss_estimate(ctx, rng, n, process, products)
         return BackgroundSource(
             f"muon {process} with undetected {label}", rate, unc,
