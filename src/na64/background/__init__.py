@@ -43,9 +43,11 @@ chooses them (``[background] sources``):
                            :mod:`na64.background.muon_hard_losses` (muon beams; the
                            hadrons' escape: :mod:`na64.background.muon_nuclear_escape`)
 ``muon_tracking_tail``     :mod:`na64.background.muon_tracking_tail` (muon beams)
+``muon_trident``           :mod:`na64.background.muon_trident` (muon beams)
 ========================== =====================================================
 
-What is not modelled (and so not estimated): dimuon production in the target, HCAL cracks
+What is not modelled (and so not estimated): dimuon production by the electron
+shower in the target (γZ → Zμ+μ−), HCAL cracks
 and dead zones, and pile-up.  The ``notes`` of the estimate and of each source say so.
 """
 
@@ -62,6 +64,7 @@ from . import (  # noqa: F401  (importing a source module registers it)
     muon_decays,
     muon_hard_losses,
     muon_tracking_tail,
+    muon_trident,
     photon_punch,
     punch_through,
     visible_hadrons,
