@@ -1,0 +1,131 @@
+"""The NA64mu veto HCAL in Geant4: a reference table for the fast simulation.
+
+Geant4 11.4 (the program and data-free physics list of the calorimeter reference,
+``../shared/g4ref``, with its veto and HCAL replaced by the VHCAL of ``na64mu_2022``: 20
+layers of 25 mm Cu + 5 mm polystyrene, 3 x 3 cells of 150 mm whose central cell is a
+hole, front face 600 mm behind the ECAL's, the ECAL in front as in the reference), three
+configurations:
+
+* ``mu+`` 160 GeV along the axis (through the ECAL and the VHCAL's hole): the VHCAL
+  signal of the beam muons, i.e. what the ``vhcal_max`` cut does to them;
+* ``e-`` 20 GeV at x = 150 mm (beside the ECAL, into a VHCAL side cell): the electron
+  calibration f_sc = <scintillator deposit> / E and the resolution;
+* ``pi-`` 20 GeV at x = 150 mm: the pion response on the electron scale (e/pi).
+
+    python validation/g4_vhcal_reference.py --mu MU.bin --e E.bin --pi PI.bin [--out CSV]
+
+Each raw file has its JSON side file (the g4ref record layout); writes
+``tests/data/g4_na64mu_vhcal.csv`` (configuration, observable, value, stat_error, unit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "tests" / "data" / "g4_na64mu_vhcal.csv"
+
+
+def read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    meta = json.loads(Path(str(path) + ".json").read_text())
+    lay = meta["layout"]
+    rec = np.fromfile(path, dtype=np.float32).reshape(-1, lay["n"]).astype(float)
+    if rec.shape[0] != meta["n_events"]:
+        raise SystemExit(f"{path}: {rec.shape[0]} records, side file says {meta['n_events']}")
+    out = {}
+    for name, entry in lay.items():
+        if name == "n":
+            continue
+        start, shape = entry
+        size = int(np.prod(shape)) if isinstance(shape, list) else int(shape)
+        arr = rec[:, start:start + size]
+        out[name] = arr.reshape((-1, *shape)) if isinstance(shape, list) else arr[:, 0]
+    return meta, out
+
+
+def _prob(mask: np.ndarray) -> tuple[float, float]:
+    n = mask.size
+    k = int(mask.sum())
+    p = k / n
+    return p, (np.sqrt(p * (1 - p) / n) if 0 < k < n else 1.14 / n)
+
+
+def build(mu: Path, e: Path, pi: Path, ecal_fsc: float) -> list[list]:
+    rows: list[list] = []
+    me, ev = read(e)
+    sc_e = ev["hcal_sc"][:, 0].sum(axis=(1, 2))
+    energy_e = me["p_GeV"] * 1e3
+    f_sc = sc_e.mean() / energy_e
+    f_err = sc_e.std(ddof=1) / np.sqrt(sc_e.size) / energy_e
+    cal_e = sc_e / f_sc
+    tag_e = f"e-_{me['p_GeV']:g}_x{me['x_mm']:g}"
+    rows += [[tag_e, "f_sc", f_sc, f_err, ""],
+             [tag_e, "resolution", cal_e.std(ddof=1) / cal_e.mean(),
+              cal_e.std(ddof=1) / cal_e.mean() / np.sqrt(2 * (cal_e.size - 1)), ""],
+             [tag_e, "ecal_deposit_mean", ev["ecal_sc"].sum(axis=(1, 2, 3)).mean(), 0.0,
+              "MeV"]]
+    mp, evp = read(pi)
+    cal_p = evp["hcal_sc"][:, 0].sum(axis=(1, 2)) / f_sc
+    energy_p = mp["p_GeV"] * 1e3
+    tag_p = f"pi-_{mp['p_GeV']:g}_x{mp['x_mm']:g}"
+    rows += [[tag_p, "response_over_e", cal_p.mean() / energy_p,
+              cal_p.std(ddof=1) / np.sqrt(cal_p.size) / energy_p, ""],
+             [tag_p, "rms_over_mean", cal_p.std(ddof=1) / cal_p.mean(), 0.0, ""]]
+    mm, evm = read(mu)
+    cal_m = evm["hcal_sc"][:, 0].sum(axis=(1, 2)) / f_sc
+    tag_m = f"mu+_{mm['p_GeV']:g}_x{mm['x_mm']:g}"
+    rows.append([tag_m, "vhcal_mean", cal_m.mean(), cal_m.std(ddof=1) / np.sqrt(cal_m.size),
+                 "MeV"])
+    for thr in (10.0, 100.0, 1000.0):
+        p, err = _prob(cal_m > thr)
+        rows.append([tag_m, f"p_vhcal_gt_{thr / 1e3:g}GeV", p, err, ""])
+    ecal_m = evm["ecal_sc"].sum(axis=(1, 2, 3))
+    rows.append([tag_m, "ecal_sc_median", float(np.median(ecal_m)), 0.0, "MeV"])
+    # after the ECAL cut of muon_2022 (6 GeV on the electron scale of the ECAL)
+    quiet = ecal_m / ecal_fsc < 6000.0
+    p, err = _prob(quiet & (cal_m > 1000.0))
+    rows.append([tag_m, "p_vhcal_gt_1GeV_and_ecal_lt_6GeV", p, err, ""])
+    rows.append([tag_m, "events", mm["n_events"], 0.0, ""])
+    for tag, meta in ((tag_e, me), (tag_p, mp), (tag_m, mm)):
+        rows.append([tag, "seed", meta["seed"], 0.0, ""])
+        rows.append([tag, "cpu_s_per_event", meta["cpu_s_beamon"] / meta["n_events"], 0.0, "s"])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mu", type=Path, required=True)
+    ap.add_argument("--e", type=Path, required=True)
+    ap.add_argument("--pi", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--ecal-fsc", type=float, default=0.111778,
+                    help="ECAL scintillator fraction of 100 GeV electrons in the reference "
+                         "(tests/data/README.md)")
+    args = ap.parse_args(argv)
+    rows = build(args.mu, args.e, args.pi, args.ecal_fsc)
+    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as f:
+        f.write("# Geant4 11.4.p01 reference of the na64mu_2022 VHCAL (validation/"
+                "g4_vhcal_reference.py; geometry and configurations in its docstring).\n"
+                "# Energies on the electron scale: scintillator deposit / f_sc of the 20 GeV "
+                "electrons.\n")
+        w = csv.writer(f)
+        w.writerow(["config", "observable", "value", "stat_error", "unit"])
+        for r in rows:
+            w.writerow([r[0], r[1], f"{float(r[2]):.6g}", f"{float(r[3]):.3g}", r[4]])
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, args.out)
+    for r in rows:
+        print(f"{r[0]:>16} {r[1]:>22} {float(r[2]):12.5g} ± {float(r[3]):.3g} {r[4]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
