@@ -88,21 +88,20 @@ def test_muon_vhcal_tail(muons) -> None:
     assert abs(p_na - p_g4) <= reference_tolerance(p_g4, err, _mc_error(p_na, vh.size))
 
 
-_BESIDE = ("a particle that passes beside the ECAL (x = 150 mm, the ECAL ends at 95.5 mm) "
-           "still crosses the ECAL's material in the fast simulation, which has no lateral "
-           "acceptance per calorimeter: its shower starts there and leaves the VHCAL "
-           "nearly nothing")
-
-
-@pytest.mark.xfail(strict=True, reason=_BESIDE)
 def test_electron_beside_the_ecal_showers_in_the_vhcal() -> None:
-    # on the electron scale a 20 GeV electron deposits 20 GeV by the definition of f_sc
-    vh, _ = _deposits(11, 20 * GeV, 150.0, 2000, 12)
+    # x = 150 mm passes beside the ECAL (its cells end at 95.5 mm): the particle meets no
+    # ECAL material and showers in the VHCAL side cell.  On the electron scale a 20 GeV
+    # electron deposits 20 GeV there (Geant4: by the definition of f_sc; its electrons
+    # leave 0.2 MeV in the ECAL), contained within 5%
+    vh, ecal = _deposits(11, 20 * GeV, 150.0, 2000, 12)
     assert float(vh.mean()) == pytest.approx(20 * GeV, rel=0.05)
+    assert float(ecal.mean()) < 1.0
+    assert REF[("e-_20_x150", "ecal_deposit_mean")][0] < 1.0
 
 
-@pytest.mark.xfail(strict=True, reason=_BESIDE)
 def test_pion_beside_the_ecal_response() -> None:
+    # the VHCAL's e_over_h is fitted to this number (validation/g4_vhcal_reference.py
+    # --fit, with 20000 pions): the test keeps the shipped value and the fit together
     resp, err = REF[("pi-_20_x150", "response_over_e")]
     vh, _ = _deposits(-211, 20 * GeV, 150.0, 2000, 13)
     got = float(vh.mean()) / (20 * GeV)

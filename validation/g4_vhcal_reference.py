@@ -13,9 +13,15 @@ configurations:
 * ``pi-`` 20 GeV at x = 150 mm: the pion response on the electron scale (e/pi).
 
     python validation/g4_vhcal_reference.py --mu MU.bin --e E.bin --pi PI.bin [--out CSV]
+    python validation/g4_vhcal_reference.py --fit [--check]
 
 Each raw file has its JSON side file (the g4ref record layout); writes
 ``tests/data/g4_na64mu_vhcal.csv`` (configuration, observable, value, stat_error, unit).
+``--fit`` fits the VHCAL's ``e_over_h`` of ``na64mu_2022`` (an effective value of the fast
+simulation's hadron model, like the ECAL's) to the pion response of that table: the mean
+VHCAL deposit of 20 GeV π− beside the ECAL, 20000 fast-simulated pions (seed 2), bisection
+in 1/(e/h), on which the response depends linearly; ``--check`` exits 1 if the shipped
+value differs from the fit by more than 0.02.
 """
 
 from __future__ import annotations
@@ -99,16 +105,59 @@ def build(mu: Path, e: Path, pi: Path, ecal_fsc: float) -> list[list]:
     return rows
 
 
+def _pion_response(e_over_h: float, n: int = 20_000) -> float:
+    from na64.detector.response import deposit
+    from na64.detector.setup import load_setup
+
+    setup = load_setup("na64mu_2022")
+    vh = setup.vhcal
+    assert vh is not None
+    setup = setup.model_copy(update={"vhcal": vh.model_copy(update={"e_over_h": e_over_h})})
+    parts = {"pdg": np.full(n, -211), "energy": np.full(n, 20e3), "x": np.full(n, 150.0),
+             "y": np.zeros(n)}
+    dep = deposit(setup, parts, np.random.default_rng(2))["vhcal"]
+    return float(dep.reshape(n, -1).sum(axis=1).mean() / 20e3)
+
+
+def fit(table: Path = OUT) -> tuple[float, float]:
+    """(fitted e_over_h, the Geant4 response it reproduces)."""
+    with table.open() as f:
+        rows = {(r["config"], r["observable"]): float(r["value"])
+                for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+    target = rows[("pi-_20_x150", "response_over_e")]
+    lo, hi = 1.0 / 3.0, 1.0 / 0.3  # 1/(e/h) within the setup's allowed [0.3, 3]
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if _pion_response(1.0 / mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 1.0 / (0.5 * (lo + hi)), target
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mu", type=Path, required=True)
-    ap.add_argument("--e", type=Path, required=True)
-    ap.add_argument("--pi", type=Path, required=True)
+    ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--mu", type=Path)
+    ap.add_argument("--e", type=Path)
+    ap.add_argument("--pi", type=Path)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--ecal-fsc", type=float, default=0.111778,
                     help="ECAL scintillator fraction of 100 GeV electrons in the reference "
                          "(tests/data/README.md)")
     args = ap.parse_args(argv)
+    if args.fit:
+        from na64.detector.setup import load_setup
+
+        value, target = fit(args.out)
+        vh = load_setup("na64mu_2022").vhcal
+        assert vh is not None
+        print(f"[vhcal] e_over_h = {value:.3f}   # fitted: 20 GeV pi- response {target:.4f} "
+              f"of the electron scale (shipped: {vh.e_over_h})")
+        return 1 if args.check and abs(vh.e_over_h - value) > 0.02 else 0
+    if args.mu is None or args.e is None or args.pi is None:
+        ap.error("--mu, --e and --pi are required (or --fit)")
     rows = build(args.mu, args.e, args.pi, args.ecal_fsc)
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
     with os.fdopen(fd, "w", newline="") as f:

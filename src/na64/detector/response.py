@@ -18,6 +18,11 @@ Physics per particle type (sources in the docstrings of the modules named):
   of each section, or for a charge exchange of a pion an EM shower of its whole energy.
 * EM showers in the target also send hits into the veto and the first HCAL module
   (:func:`leakage_deposits`).
+* Lateral acceptance: the stack is one line of sections in depth, and each calorimeter has
+  a cell grid.  A particle that enters at the target face beside the target (or through a
+  hole) starts at the face of the first calorimeter whose cells its axis meets; shower
+  energy whose axis misses a calorimeter (beside it or through its hole) goes into the
+  next one it meets, and a track beside a calorimeter crosses no material there.
 * anything else (neutrinos, dark-sector particles, unknown codes): no deposit.
 """
 
@@ -129,6 +134,24 @@ def _next_calorimeter(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatArr
     l0 = np.append(np.array([s.l0 for s in cal]), stack.sections[-1].l1)
     t0 = np.append(np.array([s.t0 for s in cal]), stack.sections[-1].t1)
     return l0[j], t0[j]
+
+
+def _first_met(stack: Stack, x: FloatArray, y: FloatArray, tx: FloatArray, ty: FloatArray
+               ) -> tuple[FloatArray, FloatArray]:
+    """Depth (lambda, X0) of the face of the first calorimeter section whose cells the
+    axis (x, y, tx, ty at the target face) meets; the end of the stack if none."""
+    l_met = np.full(x.size, stack.sections[-1].l1)
+    t_met = np.full(x.size, stack.sections[-1].t1)
+    pending = np.ones(x.size, dtype=bool)
+    for s in stack.sections:
+        if not s.is_calorimeter or not pending.any():
+            continue
+        meet = pending & ~_misses(stack, s.output, x, y, tx, ty,
+                                  0.5 * (s.z0 + s.z1) - stack.target_z)
+        l_met[meet] = s.l0
+        t_met[meet] = s.t0
+        pending &= ~meet
+    return l_met, t_met
 
 
 def _z_of_depth(stack: Stack, t: FloatArray) -> FloatArray:
@@ -289,6 +312,7 @@ def _profile_deposit(
     if sh.energy.size == 0:
         return
     profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral)
+    profiles = _through_holes(profiles, stack, sh, scale_per_section)
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
@@ -327,28 +351,38 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
-def _through_holes(profiles: list[_Profile], stack: Stack, sh: _Showers) -> list[_Profile]:
-    """Shower energy whose axis crosses the hole of a calorimeter (the VHCAL's beam hole)
-    is not absorbed there: the particles fly on through the hole, and their energy is put
-    into the first slice of the next calorimeter downstream (lost if there is none)."""
+def _through_holes(profiles: list[_Profile], stack: Stack, sh: _Showers,
+                   scale_per_section: dict[str, float] | None = None) -> list[_Profile]:
+    """Shower energy whose axis misses a calorimeter -- it crosses its hole (the VHCAL's
+    beam hole) or passes beside it -- is not absorbed there: the particles fly on, and
+    their energy is put into the first slice of the next calorimeter downstream that the
+    axis meets (lost if there is none), rescaled from this calorimeter's response factor
+    to that one's (``scale_per_section``, e.g. 1/(e/h) for the hadronic part)."""
     out = list(profiles)
+    scale = scale_per_section or {}
     for i, pr in enumerate(out):
-        det = pr.detector
-        if not isinstance(det, Calorimeter) or det.hole <= 0 or pr.energy.shape[1] == 0:
+        if not isinstance(pr.detector, Calorimeter) or pr.energy.shape[1] == 0:
             continue
-        hole = _in_hole(stack, pr.name, sh.x, sh.y, sh.tx, sh.ty, float(pr.z_mid[0]))
-        if not hole.any():
+        miss = _misses(stack, pr.name, sh.x, sh.y, sh.tx, sh.ty, float(pr.z_mid[0]))
+        if not miss.any():
             continue
-        moved = pr.energy[hole].sum(axis=1)
+        moved = pr.energy[miss].sum(axis=1) / scale.get(pr.name, 1.0)
         energy = pr.energy.copy()
-        energy[hole] = 0.0
+        energy[miss] = 0.0
         out[i] = replace(pr, energy=energy)
+        rows = np.flatnonzero(miss)
         for j in range(i + 1, len(out)):
             nxt = out[j]
-            if isinstance(nxt.detector, Calorimeter) and nxt.energy.shape[1] > 0:
+            if not isinstance(nxt.detector, Calorimeter) or nxt.energy.shape[1] == 0:
+                continue
+            hits = ~_misses(stack, nxt.name, sh.x[rows], sh.y[rows], sh.tx[rows],
+                            sh.ty[rows], float(nxt.z_mid[0]))
+            if hits.any():
                 e_next = nxt.energy.copy()
-                e_next[hole, 0] += moved
+                e_next[rows[hits], 0] += moved[hits] * scale.get(nxt.name, 1.0)
                 out[j] = replace(nxt, energy=e_next)
+            rows, moved = rows[~hits], moved[~hits]
+            if rows.size == 0:
                 break
     return out
 
@@ -609,10 +643,11 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         f_lo = np.clip((l_from - s.l0) / span, 0.0, 1.0)
         frac = np.clip((l_stop - s.l0) / span, 0.0, 1.0) - f_lo
         hit = frac > 0
-        if isinstance(s.detector, Calorimeter) and s.detector.hole > 0:
-            # a track through the central hole (the VHCAL's beam hole) crosses no material
-            hit &= ~_in_hole(stack, s.output, x, y, tx, ty,
-                             0.5 * (s.z0 + s.z1) - stack.target_z)
+        if isinstance(s.detector, Calorimeter):
+            # a track through a hole (the VHCAL's beam hole) or beside the calorimeter
+            # crosses no material
+            hit &= ~_misses(stack, s.output, x, y, tx, ty,
+                            0.5 * (s.z0 + s.z1) - stack.target_z)
         if not hit.any():
             continue
         r, e, m, f = rows[hit], energy[hit], mass[hit], frac[hit]
@@ -704,18 +739,18 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
     return _concat(sh_parts), np.minimum(lost_all, energy)
 
 
-def _in_hole(stack: Stack, name: str, x: FloatArray, y: FloatArray, tx: FloatArray,
-             ty: FloatArray, z: float) -> NDArray[np.bool_]:
-    """Axes (x, y, tx, ty at the target face) that cross the calorimeter ``name`` at depth
-    ``z`` (mm from the target face) through a cell without active material inside its
-    lateral extent: the hole of a calorimeter with ``hole > 0``."""
+def _misses(stack: Stack, name: str, x: FloatArray, y: FloatArray, tx: FloatArray,
+            ty: FloatArray, z: float) -> NDArray[np.bool_]:
+    """Axes (x, y, tx, ty at the target face) that meet no material of the calorimeter
+    ``name`` at depth ``z`` (mm from the target face): outside its cells, or through a
+    cell without active material (the hole of a calorimeter with ``hole > 0``)."""
     xe, ye, act = stack.grids[name]
     ix = np.searchsorted(xe, x + tx * z) - 1
     iy = np.searchsorted(ye, y + ty * z) - 1
     inside = (ix >= 0) & (ix < xe.size - 1) & (iy >= 0) & (iy < ye.size - 1)
-    hole = np.zeros(x.size, dtype=bool)
-    hole[inside] = ~act[iy[inside], ix[inside]]
-    return hole
+    miss = np.ones(x.size, dtype=bool)
+    miss[inside] = ~act[iy[inside], ix[inside]]
+    return miss
 
 
 def _accumulate(arr: FloatArray, index: tuple[NDArray[np.integer], ...],
@@ -808,6 +843,16 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     z_abs = z_start + stack.target_z
     t_start, l_start = _depth_coordinates(stack, z_abs)
     l_end = stack.sections[-1].l1
+
+    # a particle entering at the target face beside the target (or through a hole) meets
+    # no material there: it starts at the face of the first calorimeter its axis meets
+    face = (z_start <= 0.0) & ~np.isin(apdg, list(MUON_PDG))
+    if face.any():
+        l_met, t_met = _first_met(stack, x[face], y[face], tx[face], ty[face])
+        t_start = t_start.copy()
+        l_start = l_start.copy()
+        t_start[face] = np.maximum(t_start[face], t_met)
+        l_start[face] = np.maximum(l_start[face], l_met)
 
     showers: list[_Showers] = []
     z_exit = stack.target_z + exit_z(setup)
