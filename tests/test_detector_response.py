@@ -188,3 +188,19 @@ def test_muons_carry_particles_into_all_veto_counters() -> None:
     v = dep["veto"]
     assert np.corrcoef(v[:, 0], v[:, 1])[0, 1] > 0.6
     assert 3.0 < np.median(v[:, 0]) < 5.0
+
+
+def test_hadrons_interact_only_in_the_calorimeters_they_meet() -> None:
+    # na64mu_2022: ECAL cells |x| <= 95.5 mm from z = 0 to 450 mm; VHCAL (hole |x|, |y| < 75
+    # mm) from 600 to 1200 mm; HCAL from 15 m.  A pion beside the ECAL (x = 150 mm)
+    # crosses no ECAL material: its first interaction is in the VHCAL or later; a pion
+    # on the axis never interacts in the VHCAL's hole.
+    setup = load_setup("na64mu_2022")
+    n = 4000
+    for x, forbidden in ((150.0, (0.0, 450.0)), (0.0, (600.0, 1200.0))):
+        parts = {"pdg": np.full(n, -211), "energy": np.full(n, 20 * GeV),
+                 "x": np.full(n, x), "y": np.zeros(n)}
+        z = deposit(setup, parts, np.random.default_rng(3))["true_interaction_z"]
+        hit = z >= 0
+        assert hit.mean() > 0.9
+        assert not np.any((z[hit] > forbidden[0]) & (z[hit] < forbidden[1]))

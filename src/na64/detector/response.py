@@ -19,10 +19,12 @@ Physics per particle type (sources in the docstrings of the modules named):
 * EM showers in the target also send hits into the veto and the first HCAL module
   (:func:`leakage_deposits`).
 * Lateral acceptance: the stack is one line of sections in depth, and each calorimeter has
-  a cell grid.  A particle that enters at the target face beside the target (or through a
-  hole) starts at the face of the first calorimeter whose cells its axis meets; shower
-  energy whose axis misses a calorimeter (beside it or through its hole) goes into the
-  next one it meets, and a track beside a calorimeter crosses no material there.
+  a cell grid.  An electron or photon that enters at the target face beside the target
+  (or through a hole) starts its shower at the face of the first calorimeter whose cells
+  its axis meets (an e± then gives no MIP signal in the counters it skips); a hadron's
+  interaction depth counts no material of the calorimeters its axis misses; shower energy
+  whose axis misses a calorimeter goes into the next one it meets; a track beside a
+  calorimeter crosses no material there.
 * anything else (neutrinos, dark-sector particles, unknown codes): no deposit.
 """
 
@@ -152,6 +154,35 @@ def _first_met(stack: Stack, x: FloatArray, y: FloatArray, tx: FloatArray, ty: F
         t_met[meet] = s.t0
         pending &= ~meet
     return l_met, t_met
+
+
+def _interaction_depth(stack: Stack, l_start: FloatArray, path: FloatArray, x: FloatArray,
+                       y: FloatArray, tx: FloatArray, ty: FloatArray) -> FloatArray:
+    """Depth (lambda) of the first interaction of hadrons that travel ``path``
+    interaction lengths of material from ``l_start``: the calorimeter sections their axis
+    misses (beside them or through a hole) add no material; beyond the stack, its end."""
+    pos = np.asarray(l_start, dtype=float).copy()
+    left = np.asarray(path, dtype=float).copy()
+    done = np.zeros(pos.size, dtype=bool)
+    for s in stack.sections:
+        active = ~done & (pos < s.l1)
+        if not active.any():
+            continue
+        span = s.l1 - np.maximum(pos, s.l0)
+        if s.is_calorimeter:
+            missed = _misses(stack, s.output, x, y, tx, ty,
+                             0.5 * (s.z0 + s.z1) - stack.target_z)
+            skip = active & missed
+            pos[skip] = s.l1
+            active &= ~missed
+        stop = active & (left < span)
+        pos[stop] = np.maximum(pos[stop], s.l0) + left[stop]
+        done |= stop
+        go = active & ~stop
+        left[go] -= span[go]
+        pos[go] = s.l1
+    pos[~done] = stack.sections[-1].l1 + left[~done]
+    return pos
 
 
 def _z_of_depth(stack: Stack, t: FloatArray) -> FloatArray:
@@ -844,9 +875,11 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     t_start, l_start = _depth_coordinates(stack, z_abs)
     l_end = stack.sections[-1].l1
 
-    # a particle entering at the target face beside the target (or through a hole) meets
-    # no material there: it starts at the face of the first calorimeter its axis meets
-    face = (z_start <= 0.0) & ~np.isin(apdg, list(MUON_PDG))
+    # an electron or photon entering at the target face beside the target (or through a
+    # hole) meets no material there: its shower starts at the face of the first
+    # calorimeter its axis meets (hadrons: their interaction depth skips the calorimeters
+    # they miss, :func:`_interaction_depth`; tracks: :func:`_tracks`)
+    face = (z_start <= 0.0) & np.isin(apdg, list(EM_PDG))
     if face.any():
         l_met, t_met = _first_met(stack, x[face], y[face], tx[face], ty[face])
         t_start = t_start.copy()
@@ -940,8 +973,9 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     # nucleons, longer for mesons (hadron.interaction_length_scale)
     idx = np.flatnonzero(np.isin(apdg, list(HADRON_PDG)))
     if idx.size:
-        l_int = l_start[idx] + rng.exponential(1.0, idx.size) * hadron.interaction_length_scale(
-            apdg[idx])
+        l_int = _interaction_depth(
+            stack, l_start[idx], rng.exponential(1.0, idx.size)
+            * hadron.interaction_length_scale(apdg[idx]), x[idx], y[idx], tx[idx], ty[idx])
         interacts = l_int < l_end
         c = ~np.isin(apdg[idx], list(_NEUTRAL_HADRONS))
         masses = np.array([HADRON_PDG[int(p)] for p in apdg[idx]])
