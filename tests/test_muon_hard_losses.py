@@ -18,7 +18,6 @@ from scipy.stats import norm
 from na64.background import estimate_background
 from na64.background.muon_hard_losses import (
     HARD_LOSS_SOURCES,
-    _mix,
     hard_loss_estimate,
     sample_losses,
     v_cut,
@@ -113,7 +112,7 @@ def test_sampled_v_follows_the_cross_section(process: str) -> None:
     # the weighted sample reproduces dSigma/dv bin by bin: 40000 draws in 8 bins, each bin
     # with >= 2000 weighted entries -> statistical error <~ 2.5%; tolerance 6% (> 2 sigma)
     setup = load_setup("na64mu_2022")
-    mix = _mix(setup.target)
+    mix = setup.target.layer_fractions
     e0, lo, hi = 160 * GeV, 0.45, 0.95
     v, w, sigma = sample_losses(process, mix, e0, lo, hi, 40_000, np.random.default_rng(3))
     assert sigma > 0
@@ -175,7 +174,7 @@ def test_hard_loss_probability_is_the_integrated_cross_section(muon_context) -> 
         for zz, aa, n in mat.atoms_per_volume():
             sigma += thick / layer * n * np.trapezoid(
                 mi.dsigma_dv("brems", e0, x, zz, aa), x)
-    _, _, s = sample_losses("brems", _mix(cal), e0, lo, x[-1], 20_000,
+    _, _, s = sample_losses("brems", cal.layer_fractions, e0, lo, x[-1], 20_000,
                             np.random.default_rng(1))
     assert s == pytest.approx(sigma, rel=0.01)
     # v_cut: p_out_max = 80 GeV and five MS2 resolutions

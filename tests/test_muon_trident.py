@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from na64.background import estimate_background
-from na64.background.muon_hard_losses import _mix, sample_losses, v_cut
+from na64.background.muon_hard_losses import sample_losses, v_cut
 from na64.background.muon_trident import sample_asymmetry, trident_estimate
 from na64.constants import M_MU
 from na64.materials import MATERIALS
@@ -96,7 +96,7 @@ def test_sampled_asymmetry_follows_the_density(muon_context) -> None:
     # 40000 pairs at v = 0.6 in the NA64mu target: the histogram of |rho| in 8 bins against
     # the density integrated over each bin (lead and scintillator weighted by n Z^2);
     # >= 2000 entries per bin (error <= 2.2%), tolerance 8%
-    mix = _mix(muon_context.pipeline.setup.target)
+    mix = muon_context.pipeline.setup.target.layer_fractions
     e, v = 160 * GeV, 0.6
     rho = sample_asymmetry(e, np.full(40_000, v), mix, np.random.default_rng(7))
     rho_max = 1 - 2 * M_MU / (v * e)
@@ -122,7 +122,7 @@ def test_trident_background_needs_two_lost_muons(muon_context) -> None:
     cal = muon_context.pipeline.setup.target
     lo = v_cut(muon_context)
     sigma = sum(frac_ * n * np.trapezoid(mi.dsigma_dv("muon_pair", 160 * GeV, x, z, a), x)
-                for mat, frac_ in _mix(cal) for z, a, n in mat.atoms_per_volume()
+                for mat, frac_ in cal.layer_fractions for z, a, n in mat.atoms_per_volume()
                 for x in [np.linspace(lo, mi.v_max("muon_pair", 160 * GeV), 4001)])
     assert p_int == pytest.approx(float(cal.length) * sigma, rel=0.01)
     # ~9000 tridents with v >= v_cut in the 2022 exposure, none of which can pass: the two
@@ -145,7 +145,7 @@ def test_trident_is_in_the_default_muon_background(muon_context) -> None:
 
 
 def test_forced_v_of_tridents_follows_the_cross_section(muon_context) -> None:
-    mix = _mix(muon_context.pipeline.setup.target)
+    mix = muon_context.pipeline.setup.target.layer_fractions
     e0 = 160 * GeV
     v, w, sigma = sample_losses("muon_pair", mix, e0, 0.45, 0.95, 40_000,
                                 np.random.default_rng(10))

@@ -271,3 +271,16 @@ def test_detector_extends_without_the_table_or_in_a_circle(tmp_path) -> None:
     a.write_text(f'extends = "na64mu_2022"\nname = "a"\n[wcal]\nextends = "{b}"\n')
     with pytest.raises(InputError, match="has no \\[wcal\\] table"):
         load_setup(a)
+
+
+def test_layer_fractions_and_face_of_a_calorimeter() -> None:
+    # na64mu_2022's VHCAL: 25 mm Cu + 5 mm Sc per layer, 3 x 150 mm cells a side
+    vh = load_setup("na64mu_2022").vhcal
+    assert vh is not None
+    fr = dict((m.name, f) for m, f in vh.layer_fractions)
+    assert sum(fr.values()) == pytest.approx(1.0)
+    assert fr[vh.absorber_material.name] == pytest.approx(25 / 30)
+    # inverse lengths add with the thickness shares
+    assert pytest.approx(sum(f / m.X0 for m, f in vh.layer_fractions)) == 1 / vh.X0
+    assert 1 / vh.lambda_int == pytest.approx(sum(f / m.lambda_int for m, f in vh.layer_fractions))
+    assert vh.face_half_width == pytest.approx(225.0)

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from na64.background.base import ZERO_PASS_BOUND
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "data" / "g4_na64mu_vhcal.csv"
 
@@ -60,7 +62,7 @@ def _prob(mask: np.ndarray) -> tuple[float, float]:
     n = mask.size
     k = int(mask.sum())
     p = k / n
-    return p, (np.sqrt(p * (1 - p) / n) if 0 < k < n else 1.14 / n)
+    return p, (np.sqrt(p * (1 - p) / n) if 0 < k < n else ZERO_PASS_BOUND / n)
 
 
 def build(mu: Path, e: Path, pi: Path, ecal_fsc: float) -> list[list]:

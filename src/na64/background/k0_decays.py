@@ -226,8 +226,7 @@ def macroscopic_photonuclear(cal: Calorimeter, k: FloatArray, alpha: float = 0.9
     target_photonuclear_per_eot`."""
     kk = np.asarray(k, dtype=float)
     out = np.zeros_like(kk)
-    for mat, frac in ((cal.absorber_material, cal.absorber_thickness / cal.layer_thickness),
-                      (cal.active_material, cal.active_thickness / cal.layer_thickness)):
+    for mat, frac in cal.layer_fractions:
         for _, a, n in mat.atoms_per_volume():
             out = out + frac * n * sigma_gamma_nucleus(kk, a, alpha)
     return out

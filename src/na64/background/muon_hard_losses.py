@@ -40,13 +40,13 @@ material is not part of the setup) and in the VHCAL.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from ..beam.tracking import downstream_spectrometers, expected_momentum_resolution
 from ..constants import M_MU
 from ..generate.muon_brem import _sample_piecewise_linear
+from ..materials import Material
 from ..physics import muon_interactions as mi
 from ..units import GeV
 from .base import BackgroundContext, BackgroundSource
@@ -82,30 +82,15 @@ def v_cut(ctx: BackgroundContext) -> float:
     return float(min(max(1.0 - (p_cut + 5.0 * sigma) / ctx.energy, 1e-3), 0.999))
 
 
-def _mix(cal: Any) -> list[tuple[Any, float]]:
-    layer = cal.layer_thickness
-    return [(mat, thick / layer) for mat, thick in
-            ((cal.absorber_material, cal.absorber_thickness),
-             (cal.active_material, cal.active_thickness)) if thick > 0]
+def _macroscopic(process: str, mix: tuple[tuple[Material, float], ...], energy: float,
+                 v: np.ndarray) -> np.ndarray:
+    """dΣ/dv (per mm) of a layer mix ((material, length fraction), ...)."""
+    return sum((frac * mi.macroscopic_dsigma_dv(process, mat, energy, v) for mat, frac in mix),
+               np.zeros_like(v))
 
 
-def _macroscopic(process: str, mix: list[tuple[Any, float]], energy: float, v: np.ndarray
-                 ) -> np.ndarray:
-    out = np.zeros_like(v)
-    for mat, frac in mix:
-        for z, a, n in mat.atoms_per_volume():
-            out = out + frac * n * mi.dsigma_dv(process, energy, v, z, a)
-    return out
-
-
-def _lengths(mix: list[tuple[Any, float]]) -> tuple[float, float]:
-    """Radiation and interaction lengths (mm) of a layer mix (inverse lengths add)."""
-    x0 = 1.0 / sum(f / m.X0 for m, f in mix)
-    lam = 1.0 / sum(f / m.lambda_int for m, f in mix)
-    return x0, lam
-
-
-def sample_losses(process: str, mix: list[tuple[Any, float]], energy: float, lo: float,
+def sample_losses(process: str, mix: tuple[tuple[Material, float], ...], energy: float,
+                  lo: float,
                   hi: float, n: int, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray, float]:
     """``n`` energy fractions v in [lo, hi] of ``process`` in a layer mix ((material,
@@ -133,7 +118,7 @@ def hard_loss_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int,
     setup = ctx.pipeline.setup
     cal = setup.target
     e0 = ctx.energy
-    mix = _mix(cal)
+    mix = cal.layer_fractions
     length = float(cal.length)
     lo = v_cut(ctx)
     hi = min(mi.v_max(process, e0, max(m.Z for m, _ in mix)), 1.0 - M_MU / e0)
@@ -144,17 +129,15 @@ def hard_loss_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int,
         return 0.0, 0.0, 0.0
     p_int = length * sigma
     z = rng.random(n) * length
-    x0, lam = _lengths(mix)
+    x0, lam = cal.X0, cal.lambda_int
     hcal = setup.hcal
     if hcal is not None:
-        hmix = _mix(hcal)
-        hx0, hlam = _lengths(hmix)
+        hx0, hlam = hcal.X0, hcal.lambda_int
         h_len = float(hcal.length)
-        half = 0.5 * min(hcal.cells[0] * hcal.cell_size[0], hcal.cells[1] * hcal.cell_size[1])
-        theta_h = half / max(float(hcal.z) - length, 1.0)
+        theta_h = hcal.face_half_width / max(float(hcal.z) - length, 1.0)
     else:
         hx0 = hlam = h_len = 1.0
-        half, theta_h = 0.0, 0.0
+        theta_h = 0.0
     rest = length - z
     if products == "photon":
         log_p = -7.0 / 9.0 * (rest / x0 + (h_len / hx0 if hcal is not None else 0.0))
@@ -190,19 +173,16 @@ def escape_geometry(ctx: BackgroundContext) -> EscapeGeometry:
     cal = setup.target
     z0 = float(cal.z)
     kw: dict[str, float] = {"target_length": float(cal.length),
-                            "target_lambda": _lengths(_mix(cal))[1]}
+                            "target_lambda": cal.lambda_int}
     vh = setup.vhcal
     if vh is not None:
         kw.update(vhcal_z=float(vh.z) - z0, vhcal_length=float(vh.length),
-                  vhcal_lambda=_lengths(_mix(vh))[1], vhcal_hole=0.5 * float(vh.hole),
-                  vhcal_outer=0.5 * min(vh.cells[0] * vh.cell_size[0],
-                                        vh.cells[1] * vh.cell_size[1]))
+                  vhcal_lambda=vh.lambda_int, vhcal_hole=0.5 * float(vh.hole),
+                  vhcal_outer=vh.face_half_width)
     hcal = setup.hcal
     if hcal is not None:
         kw.update(hcal_z=float(hcal.z) - z0, hcal_length=float(hcal.length),
-                  hcal_lambda=_lengths(_mix(hcal))[1],
-                  hcal_half=0.5 * min(hcal.cells[0] * hcal.cell_size[0],
-                                      hcal.cells[1] * hcal.cell_size[1]),
+                  hcal_lambda=hcal.lambda_int, hcal_half=hcal.face_half_width,
                   hcal_response=1.0 / float(hcal.e_over_h))
     return EscapeGeometry(**kw, cut_target=_cut(ctx, "ecal_mip", "ecal_max"),
                           cut_vhcal=_cut(ctx, "vhcal_max"),

@@ -204,15 +204,16 @@ def escape_probabilities(fs: MuonNuclearFinalStates, geo: EscapeGeometry, beam_e
     in_target = u[0] >= p_target  # interacts in the rest of the target
     d_target = np.where(in_target, PARTIAL_VISIBLE_FRACTION * e, 0.0).sum(axis=-1)
     free = ~in_target
-    # straight line from the axis at depth z: transverse offset at a plane z_p is t (z_p - z)
-    ax, ay = np.abs(tx), np.abs(ty)
-    at_vh = np.maximum(ax, ay) * np.maximum(geo.vhcal_z - z, 0.0)
+    # straight line from the axis at depth z: its larger transverse offset at a plane z_p
+    # is max(|tx|, |ty|) (z_p - z), to compare with the square hole and faces
+    slope = np.maximum(np.abs(tx), np.abs(ty))
+    at_vh = slope * np.maximum(geo.vhcal_z - z, 0.0)
     hits_vh = (geo.vhcal_length > 0) & (at_vh >= geo.vhcal_hole) & (at_vh < geo.vhcal_outer)
     p_vh = np.exp(-geo.vhcal_length / (geo.vhcal_lambda * lam_scale))
     in_vh = free & hits_vh & (u[1] >= p_vh)
     d_vh = np.where(in_vh, PARTIAL_VISIBLE_FRACTION * e, 0.0).sum(axis=-1)
     free = free & ~in_vh
-    at_h = np.maximum(ax, ay) * np.maximum(geo.hcal_z - z, 0.0)
+    at_h = slope * np.maximum(geo.hcal_z - z, 0.0)
     hits_h = (geo.hcal_length > 0) & (at_h < geo.hcal_half)
     p_h = np.exp(-geo.hcal_length / (geo.hcal_lambda * lam_scale))
     in_h = free & hits_h & (u[2] >= p_h)

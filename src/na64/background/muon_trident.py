@@ -42,9 +42,10 @@ import numpy as np
 
 from ..beam.tracking import downstream_spectrometers, track_momentum
 from ..constants import M_MU
+from ..materials import Material
 from ..physics import muon_interactions as mi
 from .base import BackgroundContext, BackgroundSource
-from .muon_hard_losses import _mix, sample_losses, v_cut
+from .muon_hard_losses import sample_losses, v_cut
 from .registry import register_source
 
 __all__ = ["sample_asymmetry", "trident_estimate"]
@@ -52,8 +53,8 @@ __all__ = ["sample_asymmetry", "trident_estimate"]
 _N_RHO = 96
 
 
-def sample_asymmetry(energy: float, v: np.ndarray, mix: list, rng: np.random.Generator
-                     ) -> np.ndarray:
+def sample_asymmetry(energy: float, v: np.ndarray, mix: tuple[tuple[Material, float], ...],
+                     rng: np.random.Generator) -> np.ndarray:
     """Pair asymmetries ρ for pair fractions ``v`` of a muon of total ``energy`` (MeV) in a
     layer mix: inverse-CDF sampling of the cross section's density in ρ (summed over the
     mix's elements, weighted by their share of the cross section), on a grid in ρ per event.
@@ -85,7 +86,7 @@ def trident_estimate(ctx: BackgroundContext, rng: np.random.Generator, n: int
     pipe = ctx.pipeline
     e0 = ctx.energy
     cal = pipe.setup.target
-    mix = _mix(cal)
+    mix = cal.layer_fractions
     lo = v_cut(ctx)
     hi = mi.v_max("muon_pair", e0)
     names = downstream_spectrometers(pipe.beamline)

@@ -357,10 +357,8 @@ def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray]
         v_hi = max(mi.v_max(p, float(e), max(z for z, _, _ in material.atoms_per_volume()))
                    for p in HARD_PROCESSES)
         v = np.geomspace(v_lo, max(v_hi, v_lo * (1 + 1e-9)), m)
-        dens = np.zeros(m)
-        for proc in HARD_PROCESSES:
-            for z, a, n in material.atoms_per_volume():
-                dens += n * mi.dsigma_dv(proc, float(e), v, z, a)
+        dens = sum((mi.macroscopic_dsigma_dv(proc, material, float(e), v)
+                    for proc in HARD_PROCESSES), np.zeros(m))
         seg = 0.5 * (dens[1:] + dens[:-1]) * np.diff(v)
         c = np.concatenate([[0.0], np.cumsum(seg)])
         rate[k] = c[-1]

@@ -343,7 +343,7 @@ def _profile_deposit(
     if sh.energy.size == 0:
         return
     profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral)
-    profiles = _through_holes(profiles, stack, sh, scale_per_section)
+    profiles = _to_next_met(profiles, stack, sh, scale_per_section)
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
@@ -372,7 +372,7 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     if tuning.axis_fluctuation > 0.0:
         profiles = [_displaced(pr, tuning.axis_fluctuation, rng)
                     if pr.name == setup.target_name else pr for pr in profiles]
-    profiles = _through_holes(profiles, stack, sh)
+    profiles = _to_next_met(profiles, stack, sh)
     veto = setup.veto
     if veto is not None and veto.leakage is not None and veto.leakage.replaces_profile:
         # the counters receive the hits of leakage_deposits instead of the profile's tail
@@ -382,7 +382,7 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
-def _through_holes(profiles: list[_Profile], stack: Stack, sh: _Showers,
+def _to_next_met(profiles: list[_Profile], stack: Stack, sh: _Showers,
                    scale_per_section: dict[str, float] | None = None) -> list[_Profile]:
     """Shower energy whose axis misses a calorimeter -- it crosses its hole (the VHCAL's
     beam hole) or passes beside it -- is not absorbed there: the particles fly on, and

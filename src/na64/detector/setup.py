@@ -374,6 +374,20 @@ class Calorimeter(StrictModel):
         return self.absorber_thickness + self.active_thickness
 
     @property
+    def face_half_width(self) -> float:
+        """Half the narrower side of the cell grid's face (mm)."""
+        return 0.5 * min(self.cells[0] * self.cell_size[0], self.cells[1] * self.cell_size[1])
+
+    @property
+    def layer_fractions(self) -> tuple[tuple[Material, float], ...]:
+        """(material, share of a layer's thickness) of the absorber and the active part;
+        a part of zero thickness is left out."""
+        layer = self.layer_thickness
+        return tuple((mat, thick / layer) for mat, thick in
+                     ((self.absorber_material, self.absorber_thickness),
+                      (self.active_material, self.active_thickness)) if thick > 0)
+
+    @property
     def section_layers(self) -> tuple[int, ...]:
         """Layers of each readout section, modules expanded."""
         return self.layers * self.modules if len(self.layers) == 1 else self.layers

@@ -52,8 +52,8 @@ from ..errors import InputError
 from ..materials import Material
 from ..units import GeV
 
-__all__ = ["PROCESSES", "b_coefficient", "dsigma_dv", "muon_pair_asymmetry_density", "v_max",
-           "v_min"]
+__all__ = ["PROCESSES", "b_coefficient", "dsigma_dv", "macroscopic_dsigma_dv",
+           "muon_pair_asymmetry_density", "v_max", "v_min"]
 
 FloatArray = NDArray[np.float64]
 
@@ -272,6 +272,16 @@ def dsigma_dv(process: str, energy: float, v: ArrayLike, z: float, a: float) -> 
             val = _knock_on(e, w, z)
         out[ok] = np.nan_to_num(val, nan=0.0, posinf=0.0, neginf=0.0)
     return out.reshape(np.shape(v)) if np.ndim(v) else out
+
+
+def macroscopic_dsigma_dv(process: str, material: Material, energy: float, v: ArrayLike
+                          ) -> FloatArray:
+    """dΣ/dv = Σ_i n_i dσ/dv (per mm) of ``process`` in ``material`` (atoms per volume
+    n_i of its elements)."""
+    out = np.zeros(np.shape(v))
+    for z, a, n in material.atoms_per_volume():
+        out = out + n * dsigma_dv(process, energy, v, z, a)
+    return out
 
 
 def _v_grid(process: str, energy: float, z: float, lo: float, hi: float, n: int = 400
