@@ -38,11 +38,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from hepunits import GeV, MeV, cm
+from hepunits import GeV, MeV
 
 from ..constants import M_E, M_P
 from ..errors import InputError
 from ..materials import Material, get_material
+from ..physics.photoabsorption import sigma_gamma_nucleus, sigma_gamma_p
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..beam.config import BeamlineConfig
@@ -64,8 +65,6 @@ __all__ = [
     "upstream_layers",
 ]
 
-#: millibarn in hepunits (mm²)
-_MB = 1e-27 * cm**2
 #: ρ mass² (GeV²): vector-meson-dominance scale of the virtual-photon absorption.
 _M_RHO2 = 0.775**2 * GeV**2
 
@@ -154,30 +153,6 @@ class NuclearModel:
 
 
 # ------------------------------------------------------------------------------ cross sections
-def sigma_gamma_p(w2: np.ndarray | float) -> np.ndarray:
-    """Total γp cross section (mm²) at c.m. energy² ``w2`` (MeV²).
-
-    Donnachie–Landshoff Regge fit, σ = 0.0677 s^0.0808 + 0.129 s^−0.4525 mb (s in GeV²),
-    A. Donnachie and P. V. Landshoff, Phys. Lett. B 296 (1992) 227, arXiv:hep-ph/9209205
-    (Sec. 2, the γp fit).  Valid above the resonance region (s ≳ 4 GeV²); s is clamped there.
-    """
-    s = np.maximum(np.asarray(w2, dtype=float) / GeV**2, 4.0)
-    return (0.0677 * s**0.0808 + 0.129 * s**-0.4525) * _MB
-
-
-def sigma_gamma_nucleus(nu: np.ndarray | float, a: float, alpha: float = 0.91) -> np.ndarray:
-    """Photo-absorption cross section on a nucleus of mass number ``a`` (mm²).
-
-    σ_γA(ν) = A^α σ_γp(W² = m_p² + 2 m_p ν): nuclear shadowing of the total photo-absorption
-    cross section as measured from 20 to 185 GeV by Caldwell et al., Phys. Rev. Lett. 42
-    (1979) 553 (A_eff/A ≈ A^−0.09); σ_γp of :func:`sigma_gamma_p` (arXiv:hep-ph/9209205).
-    """
-    if not (a > 0 and math.isfinite(a)):
-        raise InputError("A", f"mass number must be > 0, got {a!r}")
-    w2 = M_P**2 + 2.0 * M_P * np.asarray(nu, dtype=float)
-    return a**alpha * sigma_gamma_p(w2)
-
-
 def photon_flux(y: np.ndarray | float, energy: float, q2_max: float = _M_RHO2) -> np.ndarray:
     """Equivalent-photon flux dN_γ/dy of an electron of ``energy`` (y = ν/E).
 

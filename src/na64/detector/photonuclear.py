@@ -1,0 +1,168 @@
+"""The hadronic component of electromagnetic showers: photo-nuclear interactions of the
+shower photons in the calorimeter that absorbs the shower.
+
+A few percent of the 100 GeV showers in lead have a photon of a GeV or more absorbed by a
+nucleus; the hadrons it makes (energy ~k, the photon's) shower from deep inside the
+calorimeter with the hadronic response, and they are the rare electromagnetic showers that
+leak into the HCAL.  The giant-resonance losses of the soft photons are separate
+(:func:`na64.detector.em.sample_nuclear_loss`).  This module gives the rate, the photon
+energies and the depths of those interactions; the fast simulation does not put them into
+its showers yet (its hadron showers of a few GeV leak too much into the HCAL compared with
+Geant4: ``tests/test_fastsim_geant4_hadronic.py``).  Against the Geant4 reference
+(``tests/data/g4_em_hadronic.csv``, 2000 e− of 100 GeV) the interactions per shower above
+1, 2, 5, 10 GeV are 0.020, 0.010, 0.0039, 0.0018 here and 0.026 ± 0.004, 0.0085 ± 0.002,
+0.004 ± 0.0014, 0.0005 ± 0.0005 there (``tests/test_photonuclear.py``).
+
+Sources
+-------
+* Photon track length in a shower of energy E0: dT/dk = C X0 E0/k² with C = 0.572 for
+  ε_c ≪ k < E0 (Rossi's Approximation B: B. Rossi, *High-Energy Particles*, Prentice-Hall
+  1952, Sec. 5.9 (5.9.7); Y.-S. Tsai, Rev. Mod. Phys. 46 (1974) 815, Eq. (3.75) and Fig. 6).
+  na64's own cascade Monte Carlo (:func:`na64.generate.shower.track_length_spectrum`)
+  gives C = 0.55-0.61 from 0.2 to 60 GeV in a 100 GeV shower (``tests/test_photonuclear.py``).
+* Photo-absorption cross section σ_γA(k) = A^0.91 σ_γp
+  (:func:`na64.physics.photoabsorption.sigma_gamma_nucleus`).
+* Depth of the absorbed photon: Gamma distributed in t = depth/X0 after the shower's start,
+  with mean ln(E0/k) + :data:`DEPTH_OFFSET` and variance :data:`DEPTH_VARIANCE` × mean.
+  Both constants are a fit to the photon track length against depth of na64's cascade
+  Monte Carlo (100 and 20 GeV e− in lead, photons of 0.2-60 GeV: the mean depth is
+  ln(E0/k) + 1.24...1.30 X0 where ln(E0/k) > 1, 1.4-1.5 X0 for the hardest photons; the
+  variance 1.3-1.5 × the mean), checked by ``tests/test_photonuclear.py``.
+
+The mean number of interactions of photons above ``k_min`` in a shower of energy E0 is
+
+    μ(E0) = C E0 X0 ∫_{k_min}^{E0} Σ_γA(k) / k² dk,
+
+Σ_γA = Σ_i f_i n_i σ_γA(k; A_i) over the calorimeter's layer materials (thickness shares
+f_i), X0 the layer mixture's radiation length: ~0.02 for 100 GeV in the NA64 ECAL with
+k_min = 1 GeV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..physics.photoabsorption import sigma_gamma_nucleus
+from ..units import GeV, TeV
+
+if TYPE_CHECKING:
+    from .setup import Calorimeter
+
+__all__ = [
+    "DEPTH_OFFSET",
+    "DEPTH_VARIANCE",
+    "K_MIN",
+    "TRACK_LENGTH_CONSTANT",
+    "PhotonuclearTable",
+    "photonuclear_table",
+    "sample_interactions",
+]
+
+FloatArray = NDArray[np.float64]
+
+#: Rossi's Approximation B: photon track length dT/dk = C X0 E0 / k²
+TRACK_LENGTH_CONSTANT = 0.572
+#: lowest photon energy whose hadrons are simulated: below it they stay in the
+#: calorimeter that makes them (their energy is that of a MIP crossing a few cm)
+K_MIN = 1.0 * GeV
+#: mean depth of the absorbed photon, in X0 after the shower's start: ln(E0/k) + this
+DEPTH_OFFSET = 1.27
+#: variance of that depth (X0²) per X0 of its mean (a Gamma distribution)
+DEPTH_VARIANCE = 1.45
+#: highest shower energy of the tables
+_K_MAX = 100.0 * TeV
+_GRID = 400
+#: tables by the materials, shares and X0 of the calorimeter's layers
+_TABLES: dict[tuple[object, ...], PhotonuclearTable] = {}
+
+
+@dataclass(frozen=True)
+class PhotonuclearTable:
+    """Cumulative integral I(k) = ∫_{k_min}^{k} Σ_γA(k')/k'² dk' of one calorimeter.
+
+    Attributes
+    ----------
+    k
+        Photon energies (MeV), log-spaced from :data:`K_MIN`.
+    cumulative
+        I(k) (1/(mm MeV)), zero at ``k[0]``.
+    x0
+        Radiation length of the layer mixture (mm).
+    """
+
+    k: FloatArray
+    cumulative: FloatArray
+    x0: float
+
+    def mean_interactions(self, energy: NDArray[np.floating]) -> FloatArray:
+        """μ(E0): photo-nuclear interactions of photons above k_min per shower."""
+        e0 = np.clip(np.asarray(energy, dtype=float), 0.0, self.k[-1])
+        return TRACK_LENGTH_CONSTANT * e0 * self.x0 * np.interp(e0, self.k, self.cumulative)
+
+    def sample_energy(self, energy: NDArray[np.floating], rng: np.random.Generator
+                      ) -> FloatArray:
+        """Photon energy of an interaction in each shower of ``energy`` (each > k_min):
+        density ∝ Σ_γA(k)/k² on [k_min, E0]."""
+        e0 = np.clip(np.asarray(energy, dtype=float), self.k[0], self.k[-1])
+        target = rng.random(e0.size) * np.interp(e0, self.k, self.cumulative)
+        return np.minimum(np.interp(target, self.cumulative, self.k), e0)
+
+
+def _macroscopic(cal: Calorimeter, k: FloatArray) -> FloatArray:
+    out = np.zeros_like(k)
+    for material, share in cal.layer_fractions:
+        for _z, a, n in material.atoms_per_volume():
+            out += share * n * sigma_gamma_nucleus(k, a)
+    return out
+
+
+def _table(cal: Calorimeter) -> PhotonuclearTable:
+    k = np.geomspace(K_MIN, _K_MAX, _GRID)
+    # integrand Σ(k)/k²; trapezoids in ln k of k·(Σ/k²) = Σ/k
+    f = _macroscopic(cal, k) / k
+    lk = np.log(k)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(lk))])
+    return PhotonuclearTable(k=k, cumulative=cum, x0=float(cal.X0))
+
+
+def photonuclear_table(cal: Calorimeter) -> PhotonuclearTable:
+    """The (cached) photo-nuclear table of a calorimeter's layer mixture."""
+    key = (tuple((m.name, m.Z, m.A, m.density, share) for m, share in cal.layer_fractions),
+           float(cal.X0))
+    table = _TABLES.get(key)
+    if table is None:
+        table = _TABLES[key] = _table(cal)
+    return table
+
+
+def sample_interactions(table: PhotonuclearTable, energy: NDArray[np.floating],
+                        rng: np.random.Generator
+                        ) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    """Photo-nuclear interactions of photons above k_min in showers of ``energy``.
+
+    Returns
+    -------
+    (index, k, depth)
+        For each interaction: the index of its shower in ``energy``, the absorbed photon's
+        energy (MeV) and its depth after the shower's start (in X0).  The photons of one
+        shower never take more than its energy (they are scaled down in the rare showers
+        where the draws would).
+    """
+    e0 = np.asarray(energy, dtype=float)
+    mu = table.mean_interactions(e0)
+    counts = rng.poisson(mu)
+    index = np.repeat(np.arange(e0.size), counts)
+    if index.size == 0:
+        return index, np.zeros(0), np.zeros(0)
+    k = table.sample_energy(e0[index], rng)
+    total = np.bincount(index, weights=k, minlength=e0.size)
+    over = total > e0
+    if over.any():
+        k *= np.where(over[index], e0[index] / np.maximum(total[index], 1e-300), 1.0)
+    mean = np.log(e0[index] / k) + DEPTH_OFFSET
+    depth = rng.gamma(mean / DEPTH_VARIANCE, DEPTH_VARIANCE)
+    return index, k, depth

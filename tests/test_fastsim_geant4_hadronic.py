@@ -1,0 +1,127 @@
+"""The fast simulation against Geant4 where hadrons of a few GeV matter: the rare hadronic
+leakage of 100 GeV electron showers and the HCAL signal of 2 and 5 GeV π−.
+
+Reference: ``tests/data/g4_em_hadronic.csv`` (``validation/g4_em_hadronic_reference.py``:
+2000 e− of 100 GeV, 1000 π− of 2 and of 5 GeV in ``na64e_2016_2018``, Geant4 11.4 with the
+data-free physics list of the calorimeter reference).  Tolerance as for the other Geant4
+references (:func:`na64.detector.observables.reference_tolerance`), the Monte Carlo error
+being the binomial or standard error of the fast-simulated sample.
+
+What the fast simulation does not yet describe is kept as strict expected failures:
+
+* π− of 2 and 5 GeV: na64's hadron showers, whose longitudinal rate is fitted at 100 GeV,
+  are too long at a few GeV and spread their tail smoothly, so almost every shower leaks a
+  little into the HCAL (P(HCAL > 0.1 GeV) 0.996 against 0.41 at 2 GeV); Geant4's pions
+  either leak a lump (one secondary crossing the rest of the ECAL) or nothing.  At 2 GeV
+  they also interact more often in the ECAL (0.80 against na64's energy-independent 0.74).
+* e− of 100 GeV: na64's EM showers have no hadronic component, while in Geant4 2.6% of them
+  have a photon above 1 GeV absorbed by a nucleus (``na64.detector.photonuclear`` gives
+  2.0%), 24% of which leak more than 0.1 GeV into the HCAL; those events make the HCAL
+  tail and widen the ECAL containment.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from na64.detector import load_setup
+from na64.detector.observables import fastsim_sample, reference_tolerance
+from na64.units import GeV
+
+DATA = Path(__file__).parent / "data" / "g4_em_hadronic.csv"
+SETUP = load_setup("na64e_2016_2018")
+EVENTS = 20000
+N_SIGMA_MC = 3.0
+
+
+def _table() -> dict[tuple[str, str], tuple[float, float]]:
+    lines = [ln for ln in DATA.read_text().splitlines() if ln and not ln.startswith("#")]
+    return {(r["configuration"], r["observable"]): (float(r["value"]), float(r["stat_error"]))
+            for r in csv.DictReader(lines)}
+
+
+TABLE = _table()
+
+_PION_LEAK = ("na64's hadron showers of a few GeV are too long and leak smoothly: nearly every "
+              "one puts a little into the HCAL (see module doc)")
+_EM_HADRONIC = ("na64's EM showers have no hadronic component (photo-nuclear interactions of "
+                "shower photons; see module doc)")
+EXPECTED_OUTSIDE = {
+    ("pi-_2", "p_interacts_in_ecal"): ("Geant4's 2 GeV pi- interact in the ECAL with 0.80, "
+                                       "na64's meson interaction length is that of 100 GeV"),
+    ("pi-_2", "p_hcal_gt_0.1GeV"): _PION_LEAK,
+    ("pi-_2", "p_hcal_gt_0.3GeV"): _PION_LEAK,
+    ("pi-_2", "p_hcal_gt_1GeV"): _PION_LEAK,
+    ("pi-_2", "hcal_fraction_mean"): _PION_LEAK,
+    ("pi-_5", "p_hcal_gt_0.1GeV"): _PION_LEAK,
+    ("pi-_5", "p_hcal_gt_0.3GeV"): _PION_LEAK,
+    ("pi-_5", "p_hcal_gt_1GeV"): _PION_LEAK,
+    ("pi-_5", "p_hcal_gt_3GeV"): _PION_LEAK,
+    ("pi-_5", "hcal_fraction_mean"): _PION_LEAK,
+    ("e-_100", "p_hcal_gt_0.1GeV"): _EM_HADRONIC,
+    ("e-_100", "p_hcal_gt_0.3GeV"): _EM_HADRONIC,
+    ("e-_100", "p_hcal_gt_1GeV"): _EM_HADRONIC,
+    ("e-_100", "hcal_leak_fraction_mean"): _EM_HADRONIC,
+    ("e-_100", "containment_rms"): _EM_HADRONIC,
+}
+
+
+def _binomial(mask: np.ndarray) -> tuple[float, float]:
+    p = float(mask.mean())
+    return p, math.sqrt(max(p * (1 - p), 1.0 / mask.size) / mask.size)
+
+
+def _mean(x: np.ndarray) -> tuple[float, float]:
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+
+@cache
+def _fast(config: str) -> dict[str, tuple[float, float]]:
+    particle, energy_gev = config.split("_")
+    energy = float(energy_gev) * GeV
+    s = fastsim_sample(SETUP, particle, energy, EVENTS, seed=2000 + int(energy_gev))
+    hcal = s.hcal.reshape(s.n, -1).sum(axis=1)
+    out = {f"p_hcal_gt_{t:g}GeV": _binomial(hcal > t * GeV) for t in (0.1, 0.3, 1.0, 3.0)}
+    if particle == "pi-":
+        assert s.interaction_z is not None
+        z = s.interaction_z
+        out["p_interacts_in_ecal"] = _binomial((z >= 0) & (z < SETUP.target.length))
+        out["hcal_fraction_mean"] = _mean(hcal / energy)
+    else:
+        cont = s.ecal_deposit / energy
+        out["hcal_leak_fraction_mean"] = _mean(hcal / energy)
+        out["containment_mean"] = _mean(cont)
+        out["containment_rms"] = (float(cont.std(ddof=1)),
+                                  float(cont.std(ddof=1) / math.sqrt(2 * (cont.size - 1))))
+        q = float(np.quantile(cont, 0.01))
+        out["containment_q01"] = (q, float(np.quantile(cont, 0.02)) - q)
+    return out
+
+
+def _cases() -> list[object]:
+    cases = []
+    for config, name in TABLE:
+        if name.endswith("photonuclear") or name.startswith(("photonuclear", "n_showers")):
+            continue  # the photo-nuclear bookkeeping: tests/test_photonuclear.py
+        marks = []
+        if (config, name) in EXPECTED_OUTSIDE:
+            marks.append(pytest.mark.xfail(strict=True, reason=EXPECTED_OUTSIDE[(config, name)]))
+        cases.append(pytest.param(config, name, id=f"{config}-{name}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("config", "name"), _cases())
+def test_observable_within_tolerance(config: str, name: str) -> None:
+    value_g4, err_g4 = TABLE[(config, name)]
+    value, mc_err = _fast(config)[name]
+    assert math.isfinite(value)
+    tolerance = reference_tolerance(value_g4, err_g4, mc_err, N_SIGMA_MC)
+    assert abs(value - value_g4) <= tolerance, (
+        f"{config} {name}: na64 {value:.6g} +- {mc_err:.2g}, Geant4 {value_g4:.6g} "
+        f"+- {err_g4:.2g}, tolerance {tolerance:.3g}")

@@ -1,0 +1,176 @@
+"""The hadronic component of 100 GeV electron showers in Geant4: a reference table.
+
+Geant4 11.4 (the program and data-free physics list of the calorimeter reference,
+``../shared/g4ref``: the ``na64e_2016_2018`` ECAL, veto and HCAL; photo-nuclear reactions by
+``G4PhotoNuclearCrossSection`` with the GammaNPreco/Bertini/QGSP final states), with one
+addition to its stepping action: every photo-, electro- or positron-nuclear interaction
+above 100 MeV is written to a side file (event, process, energy of the incoming particle,
+energy it lost in the step, position, volume).  Runs: 100 GeV e− in a pencil beam at the
+centre of ECAL cell (3, 3), 2 × 1000 events, seeds 701 and 702; and, for the hadron
+showers of a few GeV that such interactions make, π− of 2 and 5 GeV on the same spot, 1000
+events each, seeds 712 and 715.
+
+    python validation/g4_em_hadronic_reference.py --electrons RUN.bin [RUN.bin ...]
+        --pions PI2.bin PI5.bin [--out CSV]
+
+Each ``RUN.bin`` has its JSON layout ``RUN.bin.json`` and its side file ``RUN.side``.
+Writes ``tests/data/g4_em_hadronic.csv`` (configuration, observable, value, stat_error, n,
+note).  For the electrons (configuration ``e-_100``):
+
+* the photo-nuclear interactions per shower of photons above 1, 2, 5 and 10 GeV in the
+  ECAL (Poisson errors), and their mean depth in X0 of the layer mixture;
+* the HCAL signal (Fe + Sc deposit) of the showers: P(> 0.1, 0.3, 1, 3 GeV) (binomial;
+  the 90% CL bound 2.303/n where none) and its mean over E;
+* the same probabilities for the showers with and without a photo-nuclear interaction
+  above 1 GeV in the ECAL;
+* the ECAL containment (Pb + Sc deposit over E), its RMS and its 1% quantile.
+
+For the pions (``pi-_2``, ``pi-_5``): the probability that the pion's first inelastic
+interaction lies in the ECAL (where its track ends), P(HCAL > 0.1, 0.3, 1, 3 GeV) and the
+mean HCAL deposit over E.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "tests" / "data" / "g4_em_hadronic.csv"
+#: radiation length of the ECAL's layer mixture, 1.5 mm Pb + 1.5 mm Sc (mm)
+ECAL_X0 = 11.0736
+ECAL_LENGTH = 450.0  # mm, front face at z = 0
+THRESHOLDS_GEV = (0.1, 0.3, 1.0, 3.0)
+K_GEV = (1.0, 2.0, 5.0, 10.0)
+ZERO_PASS = 2.303  # 90% CL upper limit of a Poisson mean with none seen
+
+
+def read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    meta = json.loads(Path(str(path) + ".json").read_text())
+    lay = meta["layout"]
+    rec = np.fromfile(path, dtype=np.float32).reshape(-1, lay["n"]).astype(float)
+    out = {}
+    for name, entry in lay.items():
+        if name == "n":
+            continue
+        start, shape = entry
+        size = int(np.prod(shape)) if isinstance(shape, list) else int(shape)
+        arr = rec[:, start:start + size]
+        out[name] = arr.reshape((-1, *shape)) if isinstance(shape, list) else arr[:, 0]
+    return meta, out
+
+
+def read_side(path: Path, n_events: int) -> np.ndarray:
+    """Photo-nuclear interactions in the ECAL of the first ``n_events``: (event, k, z)."""
+    rows = []
+    for line in path.read_text().splitlines():
+        p = line.split()
+        if p[1] != "photonNuclear" or int(p[7]) not in (1, 2):
+            continue
+        event = int(p[0])
+        if event < n_events:
+            rows.append((event, float(p[2]), float(p[6])))
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def _prob(mask: np.ndarray) -> tuple[float, float]:
+    n, k = mask.size, int(mask.sum())
+    return k / n, (np.sqrt(k / n * (1 - k / n) / n) if 0 < k < n else ZERO_PASS / n)
+
+
+def build(runs: list[Path]) -> list[list]:
+    hcal, cont, inter, n_total, energy = [], [], [], 0, None
+    for run in runs:
+        meta, ev = read(run)
+        n = ev["hcal_sc"].shape[0]
+        energy = meta["p_GeV"] * 1e3
+        hcal.append(ev["hcal_sc"].sum(axis=(1, 2, 3)) + ev["hcal_fe"].sum(axis=1))
+        cont.append((ev["ecal_sc"].sum(axis=(1, 2, 3)) + ev["ecal_pb_section"].sum(axis=1)) / energy)
+        side = read_side(run.with_suffix(".side"), n)
+        side[:, 0] += n_total
+        inter.append(side)
+        n_total += n
+    assert energy is not None
+    h = np.concatenate(hcal)
+    c = np.concatenate(cont)
+    pn = np.concatenate(inter)
+    rows: list[list] = [["n_showers", n_total, 0.0, n_total, "100 GeV e-, pencil beam"]]
+    for kmin in K_GEV:
+        sel = pn[:, 1] > kmin * 1e3
+        m = int(sel.sum())
+        rows.append([f"photonuclear_per_shower_k_gt_{kmin:g}GeV", m / n_total,
+                     (np.sqrt(m) if m else ZERO_PASS) / n_total, n_total,
+                     "photo-nuclear interactions in the ECAL per shower, photon above k"])
+    hard = pn[pn[:, 1] > 1e3]
+    depth = hard[:, 2] / ECAL_X0
+    rows.append(["photonuclear_depth_mean_X0_k_gt_1GeV", depth.mean(),
+                 depth.std(ddof=1) / np.sqrt(depth.size), depth.size,
+                 "mean depth of those above 1 GeV, X0 of the ECAL mixture"])
+    rows.append(["photonuclear_k_mean_GeV_k_gt_1GeV", hard[:, 1].mean() / 1e3,
+                 hard[:, 1].std(ddof=1) / np.sqrt(hard.shape[0]) / 1e3, hard.shape[0],
+                 "mean photon energy of those above 1 GeV"])
+    with_pn = np.zeros(n_total, dtype=bool)
+    with_pn[hard[:, 0].astype(int)] = True
+    for name, mask in (("", np.ones(n_total, dtype=bool)), ("_with_photonuclear", with_pn),
+                       ("_without_photonuclear", ~with_pn)):
+        for thr in THRESHOLDS_GEV:
+            p, e = _prob(h[mask] > thr * 1e3)
+            rows.append([f"p_hcal_gt_{thr:g}GeV{name}", p, e, int(mask.sum()),
+                         "HCAL Fe+Sc deposit above the threshold"])
+    rows.append(["hcal_leak_fraction_mean", h.mean() / energy,
+                 h.std(ddof=1) / np.sqrt(h.size) / energy, n_total, "HCAL Fe+Sc / E"])
+    rows.append(["containment_mean", c.mean(), c.std(ddof=1) / np.sqrt(c.size), n_total,
+                 "ECAL Pb+Sc / E"])
+    rows.append(["containment_rms", c.std(ddof=1), c.std(ddof=1) / np.sqrt(2 * (c.size - 1)),
+                 n_total, "RMS of ECAL Pb+Sc / E"])
+    q = float(np.quantile(c, 0.01))
+    rows.append(["containment_q01", q, float(np.quantile(c, 0.02) - q), n_total,
+                 "1% quantile of ECAL Pb+Sc / E (error: distance to the 2% quantile)"])
+    return rows
+
+
+def build_pion(run: Path) -> tuple[str, list[list]]:
+    meta, ev = read(run)
+    energy = meta["p_GeV"] * 1e3
+    h = ev["hcal_sc"].sum(axis=(1, 2, 3)) + ev["hcal_fe"].sum(axis=1)
+    n = h.size
+    p, e = _prob(ev["prim_end_z"] < ECAL_LENGTH)
+    rows: list[list] = [["p_interacts_in_ecal", p, e, n,
+                         "first inelastic interaction (end of the pion's track) in the ECAL"]]
+    for thr in THRESHOLDS_GEV:
+        if thr * 1e3 < energy:
+            p, e = _prob(h > thr * 1e3)
+            rows.append([f"p_hcal_gt_{thr:g}GeV", p, e, n, "HCAL Fe+Sc deposit above"])
+    rows.append(["hcal_fraction_mean", h.mean() / energy, h.std(ddof=1) / np.sqrt(n) / energy,
+                 n, "HCAL Fe+Sc / E"])
+    return f"pi-_{meta['p_GeV']:g}", rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--electrons", nargs="+", type=Path, required=True)
+    ap.add_argument("--pions", nargs="*", type=Path, default=[])
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    tables = [("e-_100", build(args.electrons))] + [build_pion(p) for p in args.pions]
+    with args.out.open("w", newline="") as fh:
+        fh.write("# Geant4 11.4 (data-free physics list of ../shared/g4ref, na64e_2016_2018 "
+                 "ECAL/veto/HCAL), pencil beams at the centre of ECAL cell (3,3)\n")
+        fh.write("# made by validation/g4_em_hadronic_reference.py from "
+                 + ", ".join(p.name for p in [*args.electrons, *args.pions]) + "\n")
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["configuration", "observable", "value", "stat_error", "n", "note"])
+        for config, rows in tables:
+            for r in rows:
+                w.writerow([config, r[0], f"{r[1]:.6g}", f"{r[2]:.3g}", r[3], r[4]])
+    for config, rows in tables:
+        for r in rows:
+            print(f"{config:7s} {r[0]:45s} {r[1]:.5g} ± {r[2]:.2g}  (n = {r[3]})")
+
+
+if __name__ == "__main__":
+    main()
