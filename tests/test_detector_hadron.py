@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from na64.detector import deposit, load_setup
+from na64.detector import deposit, hadron, load_setup
 from na64.detector.hadron import (
     MESON_INTERACTION_LENGTH_SCALE,
     em_fraction_mean,
@@ -68,3 +68,45 @@ def test_pion_visible_energy_below_beam_energy_and_e_over_h() -> None:
     assert np.all(vis <= 100 * GeV + 3 * GeV)
     assert vis.mean() < 0.95 * 100 * GeV
     assert vis.mean() > 0.6 * 100 * GeV
+
+
+def test_meson_interaction_length_shrinks_towards_low_energy():
+    # at 100 GeV the fitted ratio itself; below it (E/100 GeV)^MESON_SCALE_EXPONENT, so a
+    # 2 GeV pion interacts sooner; nucleons keep lambda_int at every energy
+    e = np.array([100.0, 10.0, 2.0]) * GeV
+    pi = hadron.interaction_length_scale(np.full(3, -211), e)
+    assert pi[0] == pytest.approx(hadron.MESON_INTERACTION_LENGTH_SCALE)
+    assert pi[0] > pi[1] > pi[2]
+    assert np.all(hadron.interaction_length_scale(np.full(3, 2212), e) == 1.0)
+
+
+def test_hadronic_profile_is_shorter_at_low_energy():
+    # mean depth of the lambda component alpha/rate: shorter for a 2 GeV shower than for a
+    # 100 GeV one (both in lambda_int)
+    _, _, a, d = hadron.profile_parameters(np.array([2.0, 100.0]) * GeV)
+    assert a[0] / d[0] < a[1] / d[1]
+
+
+def test_cluster_count():
+    n = hadron.cluster_count(np.array([0.1, 1.0, 2.6, 100.0]) * GeV, 1.0 * GeV)
+    assert n.tolist() == [1, 1, 3, 100]
+    with pytest.raises(ValueError, match="cluster_energy"):
+        hadron.cluster_count(np.array([1.0]), 0.0)
+
+
+def test_clusters_keep_the_mean_and_add_fluctuations():
+    # the same showers with and without clusters: the mean HCAL signal of 5 GeV pions is
+    # kept (within the Monte Carlo error), the event-to-event spread grows
+    setup = load_setup("na64e_2016_2018")
+    parts = {"pdg": np.full(20000, -211), "energy": np.full(20000, 5.0 * GeV)}
+    saved = hadron.CLUSTER_ENERGY
+    try:
+        hadron.CLUSTER_ENERGY = 0.0
+        smooth = deposit(setup, parts, np.random.default_rng(4))["hcal"].sum(axis=(1, 2, 3))
+        hadron.CLUSTER_ENERGY = 1.0 * GeV
+        lumpy = deposit(setup, parts, np.random.default_rng(4))["hcal"].sum(axis=(1, 2, 3))
+    finally:
+        hadron.CLUSTER_ENERGY = saved
+    err = np.hypot(smooth.std(), lumpy.std()) / np.sqrt(smooth.size)
+    assert abs(lumpy.mean() - smooth.mean()) < 4 * err
+    assert lumpy.std() > smooth.std()

@@ -9,16 +9,12 @@ being the binomial or standard error of the fast-simulated sample.
 
 What the fast simulation does not yet describe is kept as strict expected failures:
 
-* π− of 2 to 50 GeV: na64's hadron model (interaction length, Bock profiles with a rate
-  scale, Groom's EM fraction, effective e/h) is fitted to the 100 GeV pions of the
-  reference only.  Below that its showers are too long and spread their tail smoothly, so
-  nearly every one leaks into the HCAL (P(HCAL > 1 GeV) 0.94 against 0.40 at 5 GeV, 0.98
-  against 0.59 at 10 GeV; mean HCAL signal 0.43 against 0.25 of E at 5 GeV), and the
-  calibrated ECAL signal is 0.46-0.40 against 0.55-0.52 at 5-10 GeV, 0.72 against 0.62 at
-  2 GeV.  Making the showers shorter at low energy alone does not work: the ECAL's
-  effective e/h (0.34, fitted at 100 GeV) then triples the hadronic energy kept in the
-  ECAL (1.5 of E at 2 GeV); the model needs a refit across 2-100 GeV.  At 2 GeV the pions
-  also interact in the ECAL more often (0.80 against na64's 0.74 of 100 GeV).
+* π− of 2 to 50 GeV: the hadron model is fitted to these rows and to the 100 GeV reference
+  together (``validation/fit_fastsim.py``): the mean ECAL and HCAL signals and
+  P(HCAL < 1 GeV) agree at most energies, but the distribution of small HCAL signals of
+  2-5 GeV pions does not: Geant4 leaks a little (0.1-0.3 GeV) more often, through neutrons
+  and slow hadrons, than na64's clusters of 1 GeV do (P(HCAL > 0.1 GeV) 0.28 against 0.41
+  at 2 GeV, 0.52 against 0.68 at 5 GeV).
 * e− of 100 GeV: na64's EM showers have no hadronic component, while in Geant4 2.6% of them
   have a photon above 1 GeV absorbed by a nucleus (``na64.detector.photonuclear`` gives
   2.0%), 24% of which leak more than 0.1 GeV into the HCAL; those events make the HCAL
@@ -53,10 +49,8 @@ def _table() -> dict[tuple[str, str], tuple[float, float]]:
 
 TABLE = _table()
 
-_PION = ("na64's hadron model is fitted at 100 GeV: below ~50 GeV its showers leak too much "
-         "into the HCAL, smoothly, and its ECAL signal is off (see module doc)")
-_PION_INTERACTION = ("Geant4's 2 GeV pi- interact in the ECAL with 0.80, na64's meson "
-                     "interaction length is that of 100 GeV (0.74)")
+_PION = ("the HCAL signal of pions of a few GeV: Geant4's leaks are softer and more frequent "
+         "(neutrons, slow hadrons) than na64's 1 GeV clusters (see module doc)")
 _EM_HADRONIC = ("na64's EM showers have no hadronic component (photo-nuclear interactions of "
                 "shower photons; see module doc)")
 EXPECTED_OUTSIDE = {
@@ -65,35 +59,19 @@ EXPECTED_OUTSIDE = {
     ("e-_100", "p_hcal_gt_1GeV"): _EM_HADRONIC,
     ("e-_100", "hcal_leak_fraction_mean"): _EM_HADRONIC,
     ("e-_100", "containment_rms"): _EM_HADRONIC,
-    ("pi-_2", "p_interact_ecal"): _PION_INTERACTION,
     ("pi-_2", "ecal_fraction_mean"): _PION,
-    ("pi-_2", "hcal_fraction_mean"): _PION,
     ("pi-_2", "p_hcal_lt_1GeV"): _PION,
     ("pi-_2", "p_hcal_gt_0.1GeV"): _PION,
     ("pi-_2", "p_hcal_gt_0.3GeV"): _PION,
     ("pi-_2", "p_hcal_gt_1GeV"): _PION,
-    ("pi-_5", "ecal_fraction_mean"): _PION,
     ("pi-_5", "hcal_fraction_mean"): _PION,
     ("pi-_5", "p_hcal_lt_1GeV"): _PION,
     ("pi-_5", "p_hcal_gt_0.1GeV"): _PION,
     ("pi-_5", "p_hcal_gt_0.3GeV"): _PION,
     ("pi-_5", "p_hcal_gt_1GeV"): _PION,
-    ("pi-_5", "p_hcal_gt_3GeV"): _PION,
-    ("pi-_10", "ecal_fraction_mean"): _PION,
-    ("pi-_10", "hcal_fraction_mean"): _PION,
-    ("pi-_10", "p_hcal_lt_1GeV"): _PION,
     ("pi-_10", "p_hcal_gt_0.1GeV"): _PION,
-    ("pi-_10", "p_hcal_gt_0.3GeV"): _PION,
-    ("pi-_10", "p_hcal_gt_1GeV"): _PION,
-    ("pi-_10", "p_hcal_gt_3GeV"): _PION,
-    ("pi-_20", "ecal_fraction_mean"): _PION,
-    ("pi-_20", "hcal_fraction_mean"): _PION,
     ("pi-_20", "p_hcal_lt_1GeV"): _PION,
     ("pi-_20", "p_hcal_gt_1GeV"): _PION,
-    ("pi-_20", "p_hcal_gt_3GeV"): _PION,
-    ("pi-_50", "ecal_fraction_mean"): _PION,
-    ("pi-_50", "hcal_fraction_mean"): _PION,
-    ("pi-_50", "p_hcal_lt_1GeV"): _PION,
 }
 
 

@@ -17,8 +17,8 @@ configurations:
 
 Each raw file has its JSON side file (the g4ref record layout); writes
 ``tests/data/g4_na64mu_vhcal.csv`` (configuration, observable, value, stat_error, unit).
-``--fit`` fits the VHCAL's ``e_over_h`` of ``na64mu_2022`` (an effective value of the fast
-simulation's hadron model, like the ECAL's) to the pion response of that table: the mean
+``--fit`` fits the VHCAL's ``e_over_h`` of ``na64mu_2022`` (a value of the fast
+simulation's hadron model: refit it after that model changes) to the pion response of that table: the mean
 VHCAL deposit of 20 GeV π− beside the ECAL, 20000 fast-simulated pions (seed 2), bisection
 in 1/(e/h), on which the response depends linearly; ``--check`` exits 1 if the shipped
 value differs from the fit by more than 0.02.

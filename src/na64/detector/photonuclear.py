@@ -7,8 +7,8 @@ calorimeter with the hadronic response, and they are the rare electromagnetic sh
 leak into the HCAL.  The giant-resonance losses of the soft photons are separate
 (:func:`na64.detector.em.sample_nuclear_loss`).  This module gives the rate, the photon
 energies and the depths of those interactions; the fast simulation does not put them into
-its showers yet (its hadron showers of a few GeV leak too much into the HCAL compared with
-Geant4: ``tests/test_fastsim_geant4_hadronic.py``).  Against the Geant4 reference
+its showers yet (``tests/test_fastsim_geant4_hadronic.py`` keeps the electron rows that
+need them as expected failures).  Against the Geant4 reference
 (``tests/data/g4_em_hadronic.csv``, 2000 e− of 100 GeV) the interactions per shower above
 1, 2, 5, 10 GeV are 0.020, 0.010, 0.0039, 0.0018 here and 0.026 ± 0.004, 0.0085 ± 0.002,
 0.004 ± 0.0014, 0.0005 ± 0.0005 there (``tests/test_photonuclear.py``).

@@ -235,6 +235,7 @@ def _profiles(
     scale_per_section: dict[str, float] | None, lateral: str,
     width: FloatArray | None = None,
     lateral_age: Callable[[FloatArray], FloatArray] | None = None,
+    clusters: tuple[NDArray[np.int64], np.random.Generator] | None = None,
 ) -> list[_Profile]:
     """Longitudinal profile (energy, mean depth, lateral radii per slice) of Gamma-profile
     showers: energy (m,), profile in X0 (unit 't') or lambda ('l').  EM profiles ('em')
@@ -242,7 +243,11 @@ def _profiles(
     scales, the relative shower ``width`` (m,) of each shower if given, the age at which
     the radial profile is evaluated (``lateral_age`` of the depths (m, k) from each shower's
     start; default t/T of each shower) and the depth dependence of the sampling fraction
-    (:func:`na64.detector.em.sampling_vs_age`)."""
+    (:func:`na64.detector.em.sampling_vs_age`).  With ``clusters`` = (n, rng) the energy of
+    each shower is carried by n (m,) equal clusters whose depths follow the profile: the
+    slice energies are multinomial draws around the profile (the part beyond the last slice
+    being one more category), the granularity of a hadron shower
+    (:func:`na64.detector.hadron.cluster_count`)."""
     slices, t_edges = _slices(stack)
     if unit == "t":
         edges = t_edges
@@ -265,6 +270,13 @@ def _profiles(
         mean_depth = (alpha / beta)[:, None] * np.diff(cdf1, axis=1) / frac
     mid = 0.5 * (depth[:, :-1] + depth[:, 1:])
     mean_depth = np.where(frac > 1e-12, mean_depth, mid)
+    if clusters is not None:
+        n_cl, rng = clusters
+        p = np.clip(frac, 0.0, 1.0)
+        pv = np.concatenate([p, np.clip(1.0 - p.sum(axis=1), 0.0, 1.0)[:, None]], axis=1)
+        pv /= pv.sum(axis=1, keepdims=True)
+        counts = rng.multinomial(n_cl, pv)
+        e_slice = sh.energy[:, None] * (counts[:, :-1] / n_cl[:, None])
     tmax = np.maximum((alpha - 1.0) / beta, 0.1)
     tau = mean_depth / tmax[:, None]
     tau_lat = tau if lateral_age is None else lateral_age(mean_depth)
@@ -338,11 +350,14 @@ def _deposit_profiles(out: dict[str, FloatArray], stack: Stack, profiles: list[_
 def _profile_deposit(
     out: dict[str, FloatArray], stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray,
     unit: str, scale_per_section: dict[str, float] | None, lateral: str,
+    clusters: tuple[NDArray[np.int64], np.random.Generator] | None = None,
 ) -> None:
-    """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l')."""
+    """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l');
+    ``clusters`` as for :func:`_profiles`."""
     if sh.energy.size == 0:
         return
-    profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral)
+    profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral,
+                         clusters=clusters)
     profiles = _to_next_met(profiles, stack, sh, scale_per_section)
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
@@ -643,7 +658,9 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
     had = _Showers(sh.rows, sh.energy * (1.0 - f_em), sh.t0, sh.l0, sh.x, sh.y, sh.tx, sh.ty)
     inv_eh = {s.output: 1.0 / s.detector.e_over_h for s in stack.sections
               if isinstance(s.detector, Calorimeter)}
-    _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had")
+    clusters = ((hadron.cluster_count(had.energy), rng) if hadron.CLUSTER_ENERGY > 0
+                else None)
+    _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had", clusters=clusters)
 
 
 # --------------------------------------------------------------------------------------
@@ -975,7 +992,8 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
     if idx.size:
         l_int = _interaction_depth(
             stack, l_start[idx], rng.exponential(1.0, idx.size)
-            * hadron.interaction_length_scale(apdg[idx]), x[idx], y[idx], tx[idx], ty[idx])
+            * hadron.interaction_length_scale(apdg[idx], energy[idx]), x[idx], y[idx], tx[idx],
+            ty[idx])
         interacts = l_int < l_end
         c = ~np.isin(apdg[idx], list(_NEUTRAL_HADRONS))
         masses = np.array([HADRON_PDG[int(p)] for p in apdg[idx]])
