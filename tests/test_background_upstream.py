@@ -27,8 +27,6 @@ from na64.background.upstream import (
     photon_flux,
     photonuclear_probability,
     pt_survival,
-    sigma_gamma_nucleus,
-    sigma_gamma_p,
     target_photonuclear_per_eot,
     target_punch_through,
     upstream_layers,
@@ -37,6 +35,7 @@ from na64.detector import load_setup
 from na64.detector.setup import UpstreamLayer, setup_from_dict
 from na64.errors import InputError
 from na64.materials import get_material
+from na64.physics.photoabsorption import sigma_gamma_nucleus, sigma_gamma_p
 from na64.pipeline import EventPipeline
 from na64.reach import Search
 from na64.reach.config import load_analysis

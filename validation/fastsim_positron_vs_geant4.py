@@ -44,9 +44,10 @@ from na64.units import GeV
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from fastsim_vs_geant4 import digitise_geant4  # noqa: E402
+from g4records import ecal_sampling_fraction  # noqa: E402
 
 ENERGIES = (100, 70, 40)
-F_SC = 0.111778  # the 100 GeV electron calibration of the reference (g4_reference_100GeV.csv)
+F_SC = ecal_sampling_fraction()  # the 100 GeV electron calibration of the reference
 
 
 def default_reference() -> Path:

@@ -34,36 +34,21 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
+from g4records import binomial, ecal_sampling_fraction, read_records
+
+from na64.detector import load_setup
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "data" / "g4_em_hadronic.csv"
-#: radiation length of the ECAL's layer mixture, 1.5 mm Pb + 1.5 mm Sc (mm)
-ECAL_X0 = 11.0736
-ECAL_LENGTH = 450.0  # mm, front face at z = 0
-#: the reference's electron calibration of the ECAL scintillator (100 GeV e-, ../shared/g4ref)
-ECAL_F_SC = 0.111778
+#: the reference's ECAL (its front face at z = 0): that of the setup it simulates
+ECAL_SETUP = load_setup("na64e_2016_2018")
+ECAL = ECAL_SETUP.target
 THRESHOLDS_GEV = (0.1, 0.3, 1.0, 3.0)
 K_GEV = (1.0, 2.0, 5.0, 10.0)
 ZERO_PASS = 2.303  # 90% CL upper limit of a Poisson mean with none seen
-
-
-def read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    meta = json.loads(Path(str(path) + ".json").read_text())
-    lay = meta["layout"]
-    rec = np.fromfile(path, dtype=np.float32).reshape(-1, lay["n"]).astype(float)
-    out = {}
-    for name, entry in lay.items():
-        if name == "n":
-            continue
-        start, shape = entry
-        size = int(np.prod(shape)) if isinstance(shape, list) else int(shape)
-        arr = rec[:, start:start + size]
-        out[name] = arr.reshape((-1, *shape)) if isinstance(shape, list) else arr[:, 0]
-    return meta, out
 
 
 def read_side(path: Path, n_events: int) -> np.ndarray:
@@ -79,15 +64,10 @@ def read_side(path: Path, n_events: int) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, 3)
 
 
-def _prob(mask: np.ndarray) -> tuple[float, float]:
-    n, k = mask.size, int(mask.sum())
-    return k / n, (np.sqrt(k / n * (1 - k / n) / n) if 0 < k < n else ZERO_PASS / n)
-
-
 def build(runs: list[Path]) -> list[list]:
     hcal, cont, inter, n_total, energy = [], [], [], 0, None
     for run in runs:
-        meta, ev = read(run)
+        meta, ev = read_records(run)
         n = ev["hcal_sc"].shape[0]
         energy = meta["p_GeV"] * 1e3
         hcal.append(ev["hcal_sc"].sum(axis=(1, 2, 3)) + ev["hcal_fe"].sum(axis=1))
@@ -108,7 +88,7 @@ def build(runs: list[Path]) -> list[list]:
                      (np.sqrt(m) if m else ZERO_PASS) / n_total, n_total,
                      "photo-nuclear interactions in the ECAL per shower, photon above k"])
     hard = pn[pn[:, 1] > 1e3]
-    depth = hard[:, 2] / ECAL_X0
+    depth = hard[:, 2] / ECAL.X0
     rows.append(["photonuclear_depth_mean_X0_k_gt_1GeV", depth.mean(),
                  depth.std(ddof=1) / np.sqrt(depth.size), depth.size,
                  "mean depth of those above 1 GeV, X0 of the ECAL mixture"])
@@ -120,7 +100,7 @@ def build(runs: list[Path]) -> list[list]:
     for name, mask in (("", np.ones(n_total, dtype=bool)), ("_with_photonuclear", with_pn),
                        ("_without_photonuclear", ~with_pn)):
         for thr in THRESHOLDS_GEV:
-            p, e = _prob(h[mask] > thr * 1e3)
+            p, e = binomial(h[mask] > thr * 1e3, ZERO_PASS)
             rows.append([f"p_hcal_gt_{thr:g}GeV{name}", p, e, int(mask.sum()),
                          "HCAL Fe+Sc deposit above the threshold"])
     rows.append(["hcal_leak_fraction_mean", h.mean() / energy,
@@ -138,13 +118,12 @@ def build(runs: list[Path]) -> list[list]:
 def build_pion(run: Path) -> tuple[str, list[list]]:
     """The pion rows: the hadron observables of :func:`na64.detector.observables.observables`
     (computed the same way for the fast simulation) and P(HCAL > thresholds)."""
-    from na64.detector import load_setup
     from na64.detector.observables import geant4_sample, observables
 
-    meta, ev = read(run)
+    meta, ev = read_records(run)
     energy = meta["p_GeV"] * 1e3
-    sample = geant4_sample(ev, "pi-", energy, ECAL_F_SC)
-    obs = observables(sample, load_setup("na64e_2016_2018"), bootstrap=0)
+    sample = geant4_sample(ev, "pi-", energy, ecal_sampling_fraction())
+    obs = observables(sample, ECAL_SETUP, bootstrap=0)
     n = sample.hcal.shape[0]
     notes = {"p_interact_ecal": "first inelastic interaction (end of the pion's track) in the ECAL",
              "ecal_fraction_mean": "calibrated ECAL (Sc / f_sc of 100 GeV e-) over E",
@@ -154,7 +133,7 @@ def build_pion(run: Path) -> tuple[str, list[list]]:
     h = sample.hcal.sum(axis=(1, 2, 3))
     for thr in THRESHOLDS_GEV:
         if thr * 1e3 < energy:
-            p, e = _prob(h > thr * 1e3)
+            p, e = binomial(h > thr * 1e3, ZERO_PASS)
             rows.append([f"p_hcal_gt_{thr:g}GeV", p, e, n, "HCAL Fe+Sc deposit above"])
     return f"pi-_{meta['p_GeV']:g}", rows
 

@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from g4records import ecal_sampling_fraction, read_records
 
 from na64.detector import load_setup
 from na64.detector.observables import geant4_sample, observables
@@ -35,7 +36,7 @@ from na64.units import GeV
 
 #: Electron sampling fraction of the reference ECAL (its 100 GeV electrons), as in
 #: ``tests/data/g4_na64e_100GeV.csv``.
-F_SC = 0.111778
+F_SC = ecal_sampling_fraction()
 
 NOTES = {
     "ecal_mip_mean_MeV": "mean calibrated ECAL energy (Sc/f_sc, electron scale), MeV",
@@ -56,21 +57,6 @@ def _note(name: str) -> str:
     return f"{what} raw HCAL scintillator deposit in module {module}, MeV"
 
 
-def read_records(path: Path) -> dict[str, np.ndarray]:
-    """The per-event arrays of one raw output file (layout from its JSON side file)."""
-    layout = dict(json.loads(Path(f"{path}.json").read_text())["layout"])
-    n = int(layout.pop("n"))
-    raw = np.fromfile(path, dtype=np.float32).reshape(-1, n)
-    out = {}
-    for name, (offset, shape) in layout.items():
-        if shape == 1:
-            out[name] = raw[:, offset]
-        else:
-            size = int(np.prod(shape))
-            out[name] = raw[:, offset:offset + size].reshape((-1, *shape))
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path)
@@ -78,7 +64,7 @@ def main() -> None:
     ap.add_argument("--energy", type=float, default=160.0, help="beam momentum, GeV")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    parts = [read_records(p) for p in args.files]
+    parts = [read_records(p, np.float32)[1] for p in args.files]
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     n = int(arrays["ecal_sc"].shape[0])
     cpu = float(arrays["cpu_s"].sum())

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from g4records import binomial, read_records
 
 from na64.background.base import ZERO_PASS_BOUND
 
@@ -41,33 +41,9 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "data" / "g4_na64mu_vhcal.csv"
 
 
-def read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    meta = json.loads(Path(str(path) + ".json").read_text())
-    lay = meta["layout"]
-    rec = np.fromfile(path, dtype=np.float32).reshape(-1, lay["n"]).astype(float)
-    if rec.shape[0] != meta["n_events"]:
-        raise SystemExit(f"{path}: {rec.shape[0]} records, side file says {meta['n_events']}")
-    out = {}
-    for name, entry in lay.items():
-        if name == "n":
-            continue
-        start, shape = entry
-        size = int(np.prod(shape)) if isinstance(shape, list) else int(shape)
-        arr = rec[:, start:start + size]
-        out[name] = arr.reshape((-1, *shape)) if isinstance(shape, list) else arr[:, 0]
-    return meta, out
-
-
-def _prob(mask: np.ndarray) -> tuple[float, float]:
-    n = mask.size
-    k = int(mask.sum())
-    p = k / n
-    return p, (np.sqrt(p * (1 - p) / n) if 0 < k < n else ZERO_PASS_BOUND / n)
-
-
 def build(mu: Path, e: Path, pi: Path, ecal_fsc: float) -> list[list]:
     rows: list[list] = []
-    me, ev = read(e)
+    me, ev = read_records(e)
     sc_e = ev["hcal_sc"][:, 0].sum(axis=(1, 2))
     energy_e = me["p_GeV"] * 1e3
     f_sc = sc_e.mean() / energy_e
@@ -79,26 +55,26 @@ def build(mu: Path, e: Path, pi: Path, ecal_fsc: float) -> list[list]:
               cal_e.std(ddof=1) / cal_e.mean() / np.sqrt(2 * (cal_e.size - 1)), ""],
              [tag_e, "ecal_deposit_mean", ev["ecal_sc"].sum(axis=(1, 2, 3)).mean(), 0.0,
               "MeV"]]
-    mp, evp = read(pi)
+    mp, evp = read_records(pi)
     cal_p = evp["hcal_sc"][:, 0].sum(axis=(1, 2)) / f_sc
     energy_p = mp["p_GeV"] * 1e3
     tag_p = f"pi-_{mp['p_GeV']:g}_x{mp['x_mm']:g}"
     rows += [[tag_p, "response_over_e", cal_p.mean() / energy_p,
               cal_p.std(ddof=1) / np.sqrt(cal_p.size) / energy_p, ""],
              [tag_p, "rms_over_mean", cal_p.std(ddof=1) / cal_p.mean(), 0.0, ""]]
-    mm, evm = read(mu)
+    mm, evm = read_records(mu)
     cal_m = evm["hcal_sc"][:, 0].sum(axis=(1, 2)) / f_sc
     tag_m = f"mu+_{mm['p_GeV']:g}_x{mm['x_mm']:g}"
     rows.append([tag_m, "vhcal_mean", cal_m.mean(), cal_m.std(ddof=1) / np.sqrt(cal_m.size),
                  "MeV"])
     for thr in (10.0, 100.0, 1000.0):
-        p, err = _prob(cal_m > thr)
+        p, err = binomial(cal_m > thr, ZERO_PASS_BOUND)
         rows.append([tag_m, f"p_vhcal_gt_{thr / 1e3:g}GeV", p, err, ""])
     ecal_m = evm["ecal_sc"].sum(axis=(1, 2, 3))
     rows.append([tag_m, "ecal_sc_median", float(np.median(ecal_m)), 0.0, "MeV"])
     # after the ECAL cut of muon_2022 (6 GeV on the electron scale of the ECAL)
     quiet = ecal_m / ecal_fsc < 6000.0
-    p, err = _prob(quiet & (cal_m > 1000.0))
+    p, err = binomial(quiet & (cal_m > 1000.0), ZERO_PASS_BOUND)
     rows.append([tag_m, "p_vhcal_gt_1GeV_and_ecal_lt_6GeV", p, err, ""])
     rows.append([tag_m, "events", mm["n_events"], 0.0, ""])
     for tag, meta in ((tag_e, me), (tag_p, mp), (tag_m, mm)):

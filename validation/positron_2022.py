@@ -48,8 +48,9 @@ from na64.reach.positron_config import load_positron_analysis
 HERE = Path(__file__).resolve().parent
 PUBLISHED = HERE.parent / "src" / "na64" / "data" / "published" / "na64_positron_2022.csv"
 PUBLISHED_E = HERE.parent / "src" / "na64" / "data" / "published" / "na64_invisible_2019.csv"
-#: particles on target of the two published results
-POT_POSITRON, EOT_ELECTRON = 1.01e10, 2.84e11
+#: particles on target of the two published results: the exposures of their analysis files
+POT_POSITRON = sum(r.pot for r in load_positron_analysis("positron_2022").runs)
+EOT_ELECTRON = sum(r.eot for r in load_analysis("invisible_2016_2018").runs)
 #: the narrow line compared besides the analysis' α_D = 0.5
 ALPHA_NARROW = 0.1
 #: masses of the comparison (MeV): the brem region, the shoulder below the resonance, the

@@ -30,13 +30,8 @@ def upstream_electronuclear(ctx: BackgroundContext, rng: np.random.Generator, n:
     the spread under the parameter variations of :meth:`NuclearModel.variations`.
     Returns None when the setup has no ``[upstream]`` material.
     """
-    from .upstream import (
-        escape_probability,
-        nuclei_per_area,
-        photon_flux,
-        sigma_gamma_nucleus,
-        upstream_layers,
-    )
+    from ..physics.photoabsorption import sigma_gamma_nucleus
+    from .upstream import escape_probability, nuclei_per_area, photon_flux, upstream_layers
 
     m = model or NuclearModel()
     setup = ctx.pipeline.setup

@@ -15,7 +15,7 @@ Rate per EOT: a weighted Monte Carlo through the event pipeline,
     w = Y × BR(mode) × e^{−(L − z_p)/λ_K} × e^{−d/λ_D}/λ_D × J × (w_S4 or w_cex),
 
 * Y: K0 above E_min (the lowest energy that can pass ``ecal_min``) per EOT: photo-nuclear
-  interactions of the shower photons, Σ_i n_i σ_γA_i(k) (:func:`~na64.background.upstream.
+  interactions of the shower photons, Σ_i n_i σ_γA_i(k) (:func:`~na64.physics.photoabsorption.
   sigma_gamma_nucleus`: Donnachie–Landshoff σ_γp, arXiv:hep-ph/9209205, with shadowing
   A^0.91, Caldwell et al. PRL 42 (1979) 553) along the photon track length of the shower
   resolved in depth and energy (:func:`na64.background.photon_punch.hard_cascade`; it
@@ -87,6 +87,7 @@ from numpy.typing import NDArray
 from ..constants import M_E, M_P, M_PI, M_PI0
 from ..detector import hadron
 from ..detector.hadron import MESON_INTERACTION_LENGTH_SCALE
+from ..detector.photonuclear import macroscopic_cross_section
 from ..errors import InputError
 from ..units import GeV, MeV, mm
 from .base import ZERO_PASS_BOUND, BackgroundContext, BackgroundSource, _weighted_flow
@@ -100,14 +101,14 @@ from .photon_punch import (
     sample_pair_fraction,
 )
 from .registry import register_source
-from .upstream import charged_multiplicity, sigma_gamma_nucleus
+from .upstream import charged_multiplicity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..detector.setup import Calorimeter
 
 __all__ = ["BR_KL_3PI0", "BR_KS_PI0PI0", "BR_KS_PIPI", "BR_PHI_KSKL", "BR_PI0_DALITZ",
            "CTAU_KL", "CTAU_KS", "M_K0", "K0Production", "KaonModel", "decay_weight",
-           "k0_production", "macroscopic_photonuclear", "s4_interaction_bound"]
+           "k0_production", "s4_interaction_bound"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -219,19 +220,6 @@ def _phi_fraction_above(z_min: FloatArray) -> FloatArray:
     return np.clip((hi - np.maximum(np.asarray(z_min, dtype=float), lo)) / (hi - lo), 0.0, 1.0)
 
 
-def macroscopic_photonuclear(cal: Calorimeter, k: FloatArray, alpha: float = 0.91
-                             ) -> FloatArray:
-    """Σ_i n_i σ_γA_i(k) (1/mm) of a sampling calorimeter (absorber and active layers by
-    their thickness fractions), as in :func:`~na64.background.upstream.
-    target_photonuclear_per_eot`."""
-    kk = np.asarray(k, dtype=float)
-    out = np.zeros_like(kk)
-    for mat, frac in cal.layer_fractions:
-        for _, a, n in mat.atoms_per_volume():
-            out = out + frac * n * sigma_gamma_nucleus(kk, a, alpha)
-    return out
-
-
 @dataclass(frozen=True)
 class K0Production:
     """Photo-nuclear interactions of the shower photons above E_min in the dump, resolved
@@ -272,7 +260,7 @@ def k0_production(cal: Calorimeter, e0: float, e_min: float, model: KaonModel | 
     casc = hard_cascade(float(e0), float(e_min), int(n_bins), SIGMA_PAIR)
     grid, photons = casc.track_length(depth, n_steps)
     track = 0.5 * (photons[1:] + photons[:-1]) * np.diff(grid)[:, None]  # (t, k) in X0
-    n_sigma = macroscopic_photonuclear(cal, casc.energies, m.shadowing_alpha)
+    n_sigma = macroscopic_cross_section(cal, casc.energies, m.shadowing_alpha)
     inter = (track * cal.X0 * n_sigma[None, :]).T  # (k, t)
     z_min = e_min / casc.energies
     w2 = M_P**2 + 2.0 * M_P * casc.energies

@@ -14,7 +14,8 @@ carry ν, miss the HCAL acceptance (arXiv:1710.00971, Sec. V).  The model here:
 * ``N_A``: nuclei per area of each layer (setup ``[upstream]`` + beam-line trackers
   downstream of the last magnet: :func:`upstream_layers`);
 * ``f_γ``: equivalent-photon flux of the electron (:func:`photon_flux`);
-* ``σ_γA``: photo-absorption cross section (:func:`sigma_gamma_nucleus`);
+* ``σ_γA``: photo-absorption cross section
+  (:func:`na64.physics.photoabsorption.sigma_gamma_nucleus`);
 * the hadronic final state (:func:`escape_probability`): the fast, photon-side hadrons share
   ν uniformly (longitudinal phase space), their number follows the hadron multiplicity at
   W² = 2 m_N ν, their p_T the Cocconi–Koester–Perkins spectrum; the probability that a
@@ -41,9 +42,10 @@ import numpy as np
 from hepunits import GeV, MeV
 
 from ..constants import M_E, M_P
+from ..detector.photonuclear import interactions_above
 from ..errors import InputError
 from ..materials import Material, get_material
-from ..physics.photoabsorption import sigma_gamma_nucleus, sigma_gamma_p
+from ..physics.photoabsorption import sigma_gamma_nucleus
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..beam.config import BeamlineConfig
@@ -58,8 +60,6 @@ __all__ = [
     "photon_flux",
     "photonuclear_probability",
     "pt_survival",
-    "sigma_gamma_nucleus",
-    "sigma_gamma_p",
     "target_photonuclear_per_eot",
     "target_punch_through",
     "upstream_layers",
@@ -307,20 +307,9 @@ def target_photonuclear_per_eot(setup: Setup, energy: float, nu_min: float,
 
     Thick-target photon track length T(k) dk = 0.572 X0 E0 dk/k² (Approximation B; Y. S. Tsai
     and V. Whitis, Phys. Rev. 149 (1966) 1248, Sec. II), times Σ_i n_i σ_γA_i(k), integrated
-    from ``nu_min`` to E0 (σ_γA varies slowly and is evaluated on a grid).
+    from ``nu_min`` to E0: :func:`na64.detector.photonuclear.interactions_above`.
     """
-    if not (0 < nu_min < energy):
-        return 0.0
-    cal = setup.target
-    x0 = cal.X0
-    k = np.geomspace(nu_min, energy, 64)
-    sig = np.zeros_like(k)
-    for mat, frac in ((cal.absorber_material, cal.absorber_thickness / cal.layer_thickness),
-                      (cal.active_material, cal.active_thickness / cal.layer_thickness)):
-        for _, a, n in mat.atoms_per_volume():
-            sig += frac * n * sigma_gamma_nucleus(k, a, alpha)
-    integrand = 0.572 * x0 * energy / k**2 * sig
-    return float(np.trapezoid(integrand, k))
+    return interactions_above(setup.target, energy, nu_min, alpha)
 
 
 def target_punch_through(setup: Setup, energy: float, ecal_max: float,
