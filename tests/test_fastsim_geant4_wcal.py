@@ -39,16 +39,9 @@ EVENTS = 4000
 N_SIGMA_MC = 3.0
 NAMES = ("containment_mean", "containment_rms", "resolution", "counter_mean_MeV",
          "p_counter_gt_0.5MeV", "p_counter_gt_2MeV")
-_CONTAINMENT = ("the containment of the dump is not tuned to the reference: Geant4's has a narrow "
-                "core (truncated RMS 0.23-0.34%) and a low tail to ~0.94 (photo-nuclear losses, "
-                "1% of events), na64's a wider core (0.39-0.48%) without the tail and a mean "
-                "1.6% higher (lateral leakage of the 60 mm dump); the RMS differs by {}")
-EXPECTED_OUTSIDE: dict[tuple[str, str], str] = {
-    ("wcal2017_e-_100", "containment_rms"): _CONTAINMENT.format("-15%"),
-    ("wcal2018_e-_150", "containment_rms"): _CONTAINMENT.format("-13%"),
-    ("wcal2018_e-_50", "containment_rms"): _CONTAINMENT.format("-31%"),
-}
-
+#: none: the containment RMS of the dump agrees since the hard photo-nuclear interactions
+#: are simulated (Geant4's tail to ~0.94, 1% of events), within its bootstrap error
+EXPECTED_OUTSIDE: dict[tuple[str, str], str] = {}
 
 @cache
 def _reference() -> tuple[dict[str, dict[str, np.ndarray]], dict]:
@@ -147,15 +140,17 @@ def test_leakage_replaces_the_profile_in_the_counter() -> None:
     # with replaces_profile and no hits, the target's EM showers leave nothing in W2; the
     # shipped 2018 table gives the counter its hits, more for a shorter dump
     from na64.detector import deposit
-    from na64.detector.setup import Leakage
+    from na64.detector.setup import Leakage, ShowerTuning
 
     setup = load_setup("na64e_visible_2018")
     assert setup.veto is not None
     n = 2000
     parts = {"pdg": np.full(n, 11), "energy": np.full(n, 100.0 * GeV), "x": np.zeros(n),
              "y": np.zeros(n)}
-    quiet = setup.model_copy(update={"veto": setup.veto.model_copy(update={"leakage": Leakage(
-        hits_per_gev=(0.0,), hit_energy="1MeV", replaces_profile=True)})})
+    # (and without the hadron showers of hard photo-nuclear interactions, which reach W2)
+    wcal = setup.target.model_copy(update={"shower": ShowerTuning(hard_photonuclear=False)})
+    quiet = setup.model_copy(update={"wcal": wcal, "veto": setup.veto.model_copy(update={
+        "leakage": Leakage(hits_per_gev=(0.0,), hit_energy="1MeV", replaces_profile=True)})})
     assert np.all(deposit(quiet, parts, np.random.default_rng(1))["veto"] == 0.0)
     w2 = deposit(setup, parts, np.random.default_rng(1))["veto"][:, 0]
     short = setup.model_copy(update={"wcal": setup.target.model_copy(update={"layers": (30,)})})

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from ..constants import M_E, M_K, M_MU, M_P, M_PI
 from ..errors import InputError
 from ..units import GeV
-from . import em, hadron, muon
+from . import em, hadron, muon, photonuclear
 from ._gamma import gamma_cdf_pair
 from .lateral import deposit_lateral, deposit_lateral_block
 from .setup import Calorimeter, Setup, Veto
@@ -365,8 +365,9 @@ def _profile_deposit(
 def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
                 rng: np.random.Generator) -> None:
     """GFLASH showers with the target calorimeter's corrections: fluctuating longitudinal
-    profile and shower width, photo-nuclear loss, and the hits of escaping particles in the
-    detectors downstream (:func:`leakage_deposits`)."""
+    profile and shower width, the hadron showers of hard photo-nuclear interactions
+    (:func:`_photonuclear`) and the loss to the softer ones, and the hits of escaping
+    particles in the detectors downstream (:func:`leakage_deposits`)."""
     if sh.energy.size == 0:
         return
     tgt = setup.target
@@ -377,6 +378,10 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     )
     in_target = sh.t0 < stack.t_edges[_target_sections(stack)]
     leakage_deposits(out, setup, sh.rows[in_target], sh.energy[in_target], rng)
+    if tgt.hard_photonuclear:
+        # a stream of its own, spawned without drawing from ``rng``: the rare hadron
+        # showers leave the random numbers of everything else unchanged
+        sh = _photonuclear(out, setup, stack, sh, np.flatnonzero(in_target), rng.spawn(1)[0])
     if tuning.nuclear_loss_mean > 0.0:
         sh = replace(sh, energy=sh.energy * (1.0 - em.sample_nuclear_loss(
             sh.energy.size, tuning.nuclear_loss_mean, tuning.nuclear_loss_sd, rng)))
@@ -395,6 +400,29 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
         profiles = [replace(pr, energy=pr.energy * keep) if isinstance(pr.detector, Veto)
                     else pr for pr in profiles]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
+
+
+def _photonuclear(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
+                  in_target: NDArray[np.int64], rng: np.random.Generator) -> _Showers:
+    """The hadronic component of the showers ``in_target`` (indices into ``sh``): photons
+    absorbed by nuclei of the target calorimeter (:mod:`na64.detector.photonuclear`)
+    become hadron showers of their energy along the shower axis at their depth; the
+    electromagnetic shower keeps the rest.  Returns the showers with that energy taken."""
+    index, k, dt = photonuclear.sample_interactions(
+        photonuclear.photonuclear_table(setup.target), sh.energy[in_target], rng)
+    t = sh.t0[in_target[index]] + dt
+    inside = t < stack.t_edges[-1]
+    if not inside.any():
+        return sh
+    j, k, t = in_target[index[inside]], k[inside], t[inside]
+    energy = sh.energy.copy()
+    np.subtract.at(energy, j, k)
+    ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
+    ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
+    had = _Showers(sh.rows[j], k, t, np.interp(t, ts, ls), sh.x[j], sh.y[j], sh.tx[j],
+                   sh.ty[j])
+    _hadron_showers(out, setup, stack, had, rng)
+    return replace(sh, energy=np.maximum(energy, 0.0))
 
 
 def _to_next_met(profiles: list[_Profile], stack: Stack, sh: _Showers,

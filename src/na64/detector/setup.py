@@ -126,6 +126,11 @@ class ShowerTuning(StrictModel):
     sampling_age: tuple[float, float, float, float] | None = None
     nuclear_loss_mean: float = Field(0.0, ge=0.0, le=0.1)
     nuclear_loss_sd: float = Field(0.0, ge=0.0, le=0.1)
+    #: Hard photo-nuclear interactions (shower photons above
+    #: :data:`na64.detector.photonuclear.K_MIN`) simulated one by one as hadron showers in
+    #: the target calorimeter; the softer ones are the nuclear loss above.  Physics, not a
+    #: correction: on unless switched off (to study the EM showers alone).
+    hard_photonuclear: bool = True
 
     @field_validator("sampling_age")
     @classmethod
@@ -137,7 +142,7 @@ class ShowerTuning(StrictModel):
 
     def gflash(self) -> GflashTuning:
         """The corrections as a :class:`~na64.detector.em.GflashTuning`."""
-        return GflashTuning(**self.model_dump())
+        return GflashTuning(**self.model_dump(exclude={"hard_photonuclear"}))
 
 
 class Leakage(StrictModel):
@@ -465,6 +470,12 @@ class Calorimeter(StrictModel):
     def gflash(self) -> GflashTuning:
         """The EM-shower corrections of this calorimeter (identity without ``shower``)."""
         return GflashTuning() if self.shower is None else self.shower.gflash()
+
+    @property
+    def hard_photonuclear(self) -> bool:
+        """Whether the hard photo-nuclear interactions of EM showers starting in this
+        calorimeter become hadron showers (:attr:`ShowerTuning.hard_photonuclear`)."""
+        return True if self.shower is None else self.shower.hard_photonuclear
 
     @property
     def mip_sampling_fraction(self) -> float:
