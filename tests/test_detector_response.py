@@ -182,7 +182,8 @@ def test_leakage_hits_of_electron_showers_in_veto_and_hcal() -> None:
 
 def _without_hard_photonuclear(setup: Setup) -> Setup:
     ecal = setup.ecal
-    assert ecal is not None and ecal.shower is not None
+    assert ecal is not None
+    assert ecal.shower is not None
     shower = ecal.shower.model_copy(update={"hard_photonuclear": False})
     return setup.model_copy(update={"ecal": ecal.model_copy(update={"shower": shower})})
 
