@@ -2,23 +2,24 @@
 leakage of 100 GeV electron showers and the response to π− of 2 to 50 GeV.
 
 Reference: ``tests/data/g4_em_hadronic.csv`` (``validation/g4_em_hadronic_reference.py``:
-2000 e− of 100 GeV, 1000 π− each of 2, 5, 10, 20, 50 GeV in ``na64e_2016_2018``, Geant4 11.4 with the
-data-free physics list of the calorimeter reference).  Tolerance as for the other Geant4
-references (:func:`na64.detector.observables.reference_tolerance`), the Monte Carlo error
-being the binomial or standard error of the fast-simulated sample.
+2000 e− of 100 GeV, 1000 π− each of 2, 5, 10, 20, 50 GeV in ``na64e_2016_2018``, Geant4
+11.4 with the data-free physics list of the calorimeter reference, and the 100 GeV π− of
+the calorimeter reference).  Tolerance as for the other Geant4 references
+(:func:`na64.detector.observables.reference_tolerance`), the Monte Carlo error being the
+binomial or standard error of the fast-simulated sample (bootstrap for the RMS).
 
 What the fast simulation does not yet describe is kept as strict expected failures:
 
 * π− of 2 to 50 GeV: the hadron model is fitted to these rows and to the 100 GeV reference
-  together (``validation/fit_fastsim.py``): the mean ECAL and HCAL signals and
-  P(HCAL < 1 GeV) agree at most energies, but the distribution of small HCAL signals of
-  2-5 GeV pions does not: Geant4 leaks a little (0.1-0.3 GeV) more often, through neutrons
-  and slow hadrons, than na64's clusters of 1 GeV do (P(HCAL > 0.1 GeV) 0.28 against 0.41
-  at 2 GeV, 0.52 against 0.68 at 5 GeV).
-* e− of 100 GeV: na64's EM showers have no hadronic component, while in Geant4 2.6% of them
-  have a photon above 1 GeV absorbed by a nucleus (``na64.detector.photonuclear`` gives
-  2.0%), 24% of which leak more than 0.1 GeV into the HCAL; those events make the HCAL
-  tail and widen the ECAL containment.
+  together (``validation/fit_fastsim.py``, also the lateral shape from the central-cell
+  and 3x3 fractions): the mean ECAL and HCAL signals and P(HCAL < 1 GeV) agree at most
+  energies, but the distribution of small HCAL signals of 2-5 GeV pions does not: Geant4
+  leaks a little (0.1-0.3 GeV) more often, through neutrons and slow hadrons, than na64's
+  clusters of 1 GeV do.
+* e− of 100 GeV: in Geant4 2.6% of the showers have a photon above 1 GeV absorbed by a
+  nucleus, in na64 2.0% (``na64.detector.photonuclear``), each a hadron shower of the
+  photon's energy; they make the HCAL tail and widen the ECAL containment.  Their small
+  HCAL signals (0.1-0.3 GeV) are rarer in na64, as for the pions.
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ _PION = ("the HCAL signal of pions of a few GeV: Geant4's leaks are softer and m
          "(neutrons, slow hadrons) than na64's 1 GeV clusters (see module doc)")
 _EM_SMALL_LEAKS = ("the small HCAL signals of the hadron showers of hard photo-nuclear "
                    "interactions in the ECAL (0.1-0.3 GeV): rarer in na64, as for pions of a "
-                   "few GeV (P(HCAL > 0.1 GeV) 0.002 against 0.0115)")
+                   "few GeV (P(HCAL > 0.1 GeV) 0.0025 against 0.0115)")
+_LATERAL_2GEV = ("the lateral shape at 2 GeV, not part of the fit (5-100 GeV): a pion that "
+                 "crosses the ECAL or interacts into a few secondaries is narrower in na64 "
+                 "(central cell 0.59 and 3x3 0.87 of the signal) than in Geant4 (0.51, 0.80)")
 EXPECTED_OUTSIDE = {
     ("e-_100", "p_hcal_gt_0.1GeV"): _EM_SMALL_LEAKS,
-    ("e-_100", "p_hcal_gt_0.3GeV"): _EM_SMALL_LEAKS,
     ("pi-_2", "ecal_fraction_mean"): _PION,
     ("pi-_2", "p_hcal_lt_1GeV"): _PION,
     ("pi-_2", "p_hcal_gt_0.1GeV"): _PION,
@@ -68,9 +71,13 @@ EXPECTED_OUTSIDE = {
     ("pi-_5", "p_hcal_gt_0.3GeV"): _PION,
     ("pi-_5", "p_hcal_gt_1GeV"): _PION,
     ("pi-_5", "p_hcal_gt_3GeV"): (
-        "P(HCAL > 3 GeV) of 5 GeV pions: na64 0.225, Geant4 0.203 +- 0.013, 0.02 points "
-        "outside since the EM constants were refitted with the photo-nuclear showers in the "
-        "EM showers (their hadron constants were not refitted)"),
+        "P(HCAL > 3 GeV) of 5 GeV pions: na64 0.168, Geant4 0.203 +- 0.013 (the fit of the "
+        "hadron model trades it against the mean signals)"),
+    ("pi-_10", "ecal_fraction_mean"): (
+        "the calibrated ECAL signal of 10 GeV pions: na64 0.484, Geant4 0.523 +- 0.010, "
+        "since the lateral profile was fitted as well (chi2 70 for 49 points)"),
+    ("pi-_2", "central_cell_fraction_showering"): _LATERAL_2GEV,
+    ("pi-_2", "ring3x3_fraction_showering"): _LATERAL_2GEV,
     ("pi-_10", "p_hcal_gt_0.1GeV"): _PION,
     ("pi-_20", "p_hcal_lt_1GeV"): _PION,
     ("pi-_20", "p_hcal_gt_1GeV"): _PION,
@@ -96,7 +103,8 @@ def _fast(config: str) -> dict[str, tuple[float, float]]:
     if particle == "pi-":
         obs = observables(s, SETUP, bootstrap=0)
         for key in ("p_interact_ecal", "ecal_fraction_mean", "hcal_fraction_mean",
-                    "p_hcal_lt_1GeV"):
+                    "p_hcal_lt_1GeV", "central_cell_fraction_showering",
+                    "ring3x3_fraction_showering"):
             out[key] = obs[key]
     else:
         cont = s.ecal_deposit / energy

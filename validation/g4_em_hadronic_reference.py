@@ -8,10 +8,11 @@ above 100 MeV is written to a side file (event, process, energy of the incoming 
 energy it lost in the step, position, volume).  Runs: 100 GeV e− in a pencil beam at the
 centre of ECAL cell (3, 3), 2 × 1000 events, seeds 701 and 702; and, for the hadron
 showers of a few GeV that such interactions make, π− of 2 and 5 GeV on the same spot, 1000
-events each, seeds 712 and 715, and of 10, 20, 50 GeV (seeds 730, 740, 770).
+events each, seeds 712 and 715, and of 10, 20, 50 GeV (seeds 730, 740, 770); the 100 GeV
+pions of the first reference (``../shared/reference/g4_na64e/pi-_100.npz``) as well.
 
     python validation/g4_em_hadronic_reference.py --electrons RUN.bin [RUN.bin ...]
-        --pions PI2.bin PI5.bin [--out CSV]
+        --pions PI2.bin PI5.bin ... pi-_100.npz [--out CSV]
 
 Each ``RUN.bin`` has its JSON layout ``RUN.bin.json`` and its side file ``RUN.side``.
 Writes ``tests/data/g4_em_hadronic.csv`` (configuration, observable, value, stat_error, n,
@@ -28,13 +29,16 @@ note).  For the electrons (configuration ``e-_100``):
 
 For the pions (``pi-_2`` ... ``pi-_50``): the probability that the pion's first inelastic
 interaction lies in the ECAL (where its track ends), the mean calibrated ECAL and HCAL
-signals over E, P(HCAL < 1 GeV) and P(HCAL > 0.1, 0.3, 1, 3 GeV).
+signals over E, P(HCAL < 1 GeV) and P(HCAL > 0.1, 0.3, 1, 3 GeV), and the lateral shape
+of those that shower in the ECAL (calibrated signal above E/5): the mean central-cell and
+3x3 fractions.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +128,11 @@ def build_pion(run: Path) -> tuple[str, list[list]]:
     (computed the same way for the fast simulation) and P(HCAL > thresholds)."""
     from na64.detector.observables import geant4_sample, observables
 
-    meta, ev = read_records(run)
+    if run.suffix == ".npz":  # the 100 GeV pions of the first reference
+        with np.load(run) as z:
+            meta, ev = json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
+    else:
+        meta, ev = read_records(run)
     energy = meta["p_GeV"] * 1e3
     sample = geant4_sample(ev, "pi-", energy, ecal_sampling_fraction())
     obs = observables(sample, ECAL_SETUP, bootstrap=0)
@@ -132,7 +140,11 @@ def build_pion(run: Path) -> tuple[str, list[list]]:
     notes = {"p_interact_ecal": "first inelastic interaction (end of the pion's track) in the ECAL",
              "ecal_fraction_mean": "calibrated ECAL (Sc / f_sc of 100 GeV e-) over E",
              "hcal_fraction_mean": "HCAL Fe+Sc deposit over E",
-             "p_hcal_lt_1GeV": "HCAL Fe+Sc deposit below 1 GeV"}
+             "p_hcal_lt_1GeV": "HCAL Fe+Sc deposit below 1 GeV",
+             "central_cell_fraction_showering": "central ECAL cell / calibrated ECAL, pions "
+                                                "with a calibrated ECAL signal above E/5",
+             "ring3x3_fraction_showering": "3x3 ECAL cells / calibrated ECAL, pions with a "
+                                           "calibrated ECAL signal above E/5"}
     rows: list[list] = [[k, obs[k][0], obs[k][1], n, note] for k, note in notes.items()]
     h = sample.hcal.sum(axis=(1, 2, 3))
     for thr in THRESHOLDS_GEV:

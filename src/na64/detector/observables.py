@@ -481,8 +481,22 @@ def _hadron(s: Sample, setup: Setup) -> dict[str, Value]:
     out["p_ecal_lt_50GeV_and_hcal_lt_1GeV"] = _prob(low & (hcal < 1.0 * GeV))
     out["p_ecal_lt_50GeV"] = _prob(low)
     out["p_hcal_lt_1GeV"] = _prob(hcal < 1.0 * GeV)
+    # the lateral shape of the showers in the ECAL (those that leave more than a fifth of
+    # the energy there, which a muon-like track of a few GeV also does at 2 GeV)
+    showering = cal > SHOWERING_FRACTION * e
+    if showering.sum() > 1:
+        iy, ix = CENTRAL_CELL
+        c = s.ecal[showering]
+        tot = cal[showering]
+        out["central_cell_fraction_showering"] = _mean(c[:, :, iy, ix].sum(axis=1) / tot)
+        out["ring3x3_fraction_showering"] = _mean(
+            c[:, :, iy - 1:iy + 2, ix - 1:ix + 2].sum(axis=(1, 2, 3)) / tot)
     return out
 
+
+#: Calibrated ECAL signal over E above which a hadron counts as showering in the ECAL for
+#: the lateral-shape observables (``*_showering``).
+SHOWERING_FRACTION = 0.2
 
 #: Calibrated ECAL energies (GeV) above which a muon's radiative-loss tail is counted
 #: (``p_ecal_gt_<E>GeV``).

@@ -310,9 +310,9 @@ def _profiles(
                 e_k = e_k * em.sampling_vs_age(tau[:, ks], tuning.sampling_age)
         else:
             r = hadron.hadronic_lateral_radius(det.lambda_int)
-            rc = np.full(e_k.shape, r)
-            rt = rc * 1.5
-            p = np.ones(e_k.shape)
+            rc = np.full(e_k.shape, r * hadron.HADRONIC_CORE_RADIUS_SCALE)
+            rt = np.full(e_k.shape, r * hadron.HADRONIC_TAIL_RADIUS_SCALE)
+            p = np.full(e_k.shape, hadron.HADRONIC_CORE_WEIGHT)
         out.append(_Profile(name, det, index, np.ascontiguousarray(e_k), z_mid[ks],
                             np.ascontiguousarray(rc), np.ascontiguousarray(rt),
                             np.ascontiguousarray(p)))
@@ -351,12 +351,13 @@ def _profile_deposit(
     out: dict[str, FloatArray], stack: Stack, sh: _Showers, alpha: FloatArray, beta: FloatArray,
     unit: str, scale_per_section: dict[str, float] | None, lateral: str,
     clusters: tuple[NDArray[np.int64], np.random.Generator] | None = None,
+    width: FloatArray | None = None,
 ) -> None:
     """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l');
-    ``clusters`` as for :func:`_profiles`."""
+    ``clusters`` and the relative EM shower ``width`` (m,) as for :func:`_profiles`."""
     if sh.energy.size == 0:
         return
-    profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral,
+    profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral, width,
                          clusters=clusters)
     profiles = _to_next_met(profiles, stack, sh, scale_per_section)
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
@@ -682,7 +683,10 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
     f_em = hadron.sample_em_fraction(sh.energy, rng)
     a_em, b_em, a_h, d_h = hadron.profile_parameters(sh.energy)
     em_part = _Showers(sh.rows, sh.energy * f_em, sh.t0, sh.l0, sh.x, sh.y, sh.tx, sh.ty)
-    _profile_deposit(out, stack, em_part, a_em, b_em, "t", None, "em")
+    # the pi0s come from many points of the cascade, off its axis: wider than an EM
+    # shower of the same energy starting on the axis
+    _profile_deposit(out, stack, em_part, a_em, b_em, "t", None, "em",
+                     width=np.full(sh.energy.size, hadron.EM_PART_WIDTH_SCALE))
     had = _Showers(sh.rows, sh.energy * (1.0 - f_em), sh.t0, sh.l0, sh.x, sh.y, sh.tx, sh.ty)
     inv_eh = {s.output: 1.0 / s.detector.e_over_h for s in stack.sections
               if isinstance(s.detector, Calorimeter)}
