@@ -7,6 +7,7 @@ import pytest
 
 from na64.detector import deposit, load_setup, response
 from na64.detector.em import lateral_parameters, longitudinal_parameters
+from na64.detector.observables import truncated_mean_rms
 from na64.units import GeV
 
 SETUP = load_setup("na64e_2016_2018")
@@ -103,12 +104,15 @@ def test_central_cell_fraction_between_circle_bounds() -> None:
 def test_energy_resolution_matches_configured_terms(energy_gev: float) -> None:
     # Configured sigma_E/E = 9%/sqrt(E) (+) 1% (arXiv:1610.02988 quotes ~9%/sqrt(E)) plus
     # 72 cells of 5 MeV noise.  3000 events give sigma to ~1.3%; leakage fluctuations
-    # add a little: 8% tolerance.
+    # add a little: 8% tolerance.  The resolution is the RMS within +-3 RMS (the
+    # reference's estimator): the few showers with a hard photo-nuclear interaction (one
+    # in ~50) are a far low tail, not part of it.
     n = 3000
     ev = response(SETUP, _electrons(n, energy_gev * GeV, np.random.default_rng(5)),
                   np.random.default_rng(int(energy_gev)))
     e = ev["ecal"].astype(float).sum(axis=(1, 2, 3))
-    measured = e.std() / e.mean()
+    mean, rms = truncated_mean_rms(e)
+    measured = rms / mean
     expected = np.sqrt(ECAL.stochastic**2 / energy_gev + ECAL.constant**2
                        + 72 * ECAL.noise**2 / (energy_gev * GeV) ** 2)
     assert measured == pytest.approx(expected, rel=0.08)
