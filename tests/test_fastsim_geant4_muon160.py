@@ -1,7 +1,7 @@
 """160 GeV muons, the NA64μ beam, in the fast simulation against Geant4 11.4.
 
 Reference: ``tests/data/g4_na64_muon_160GeV.csv`` (20000 μ+ of the project's Geant4 tool in
-its NA64e ECAL / veto / HCAL geometry, made by ``validation/g4_muon_reference.py``).  The
+its NA64e ECAL / veto / HCAL geometry, made by ``validation/g4_reference_table.py``).  The
 ECAL of NA64μ is the NA64 ECAL (150 layers of 1.5 mm Pb + 1.5 mm plastic) and its HCAL
 modules are the NA64 modules (48 × 25 mm Fe + 4 mm plastic), so the muon's signals in them
 check ``na64mu_2022`` as well as ``na64e_2016_2018`` at the NA64μ beam energy (the tuning

@@ -37,7 +37,7 @@ tuned constant reset) and fits, in this order:
 It prints the fitted values as the TOML blocks of ``na64e_2016_2018.toml`` and the module
 constants, and the reference observables with the fitted simulation.  ``--check`` exits
 with 1 when a shipped value differs from the fit by more than the fit's reproducibility
-(the tolerance printed with it).  Takes about 3 minutes on one core.
+(the tolerance printed with it).  Takes about 5 minutes on one core.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ This is how ``tests/data/g4_na64_muon_160GeV.csv`` was made::
 
     bin/g4ref --particle mu+ --p 160 --n 10000 --seed 211 --out mu160_a.bin
     bin/g4ref --particle mu+ --p 160 --n 10000 --seed 212 --out mu160_b.bin
-    python validation/g4_muon_reference.py mu160_a.bin mu160_b.bin --particle mu+ \\
+    python validation/g4_reference_table.py mu160_a.bin mu160_b.bin --particle mu+ \\
         --energy 160 --out tests/data/g4_na64_muon_160GeV.csv
 
 and ``tests/data/g4_na64e_electron_100GeV.csv``, the 500 electrons of the shipped
