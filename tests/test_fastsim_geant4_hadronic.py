@@ -68,7 +68,6 @@ EXPECTED_OUTSIDE = {
     ("pi-_5", "hcal_fraction_mean"): _PION,
     ("pi-_5", "p_hcal_lt_1GeV"): _PION,
     ("pi-_5", "p_hcal_gt_0.1GeV"): _PION,
-    ("pi-_5", "p_hcal_gt_0.3GeV"): _PION,
     ("pi-_5", "p_hcal_gt_1GeV"): _PION,
     ("pi-_5", "p_hcal_gt_3GeV"): (
         "P(HCAL > 3 GeV) of 5 GeV pions: na64 0.168, Geant4 0.203 +- 0.013 (the fit of the "
@@ -78,7 +77,9 @@ EXPECTED_OUTSIDE = {
         "since the lateral profile was fitted as well (chi2 70 for 49 points)"),
     ("pi-_2", "central_cell_fraction_showering"): _LATERAL_2GEV,
     ("pi-_2", "ring3x3_fraction_showering"): _LATERAL_2GEV,
-    ("pi-_10", "p_hcal_gt_0.1GeV"): _PION,
+    ("pi-_10", "p_hcal_lt_1GeV"): (
+        "P(HCAL < 1 GeV) of 10 GeV pions: na64 0.375, Geant4 0.413 +- 0.016, 0.007 outside "
+        "the tolerance (the fit trades it against the mean signals)"),
     ("pi-_20", "p_hcal_lt_1GeV"): _PION,
     ("pi-_20", "p_hcal_gt_1GeV"): _PION,
 }

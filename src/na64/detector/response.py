@@ -271,12 +271,18 @@ def _profiles(
     mid = 0.5 * (depth[:, :-1] + depth[:, 1:])
     mean_depth = np.where(frac > 1e-12, mean_depth, mid)
     if clusters is not None:
+        # clusters in the calorimeters; a thin counter sees the particles crossing it, not
+        # whole clusters: it keeps the smooth profile's share, the clusters the rest
         n_cl, rng = clusters
+        counter = np.array([isinstance(s.detector, Veto) for s, _, _ in slices])
         p = np.clip(frac, 0.0, 1.0)
-        pv = np.concatenate([p, np.clip(1.0 - p.sum(axis=1), 0.0, 1.0)[:, None]], axis=1)
-        pv /= pv.sum(axis=1, keepdims=True)
+        smooth = np.where(counter[None, :], p, 0.0)
+        pc = np.where(counter[None, :], 0.0, p)
+        pv = np.concatenate([pc, np.clip(1.0 - p.sum(axis=1), 0.0, 1.0)[:, None]], axis=1)
+        pv /= np.maximum(pv.sum(axis=1, keepdims=True), 1e-300)
         counts = rng.multinomial(n_cl, pv)
-        e_slice = sh.energy[:, None] * (counts[:, :-1] / n_cl[:, None])
+        rest = 1.0 - smooth.sum(axis=1, keepdims=True)
+        e_slice = sh.energy[:, None] * (counts[:, :-1] / n_cl[:, None] * rest + smooth)
     tmax = np.maximum((alpha - 1.0) / beta, 0.1)
     tau = mean_depth / tmax[:, None]
     tau_lat = tau if lateral_age is None else lateral_age(mean_depth)
