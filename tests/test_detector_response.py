@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from na64.detector import deposit, load_setup, response
-from na64.detector.setup import Setup
 from na64.detector.stack import build_stack
 from na64.errors import InputError
 from na64.pipeline import simulate_events
@@ -162,7 +161,7 @@ def test_leakage_hits_of_electron_showers_in_veto_and_hcal() -> None:
     # x mean hit energy), and an electron shower that misses nothing else leaves no hit in
     # the later HCAL modules beyond its profile tail.  (Without the hadron showers of hard
     # photo-nuclear interactions, which add to both: the next test.)
-    setup = _without_hard_photonuclear(SETUPS["na64e_2016_2018"])
+    setup = SETUPS["na64e_2016_2018"].with_hard_photonuclear(False)
     assert setup.veto is not None
     assert setup.veto.leakage is not None
     assert setup.hcal is not None
@@ -180,14 +179,6 @@ def test_leakage_hits_of_electron_showers_in_veto_and_hcal() -> None:
             e_gev * hl.hits_per_gev[0] * hl.hit_energy)
 
 
-def _without_hard_photonuclear(setup: Setup) -> Setup:
-    ecal = setup.ecal
-    assert ecal is not None
-    assert ecal.shower is not None
-    shower = ecal.shower.model_copy(update={"hard_photonuclear": False})
-    return setup.model_copy(update={"ecal": ecal.model_copy(update={"shower": shower})})
-
-
 def test_hard_photonuclear_interactions_make_hadron_showers_in_electron_showers() -> None:
     # One 100 GeV shower in ~50 has a photon above 1 GeV absorbed by a nucleus of the ECAL
     # (na64.detector.photonuclear; Geant4: 0.026 +- 0.004, tests/data/g4_em_hadronic.csv);
@@ -195,7 +186,7 @@ def test_hard_photonuclear_interactions_make_hadron_showers_in_electron_showers(
     # ~0.2% (Geant4: 0.45% +- 0.15%), while the veto and HCAL means of all other showers
     # stay, and the total visible energy drops by the hadrons' invisible share only.
     on = SETUPS["na64e_2016_2018"]
-    off = _without_hard_photonuclear(on)
+    off = on.with_hard_photonuclear(False)
     n = 40000
     beam = {"pdg": np.full(n, 11), "energy": np.full(n, 100 * GeV)}
     d_on = deposit(on, beam, np.random.default_rng(21))

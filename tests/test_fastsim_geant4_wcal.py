@@ -43,6 +43,7 @@ NAMES = ("containment_mean", "containment_rms", "resolution", "counter_mean_MeV"
 #: are simulated (Geant4's tail to ~0.94, 1% of events), within its bootstrap error
 EXPECTED_OUTSIDE: dict[tuple[str, str], str] = {}
 
+
 @cache
 def _reference() -> tuple[dict[str, dict[str, np.ndarray]], dict]:
     with np.load(DATA) as z:
@@ -140,7 +141,7 @@ def test_leakage_replaces_the_profile_in_the_counter() -> None:
     # with replaces_profile and no hits, the target's EM showers leave nothing in W2; the
     # shipped 2018 table gives the counter its hits, more for a shorter dump
     from na64.detector import deposit
-    from na64.detector.setup import Leakage, ShowerTuning
+    from na64.detector.setup import Leakage
 
     setup = load_setup("na64e_visible_2018")
     assert setup.veto is not None
@@ -148,9 +149,9 @@ def test_leakage_replaces_the_profile_in_the_counter() -> None:
     parts = {"pdg": np.full(n, 11), "energy": np.full(n, 100.0 * GeV), "x": np.zeros(n),
              "y": np.zeros(n)}
     # (and without the hadron showers of hard photo-nuclear interactions, which reach W2)
-    wcal = setup.target.model_copy(update={"shower": ShowerTuning(hard_photonuclear=False)})
-    quiet = setup.model_copy(update={"wcal": wcal, "veto": setup.veto.model_copy(update={
-        "leakage": Leakage(hits_per_gev=(0.0,), hit_energy="1MeV", replaces_profile=True)})})
+    quiet = setup.with_hard_photonuclear(False).model_copy(update={"veto": setup.veto.model_copy(
+        update={"leakage": Leakage(hits_per_gev=(0.0,), hit_energy="1MeV",
+                                   replaces_profile=True)})})
     assert np.all(deposit(quiet, parts, np.random.default_rng(1))["veto"] == 0.0)
     w2 = deposit(setup, parts, np.random.default_rng(1))["veto"][:, 0]
     short = setup.model_copy(update={"wcal": setup.target.model_copy(update={"layers": (30,)})})

@@ -86,11 +86,6 @@ def load_arrays(ref: Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def tolerance(row: ReferenceRow) -> float:
-    """5% of the reference value or its statistical error, whichever is larger."""
-    return reference_tolerance(row.value, row.stat_error)
-
-
 # --------------------------------------------------------------------------------------
 # 1. the observables
 # --------------------------------------------------------------------------------------
@@ -123,7 +118,7 @@ def compare_observables(setup: Setup, table: dict[tuple[str, str], ReferenceRow]
             if pp != p:
                 continue
             r: dict[str, Any] = {"particle": p, "observable": name, "g4": row.value,
-                                 "g4_err": row.stat_error, "tol": tolerance(row),
+                                 "g4_err": row.stat_error,
                                  "n_events": row.n_events, "n_arrays": n_ref,
                                  "g4_recomputed": mine.get(name, (math.nan, 0.0))[0]}
             if name not in obs:
@@ -133,11 +128,11 @@ def compare_observables(setup: Setup, table: dict[tuple[str, str], ReferenceRow]
                 v, e = obs[name]
                 diff = v - row.value
                 sig = math.hypot(row.stat_error, e)
-                r["tol"] = reference_tolerance(row.value, row.stat_error, e)
-                r.update(na64=v, na64_err=e,
+                tol = reference_tolerance(row.value, row.stat_error, e)
+                r.update(na64=v, na64_err=e, tol=tol,
                          ratio=v / row.value if row.value else math.nan,
                          pull=diff / sig if sig > 0 else math.nan,
-                         status="ok" if abs(diff) <= r["tol"] else "OUT", note="")
+                         status="ok" if abs(diff) <= tol else "OUT", note="")
             rows.append(r)
     return rows, fast, g4
 

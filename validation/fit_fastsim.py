@@ -49,6 +49,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -121,21 +122,32 @@ class Tuned:
     em_part_width: float = 1.0
 
 
+#: The fitted constants that are module constants: Tuned field -> (module, name).
+MODULE_CONSTANTS = {
+    "meson_lambda_scale": (hadron, "MESON_INTERACTION_LENGTH_SCALE"),
+    "charge_exchange": (hadron, "CHARGE_EXCHANGE_PROBABILITY"),
+    "em_rate_scale": (hadron, "EM_RATE_SCALE"),
+    "hadronic_rate_scale": (hadron, "HADRONIC_RATE_SCALE"),
+    "kappa": (hadron, "KAPPA"),
+    "rate_exponent": (hadron, "RATE_SCALE_EXPONENT"),
+    "cluster_energy": (hadron, "CLUSTER_ENERGY"),
+    "meson_scale_exponent": (hadron, "MESON_SCALE_EXPONENT"),
+    "radiative": (muon, "RADIATIVE_COMPONENTS"),
+    "hadronic_core_radius": (hadron, "HADRONIC_CORE_RADIUS_SCALE"),
+    "hadronic_tail_radius": (hadron, "HADRONIC_TAIL_RADIUS_SCALE"),
+    "hadronic_core_weight": (hadron, "HADRONIC_CORE_WEIGHT"),
+    "em_part_width": (hadron, "EM_PART_WIDTH_SCALE"),
+}
+
+
+def _module_name(module: Any) -> str:
+    return str(module.__name__).rsplit(".", 1)[-1]
+
+
 def build(base: Setup, t: Tuned) -> Setup:
     """``base`` with the tuned setup values of ``t`` (module constants set as well)."""
-    hadron.MESON_INTERACTION_LENGTH_SCALE = t.meson_lambda_scale
-    hadron.CHARGE_EXCHANGE_PROBABILITY = t.charge_exchange
-    hadron.EM_RATE_SCALE = t.em_rate_scale
-    hadron.HADRONIC_RATE_SCALE = t.hadronic_rate_scale
-    hadron.KAPPA = t.kappa
-    hadron.RATE_SCALE_EXPONENT = t.rate_exponent
-    hadron.CLUSTER_ENERGY = t.cluster_energy
-    hadron.MESON_SCALE_EXPONENT = t.meson_scale_exponent
-    muon.RADIATIVE_COMPONENTS = t.radiative
-    hadron.HADRONIC_CORE_RADIUS_SCALE = t.hadronic_core_radius
-    hadron.HADRONIC_TAIL_RADIUS_SCALE = t.hadronic_tail_radius
-    hadron.HADRONIC_CORE_WEIGHT = t.hadronic_core_weight
-    hadron.EM_PART_WIDTH_SCALE = t.em_part_width
+    for key, (module, name) in MODULE_CONSTANTS.items():
+        setattr(module, name, getattr(t, key))
     assert base.ecal is not None
     assert base.hcal is not None
     assert base.veto is not None
@@ -657,9 +669,10 @@ def fit_muons(base: Setup, mu: dict[str, np.ndarray], t: Tuned, f_sc: float) -> 
 # --------------------------------------------------------------------------------------
 # 7: hadrons
 # --------------------------------------------------------------------------------------
-#: Geant4 pions below 100 GeV (the same program and geometry; made by
+#: Geant4 pions of 2-100 GeV (the same program and geometry; made by
 #: ``validation/g4_em_hadronic_reference.py``): per energy, the mean calibrated ECAL and HCAL
-#: signals, P(HCAL < 1 GeV) and the probability of a first interaction in the ECAL
+#: signals, P(HCAL < 1 GeV) and P(HCAL > thresholds), the probability of a first
+#: interaction in the ECAL and the central-cell and 3x3 fractions of showering pions
 LOW_ENERGY_TABLE = ROOT / "tests" / "data" / "g4_em_hadronic.csv"
 LOW_ENERGY_KEYS = ("ecal_fraction_mean", "hcal_fraction_mean", "p_hcal_lt_1GeV",
                    "p_hcal_gt_0.3GeV")
@@ -667,6 +680,7 @@ LOW_ENERGY_KEYS = ("ecal_fraction_mean", "hcal_fraction_mean", "p_hcal_lt_1GeV",
 CLUSTER_GRID = (500.0, 700.0, 1000.0, 1500.0, 2000.0)
 
 
+@cache
 def _low_energy_pions() -> dict[float, dict[str, float]]:
     lines = [ln for ln in LOW_ENERGY_TABLE.read_text().splitlines()
              if ln and not ln.startswith("#")]
@@ -859,20 +873,8 @@ def toml_blocks(t: Tuned) -> str:
 
 def module_constants(t: Tuned) -> dict[str, float | tuple[tuple[float, float, float], ...]]:
     """The tuned module constants of na64.detector.hadron and .muon."""
-    return {
-        "hadron.MESON_INTERACTION_LENGTH_SCALE": t.meson_lambda_scale,
-        "hadron.CHARGE_EXCHANGE_PROBABILITY": t.charge_exchange,
-        "hadron.EM_RATE_SCALE": t.em_rate_scale,
-        "hadron.HADRONIC_RATE_SCALE": t.hadronic_rate_scale, "hadron.KAPPA": t.kappa,
-        "hadron.RATE_SCALE_EXPONENT": t.rate_exponent,
-        "hadron.CLUSTER_ENERGY": t.cluster_energy,
-        "hadron.MESON_SCALE_EXPONENT": t.meson_scale_exponent,
-        "muon.RADIATIVE_COMPONENTS": t.radiative,
-        "hadron.HADRONIC_CORE_RADIUS_SCALE": t.hadronic_core_radius,
-        "hadron.HADRONIC_TAIL_RADIUS_SCALE": t.hadronic_tail_radius,
-        "hadron.HADRONIC_CORE_WEIGHT": t.hadronic_core_weight,
-        "hadron.EM_PART_WIDTH_SCALE": t.em_part_width,
-    }
+    return {f"{_module_name(module)}.{name}": getattr(t, key)
+            for key, (module, name) in MODULE_CONSTANTS.items()}
 
 
 def shipped(base: Setup) -> Tuned:
@@ -889,16 +891,7 @@ def shipped(base: Setup) -> Tuned:
         hcal_e_over_h=h.e_over_h,
         veto_leakage=v.leakage.model_dump() if v.leakage else None,
         hcal_leakage=h.leakage.model_dump() if h.leakage else None,
-        meson_lambda_scale=hadron.MESON_INTERACTION_LENGTH_SCALE,
-        charge_exchange=hadron.CHARGE_EXCHANGE_PROBABILITY,
-        em_rate_scale=hadron.EM_RATE_SCALE,
-        hadronic_rate_scale=hadron.HADRONIC_RATE_SCALE, kappa=hadron.KAPPA,
-        rate_exponent=hadron.RATE_SCALE_EXPONENT, cluster_energy=hadron.CLUSTER_ENERGY,
-        meson_scale_exponent=hadron.MESON_SCALE_EXPONENT,
-        radiative=muon.RADIATIVE_COMPONENTS,
-        hadronic_core_radius=hadron.HADRONIC_CORE_RADIUS_SCALE,
-        hadronic_tail_radius=hadron.HADRONIC_TAIL_RADIUS_SCALE,
-        hadronic_core_weight=hadron.HADRONIC_CORE_WEIGHT, em_part_width=hadron.EM_PART_WIDTH_SCALE)
+        **{key: getattr(module, name) for key, (module, name) in MODULE_CONSTANTS.items()})
 
 
 def _flat(t: Tuned) -> dict[str, float]:

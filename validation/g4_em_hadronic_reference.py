@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
-from g4records import binomial, ecal_sampling_fraction, read_records
+from g4records import binomial, ecal_sampling_fraction, read_records, read_run
 
 from na64.detector import load_setup
 
@@ -128,11 +127,7 @@ def build_pion(run: Path) -> tuple[str, list[list]]:
     (computed the same way for the fast simulation) and P(HCAL > thresholds)."""
     from na64.detector.observables import geant4_sample, observables
 
-    if run.suffix == ".npz":  # the 100 GeV pions of the first reference
-        with np.load(run) as z:
-            meta, ev = json.loads(str(z["meta"])), {k: z[k] for k in z.files if k != "meta"}
-    else:
-        meta, ev = read_records(run)
+    meta, ev = read_run(run)
     energy = meta["p_GeV"] * 1e3
     sample = geant4_sample(ev, "pi-", energy, ecal_sampling_fraction())
     obs = observables(sample, ECAL_SETUP, bootstrap=0)

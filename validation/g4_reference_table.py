@@ -32,17 +32,21 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from g4records import REFERENCE_100GEV, ecal_sampling_fraction, read_records
+from g4records import REFERENCE_100GEV, ecal_sampling_fraction, read_run
 
 from na64.detector import load_setup
-from na64.detector.observables import geant4_sample, observables, read_reference_table
+from na64.detector.observables import (
+    ReferenceRow,
+    geant4_sample,
+    observables,
+    read_reference_table,
+)
 from na64.units import GeV
 
 #: Electron sampling fraction of the reference ECAL (its 100 GeV electrons), as in
@@ -65,9 +69,14 @@ NOTES = {
 }
 
 
+@cache
+def _electron_notes() -> dict[tuple[str, str], ReferenceRow]:
+    return read_reference_table(REFERENCE_100GEV)
+
+
 def _note(name: str, particle: str) -> str:
     if particle in ("e-", "e+"):
-        row = read_reference_table(REFERENCE_100GEV).get(("e-", name))
+        row = _electron_notes().get(("e-", name))
         # the table's note without its counts ("; 0 of 500 events; ...")
         return row.notes.split("; ")[0] if row is not None else name
     if name.startswith("p_ecal_gt_"):
@@ -76,15 +85,6 @@ def _note(name: str, particle: str) -> str:
     kind, module = name.removeprefix("hcal_per_module_").split("_MeV_m")
     what = "mean" if kind == "mean" else "most probable"
     return f"{what} raw HCAL scintillator deposit in module {module}, MeV"
-
-
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The run's settings and per-event arrays: raw records (with ``FILE.json``) or the
-    ``.npz`` of the shipped reference (settings in its ``meta`` entry)."""
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            return json.loads(str(z["meta"])), {k: z[k] for k in FIELDS}
-    return read_records(path, np.float32)
 
 
 def main() -> None:
@@ -98,7 +98,7 @@ def main() -> None:
     args = ap.parse_args()
     parts, seeds = [], []
     for path in args.files:
-        meta, arrays = _read(path)
+        meta, arrays = read_run(path, np.float32)
         if meta["particle"] != args.particle or float(meta["p_GeV"]) != args.energy:
             raise SystemExit(f"{path}: a run of {meta['p_GeV']} GeV {meta['particle']}, "
                              f"not {args.energy:g} GeV {args.particle}")

@@ -30,6 +30,16 @@ def read_records(path: Path, dtype: type = np.float64) -> tuple[dict[str, Any], 
     return meta, out
 
 
+def read_run(path: Path, dtype: type = np.float64) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`read_records` of a raw run, or the per-event arrays of the shipped reference
+    (``../shared/reference/g4_na64e/*.npz``, the settings in its ``meta`` entry)."""
+    if Path(path).suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            return (json.loads(str(z["meta"])),
+                    {k: z[k].astype(dtype) for k in z.files if k != "meta"})
+    return read_records(path, dtype)
+
+
 def binomial(mask: np.ndarray, zero_bound: float) -> tuple[float, float]:
     """Fraction of ``mask`` that is true and its binomial error; with none (or all) true,
     the error is ``zero_bound / n`` (the convention of the table being written)."""

@@ -121,10 +121,7 @@ def _event_rows(particles: dict[str, NDArray[np.generic]], n: int) -> tuple[NDAr
 
 def _depth_coordinates(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Depth in X0 and lambda at longitudinal position z (mm, absolute)."""
-    zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
-    ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
-    ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
-    return np.interp(z, zs, ts), np.interp(z, zs, ls)
+    return stack.convert(z, "z", "t"), stack.convert(z, "z", "l")
 
 
 def _next_calorimeter(stack: Stack, z: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -186,9 +183,7 @@ def _interaction_depth(stack: Stack, l_start: FloatArray, path: FloatArray, x: F
 
 
 def _z_of_depth(stack: Stack, t: FloatArray) -> FloatArray:
-    zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
-    ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
-    return np.interp(t, ts, zs)
+    return stack.convert(t, "t", "z")
 
 
 def _new_outputs(stack: Stack, n: int,
@@ -424,9 +419,7 @@ def _photonuclear(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _S
     j, k, t = in_target[index[inside]], k[inside], t[inside]
     energy = sh.energy.copy()
     np.subtract.at(energy, j, k)
-    ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
-    ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
-    had = _Showers(sh.rows[j], k, t, np.interp(t, ts, ls), sh.x[j], sh.y[j], sh.tx[j],
+    had = _Showers(sh.rows[j], k, t, stack.convert(t, "t", "l"), sh.x[j], sh.y[j], sh.tx[j],
                    sh.ty[j])
     _hadron_showers(out, setup, stack, had, rng)
     return replace(sh, energy=np.maximum(energy, 0.0))
@@ -1043,11 +1036,8 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         exiting.append(event[ic][(l_start[ic] < target_l1) & (l_int[c] > target_l1)])
         ii = idx[interacts]
         li = l_int[interacts]
-        ls = np.array([v for s in stack.sections for v in (s.l0, s.l1)])
-        ts = np.array([v for s in stack.sections for v in (s.t0, s.t1)])
-        zs = np.array([v for s in stack.sections for v in (s.z0, s.z1)])
-        ti = np.interp(li, ls, ts)
-        out["true_interaction_z"][event[ii]] = np.interp(li, ls, zs) - stack.target_z
+        ti = stack.convert(li, "l", "t")
+        out["true_interaction_z"][event[ii]] = stack.convert(li, "l", "z") - stack.target_z
         # charge exchange: the whole energy goes to a pi0, i.e. an EM shower
         cex = (np.abs(apdg[ii]) == 211) & ((rng.random(ii.size)
                                              < hadron.CHARGE_EXCHANGE_PROBABILITY)

@@ -664,6 +664,15 @@ class Setup(StrictModel):
         assert isinstance(cal, Calorimeter)
         return cal
 
+    def with_hard_photonuclear(self, on: bool) -> Setup:
+        """This setup with the hadron showers of hard photo-nuclear interactions in the
+        target calorimeter's EM showers switched on or off
+        (:attr:`ShowerTuning.hard_photonuclear`; its other corrections kept)."""
+        cal = self.target
+        shower = (cal.shower or ShowerTuning()).model_copy(update={"hard_photonuclear": on})
+        return self.model_copy(
+            update={self.target_name: cal.model_copy(update={"shower": shower})})
+
     @property
     def beam_config(self) -> BeamConfig:
         """The ``[beam]`` table validated as :class:`na64.beam.config.BeamConfig`.

@@ -9,6 +9,7 @@ the evacuated decay volume add distance but no material.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +71,18 @@ class Stack:
     def l_edges(self) -> NDArray[np.float64]:
         """Section boundaries in interaction lengths."""
         return np.array([s.l0 for s in self.sections] + [self.sections[-1].l1])
+
+    @cached_property
+    def _ends(self) -> dict[str, NDArray[np.float64]]:
+        return {u: np.array([v for s in self.sections
+                             for v in (getattr(s, f"{u}0"), getattr(s, f"{u}1"))])
+                for u in ("z", "t", "l")}
+
+    def convert(self, x: NDArray[np.floating], src: str, dst: str) -> NDArray[np.float64]:
+        """Longitudinal coordinates ``x`` from ``src`` to ``dst``, each ``"z"`` (mm,
+        absolute), ``"t"`` (X0 from the target face) or ``"l"`` (lambda_int): piecewise
+        linear through the sections' ends (a gap adds z but no depth)."""
+        return np.interp(x, self._ends[src], self._ends[dst])
 
 
 def _grid(cal: Calorimeter) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:

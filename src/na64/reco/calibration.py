@@ -49,8 +49,7 @@ def shape_fluctuation_points(
         # the fluctuation of EM showers: the rare hadron showers of hard photo-nuclear
         # interactions (one 100 GeV shower in ~50) are what a shape cut rejects, and a
         # few of them would set the mean chi^2 of a sample
-        shower = cal.shower.model_copy(update={"hard_photonuclear": False})
-        setup = setup.model_copy(update={name: cal.model_copy(update={"shower": shower})})
+        setup = setup.with_hard_photonuclear(False)
     e = np.asarray(energies, dtype=float)
     if e.size == 0 or np.any(~np.isfinite(e)) or np.any(e <= 0):
         raise InputError("energies", "calibration energies must be positive")
