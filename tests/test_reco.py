@@ -191,3 +191,18 @@ def test_no_events_give_empty_results() -> None:
     assert iy.shape == ix.shape == (0,)
     setup = load_setup("na64e_2016_2018")
     assert reco.shower_chi2(cells, setup.standalone("ecal")).shape == (0,)
+
+
+def test_shape_calibration_uses_electromagnetic_showers_only() -> None:
+    # The calibration switches the hard photo-nuclear hadron showers off also for a target
+    # calorimeter without a shower table (the visible-mode WCAL): the same seeds give the
+    # same c as the setup with them switched off explicitly.
+    from na64.reco.calibration import shape_fluctuation_points
+
+    setup = load_setup("na64e_visible_2018")
+    assert setup.target.shower is None
+    assert setup.target.hard_photonuclear
+    kw = {"energies": [100.0 * GeV], "n_events": 300}
+    _, c = shape_fluctuation_points(setup, **kw)
+    _, c_em = shape_fluctuation_points(setup.with_hard_photonuclear(False), **kw)
+    assert c[0] == c_em[0]

@@ -45,7 +45,7 @@ def shape_fluctuation_points(
     from scipy.optimize import brentq  # imported on use: it is slow to import
 
     name, cal = target_calorimeter(setup, detector)
-    if cal.shower is not None and cal.shower.hard_photonuclear:
+    if setup.target.hard_photonuclear:
         # the fluctuation of EM showers: the rare hadron showers of hard photo-nuclear
         # interactions (one 100 GeV shower in ~50) are what a shape cut rejects, and a
         # few of them would set the mean chi^2 of a sample
