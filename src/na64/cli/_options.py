@@ -181,7 +181,9 @@ def executor_from_options(
 ) -> LocalExecutor | ProcessExecutor | DaskExecutor:
     """Build the executor selected on the command line (validated, lazily started)."""
     n = None if workers is None else parse_count(workers, "--workers", 1, 1024)
-    return make_executor(executor.strip().lower(), n, scheduler)
+    # the command line's tasks are all in the package: its workers need not import the
+    # entry point (and with it the command-line interface)
+    return make_executor(executor.strip().lower(), n, scheduler, preload_main=False)
 
 
 def setup_logging(quiet: bool, console: Console) -> None:

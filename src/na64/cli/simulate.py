@@ -32,6 +32,7 @@ from ..io.events import format_for_path, parquet_encoding
 from ..io.precision import DEFAULT_SIMULATE_PRECISION, storage_precision
 from ..io.provenance import make_provenance
 from ..run import interrupts
+from ..run.executors import ProcessExecutor
 from ..run.manifest import MANIFEST_NAME
 from ..run.production import RunError, chunk_dir_for, run_production
 from ..run.seeds import plan_chunks
@@ -132,6 +133,8 @@ def register(app: typer.Typer) -> None:
         if rounding is None and not (resume and (chunk_dir_for(out) / MANIFEST_NAME).is_file()):
             rounding = storage_precision(DEFAULT_SIMULATE_PRECISION)
         ex = executor_from_options(executor, workers, scheduler)
+        if isinstance(ex, ProcessExecutor):
+            ex.start()  # the workers' server imports the pipeline while the setup is read
         source = DetectorSource.from_options(setup, beam, energy, core=core,
                                              reconstruct=reconstruct)
         provenance = make_provenance(

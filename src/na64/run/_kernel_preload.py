@@ -1,6 +1,9 @@
 """:mod:`na64.run._worker_preload`, and the detector simulation's compiled kernels loaded
-from numba's cache (a few events of the shipped default setup are simulated), so that the
-workers a forkserver forks for an event production start with them.
+from numba's cache, so that the workers a forkserver forks for an event production start
+with them.  A few events of the shipped default setup are simulated, and a few muons of
+its beam admixture: their tables of hard radiative losses per material
+(:func:`na64.detector.muon.sample_hard_losses`, ~0.25 s) are computed here once instead
+of in every worker's first chunk.
 
 The simulation uses no parallel kernel, so numba starts no thread here: the forkserver
 stays safe to fork.  A failure is ignored (a worker then loads the kernels itself).
@@ -19,7 +22,10 @@ def _load_kernels() -> None:
     from ..detector import load_setup
     from ..pipeline import simulate_events
 
-    simulate_events(load_setup("na64e_2016_2018"), 10, np.random.default_rng(0))
+    setup = load_setup("na64e_2016_2018")
+    simulate_events(setup, 10, np.random.default_rng(0))
+    muons = setup.model_copy(update={"beam": {**setup.beam, "particle": "mu-", "admixtures": []}})
+    simulate_events(muons, 10, np.random.default_rng(0))
 
 
 with contextlib.suppress(Exception):

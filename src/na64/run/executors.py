@@ -114,6 +114,27 @@ def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICE
                          daemon=True).start()
 
 
+def _ensure_forkserver() -> None:
+    """Start the forkserver if it is not running, with SIGINT ignored in it from its start.
+
+    A Ctrl-C in a terminal reaches the whole process group; the forkserver sets SIGINT to
+    be ignored only once its preload is imported, and would die with a traceback before.
+    An ignored signal stays ignored across ``exec`` (and Python then installs no handler of
+    its own), so SIGINT is ignored in this process while the forkserver is spawned (a few
+    milliseconds) when that is possible, i.e. from the main thread.
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _exit_with_parent(lifeline: Connection) -> None:
     """Block until the main process closes ``lifeline`` (or dies), then end this process."""
     while True:
@@ -245,13 +266,20 @@ class ProcessExecutor(_Base):
         Modules the forkserver imports before forking workers (default
         :data:`FORKSERVER_PRELOAD`).  The forkserver is shared by every pool of the process
         and started by the first: the first pool's list applies.
+    preload_main
+        The forkserver also imports the main script (as ``multiprocessing`` does by
+        default), so that tasks and sources defined in it can be unpickled by the workers.
+        The command line passes ``False``: its tasks live in the package, and its main
+        module (the ``na64`` entry point) would only add the command-line interface's
+        imports to every start.
     """
 
     name = "processes"
 
     def __init__(self, workers: int = 2, start_method: str | None = None, *,
                  niceness: int = WORKER_NICENESS, main_helps: bool = False,
-                 preload: tuple[str, ...] = FORKSERVER_PRELOAD) -> None:
+                 preload: tuple[str, ...] = FORKSERVER_PRELOAD,
+                 preload_main: bool = True) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
         if start_method is None:
@@ -263,9 +291,22 @@ class ProcessExecutor(_Base):
         self.start_method = start_method
         self.niceness = int(niceness)
         self.main_helps = bool(main_helps)
-        self.preload = tuple(preload)
+        self.preload = (("__main__",) if preload_main else ()) + tuple(preload)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
+
+    def start(self) -> None:
+        """Begin starting the worker processes' server now, without waiting for it.
+
+        With the ``forkserver`` method the server imports the preloaded modules (one to
+        two seconds) before it can fork the first worker.  Called early, e.g. while the
+        caller reads its setup, that time overlaps with the caller's own; otherwise the
+        first task starts it.  Does nothing for ``spawn`` or once the server runs.
+        """
+        if self.start_method != "forkserver":
+            return
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(self.preload))
+        _ensure_forkserver()
 
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
@@ -273,7 +314,8 @@ class ProcessExecutor(_Base):
             if self.start_method == "forkserver":
                 # the forkserver (started once per process, at the first pool) imports what
                 # every worker needs, so that each forked worker starts with it
-                ctx.set_forkserver_preload(["__main__", *self.preload])
+                ctx.set_forkserver_preload(list(self.preload))
+                _ensure_forkserver()
             reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
             self._lifeline = (reader, writer)
             self._pool = cf.ProcessPoolExecutor(
@@ -352,33 +394,81 @@ class ProcessExecutor(_Base):
         returned once (or, with ``until_warm`` false, until none is left).
 
         At most two tasks per worker wait in the pool, so that the back of the list stays
-        with this process; the pool is refilled from the front as tasks complete.
+        with this process; the pool is refilled from the front as tasks complete.  A pool
+        whose workers are not started yet is fed from a thread: submitting the first task
+        waits for the first worker (a fresh forkserver imports the preloaded modules first,
+        one to two seconds), in which this process already runs tasks.
         """
+        lock = threading.Lock()
         front = 0
         back = len(items)
         futures: dict[cf.Future[R], int] = {}
+        queued = 0  # tasks taken from the front and not yet returned
         returned = 0
+        failure: list[BaseException] = []
 
         def feed() -> None:
-            nonlocal front
-            while front < back and len(futures) < 2 * self.workers:
-                futures[pool.submit(fn, items[front])] = front
-                front += 1
+            nonlocal front, queued
+            while True:
+                with lock:
+                    if front >= back or queued >= 2 * self.workers:
+                        return
+                    i = front
+                    front += 1
+                    queued += 1
+                fut = pool.submit(fn, items[i])
+                with lock:
+                    futures[fut] = i
 
-        feed()
-        while futures or front < back:
-            interrupts.check()  # a recorded Ctrl-C is raised between tasks (a safe point)
-            if (returned < self.workers or not until_warm) and front < back:
-                back -= 1
-                yield back, fn(items[back])
-                ready = {f for f in futures if f.done()}
-            else:
-                ready = cf.wait(futures, timeout=interrupts.POLL_INTERVAL,
-                                return_when=cf.FIRST_COMPLETED).done
-            for fut in sorted(ready, key=futures.__getitem__):
-                returned += 1
-                yield futures.pop(fut), fut.result()
+        def feed_starting() -> None:
+            try:
+                feed()
+            except BaseException as exc:  # re-raised by the main thread
+                failure.append(exc)
+
+        starter: threading.Thread | None = None
+        if self.worker_pids():
             feed()
+        else:
+            starter = threading.Thread(target=feed_starting, name="na64-pool-start",
+                                       daemon=True)
+            starter.start()
+        while True:
+            interrupts.check()  # a recorded Ctrl-C is raised between tasks (a safe point)
+            starting = starter is not None and starter.is_alive()
+            if starter is not None and not starting:
+                starter = None
+                if failure:
+                    raise failure[0]
+            with lock:
+                if not starting and queued == 0 and front >= back:
+                    return
+                here = (starting or returned < self.workers or not until_warm) and front < back
+                if here:
+                    back -= 1
+                    index = back
+            if here:
+                yield index, fn(items[index])
+                with lock:
+                    ready = {f for f in futures if f.done()}
+            else:
+                with lock:
+                    waiting = list(futures)
+                if waiting:
+                    ready = cf.wait(waiting, timeout=interrupts.POLL_INTERVAL,
+                                    return_when=cf.FIRST_COMPLETED).done
+                else:  # the first submissions are still on their way
+                    assert starter is not None
+                    starter.join(timeout=interrupts.POLL_INTERVAL)
+                    ready = set()
+            for fut in sorted(ready, key=futures.__getitem__):
+                with lock:
+                    i = futures.pop(fut)
+                    queued -= 1
+                returned += 1
+                yield i, fut.result()
+            if starter is None:
+                feed()
 
     def terminate(self) -> None:
         """Stop the pool now: cancel the tasks not started, end the workers, release all.
@@ -536,7 +626,8 @@ class DaskExecutor(_Base):
 
 
 def make_executor(
-    kind: str = "local", workers: int | None = None, scheduler: str | None = None
+    kind: str = "local", workers: int | None = None, scheduler: str | None = None, *,
+    preload_main: bool = True,
 ) -> LocalExecutor | ProcessExecutor | DaskExecutor:
     """Build an executor from command-line style options.
 
@@ -548,6 +639,9 @@ def make_executor(
         Number of workers (default: the number of CPU cores; 1 for ``local``).
     scheduler
         Dask scheduler address (only with ``kind="dask"``).
+    preload_main
+        For ``"processes"``: whether the workers' server imports the main script
+        (:class:`ProcessExecutor`).
 
     Returns
     -------
@@ -572,5 +666,5 @@ def make_executor(
         return LocalExecutor()
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
     if kind == "processes":
-        return ProcessExecutor(n, main_helps=True)
+        return ProcessExecutor(n, main_helps=True, preload_main=preload_main)
     return DaskExecutor(n, scheduler)
