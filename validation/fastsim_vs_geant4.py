@@ -24,11 +24,13 @@ and
 2. applies na64's reconstruction and the calorimeter cuts of the invisible-mode selection
    (``invisible_2016_2018``: veto, pre-shower, shower-shape chi^2, E_ECAL < 50 GeV,
    E_HCAL < 1 GeV; the SRD and the tracks are not part of these samples) to the Geant4
-   events and to fast-simulated events, and prints both cut-flows.  Geant4 cells are the
+   events (the cells of :data:`EVENT_CELLS`: 2500 electrons, the reference's pions and
+   muons) and to fast-simulated events, and prints both cut-flows.  Geant4 cells are the
    calibrated scintillator deposits (ECAL) and Fe + Sc deposits (HCAL) digitised with what
    the reference does not contain: the photo-statistics part of the ECAL stochastic term
    (sqrt(stochastic^2 - sampling^2)), the noise, the constant term and the veto light
-   yield (:func:`na64.detector.smear`); fast-simulated events are digitised in full;
+   yield (:func:`na64.detector.observables.digitise_reference`); fast-simulated events
+   are digitised in full;
 3. writes ``validation/fastsim_vs_geant4.png/.pdf``: the distributions of the pre-shower and
    central-cell fractions and the veto sum of electrons, the ECAL and HCAL energies of
    pions and the ECAL signal of muons, na64 against Geant4.
@@ -47,11 +49,12 @@ from typing import Any
 
 import numpy as np
 
-from na64.detector import load_setup, response, smear
+from na64.detector import load_setup, response
 from na64.detector.observables import (
     NOT_SIMULATED,
     ReferenceRow,
     Sample,
+    digitise_reference,
     fastsim_sample,
     geant4_sample,
     observables,
@@ -75,6 +78,22 @@ def default_reference() -> Path:
     """``$NA64_G4_REFERENCE`` or ``../shared/reference/g4_na64e`` next to the repository."""
     env = os.environ.get("NA64_G4_REFERENCE")
     return Path(env) if env else (ROOT / ".." / "shared" / "reference" / "g4_na64e").resolve()
+
+
+#: The per-event cells of the Geant4 samples on which the selection is compared (2500
+#: electrons, the reference's 1000 pions and 1000 muons; validation/g4_reference_table.py)
+EVENT_CELLS = ROOT / "tests" / "data" / "g4_na64e_calorimeter_events.npz"
+
+
+def load_event_cells(path: Path = EVENT_CELLS) -> dict[str, dict[str, np.ndarray]]:
+    """The cells of each particle's Geant4 events in ``path``."""
+    out: dict[str, dict[str, np.ndarray]] = {p: {} for p in PARTICLES}
+    with np.load(path, allow_pickle=False) as z:
+        for key in z.files:
+            p, _, field = key.partition("/")
+            if p in out and field != "seeds":
+                out[p][field] = z[key]
+    return out
 
 
 def load_arrays(ref: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -181,17 +200,6 @@ def calorimeter_selection() -> Any:
                           for name in ("srd", "single_track", "beam_momentum")})
 
 
-def digitise_geant4(setup: Setup, g: Sample, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Cells of a Geant4 sample with na64's digitisation of what Geant4 does not simulate."""
-    ecal = setup.ecal
-    assert ecal is not None
-    sampling = ecal.sampling if ecal.sampling is not None else 0.0
-    extra = math.sqrt(max(ecal.stochastic**2 - sampling**2, 0.0))
-    digi = setup.model_copy(update={"ecal": ecal.model_copy(update={"stochastic": extra})})
-    return {k: np.asarray(v) for k, v in smear(digi, {"ecal": g.ecal, "hcal": g.hcal,
-                                                        "veto": g.veto}, rng).items()}
-
-
 def selection_tables(setup: Setup, g4: dict[str, Sample], events: int, seed: int
                      ) -> list[tuple[str, list[tuple[str, float, float, float, float]]]]:
     """Per particle: (cut, na64 fraction passing after the cut, its error, Geant4 fraction,
@@ -202,7 +210,7 @@ def selection_tables(setup: Setup, g4: dict[str, Sample], events: int, seed: int
         rng = np.random.default_rng(seed + 10 + i)
         fast_raw = response(setup, {"pdg": np.full(events, _PDG[p]),
                                     "energy": np.full(events, E_BEAM)}, rng)
-        g4_raw = digitise_geant4(setup, g4[p], rng)
+        g4_raw = digitise_reference(setup, g4[p], rng)
         flows = []
         for raw in (fast_raw, g4_raw):
             ev = reconstruct(raw, setup)
@@ -224,7 +232,7 @@ def shape_cut_alone(setup: Setup, g4: Sample, events: int, seed: int) -> tuple[f
     rng = np.random.default_rng(seed + 20)
     fast_raw = response(setup, {"pdg": np.full(events, 11), "energy": np.full(events, E_BEAM)},
                         rng)
-    g4_raw = digitise_geant4(setup, g4, rng)
+    g4_raw = digitise_reference(setup, g4, rng)
     res = []
     for raw in (fast_raw, g4_raw):
         chi2 = reconstruct(raw, setup)["shower_chi2"]
@@ -234,11 +242,11 @@ def shape_cut_alone(setup: Setup, g4: Sample, events: int, seed: int) -> tuple[f
 
 
 def print_selection(tables: list[tuple[str, list[tuple[str, float, float, float, float]]]],
-                    shape: tuple[float, float, float, float]) -> None:
+                    shape: tuple[float, float, float, float], g4: dict[str, Sample]) -> None:
     print("\nInvisible-mode calorimeter cuts (invisible_2016_2018), fraction of events passing "
           "up to each cut:")
     for p, rows in tables:
-        print(f"  {p}:")
+        print(f"  {p} ({g4[p].n} Geant4 events):")
         print(f"    {'cut':14s} {'na64':>16s} {'Geant4':>16s} {'difference':>11s}")
         for name, f, fe, g, ge in rows:
             print(f"    {name:14s} {f:9.4f} ± {fe:.4f} {g:9.4f} ± {ge:.4f} {100 * (f - g):+10.2f}%")
@@ -327,8 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"na64 fast simulation ({args.events} events per configuration) vs Geant4 "
           f"reference ({ref}):\n")
     print_observables(rows)
-    print_selection(selection_tables(setup, g4, args.events, args.seed),
-                    shape_cut_alone(setup, g4["e-"], args.events, args.seed))
+    # the selection on the larger Geant4 samples kept as cells (2500 electrons)
+    f_sc = table[("e-", "sampling_fraction_sc")].value
+    cells = {p: geant4_sample(a, p, E_BEAM, f_sc) for p, a in load_event_cells().items()}
+    print_selection(selection_tables(setup, cells, args.events, args.seed),
+                    shape_cut_alone(setup, cells["e-"], args.events, args.seed), cells)
     figure(fast, g4, args.out)
     print(f"\nwrote {args.out} and {args.out.with_suffix('.pdf')}")
     if args.markdown:

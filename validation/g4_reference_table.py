@@ -25,7 +25,15 @@ physics, its stepping action also writing the photo-nuclear interactions)::
         e-_100_s701.bin e-_100_s702.bin --particle e- --energy 100 --bootstrap 400 \
         --out tests/data/g4_na64e_electron_100GeV.csv
 
-The raw records (34 MB for 20000 muons) are not kept in the repository.
+The raw records (34 MB for 20000 muons) are not kept in the repository.  What the
+invisible-mode selection needs of each event (ECAL, HCAL and veto cells, the primary's end)
+is, with ``--events-out``: ``tests/data/g4_na64e_calorimeter_events.npz`` holds the 2500
+electrons above and the reference's 1000 π− and 1000 μ−, each written by::
+
+    python validation/g4_reference_table.py FILES --particle P --energy 100 \
+        --events-out tests/data/g4_na64e_calorimeter_events.npz
+
+(cells rounded to 12 mantissa bits, a relative error below 1.2e-4: ``na64.io.precision``).
 """
 
 from __future__ import annotations
@@ -87,6 +95,30 @@ def _note(name: str, particle: str) -> str:
     return f"{what} raw HCAL scintillator deposit in module {module}, MeV"
 
 
+#: the per-event fields the invisible-mode selection needs (``--events-out``)
+EVENT_FIELDS = ("ecal_sc", "hcal_sc", "hcal_fe", "veto_sc", "prim_end_z", "prim_end_proc")
+
+
+def write_events(path: Path, particle: str, arrays: dict[str, np.ndarray],
+                 seeds: list[str]) -> None:
+    """Add (or replace) ``particle``'s events in the .npz ``path``: the cells rounded to
+    12 mantissa bits (:func:`na64.io.precision.round_mantissa`), keys ``<particle>/<field>``
+    and ``<particle>/seeds``; written to a temporary file and renamed."""
+    from na64.io.precision import round_mantissa
+
+    old: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            old = {k: z[k] for k in z.files if not k.startswith(f"{particle}/")}
+    for k in EVENT_FIELDS:
+        v = np.asarray(arrays[k], np.float32)
+        old[f"{particle}/{k}"] = v if k == "prim_end_proc" else round_mantissa(v, 12)
+    old[f"{particle}/seeds"] = np.array(seeds)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".npz") as fh:
+        np.savez_compressed(fh, **old)
+    os.replace(fh.name, path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path)
@@ -94,8 +126,12 @@ def main() -> None:
     ap.add_argument("--energy", type=float, default=160.0, help="beam momentum, GeV")
     ap.add_argument("--bootstrap", type=int, default=100,
                     help="resamplings for the errors of spreads and most probable values")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, help="the reference table to write")
+    ap.add_argument("--events-out", type=Path,
+                    help="an .npz of per-event cells to which the particle's events are written")
     args = ap.parse_args()
+    if args.out is None and args.events_out is None:
+        ap.error("give --out, --events-out or both")
     parts, seeds = [], []
     for path in args.files:
         meta, arrays = read_run(path, np.float32)
@@ -105,6 +141,10 @@ def main() -> None:
         parts.append(arrays)
         seeds.append(str(meta["seed"]))
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in FIELDS}
+    if args.events_out is not None:
+        write_events(args.events_out, args.particle, arrays, seeds)
+    if args.out is None:
+        return
     n = int(arrays["ecal_sc"].shape[0])
     cpu = float(arrays["cpu_s"].sum())
     sample = geant4_sample(arrays, args.particle, args.energy * GeV, F_SC)

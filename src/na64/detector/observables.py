@@ -32,6 +32,7 @@ scintillator deposits separately, CPU time) are listed in :data:`NOT_SIMULATED`.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from scipy.special import gammainc, gammaincinv
 
 from ..units import GeV
 from . import em
-from .response import deposit
+from .response import deposit, smear
 from .setup import Calorimeter, Setup
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Sample",
     "depth_quantiles_gamma",
     "depth_quantiles_layers",
+    "digitise_reference",
     "fastsim_sample",
     "fastsim_target_sample",
     "geant4_sample",
@@ -304,14 +306,34 @@ def geant4_sample(arrays: Mapping[str, Any], particle: str, energy: float, f_sc:
     proc = np.asarray(arrays["prim_end_proc"])
     zend = np.asarray(arrays["prim_end_z"], np.float64)
     inel = proc == _PROC_HAD_INELASTIC
-    lay = np.asarray(arrays["ecal_layer_tot"], np.float64)
+    if "ecal_layer_tot" in arrays:
+        lay = np.asarray(arrays["ecal_layer_tot"], np.float64)
+        deposit_total, depth_q = lay.sum(axis=1), depth_quantiles_layers(
+            lay, _X0_PER_LAYER_REFERENCE)
+    else:  # cells only: no absorber deposit, no longitudinal profile
+        deposit_total, depth_q = np.full(ecal_sc.shape[0], np.nan), None
     return Sample(
-        particle=particle, energy=energy, ecal=ecal_sc / f_sc, ecal_deposit=lay.sum(axis=1),
+        particle=particle, energy=energy, ecal=ecal_sc / f_sc, ecal_deposit=deposit_total,
         hcal=hcal, hcal_active=msum, veto=np.asarray(arrays["veto_sc"], np.float64),
         f_ecal=f_sc, interaction_z=np.where(inel, zend, -1.0),
-        depth_quantiles=depth_quantiles_layers(lay, _X0_PER_LAYER_REFERENCE),
-        decayed=proc == _PROC_DECAY,
+        depth_quantiles=depth_q, decayed=proc == _PROC_DECAY,
     )
+
+
+def digitise_reference(setup: Setup, sample: Sample, rng: np.random.Generator
+                       ) -> dict[str, NDArray[np.floating]]:
+    """The cells of a reference sample digitised by na64 for what the full simulation
+    does not do: the readout's smearing of each detector (:func:`na64.detector.smear`),
+    the ECAL's stochastic term without its sampling part (the reference's cells already
+    fluctuate with the sampling), so that na64's reconstruction and selection can be
+    applied to the reference's events as to its own."""
+    ecal = setup.ecal
+    assert ecal is not None
+    sampling = ecal.sampling if ecal.sampling is not None else 0.0
+    extra = math.sqrt(max(ecal.stochastic**2 - sampling**2, 0.0))
+    digi = setup.model_copy(update={"ecal": ecal.model_copy(update={"stochastic": extra})})
+    return {k: np.asarray(v) for k, v in smear(
+        digi, {"ecal": sample.ecal, "hcal": sample.hcal, "veto": sample.veto}, rng).items()}
 
 
 #: Radiation lengths per ECAL layer of the reference (1.5 mm Pb, X0 = 5.612 mm, + 1.5 mm

@@ -692,6 +692,62 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
     clusters = ((hadron.cluster_count(had.energy), rng) if hadron.CLUSTER_ENERGY > 0
                 else None)
     _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had", clusters=clusters)
+    if setup.veto is not None and setup.veto.backsplash is not None:
+        # a stream of its own, spawned without drawing from ``rng``
+        backsplash_deposits(out, setup, stack, sh, rng.spawn(1)[0])
+
+
+def backsplash_mean_hits(setup: Setup, stack: Stack, l0: FloatArray,
+                         energy: FloatArray) -> FloatArray:
+    """Mean number of albedo hits in each veto counter (columns) from hadron showers of
+    ``energy`` starting at depth ``l0`` (interaction lengths of ``stack``), per
+    :class:`~na64.detector.setup.Backsplash`; zeros for a shower that starts anywhere but
+    in a calorimeter behind the counter, and without a ``[veto.backsplash]`` table."""
+    veto = setup.veto
+    counters = [s for s in stack.sections if s.output == "veto"]
+    mean = np.zeros((np.size(l0), len(counters)))
+    if veto is None or veto.backsplash is None or not counters or np.size(l0) == 0:
+        return mean
+    bs = veto.backsplash
+    sections = stack.sections
+    # the section each shower starts in, and the face of the calorimeter it belongs to
+    face_z = np.array([next(f.z0 for f in sections if f.output == s.output) for s in sections])
+    face_l = np.array([next(f.l0 for f in sections if f.output == s.output) for s in sections])
+    is_cal = np.array([s.is_calorimeter for s in sections])
+    l0 = np.asarray(l0, dtype=float)
+    sec = np.clip(np.searchsorted(stack.l_edges, l0, side="right") - 1, 0, len(sections) - 1)
+    z_start = stack.convert(l0, "l", "z")
+    base = (bs.hits * (np.maximum(energy, 0.0) / (100.0 * GeV)) ** bs.energy_exponent
+            * np.exp(-np.maximum(l0 - face_l[sec], 0.0) / bs.attenuation_lambda))
+    for i, c in enumerate(counters):
+        # counters between this one and each section's calorimeter face
+        between = np.array([sum(1 for o in counters if o.z0 >= c.z1 and o.z1 <= f)
+                            for f in face_z])
+        behind = is_cal[sec] & (face_z[sec] >= c.z1)
+        d = np.maximum(z_start - 0.5 * (c.z0 + c.z1), 0.5 * (c.z1 - c.z0))
+        mean[:, i] = np.where(behind, base * (bs.distance / d) ** 2
+                              * bs.transmission ** between[sec], 0.0)
+    return mean
+
+
+def backsplash_deposits(out: dict[str, FloatArray], setup: Setup, stack: Stack,
+                        sh: _Showers, rng: np.random.Generator) -> None:
+    """Add to the veto counters the albedo of the hadron showers ``sh`` that start in a
+    calorimeter behind them (:class:`~na64.detector.setup.Backsplash`): Poisson hits of
+    mean :func:`backsplash_mean_hits`, each of Gamma-distributed energy."""
+    veto = setup.veto
+    if veto is None or veto.backsplash is None or "veto" not in out or sh.energy.size == 0:
+        return
+    mean = backsplash_mean_hits(setup, stack, sh.l0, sh.energy)
+    spread = veto.backsplash.shower_spread
+    if spread > 0.0:  # one intensity per shower, shared by the counters
+        shape = 1.0 / spread**2
+        mean = mean * np.asarray(rng.gamma(shape, 1.0 / shape, mean.shape[0]))[:, None]
+    for i in range(mean.shape[1]):
+        some = mean[:, i] > 0.0
+        if some.any():
+            _add_hits(out["veto"][:, i], sh.rows[some], mean[some, i],
+                      veto.backsplash.hit_energy, veto.backsplash.hit_shape, rng)
 
 
 # --------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ from ..units import GeV, parse_quantity
 from .em import GflashTuning
 
 __all__ = [
+    "Backsplash",
     "Calorimeter",
     "DecayVolume",
     "Leakage",
@@ -207,6 +208,41 @@ class Leakage(StrictModel):
         if self.depth_x0 is None or self.attenuation_x0 is None:
             return 1.0
         return math.exp(-(depth_x0 - self.depth_x0) / self.attenuation_x0)
+
+
+class Backsplash(StrictModel):
+    """Particles thrown back by hadron showers into the counters upstream of the
+    calorimeter in which they start (the ``[veto.backsplash]`` table).
+
+    A hadron shower sends slow neutrons, nuclear de-excitation photons and a few charged
+    hadrons backwards (its albedo); counters a few tens of centimetres in front of a hadron
+    calorimeter see them as extra hits on top of the primary's own signal (D. Acosta et
+    al., NIM A 316 (1992) 184; the CMS and ATLAS "backsplash" of the HCAL into the ECAL and
+    trackers).  The albedo is modelled as a compound Poisson process: a shower of energy E
+    starting at depth s (interaction lengths past the calorimeter's face) sends to a
+    counter at distance d (mm, from the shower's start to the counter's centre)
+
+        N ~ Poisson(hits × (E / 100 GeV)^p × exp(−s / attenuation_lambda)
+                    × (distance / d)² × transmission^k)
+
+    hits, k the number of counters between that counter and the calorimeter (the albedo
+    crossing them is partly absorbed or scattered); each hit deposits a Gamma-distributed
+    energy of mean ``hit_energy`` and shape ``hit_shape``
+    (:func:`na64.detector.response.backsplash_deposits`).  The albedo of one shower
+    fluctuates as a whole (how many nuclear interactions happen near its start, whether a
+    hadron goes backwards): the means of all counters are multiplied by one Gamma-distributed
+    factor per shower of mean 1 and relative spread ``shower_spread`` (0: none), which
+    correlates the counters as in the full simulation.
+    """
+
+    hits: float = Field(ge=0.0, le=1000.0)
+    distance: Length = Field(150.0, gt=0.0, le=1.0e4)
+    energy_exponent: float = Field(0.5, ge=0.0, le=2.0)
+    attenuation_lambda: float = Field(gt=0.0, le=100.0)
+    transmission: float = Field(1.0, gt=0.0, le=1.0)
+    hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
+    hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+    shower_spread: float = Field(0.0, ge=0.0, le=10.0)
 
 
 class Calorimeter(StrictModel):
@@ -525,6 +561,9 @@ class Veto(StrictModel):
     leakage
         Hits from particles escaping the target's EM showers (:class:`Leakage`, one rate
         per counter), ``None`` for none.
+    backsplash
+        Hits from the albedo of hadron showers that start in a calorimeter behind the
+        counters (:class:`Backsplash`), ``None`` for none.
     """
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm [-100 m, 1 km]")
@@ -534,6 +573,7 @@ class Veto(StrictModel):
     noise: Energy = Field(0.0, ge=0.0, le=0.1 * GeV, description="[0, 100 MeV]")
     photoelectrons_per_mev: float = Field(10.0, gt=0.0, le=1.0e5, description="(0, 1e5]")
     leakage: Leakage | None = None
+    backsplash: Backsplash | None = None
 
     @model_validator(mode="after")
     def _one_rate_per_counter(self) -> Veto:
