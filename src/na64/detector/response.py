@@ -676,7 +676,10 @@ def mean_em_deposit(setup: Setup, energy: NDArray[np.floating], x: NDArray[np.fl
 
 
 def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
-                    rng: np.random.Generator) -> None:
+                    rng: np.random.Generator, albedo: list[_Showers] | None = None) -> None:
+    """Deposit hadron showers; with ``albedo``, also append them to it (their albedo into
+    the counters in front of them is drawn once the event's other showers are done,
+    :func:`backsplash_deposits`)."""
     if sh.energy.size == 0:
         return
     f_em = hadron.sample_em_fraction(sh.energy, rng)
@@ -692,9 +695,8 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
     clusters = ((hadron.cluster_count(had.energy), rng) if hadron.CLUSTER_ENERGY > 0
                 else None)
     _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had", clusters=clusters)
-    if setup.veto is not None and setup.veto.backsplash is not None:
-        # a stream of its own, spawned without drawing from ``rng``
-        backsplash_deposits(out, setup, stack, sh, rng.spawn(1)[0])
+    if albedo is not None and setup.veto is not None and setup.veto.backsplash is not None:
+        albedo.append(sh)
 
 
 def backsplash_mean_hits(setup: Setup, stack: Stack, l0: FloatArray,
@@ -1070,6 +1072,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             out["true_exit_energy"][rows_l[order]] = e_l[order]
             out["true_exit_pdg"][rows_l[order]] = np.where(e_l[order] > 0, pdg_l[order], 0)
     exiting: list[NDArray[np.int64]] = []
+    albedo: list[_Showers] = []
     target_l1 = stack.l_edges[_target_sections(stack)]
     if idx.size:
         exiting.append(event[idx][l_start[idx] < target_l1])
@@ -1104,10 +1107,16 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
                                     tx[jj], ty[jj]))
             ii, ti, li = ii[~cex], ti[~cex], li[~cex]
         had = _Showers(event[ii], e_had[ii], ti, li, x[ii], y[ii], tx[ii], ty[ii])
-        _hadron_showers(out, setup, stack, had, rng)
+        _hadron_showers(out, setup, stack, had, rng, albedo)
     if exiting:
         track_leakage_deposits(out, setup, np.concatenate(exiting), rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
+    if albedo:
+        # a stream of its own, spawned last (the photo-nuclear showers' stream keeps its
+        # place) and without drawing from ``rng``: the albedo changes nothing but the
+        # counters.  (Those of photo-nuclear showers, which start in the target, in front
+        # of every counter of the shipped setups, are not drawn.)
+        backsplash_deposits(out, setup, stack, _concat(albedo), rng.spawn(1)[0])
     return out
 
 
