@@ -34,7 +34,6 @@ from na64.units import GeV
 DATA = Path(__file__).parent / "data" / "g4_pion_backsplash.csv"
 SETUP = load_setup("na64e_2016_2018")
 EVENTS = 20000
-THRESHOLD = 10.0  # MeV, the veto cut of invisible_2016_2018
 
 
 def _rows() -> list[dict[str, str]]:
@@ -43,6 +42,8 @@ def _rows() -> list[dict[str, str]]:
 
 
 ROWS = _rows()
+#: the veto cut of the table's "max" rows (every counter below it), MeV
+(THRESHOLD,) = {float(r["x_MeV"]) for r in ROWS if r["counter"] == "max"}
 ENERGIES = sorted({float(r["energy_GeV"]) for r in ROWS})
 BINS = sorted({(float(r["z_lo_mm"]), float(r["z_hi_mm"])) for r in ROWS
                if math.isfinite(float(r["z_hi_mm"]))})

@@ -20,7 +20,12 @@ import numpy as np
 import pytest
 
 from na64.detector import load_setup, response
-from na64.detector.observables import digitise_reference, geant4_sample, read_reference_table
+from na64.detector.observables import (
+    digitise_reference,
+    geant4_sample,
+    read_reference_cells,
+    read_reference_table,
+)
 from na64.pipeline import reconstruct
 from na64.reach.config import load_analysis
 from na64.units import GeV
@@ -42,9 +47,7 @@ def _selection():  # a Selection
 
 @cache
 def _flows(particle: str) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]], int]:
-    with np.load(DATA / "g4_na64e_calorimeter_events.npz", allow_pickle=False) as z:
-        arrays = {k.partition("/")[2]: z[k] for k in z.files
-                  if k.startswith(f"{particle}/") and not k.endswith("/seeds")}
+    arrays = read_reference_cells(DATA / "g4_na64e_calorimeter_events.npz")[particle]
     g4 = geant4_sample(arrays, particle, E_BEAM, F_SC)
     rng = np.random.default_rng(20 + len(particle))
     fast_raw = response(SETUP, {"pdg": np.full(EVENTS, PDG[particle]),
@@ -80,3 +83,18 @@ def test_electrons_mostly_pass_the_calorimeter_cuts_before_the_energy_cut() -> N
     for flow in (fast, g4):
         assert flow["shower_shape"][0] > 0.9
         assert flow["ecal_max"][0] == 0.0
+
+
+def test_cells_only_reference_gives_finite_observables_without_containment() -> None:
+    """A reference kept as cells has no absorber deposit: the containment observables are
+    left out, not NaN."""
+    from na64.detector.observables import observables
+
+    arrays = read_reference_cells(DATA / "g4_na64e_calorimeter_events.npz")["e-"]
+    sample = geant4_sample(arrays, "e-", E_BEAM, F_SC)
+    assert sample.ecal_deposit is None
+    assert sample.depth_quantiles is None
+    obs = observables(sample, SETUP, bootstrap=0)
+    assert "ecal_containment" not in obs
+    assert "containment_rms" not in obs
+    assert all(math.isfinite(v) and math.isfinite(e) for v, e in obs.values())

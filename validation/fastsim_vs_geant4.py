@@ -58,6 +58,7 @@ from na64.detector.observables import (
     fastsim_sample,
     geant4_sample,
     observables,
+    read_reference_cells,
     read_reference_table,
     reference_tolerance,
 )
@@ -83,17 +84,6 @@ def default_reference() -> Path:
 #: The per-event cells of the Geant4 samples on which the selection is compared (2500
 #: electrons, the reference's 1000 pions and 1000 muons; validation/g4_reference_table.py)
 EVENT_CELLS = ROOT / "tests" / "data" / "g4_na64e_calorimeter_events.npz"
-
-
-def load_event_cells(path: Path = EVENT_CELLS) -> dict[str, dict[str, np.ndarray]]:
-    """The cells of each particle's Geant4 events in ``path``."""
-    out: dict[str, dict[str, np.ndarray]] = {p: {} for p in PARTICLES}
-    with np.load(path, allow_pickle=False) as z:
-        for key in z.files:
-            p, _, field = key.partition("/")
-            if p in out and field != "seeds":
-                out[p][field] = z[key]
-    return out
 
 
 def load_arrays(ref: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -337,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     print_observables(rows)
     # the selection on the larger Geant4 samples kept as cells (2500 electrons)
     f_sc = table[("e-", "sampling_fraction_sc")].value
-    cells = {p: geant4_sample(a, p, E_BEAM, f_sc) for p, a in load_event_cells().items()}
+    cells = {p: geant4_sample(a, p, E_BEAM, f_sc)
+             for p, a in read_reference_cells(EVENT_CELLS).items() if p in PARTICLES}
     print_selection(selection_tables(setup, cells, args.events, args.seed),
                     shape_cut_alone(setup, cells["e-"], args.events, args.seed), cells)
     figure(fast, g4, args.out)

@@ -54,7 +54,8 @@ from na64.detector.observables import fastsim_sample
 from na64.detector.response import backsplash_mean_hits
 from na64.detector.setup import Backsplash, Setup
 from na64.detector.stack import build_stack
-from na64.units import GeV
+from na64.reach.config import load_analysis
+from na64.units import GeV, MeV
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "tests" / "data" / "g4_pion_backsplash.csv"
@@ -64,8 +65,9 @@ SETUP = "na64e_2016_2018"
 Z_BINS = ((700.0, 800.0), (800.0, 900.0), (900.0, 1100.0), (1100.0, 2000.0))
 #: deposits (MeV) at which the distribution functions are compared
 POINTS = np.array([4.0, 5.0, 6.0, 8.0, 10.0, 14.0, 20.0, 30.0, 50.0])
-#: the invisible-mode veto threshold on the largest counter (MeV)
-THRESHOLD = 10.0
+#: the threshold of the invisible-mode veto cut on the largest counter (MeV)
+ANALYSIS = "invisible_2016_2018"
+THRESHOLD = float(load_analysis(ANALYSIS).selection.build(100.0 * GeV)["veto"].value) / MeV
 #: pions simulated per energy for the fit
 N_BASE = 4000
 #: the parameters: name, start, lower and upper bound
@@ -160,12 +162,13 @@ class _Base:
     def __init__(self, setup: Setup, e_gev: float, n: int, seed: int) -> None:
         s = fastsim_sample(with_backsplash(setup, None), "pi-", e_gev * GeV, n, seed)
         assert s.interaction_z is not None
+        assert s.ecal_deposit is not None
         self.z = s.interaction_z
         self.veto = s.veto
-        stack = build_stack(setup)
+        self.stack = build_stack(setup)  # the geometry, whatever the albedo's constants
         inside = self.z >= 0
         self.l0 = np.full(self.z.size, -1.0)
-        self.l0[inside] = stack.convert(self.z[inside] + stack.target_z, "z", "l")
+        self.l0[inside] = self.stack.convert(self.z[inside] + self.stack.target_z, "z", "l")
         # the energy the pion carries into the interaction (what it lost before is in
         # the ECAL and the counters)
         self.e_shower = np.maximum(e_gev * GeV - s.ecal_deposit - s.veto.sum(axis=1), 0.0)
@@ -212,8 +215,8 @@ def predict(setup: Setup, base: _Base, values: dict[str, float], lo: float, hi: 
     """(counters, points) distribution functions and P(every counter < threshold) of the
     events whose pion interacts in [lo, hi), with the albedo of ``values``."""
     m = (base.z >= lo) & (base.z < hi)
-    tuned = with_backsplash(setup, values)
-    mu = backsplash_mean_hits(tuned, build_stack(tuned), base.l0[m], base.e_shower[m])
+    mu = backsplash_mean_hits(with_backsplash(setup, values), base.stack, base.l0[m],
+                              base.e_shower[m])
     d, k = values["hit_energy_MeV"], values["hit_shape"]
     cdfs = np.zeros((base.veto.shape[1], POINTS.size))
     below = 0.0

@@ -59,6 +59,7 @@ __all__ = [
     "geant4_sample",
     "most_probable",
     "observables",
+    "read_reference_cells",
     "read_reference_table",
     "reference_tolerance",
     "target_observables",
@@ -144,7 +145,8 @@ class Sample:
     ecal
         (n, sections, ny, nx) calibrated ECAL cells (electron scale, MeV).
     ecal_deposit
-        (n,) total ECAL deposit (absorber + active), MeV.
+        (n,) total ECAL deposit (absorber + active), MeV; ``None`` for a reference kept
+        as cells only (no containment observables then).
     hcal
         (n, modules, ny, nx) HCAL deposits (MeV).
     hcal_active
@@ -165,7 +167,7 @@ class Sample:
     particle: str
     energy: float
     ecal: FloatArray
-    ecal_deposit: FloatArray
+    ecal_deposit: FloatArray | None
     hcal: FloatArray
     hcal_active: FloatArray
     veto: FloatArray
@@ -311,13 +313,26 @@ def geant4_sample(arrays: Mapping[str, Any], particle: str, energy: float, f_sc:
         deposit_total, depth_q = lay.sum(axis=1), depth_quantiles_layers(
             lay, _X0_PER_LAYER_REFERENCE)
     else:  # cells only: no absorber deposit, no longitudinal profile
-        deposit_total, depth_q = np.full(ecal_sc.shape[0], np.nan), None
+        deposit_total, depth_q = None, None
     return Sample(
         particle=particle, energy=energy, ecal=ecal_sc / f_sc, ecal_deposit=deposit_total,
         hcal=hcal, hcal_active=msum, veto=np.asarray(arrays["veto_sc"], np.float64),
         f_ecal=f_sc, interaction_z=np.where(inel, zend, -1.0),
         depth_quantiles=depth_q, decayed=proc == _PROC_DECAY,
     )
+
+
+def read_reference_cells(path: str | Path) -> dict[str, dict[str, NDArray[np.generic]]]:
+    """Per particle, the per-event arrays of a reference kept as cells (an ``.npz`` with
+    keys ``<particle>/<field>``, e.g. ``tests/data/g4_na64e_calorimeter_events.npz``), for
+    :func:`geant4_sample`; the ``seeds`` entries are left out."""
+    out: dict[str, dict[str, NDArray[np.generic]]] = {}
+    with np.load(path, allow_pickle=False) as z:
+        for key in z.files:
+            particle, _, name = key.partition("/")
+            if name != "seeds":
+                out.setdefault(particle, {})[name] = z[key]
+    return out
 
 
 def digitise_reference(setup: Setup, sample: Sample, rng: np.random.Generator
@@ -438,7 +453,8 @@ def _electron(s: Sample, bootstrap: int) -> dict[str, Value]:
     hcal = s.hcal.sum(axis=(1, 2, 3))
     veto = s.veto.sum(axis=1)
     out: dict[str, Value] = {}
-    out["ecal_containment"] = _mean(s.ecal_deposit / e)
+    if s.ecal_deposit is not None:
+        out["ecal_containment"] = _mean(s.ecal_deposit / e)
     out["sampling_fraction_sc"] = (s.f_ecal, 0.0)
     m, err = _mean(cal * s.f_ecal / e)
     out["ecal_sc_over_E"] = (m, err)
@@ -446,11 +462,11 @@ def _electron(s: Sample, bootstrap: int) -> dict[str, Value]:
     out["ecal_calibrated_mean_GeV"] = (mu / GeV, sig / GeV / np.sqrt(cal.size))
     fr = ps / cal
     cc = s.ecal[:, :, iy, ix].sum(axis=1) / cal
-    containment = s.ecal_deposit / e
     out["ps_fraction_mean"] = _mean(fr)
     out["central_cell_fraction_mean"] = _mean(cc)
-    rms = {"containment_rms": containment, "ps_fraction_rms": fr,
-           "central_cell_fraction_rms": cc}
+    rms = {"ps_fraction_rms": fr, "central_cell_fraction_rms": cc}
+    if s.ecal_deposit is not None:
+        rms = {"containment_rms": s.ecal_deposit / e, **rms}
     for name, x in rms.items():
         out[name] = _rms(x)
     out["resolution"] = (sig / mu, 0.0)

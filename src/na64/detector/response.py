@@ -711,13 +711,10 @@ def backsplash_mean_hits(setup: Setup, stack: Stack, l0: FloatArray,
     if veto is None or veto.backsplash is None or not counters or np.size(l0) == 0:
         return mean
     bs = veto.backsplash
-    sections = stack.sections
     # the section each shower starts in, and the face of the calorimeter it belongs to
-    face_z = np.array([next(f.z0 for f in sections if f.output == s.output) for s in sections])
-    face_l = np.array([next(f.l0 for f in sections if f.output == s.output) for s in sections])
-    is_cal = np.array([s.is_calorimeter for s in sections])
+    face_z, face_l, is_cal = stack.faces
     l0 = np.asarray(l0, dtype=float)
-    sec = np.clip(np.searchsorted(stack.l_edges, l0, side="right") - 1, 0, len(sections) - 1)
+    sec = np.clip(np.searchsorted(stack.l_edges, l0, side="right") - 1, 0, face_z.size - 1)
     z_start = stack.convert(l0, "l", "z")
     base = (bs.hits * (np.maximum(energy, 0.0) / (100.0 * GeV)) ** bs.energy_exponent
             * np.exp(-np.maximum(l0 - face_l[sec], 0.0) / bs.attenuation_lambda))

@@ -78,6 +78,17 @@ class Stack:
                              for v in (getattr(s, f"{u}0"), getattr(s, f"{u}1"))])
                 for u in ("z", "t", "l")}
 
+    @cached_property
+    def faces(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """Per section: z (mm) and depth (lambda_int) of the upstream face of the detector
+        it belongs to (its first section), and whether it is a calorimeter section."""
+        first: dict[str, Section] = {}
+        for s in self.sections:
+            first.setdefault(s.output, s)
+        return (np.array([first[s.output].z0 for s in self.sections]),
+                np.array([first[s.output].l0 for s in self.sections]),
+                np.array([s.is_calorimeter for s in self.sections]))
+
     def convert(self, x: NDArray[np.floating], src: str, dst: str) -> NDArray[np.float64]:
         """Longitudinal coordinates ``x`` from ``src`` to ``dst``, each ``"z"`` (mm,
         absolute), ``"t"`` (X0 from the target face) or ``"l"`` (lambda_int): piecewise

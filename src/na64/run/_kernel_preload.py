@@ -19,13 +19,11 @@ from . import _worker_preload  # noqa: F401
 
 
 def _load_kernels() -> None:
-    from ..detector import load_setup
-    from ..pipeline import simulate_events
+    from .sources import DetectorSource
 
-    setup = load_setup("na64e_2016_2018")
-    simulate_events(setup, 10, np.random.default_rng(0))
-    muons = setup.model_copy(update={"beam": {**setup.beam, "particle": "mu-", "admixtures": []}})
-    simulate_events(muons, 10, np.random.default_rng(0))
+    for beam in (None, "mu-"):
+        DetectorSource.from_options("na64e_2016_2018", beam, core=beam is not None)(
+            10, np.random.default_rng(0))
 
 
 with contextlib.suppress(Exception):

@@ -311,11 +311,9 @@ class ProcessExecutor(_Base):
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context(self.start_method)
-            if self.start_method == "forkserver":
-                # the forkserver (started once per process, at the first pool) imports what
-                # every worker needs, so that each forked worker starts with it
-                ctx.set_forkserver_preload(list(self.preload))
-                _ensure_forkserver()
+            # the forkserver (started once per process, at the first pool or by start())
+            # imports what every worker needs, so that each forked worker starts with it
+            self.start()
             reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
             self._lifeline = (reader, writer)
             self._pool = cf.ProcessPoolExecutor(
