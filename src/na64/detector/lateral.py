@@ -63,27 +63,161 @@ def rectangle_fraction(
             - quadrant_integral(x2, y1, radius) + quadrant_integral(x1, y1, radius))
 
 
-@nb.njit(cache=True, fastmath=True, nogil=True)
-def _atan_many(x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
-    """``out[i] = _atan(x[i])``, one flat loop that the compiler vectorizes."""
-    for i in range(x.shape[0]):
-        out[i] = _atan(x[i])
+#: Slices evaluated together: the kernels below gather up to this many slices and evaluate
+#: their corner terms in loops over the slices, which the compiler vectorizes.
+_BATCH = 128
 
 
-@nb.njit(cache=True, fastmath=True, nogil=True)
-def _corner_terms(edges: NDArray[np.float64], centre: float, radius: float,
-                  u: NDArray[np.float64], inv_s: NDArray[np.float64],
-                  u_over_s: NDArray[np.float64]) -> None:
-    r2 = radius * radius
-    for i in range(edges.shape[0]):
-        d = edges[i] - centre
-        s = 1.0 / math.sqrt(d * d + r2)
-        u[i] = d
-        inv_s[i] = s
-        u_over_s[i] = d * s
+@nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def _inverse_norms(d: NDArray[np.float64], r: NDArray[np.float64], out: NDArray[np.float64],
+                   n: int) -> None:
+    """``out[b] = 1 / sqrt(d[b]^2 + r[b]^2)`` for b < n."""
+    for b in range(n):
+        out[b] = 1.0 / math.sqrt(d[b] * d[b] + r[b] * r[b])
 
 
-@nb.njit(cache=True, fastmath=True, nogil=True)
+@nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def _add_corner(g: NDArray[np.float64], du: NDArray[np.float64], su: NDArray[np.float64],
+                dv: NDArray[np.float64], sv: NDArray[np.float64], scale: NDArray[np.float64],
+                n: int) -> None:
+    """``g[b] += scale[b] G(du[b], dv[b])`` of one component at one corner for b < n:
+    ``du, dv`` the corner's offsets from the axis, ``su, sv`` their inverse norms
+    1/sqrt(du^2 + R^2), 1/sqrt(dv^2 + R^2), ``scale`` the component's energy / (2 pi)."""
+    for b in range(n):
+        t1 = du[b] * su[b] * _atan(dv[b] * su[b])
+        t2 = dv[b] * sv[b] * _atan(du[b] * sv[b])
+        g[b] += scale[b] * (t1 + t2)
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def _flush(
+    out: NDArray[np.float64], n: int, row: NDArray[np.int64], lay: NDArray[np.int64],
+    e: NDArray[np.float64], x0: NDArray[np.float64], y0: NDArray[np.float64],
+    rc: NDArray[np.float64], rt: NDArray[np.float64], pc: NDArray[np.float64],
+    small: NDArray[np.bool_], oy: NDArray[np.int64], ox: NDArray[np.int64],
+    x_edges: NDArray[np.float64], y_edges: NDArray[np.float64], active: NDArray[np.bool_],
+    dx: NDArray[np.float64], dy: NDArray[np.float64], sx: NDArray[np.float64],
+    sy: NDArray[np.float64], g: NDArray[np.float64], scale: NDArray[np.float64],
+    windowed: bool,
+) -> None:
+    """Add ``n`` gathered slices to ``out[row[b], lay[b], :wy, :wx]``, in the order b.
+
+    Slice b covers the cells [oy[b], oy[b] + wy) x [ox[b], ox[b] + wx) of the grid, where
+    (wy, wx) = out.shape[2:] (``windowed`` False: every offset is 0); a ``small`` slice adds its energy to the cell under its axis
+    (if in that window and active), the others the integral of their two radial components
+    over each active cell (negative round-off dropped).  The corner terms are computed for
+    all slices at once (arrays (wx + 1, batch) etc.): per slice the same operations
+    whatever the batch, so that a cell receives bit for bit the same energy from a slice in
+    any batch and any window containing the cell.
+    """
+    wy, wx = out.shape[2], out.shape[3]
+    ny = y_edges.shape[0] - 1
+    nx = x_edges.shape[0] - 1
+    for i in range(wx + 1):
+        dxi = dx[i]
+        if windowed:
+            for b in range(n):
+                dxi[b] = x_edges[ox[b] + i] - x0[b]
+        else:
+            xe = x_edges[i]
+            for b in range(n):
+                dxi[b] = xe - x0[b]
+    for i in range(wy + 1):
+        dyi = dy[i]
+        if windowed:
+            for b in range(n):
+                dyi[b] = y_edges[oy[b] + i] - y0[b]
+        else:
+            ye = y_edges[i]
+            for b in range(n):
+                dyi[b] = ye - y0[b]
+    nc = (wx + 1) * (wy + 1)
+    for c in range(nc):
+        gc = g[c]
+        for b in range(n):
+            gc[b] = 0.0
+    for comp in range(2):
+        r = rc if comp == 0 else rt
+        for b in range(n):
+            w = pc[b] if comp == 0 else 1.0 - pc[b]
+            scale[b] = max(w, 0.0) * e[b] * _INV_2PI  # (w <= 0: the component is absent)
+        for i in range(wx + 1):
+            _inverse_norms(dx[i], r, sx[i], n)
+        for i in range(wy + 1):
+            _inverse_norms(dy[i], r, sy[i], n)
+        for iy in range(wy + 1):
+            for ix in range(wx + 1):
+                _add_corner(g[iy * (wx + 1) + ix], dx[ix], sx[ix], dy[iy], sy[iy], scale, n)
+    for b in range(n):
+        rb, lb = row[b], lay[b]
+        if small[b]:
+            ix0 = np.searchsorted(x_edges, x0[b]) - 1
+            iy0 = np.searchsorted(y_edges, y0[b]) - 1
+            if (0 <= ix0 < nx and 0 <= iy0 < ny and active[iy0, ix0]
+                    and ox[b] <= ix0 < ox[b] + wx and oy[b] <= iy0 < oy[b] + wy):
+                out[rb, lb, iy0 - oy[b], ix0 - ox[b]] += e[b]
+            continue
+        for iy in range(wy):
+            for ix in range(wx):
+                if active[oy[b] + iy, ox[b] + ix]:
+                    c = iy * (wx + 1) + ix
+                    cell = g[c + wx + 2, b] - g[c + wx + 1, b] - g[c + 1, b] + g[c, b]
+                    if cell > 0.0:
+                        out[rb, lb, iy, ix] += cell
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def _deposit_rows(
+    out: NDArray[np.float64], rows: NDArray[np.int64], j0: int, j1: int,
+    layer: NDArray[np.int64], energy: NDArray[np.float64], xc: NDArray[np.float64],
+    yc: NDArray[np.float64], r_core: NDArray[np.float64], r_tail: NDArray[np.float64],
+    p_core: NDArray[np.float64], x_edges: NDArray[np.float64], y_edges: NDArray[np.float64],
+    active: NDArray[np.bool_], min_energy: float, block_y: NDArray[np.int64],
+    block_x: NDArray[np.int64], windowed: bool,
+) -> None:
+    """The slices of showers j0 <= j < j1, in the order (j, k), through :func:`_flush` in
+    batches of :data:`_BATCH`; shower j goes to ``out[rows[j]]``, on the window of cells
+    starting at (block_y[j], block_x[j]) (``windowed``; otherwise the whole grid)."""
+    wy, wx = out.shape[2], out.shape[3]
+    nb_ = _BATCH
+    row = np.empty(nb_, np.int64)
+    lay = np.empty(nb_, np.int64)
+    oy = np.empty(nb_, np.int64)
+    ox = np.empty(nb_, np.int64)
+    small = np.empty(nb_, np.bool_)
+    e = np.empty(nb_)
+    x0 = np.empty(nb_)
+    y0 = np.empty(nb_)
+    rc = np.empty(nb_)
+    rt = np.empty(nb_)
+    pc = np.empty(nb_)
+    dx = np.empty((wx + 1, nb_))
+    dy = np.empty((wy + 1, nb_))
+    sx = np.empty((wx + 1, nb_))
+    sy = np.empty((wy + 1, nb_))
+    g = np.empty(((wx + 1) * (wy + 1), nb_))
+    scale = np.empty(nb_)
+    n = 0
+    for j in range(j0, j1):
+        for k in range(energy.shape[1]):
+            ek = energy[j, k]
+            if not ek > 0.0:
+                continue
+            row[n], lay[n], oy[n], ox[n] = rows[j], layer[k], block_y[j], block_x[j]
+            e[n], x0[n], y0[n] = ek, xc[j, k], yc[j, k]
+            small[n] = ek < min_energy
+            rc[n], rt[n], pc[n] = r_core[j, k], r_tail[j, k], p_core[j, k]
+            n += 1
+            if n == nb_:
+                _flush(out, n, row, lay, e, x0, y0, rc, rt, pc, small, oy, ox, x_edges,
+                       y_edges, active, dx, dy, sx, sy, g, scale, windowed)
+                n = 0
+    if n:
+        _flush(out, n, row, lay, e, x0, y0, rc, rt, pc, small, oy, ox, x_edges, y_edges,
+               active, dx, dy, sx, sy, g, scale, windowed)
+
+
+@nb.njit(cache=True, nogil=True)
 def deposit_lateral(
     out: NDArray[np.float64],
     rows: NDArray[np.int64],
@@ -105,144 +239,15 @@ def deposit_lateral(
     ``(xc, yc)[j, k]`` with a two-component radial profile (core radius, tail radius, core
     weight); it goes to ``out[rows[j], layer[k]]``.  Energy outside the grid is lost
     (lateral leakage); cells with ``active[iy, ix]`` False (a hole) receive nothing.
-    Slices carrying less than ``min_energy`` are added to the cell under the axis.
+    Slices carrying less than ``min_energy`` are added to the cell under the axis.  Each
+    cell receives its slices in the order (j, k).
     """
-    nx = x_edges.shape[0] - 1
-    ny = y_edges.shape[0] - 1
-    ux = np.empty(nx + 1)
-    isx = np.empty(nx + 1)
-    uxs = np.empty(nx + 1)
-    uy = np.empty(ny + 1)
-    isy = np.empty(ny + 1)
-    uys = np.empty(ny + 1)
-    g = np.empty((ny + 1, nx + 1))
-    nc = (nx + 1) * (ny + 1)
-    args = np.empty(2 * nc)
-    atans = np.empty(2 * nc)
-    m, n_slices = energy.shape
-    for j in range(m):
-        row = rows[j]
-        for k in range(n_slices):
-            e = energy[j, k]
-            if not e > 0.0:
-                continue
-            if e < min_energy:
-                ix0 = np.searchsorted(x_edges, xc[j, k]) - 1
-                iy0 = np.searchsorted(y_edges, yc[j, k]) - 1
-                if 0 <= ix0 < nx and 0 <= iy0 < ny and active[iy0, ix0]:
-                    out[row, layer[k], iy0, ix0] += e
-                continue
-            for iy in range(ny + 1):
-                for ix in range(nx + 1):
-                    g[iy, ix] = 0.0
-            # both components summed on the corners, then one difference per cell
-            for comp in range(2):
-                if comp == 0:
-                    w = p_core[j, k]
-                    rad = r_core[j, k]
-                else:
-                    w = 1.0 - p_core[j, k]
-                    rad = r_tail[j, k]
-                if w <= 0.0:
-                    continue
-                _corner_terms(x_edges, xc[j, k], rad, ux, isx, uxs)
-                _corner_terms(y_edges, yc[j, k], rad, uy, isy, uys)
-                c = 0
-                for iy in range(ny + 1):
-                    for ix in range(nx + 1):
-                        args[c] = uy[iy] * isx[ix]
-                        args[c + nc] = ux[ix] * isy[iy]
-                        c += 1
-                _atan_many(args, atans)
-                scale = w * e * _INV_2PI
-                c = 0
-                for iy in range(ny + 1):
-                    for ix in range(nx + 1):
-                        g[iy, ix] += scale * (uxs[ix] * atans[c] + uys[iy] * atans[c + nc])
-                        c += 1
-            lay = layer[k]
-            for iy in range(ny):
-                for ix in range(nx):
-                    if active[iy, ix]:
-                        cell = g[iy + 1, ix + 1] - g[iy + 1, ix] - g[iy, ix + 1] + g[iy, ix]
-                        if cell > 0.0:
-                            out[row, lay, iy, ix] += cell
+    zero = np.zeros(energy.shape[0], np.int64)
+    _deposit_rows(out, rows, 0, energy.shape[0], layer, energy, xc, yc, r_core, r_tail,
+                  p_core, x_edges, y_edges, active, min_energy, zero, zero, False)
 
 
-@nb.njit(cache=True, fastmath=True, nogil=True)
-def _deposit_block_one(
-    out: NDArray[np.float64], j: int, layer: NDArray[np.int64], energy: NDArray[np.float64],
-    xc: NDArray[np.float64], yc: NDArray[np.float64], r_core: NDArray[np.float64],
-    r_tail: NDArray[np.float64], p_core: NDArray[np.float64], x_edges: NDArray[np.float64],
-    y_edges: NDArray[np.float64], active: NDArray[np.bool_], min_energy: float,
-    by: int, bx: int,
-) -> None:
-    """The slices of shower ``j`` on the cells [by, by + wy) x [bx, bx + wx) of the grid,
-    added to ``out[j, layer, :, :]`` (shape (m, layers, wy, wx)).  Every operation on a
-    cell is the one :func:`deposit_lateral` makes on it, in the same order."""
-    wy, wx = out.shape[2], out.shape[3]
-    nx = x_edges.shape[0] - 1
-    ny = y_edges.shape[0] - 1
-    xe = x_edges[bx:bx + wx + 1]
-    ye = y_edges[by:by + wy + 1]
-    ux = np.empty(wx + 1)
-    isx = np.empty(wx + 1)
-    uxs = np.empty(wx + 1)
-    uy = np.empty(wy + 1)
-    isy = np.empty(wy + 1)
-    uys = np.empty(wy + 1)
-    g = np.empty((wy + 1, wx + 1))
-    nc = (wx + 1) * (wy + 1)
-    args = np.empty(2 * nc)
-    atans = np.empty(2 * nc)
-    for k in range(energy.shape[1]):
-        e = energy[j, k]
-        if not e > 0.0:
-            continue
-        if e < min_energy:
-            ix0 = np.searchsorted(x_edges, xc[j, k]) - 1
-            iy0 = np.searchsorted(y_edges, yc[j, k]) - 1
-            if (0 <= ix0 < nx and 0 <= iy0 < ny and active[iy0, ix0]
-                    and bx <= ix0 < bx + wx and by <= iy0 < by + wy):
-                out[j, layer[k], iy0 - by, ix0 - bx] += e
-            continue
-        for iy in range(wy + 1):
-            for ix in range(wx + 1):
-                g[iy, ix] = 0.0
-        for comp in range(2):
-            if comp == 0:
-                w = p_core[j, k]
-                rad = r_core[j, k]
-            else:
-                w = 1.0 - p_core[j, k]
-                rad = r_tail[j, k]
-            if w <= 0.0:
-                continue
-            _corner_terms(xe, xc[j, k], rad, ux, isx, uxs)
-            _corner_terms(ye, yc[j, k], rad, uy, isy, uys)
-            c = 0
-            for iy in range(wy + 1):
-                for ix in range(wx + 1):
-                    args[c] = uy[iy] * isx[ix]
-                    args[c + nc] = ux[ix] * isy[iy]
-                    c += 1
-            _atan_many(args, atans)
-            scale = w * e * _INV_2PI
-            c = 0
-            for iy in range(wy + 1):
-                for ix in range(wx + 1):
-                    g[iy, ix] += scale * (uxs[ix] * atans[c] + uys[iy] * atans[c + nc])
-                    c += 1
-        lay = layer[k]
-        for iy in range(wy):
-            for ix in range(wx):
-                if active[by + iy, bx + ix]:
-                    cell = g[iy + 1, ix + 1] - g[iy + 1, ix] - g[iy, ix + 1] + g[iy, ix]
-                    if cell > 0.0:
-                        out[j, lay, iy, ix] += cell
-
-
-@nb.njit(cache=True, fastmath=True, nogil=True, parallel=True)
+@nb.njit(cache=True, nogil=True, parallel=True)
 def deposit_lateral_block(
     out: NDArray[np.float64],
     layer: NDArray[np.int64],
@@ -266,8 +271,12 @@ def deposit_lateral_block(
     (m, layers, wy, wx).  Each of those cells receives bit for bit what
     :func:`deposit_lateral` puts into it; only the corners of the block are evaluated (a
     shower-shape fit needs the 3 x 3 cells around the maximum, not the whole calorimeter).
-    The showers are independent rows and run in parallel threads.
+    Groups of showers run in parallel threads.
     """
-    for j in nb.prange(energy.shape[0]):
-        _deposit_block_one(out, j, layer, energy, xc, yc, r_core, r_tail, p_core, x_edges,
-                           y_edges, active, min_energy, block_y[j], block_x[j])
+    m = energy.shape[0]
+    rows = np.arange(m)
+    group = 64
+    for i in nb.prange((m + group - 1) // group):
+        _deposit_rows(out, rows, i * group, min((i + 1) * group, m), layer, energy, xc, yc,
+                      r_core, r_tail, p_core, x_edges, y_edges, active, min_energy,
+                      block_y, block_x, True)

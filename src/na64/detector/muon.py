@@ -18,6 +18,8 @@ Sources
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from functools import lru_cache
 
@@ -25,6 +27,7 @@ import numpy as np
 from hepunits import g
 from numpy.typing import ArrayLike, NDArray
 
+from ..cache import cached_arrays
 from ..constants import M_E, M_MU
 from ..materials import Material
 from ..units import GeV, MeV, cm, eV
@@ -345,7 +348,16 @@ _HARD_NODES = np.geomspace(1.02 * HARD_LOSS_ENERGY, 2.0e6 * MeV, 48)
 @lru_cache(maxsize=32)
 def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(macroscopic rate of losses above :data:`HARD_LOSS_ENERGY` per mm, loss-energy
-    grid, cumulative distribution) at the energies of ``_HARD_NODES``."""
+    grid, cumulative distribution) at the energies of ``_HARD_NODES``; computed once per
+    material and kept in the on-disk table cache (:func:`na64.cache.cached_arrays`)."""
+    key = {"material": dataclasses.asdict(material), "nodes": _HARD_NODES.tolist(),
+           "loss_energy": HARD_LOSS_ENERGY, "processes": list(HARD_PROCESSES), "points": 256}
+    t = cached_arrays("muon-hard-loss", key, functools.partial(_compute_hard_table, material))
+    return t["rate"], t["grid"], t["cdf"]
+
+
+def _compute_hard_table(material: Material) -> dict[str, FloatArray]:
+    """The arrays of :func:`_hard_table` (``rate``, ``grid``, ``cdf``)."""
     from ..physics import muon_interactions as mi
 
     m = 256
@@ -364,7 +376,7 @@ def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray]
         rate[k] = c[-1]
         grid[k] = v * e
         cdf[k] = c / c[-1] if c[-1] > 0 else np.linspace(0.0, 1.0, m)
-    return rate, grid, cdf
+    return {"rate": rate, "grid": grid, "cdf": cdf}
 
 
 def sample_hard_losses(

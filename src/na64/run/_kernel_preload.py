@@ -2,8 +2,8 @@
 from numba's cache, so that the workers a forkserver forks for an event production start
 with them.  A few events of the shipped default setup are simulated, and a few muons of
 its beam admixture: their tables of hard radiative losses per material
-(:func:`na64.detector.muon.sample_hard_losses`, ~0.25 s) are computed here once instead
-of in every worker's first chunk.
+(:func:`na64.detector.muon.sample_hard_losses`; from the on-disk table cache, or computed
+in ~0.1-0.2 s) are loaded here once instead of in every worker's first chunk.
 
 The simulation uses no parallel kernel, so numba starts no thread here: the forkserver
 stays safe to fork.  A failure is ignored (a worker then loads the kernels itself).
