@@ -98,15 +98,15 @@ def test_veto_cut_by_depth_of_the_interaction(e_gev: float) -> None:
 
 
 _ECAL_INTERACTIONS = (
-    "the veto cut on all pions of {e} GeV is set by those interacting in the ECAL, whose "
-    "hadron showers leak into the counters 2-5 times more energy in na64 than in Geant4 "
-    "(medians at 5 GeV and 15-30 cm: 36 against 7.5 MeV); at 50-100 GeV both veto almost "
-    "all of them")
+    "the veto cut on all pions of {e} GeV is set by those interacting in the ECAL; of those "
+    "interacting in its first 20 cm Geant4 vetoes 12-17%, na64 0.1-1.5%: at 2 GeV the "
+    "tail of the hadron profile (tests/data/g4_pion_ecal_leakage.csv, "
+    "[veto.hadron_tracks], fitted at 5-20 GeV) carries too few particles to the counters")
 
 
 @pytest.mark.parametrize("e_gev", [
     pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=_ECAL_INTERACTIONS.format(
-        e=f"{e:g}"))) if e in (5.0, 10.0) else e
+        e=f"{e:g}"))) if e == 2.0 else e
     for e in ENERGIES], ids=lambda e: f"{e:g}GeV")
 def test_veto_cut_on_all_pions(e_gev: float) -> None:
     """The fraction of all pions that pass the veto cut, within 5% or three combined

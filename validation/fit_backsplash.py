@@ -80,8 +80,10 @@ PARAMS = (("hits", 10.0, 0.1, 1000.0), ("energy_exponent", 0.4, 0.0, 1.5),
 # --------------------------------------------------------------------------------------
 # step 1: the table
 # --------------------------------------------------------------------------------------
-def make_table(runs: dict[float, list[Path]]) -> list[dict[str, object]]:
-    """Rows of the reference table from the per-event records of each energy's runs."""
+def make_table(runs: dict[float, list[Path]],
+               z_bins: tuple[tuple[float, float], ...] = Z_BINS) -> list[dict[str, object]]:
+    """Rows of the reference table from the per-event records of each energy's runs, in the
+    bins ``z_bins`` of the depth of the pion's first interaction."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from g4records import read_run
 
@@ -94,7 +96,7 @@ def make_table(runs: dict[float, list[Path]]) -> list[dict[str, object]]:
         rows.append({"energy_GeV": e_gev, "z_lo_mm": 0.0, "z_hi_mm": math.inf,
                      "counter": "max", "x_MeV": THRESHOLD, "cdf": float(passed.mean()),
                      "n": int(z.size)})
-        for lo, hi in Z_BINS:
+        for lo, hi in z_bins:
             m = (z >= lo) & (z < hi)
             rows.append({"energy_GeV": e_gev, "z_lo_mm": lo, "z_hi_mm": hi, "counter": "max",
                          "x_MeV": THRESHOLD, "cdf": float(passed[m].mean()), "n": int(m.sum())})
@@ -106,14 +108,15 @@ def make_table(runs: dict[float, list[Path]]) -> list[dict[str, object]]:
     return rows
 
 
-def write_table(rows: list[dict[str, object]], runs: dict[float, list[Path]], path: Path) -> None:
-    """Write ``rows`` with a header naming the runs."""
+def write_table(rows: list[dict[str, object]], runs: dict[float, list[Path]], path: Path,
+                made_by: str = "validation/fit_backsplash.py --runs") -> None:
+    """Write ``rows`` with a header naming the runs and the command that made them."""
     lines = [
         "# Geant4 11.4.p01 (data-free physics list and NA64e ECAL/VETO/HCAL geometry of "
         "../shared/g4ref), pi- pencil beams at x = y = 0;",
         "# runs: " + "; ".join(f"{e:g} GeV: " + ", ".join(p.name for p in runs[e])
                               for e in sorted(runs)) + ".",
-        "# Made by validation/fit_backsplash.py --runs.  For each beam energy and bin [z_lo, "
+        f"# Made by {made_by}.  For each beam energy and bin [z_lo, "
         "z_hi) of the z (mm from the ECAL face; HCAL face at 700 mm) of the pion's first "
         "inelastic interaction:",
         "# cdf = fraction of the n events with the true deposit of veto counter `counter` "

@@ -353,14 +353,24 @@ def _profile_deposit(
     unit: str, scale_per_section: dict[str, float] | None, lateral: str,
     clusters: tuple[NDArray[np.int64], np.random.Generator] | None = None,
     width: FloatArray | None = None,
+    counters: list[tuple[NDArray[np.int64], FloatArray]] | None = None,
 ) -> None:
     """Deposit Gamma-profile showers: energy (m,), profile in X0 (unit 't') or lambda ('l');
-    ``clusters`` and the relative EM shower ``width`` (m,) as for :func:`_profiles`."""
+    ``clusters`` and the relative EM shower ``width`` (m,) as for :func:`_profiles`.  With
+    ``counters`` the veto counters' shares are not deposited but appended to it as (event
+    rows (m,), energy per counter (m, counters))."""
     if sh.energy.size == 0:
         return
     profiles = _profiles(stack, sh, alpha, beta, unit, scale_per_section, lateral, width,
                          clusters=clusters)
     profiles = _to_next_met(profiles, stack, sh, scale_per_section)
+    if counters is not None and "veto" in out:
+        share = np.zeros((sh.energy.size, out["veto"].shape[1]))
+        for pr in profiles:
+            if isinstance(pr.detector, Veto):
+                share[:, pr.index] += pr.energy
+        counters.append((sh.rows, share))
+        profiles = [pr for pr in profiles if not isinstance(pr.detector, Veto)]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
 
 
@@ -676,10 +686,13 @@ def mean_em_deposit(setup: Setup, energy: NDArray[np.floating], x: NDArray[np.fl
 
 
 def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
-                    rng: np.random.Generator, albedo: list[_Showers] | None = None) -> None:
+                    rng: np.random.Generator, albedo: list[_Showers] | None = None,
+                    tracks: list[tuple[NDArray[np.int64], FloatArray]] | None = None) -> None:
     """Deposit hadron showers; with ``albedo``, also append them to it (their albedo into
     the counters in front of them is drawn once the event's other showers are done,
-    :func:`backsplash_deposits`)."""
+    :func:`backsplash_deposits`); with ``tracks`` and a ``[veto.hadron_tracks]`` table, the
+    veto counters' shares of the hadronic part are appended to it instead of deposited
+    (drawn as particles crossing the counters, :func:`hadron_track_deposits`)."""
     if sh.energy.size == 0:
         return
     f_em = hadron.sample_em_fraction(sh.energy, rng)
@@ -694,7 +707,9 @@ def _hadron_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: 
               if isinstance(s.detector, Calorimeter)}
     clusters = ((hadron.cluster_count(had.energy), rng) if hadron.CLUSTER_ENERGY > 0
                 else None)
-    _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had", clusters=clusters)
+    crossing = tracks if setup.veto is not None and setup.veto.hadron_tracks is not None else None
+    _profile_deposit(out, stack, had, a_h, d_h, "l", inv_eh, "had", clusters=clusters,
+                     counters=crossing)
     if albedo is not None and setup.veto is not None and setup.veto.backsplash is not None:
         albedo.append(sh)
 
@@ -729,6 +744,15 @@ def backsplash_mean_hits(setup: Setup, stack: Stack, l0: FloatArray,
     return mean
 
 
+def _shower_factor(spread: float, n: int, rng: np.random.Generator) -> FloatArray:
+    """``n`` Gamma factors of mean 1 and relative spread ``spread`` (ones, drawing nothing,
+    for a spread too small to be told from 0: shape 1/spread² would overflow)."""
+    shape = 1.0 / spread**2 if spread > 1e-6 else math.inf
+    if not math.isfinite(shape):
+        return np.ones(n)
+    return np.asarray(rng.gamma(shape, 1.0 / shape, n), dtype=float)
+
+
 def backsplash_deposits(out: dict[str, FloatArray], setup: Setup, stack: Stack,
                         sh: _Showers, rng: np.random.Generator) -> None:
     """Add to the veto counters the albedo of the hadron showers ``sh`` that start in a
@@ -738,15 +762,37 @@ def backsplash_deposits(out: dict[str, FloatArray], setup: Setup, stack: Stack,
     if veto is None or veto.backsplash is None or "veto" not in out or sh.energy.size == 0:
         return
     mean = backsplash_mean_hits(setup, stack, sh.l0, sh.energy)
-    spread = veto.backsplash.shower_spread
-    if spread > 0.0:  # one intensity per shower, shared by the counters
-        shape = 1.0 / spread**2
-        mean = mean * np.asarray(rng.gamma(shape, 1.0 / shape, mean.shape[0]))[:, None]
+    # one intensity per shower, shared by the counters
+    mean = mean * _shower_factor(veto.backsplash.shower_spread, mean.shape[0], rng)[:, None]
     for i in range(mean.shape[1]):
         some = mean[:, i] > 0.0
         if some.any():
             _add_hits(out["veto"][:, i], sh.rows[some], mean[some, i],
                       veto.backsplash.hit_energy, veto.backsplash.hit_shape, rng)
+
+
+def hadron_track_deposits(out: dict[str, FloatArray], setup: Setup,
+                          shares: list[tuple[NDArray[np.int64], FloatArray]],
+                          rng: np.random.Generator) -> None:
+    """Add to the veto counters the particles of hadron showers crossing them
+    (:class:`~na64.detector.setup.HadronTracks`): for each shower and counter with a profile
+    share e (the hadronic part's energy over the counter's thickness, from ``shares`` =
+    [(event rows, shares (m, counters))]), N ~ Poisson(visible_fraction × e × g /
+    hit_energy) hits of Gamma-distributed energy, g a Gamma factor of mean 1 per shower
+    common to its counters."""
+    veto = setup.veto
+    if veto is None or veto.hadron_tracks is None or "veto" not in out or not shares:
+        return
+    ht = veto.hadron_tracks
+    rows = np.concatenate([r for r, _ in shares])
+    mean = np.concatenate([e for _, e in shares], axis=0) * (ht.visible_fraction / ht.hit_energy)
+    some = mean.sum(axis=1) > 0.0
+    rows, mean = rows[some], mean[some]
+    if rows.size == 0:
+        return
+    mean = mean * _shower_factor(ht.shower_spread, rows.size, rng)[:, None]
+    for i in range(mean.shape[1]):
+        _add_hits(out["veto"][:, i], rows, mean[:, i], ht.hit_energy, ht.hit_shape, rng)
 
 
 # --------------------------------------------------------------------------------------
@@ -1070,6 +1116,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             out["true_exit_pdg"][rows_l[order]] = np.where(e_l[order] > 0, pdg_l[order], 0)
     exiting: list[NDArray[np.int64]] = []
     albedo: list[_Showers] = []
+    crossing: list[tuple[NDArray[np.int64], FloatArray]] = []
     target_l1 = stack.l_edges[_target_sections(stack)]
     if idx.size:
         exiting.append(event[idx][l_start[idx] < target_l1])
@@ -1104,16 +1151,22 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
                                     tx[jj], ty[jj]))
             ii, ti, li = ii[~cex], ti[~cex], li[~cex]
         had = _Showers(event[ii], e_had[ii], ti, li, x[ii], y[ii], tx[ii], ty[ii])
-        _hadron_showers(out, setup, stack, had, rng, albedo)
+        _hadron_showers(out, setup, stack, had, rng, albedo, crossing)
     if exiting:
         track_leakage_deposits(out, setup, np.concatenate(exiting), rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
-    if albedo:
-        # a stream of its own, spawned last (the photo-nuclear showers' stream keeps its
-        # place) and without drawing from ``rng``: the albedo changes nothing but the
-        # counters.  (Those of photo-nuclear showers, which start in the target, in front
-        # of every counter of the shipped setups, are not drawn.)
-        backsplash_deposits(out, setup, stack, _concat(albedo), rng.spawn(1)[0])
+    if albedo or crossing:
+        # two streams of their own, spawned last (the photo-nuclear showers' stream keeps
+        # its place) and without drawing from ``rng``: the albedo and the particles of
+        # hadron showers crossing the counters change nothing but the counters, and each
+        # keeps its stream whether or not the other is drawn.  (The albedo of photo-nuclear
+        # showers, which start in the target, in front of every counter of the shipped
+        # setups, is not drawn.)
+        last = rng.spawn(2)
+        if albedo:
+            backsplash_deposits(out, setup, stack, _concat(albedo), last[0])
+        if crossing:
+            hadron_track_deposits(out, setup, crossing, last[1])
     return out
 
 

@@ -75,6 +75,7 @@ __all__ = [
     "Backsplash",
     "Calorimeter",
     "DecayVolume",
+    "HadronTracks",
     "Leakage",
     "Setup",
     "ShowerTuning",
@@ -240,6 +241,32 @@ class Backsplash(StrictModel):
     energy_exponent: float = Field(0.5, ge=0.0, le=2.0)
     attenuation_lambda: float = Field(gt=0.0, le=100.0)
     transmission: float = Field(1.0, gt=0.0, le=1.0)
+    hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
+    hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+    shower_spread: float = Field(0.0, ge=0.0, le=10.0)
+
+
+class HadronTracks(StrictModel):
+    """What a thin counter behind an absorber sees of the hadron showers crossing it (the
+    ``[veto.hadron_tracks]`` table).
+
+    The Gamma profile of a hadron shower's hadronic part gives its energy per interaction
+    length of the medium; continued into a plastic counter it would deposit there the
+    profile's share of the counter's thickness in interaction lengths.  A counter behind an
+    absorber sees only the penetrating charged particles of the shower's tail crossing it,
+    each leaving ~2 MeV per cm of plastic, while most of the tail's energy in the absorber
+    goes to nuclear breakup, slow neutrons and particles stopping before the counter
+    (R. Wigmans, Calorimetry, 2nd ed., Oxford 2017, ch. 2, on the invisible energy and
+    the neutrons of hadron showers): the counter's mean signal is ``visible_fraction``
+    times that share.  It is made of few particles, so it is drawn as N ~ Poisson(mean /
+    hit_energy) hits of Gamma-distributed energy (mean ``hit_energy``, shape ``hit_shape``),
+    the means of one shower's counters scaled together by a Gamma factor of mean 1 and
+    relative spread ``shower_spread`` (the same particles cross all the counters)
+    (:func:`na64.detector.response.hadron_track_deposits`).  Without the table the
+    counters receive the profile's share itself.
+    """
+
+    visible_fraction: float = Field(ge=0.0, le=10.0)
     hit_energy: Energy = Field(gt=0.0, le=1.0 * GeV)
     hit_shape: float = Field(1.0, gt=0.0, le=100.0)
     shower_spread: float = Field(0.0, ge=0.0, le=10.0)
@@ -564,6 +591,9 @@ class Veto(StrictModel):
     backsplash
         Hits from the albedo of hadron showers that start in a calorimeter behind the
         counters (:class:`Backsplash`), ``None`` for none.
+    hadron_tracks
+        The particles of hadron showers crossing the counters (:class:`HadronTracks`),
+        ``None`` for the profile's share of each counter.
     """
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm [-100 m, 1 km]")
@@ -574,6 +604,7 @@ class Veto(StrictModel):
     photoelectrons_per_mev: float = Field(10.0, gt=0.0, le=1.0e5, description="(0, 1e5]")
     leakage: Leakage | None = None
     backsplash: Backsplash | None = None
+    hadron_tracks: HadronTracks | None = None
 
     @model_validator(mode="after")
     def _one_rate_per_counter(self) -> Veto:
