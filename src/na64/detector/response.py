@@ -368,7 +368,8 @@ def _profile_deposit(
         share = np.zeros((sh.energy.size, out["veto"].shape[1]))
         for pr in profiles:
             if isinstance(pr.detector, Veto):  # (a counter may span several slices)
-                np.add.at(share, (slice(None), pr.index), pr.energy)
+                for col, k in enumerate(pr.index):
+                    share[:, k] += pr.energy[:, col]
         counters.append((sh.rows, share))
         profiles = [pr for pr in profiles if not isinstance(pr.detector, Veto)]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
