@@ -18,7 +18,6 @@ from its distribution function) plus 0.3 MeV.
 
 from __future__ import annotations
 
-import csv
 import math
 from functools import cache
 from pathlib import Path
@@ -28,7 +27,7 @@ import pytest
 from scipy.stats import chi2
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample
+from na64.detector.observables import fastsim_sample, read_veto_reference
 from na64.units import GeV
 
 DATA = Path(__file__).parent / "data" / "g4_pion_backsplash.csv"
@@ -36,12 +35,7 @@ SETUP = load_setup("na64e_2016_2018")
 EVENTS = 20000
 
 
-def _rows() -> list[dict[str, str]]:
-    lines = [ln for ln in DATA.read_text().splitlines() if ln and not ln.startswith("#")]
-    return list(csv.DictReader(lines))
-
-
-ROWS = _rows()
+ROWS = read_veto_reference(DATA)
 #: the veto cut of the table's "max" rows (every counter below it), MeV
 (THRESHOLD,) = {float(r["x_MeV"]) for r in ROWS if r["counter"] == "max"}
 ENERGIES = sorted({float(r["energy_GeV"]) for r in ROWS})

@@ -50,7 +50,7 @@ from scipy.stats import gamma as gamma_dist
 from scipy.stats import poisson
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample
+from na64.detector.observables import fastsim_sample, read_veto_reference
 from na64.detector.response import backsplash_mean_hits
 from na64.detector.setup import Backsplash, Setup
 from na64.detector.stack import build_stack
@@ -135,13 +135,8 @@ def write_table(rows: list[dict[str, object]], runs: dict[float, list[Path]], pa
 
 
 def read_table(path: Path = TABLE) -> list[dict[str, object]]:
-    """The rows of the reference table."""
-    with open(path) as fh:
-        reader = csv.DictReader(line for line in fh if not line.startswith("#"))
-        return [{"energy_GeV": float(r["energy_GeV"]), "z_lo_mm": float(r["z_lo_mm"]),
-                 "z_hi_mm": float(r["z_hi_mm"]), "counter": r["counter"],
-                 "x_MeV": float(r["x_MeV"]), "cdf": float(r["cdf"]), "n": int(r["n"])}
-                for r in reader]
+    """The rows of the reference table (:func:`na64.detector.observables.read_veto_reference`)."""
+    return read_veto_reference(path)
 
 
 # --------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,11 +56,13 @@ from fit_backsplash import (
     _parse_runs,
     make_table,
     read_table,
+    report,
     write_table,
 )
 
 from na64.detector import load_setup
 from na64.detector.observables import fastsim_sample
+from na64.detector.response import hadron_track_deposits
 from na64.detector.setup import HadronTracks, Setup
 from na64.units import GeV
 
@@ -109,6 +112,7 @@ class _Base:
     continued profile; the difference is each event's share per counter (``share``)."""
 
     def __init__(self, setup: Setup, e_gev: float, n: int) -> None:
+        self.setup = setup
         seed = 5150 + int(e_gev)
         zero = {"visible_fraction": 0.0, "hit_energy_MeV": 1.0, "hit_shape": 1.0,
                 "shower_spread": 0.0}
@@ -120,17 +124,13 @@ class _Base:
         self.share = np.maximum(b.veto - a.veto, 0.0)
 
     def veto(self, v: dict[str, float], seed: int = 11) -> np.ndarray:
-        """The counters with the particles of the constants ``v`` (the model of
-        :func:`na64.detector.response.hadron_track_deposits`, drawn here with a fixed seed)."""
-        rng = np.random.default_rng(seed)
-        mu = self.share * (v["visible_fraction"] / v["hit_energy_MeV"])
-        if v["shower_spread"] > 0.0:
-            k = 1.0 / v["shower_spread"] ** 2
-            mu = mu * rng.gamma(k, 1.0 / k, mu.shape[0])[:, None]
-        hits = rng.poisson(mu)
-        e = rng.gamma(np.maximum(hits * v["hit_shape"], 1e-300),
-                      v["hit_energy_MeV"] / v["hit_shape"])
-        return self.base + np.where(hits > 0, e, 0.0)
+        """The counters with the particles of the constants ``v`` drawn on top of ``base``
+        by :func:`na64.detector.response.hadron_track_deposits` with a fixed seed."""
+        out = {"veto": self.base.copy()}
+        hadron_track_deposits(out, with_tracks(self.setup, v),
+                              [(np.arange(self.share.shape[0]), self.share)],
+                              np.random.default_rng(seed))
+        return out["veto"]
 
 
 def chi2_terms(table: list[dict[str, object]], bases: dict[float, _Base],
@@ -176,9 +176,11 @@ def fit(table: list[dict[str, object]], setup: Setup | None = None) -> dict[str,
     names = [p for p, _ in PARAMS]
 
     def chi2(v: dict[str, float]) -> float:
-        return sum(c for _, c in chi2_terms(table, bases, v, FIT_BINS))
+        try:
+            return sum(c for _, c in chi2_terms(table, bases, v, FIT_BINS))
+        except ValidationError:  # a trial point outside the table's allowed range
+            return math.inf
 
-    print("grid ...", flush=True)
     best = min((dict(zip(names, point, strict=True)) for point in
                 itertools.product(*(GRID[k] for k in names))), key=chi2)
 
@@ -194,26 +196,6 @@ def fit(table: list[dict[str, object]], setup: Setup | None = None) -> dict[str,
     values["chi2"] = chi2(values)
     values["ndf"] = float(len(chi2_terms(table, bases, values, FIT_BINS)) - len(names))
     return values
-
-
-def report(table: list[dict[str, object]], setup: Setup, n: int = 20000) -> None:
-    """P(every counter < threshold) and the counters' medians per energy and depth bin:
-    Geant4 against the full fast simulation of ``setup``."""
-    for e in sorted({float(r["energy_GeV"]) for r in table}):  # type: ignore[arg-type]
-        s = fastsim_sample(setup, "pi-", e * GeV, n, seed=77)
-        assert s.interaction_z is not None
-        passed = s.veto.max(axis=1) < THRESHOLD
-        parts = []
-        for r in _rows(table, e):
-            if r["counter"] != "max":
-                continue
-            lo, hi = float(r["z_lo_mm"]), float(r["z_hi_mm"])  # type: ignore[arg-type]
-            m = ((s.interaction_z >= lo) & (s.interaction_z < hi) if math.isfinite(hi)
-                 else np.ones(s.n, dtype=bool))
-            label = "all" if not math.isfinite(hi) else f"[{lo:g},{hi:g})"
-            parts.append(f"{label} {passed[m].mean():.3f} (Geant4 {float(r['cdf']):.3f} of "
-                         f"{r['n']})")  # type: ignore[arg-type]
-        print(f"{e:g} GeV, P(veto < {THRESHOLD:g} MeV): " + "; ".join(parts))
 
 
 def main() -> int:

@@ -90,6 +90,23 @@ def _add_corner(g: NDArray[np.float64], du: NDArray[np.float64], su: NDArray[np.
 
 
 @nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def _edge_offsets(edges: NDArray[np.float64], offset: NDArray[np.int64],
+                  axis: NDArray[np.float64], out: NDArray[np.float64], n: int,
+                  windowed: bool) -> None:
+    """``out[i, b] = edges[offset[b] + i] - axis[b]`` for the out.shape[0] corners i of a
+    window and b < n (``windowed`` False: every offset is 0)."""
+    for i in range(out.shape[0]):
+        oi = out[i]
+        if windowed:
+            for b in range(n):
+                oi[b] = edges[offset[b] + i] - axis[b]
+        else:
+            e = edges[i]
+            for b in range(n):
+                oi[b] = e - axis[b]
+
+
+@nb.njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def _flush(
     out: NDArray[np.float64], n: int, row: NDArray[np.int64], lay: NDArray[np.int64],
     e: NDArray[np.float64], x0: NDArray[np.float64], y0: NDArray[np.float64],
@@ -103,8 +120,8 @@ def _flush(
     """Add ``n`` gathered slices to ``out[row[b], lay[b], :wy, :wx]``, in the order b.
 
     Slice b covers the cells [oy[b], oy[b] + wy) x [ox[b], ox[b] + wx) of the grid, where
-    (wy, wx) = out.shape[2:] (``windowed`` False: every offset is 0); a ``small`` slice adds its energy to the cell under its axis
-    (if in that window and active), the others the integral of their two radial components
+    (wy, wx) = out.shape[2:] (``windowed`` False: every offset is 0); a ``small`` slice
+    adds its energy to the cell under its axis (if in that window and active), the others the integral of their two radial components
     over each active cell (negative round-off dropped).  The corner terms are computed for
     all slices at once (arrays (wx + 1, batch) etc.): per slice the same operations
     whatever the batch, so that a cell receives bit for bit the same energy from a slice in
@@ -113,29 +130,9 @@ def _flush(
     wy, wx = out.shape[2], out.shape[3]
     ny = y_edges.shape[0] - 1
     nx = x_edges.shape[0] - 1
-    for i in range(wx + 1):
-        dxi = dx[i]
-        if windowed:
-            for b in range(n):
-                dxi[b] = x_edges[ox[b] + i] - x0[b]
-        else:
-            xe = x_edges[i]
-            for b in range(n):
-                dxi[b] = xe - x0[b]
-    for i in range(wy + 1):
-        dyi = dy[i]
-        if windowed:
-            for b in range(n):
-                dyi[b] = y_edges[oy[b] + i] - y0[b]
-        else:
-            ye = y_edges[i]
-            for b in range(n):
-                dyi[b] = ye - y0[b]
-    nc = (wx + 1) * (wy + 1)
-    for c in range(nc):
-        gc = g[c]
-        for b in range(n):
-            gc[b] = 0.0
+    _edge_offsets(x_edges, ox, x0, dx, n, windowed)
+    _edge_offsets(y_edges, oy, y0, dy, n, windowed)
+    g[:, :n] = 0.0
     for comp in range(2):
         r = rc if comp == 0 else rt
         for b in range(n):

@@ -61,6 +61,7 @@ __all__ = [
     "observables",
     "read_reference_cells",
     "read_reference_table",
+    "read_veto_reference",
     "reference_tolerance",
     "target_observables",
     "truncated_mean_rms",
@@ -320,6 +321,21 @@ def geant4_sample(arrays: Mapping[str, Any], particle: str, energy: float, f_sc:
         f_ecal=f_sc, interaction_z=np.where(inel, zend, -1.0),
         depth_quantiles=depth_q, decayed=proc == _PROC_DECAY,
     )
+
+
+def read_veto_reference(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a veto-counter reference (CSV with ``#`` comment lines and the columns
+    energy_GeV, z_lo_mm, z_hi_mm, counter, x_MeV, cdf, n; e.g.
+    ``tests/data/g4_pion_backsplash.csv``): per beam energy and bin [z_lo, z_hi) of the
+    depth of the primary's first interaction, the fraction ``cdf`` of its ``n`` events with
+    counter ``counter`` (``"max"``: every counter) at most ``x_MeV``; numbers as float,
+    ``n`` as int, ``counter`` as str."""
+    with Path(path).open(encoding="utf-8") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return [{"energy_GeV": float(r["energy_GeV"]), "z_lo_mm": float(r["z_lo_mm"]),
+             "z_hi_mm": float(r["z_hi_mm"]), "counter": r["counter"],
+             "x_MeV": float(r["x_MeV"]), "cdf": float(r["cdf"]), "n": int(r["n"])}
+            for r in csv.DictReader(lines)]
 
 
 def read_reference_cells(path: str | Path) -> dict[str, dict[str, NDArray[np.generic]]]:
