@@ -162,3 +162,90 @@ def test_the_main_process_works_while_the_first_worker_starts(monkeypatch) -> No
     pool._inner.shutdown()
     assert sorted(results) == list(range(30))
     assert before_start >= 1, "the main process waited for the first worker"
+
+
+_FORKED_POOL = """
+import os, sys, threading
+from na64.run.executors import ProcessExecutor, fork_hazard
+
+SEEN = []  # pids of the processes that ran a task before this one, in this memory
+
+def task(x):
+    seen = list(SEEN)
+    SEEN.append(os.getpid())
+    return x * x, os.getpid(), seen
+
+if __name__ == "__main__":
+    assert fork_hazard() is None, fork_hazard()
+    if sys.argv[1] == "thread":  # a thread alive when the pool starts: no fork
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, name="busy", daemon=True).start()
+        assert "busy" in fork_hazard()
+    with ProcessExecutor(2, "fork", main_helps=True) as ex:
+        got = dict(ex.map_unordered(task, list(range(30))))
+        method = ex.method_used
+    main = os.getpid()
+    assert sorted(got) == list(range(30)) and all(got[i][0] == i * i for i in got)
+    workers = {pid for _, pid, _ in got.values()} - {main}
+    assert workers, "no task ran on a worker"
+    # what a worker remembers from before its first task: the main process's tasks
+    # (forked), or nothing (a fresh worker)
+    first = [min(i for i in got if got[i][1] == pid) for pid in workers]
+    seen = [got[i][2] for i in first]
+    print(method, all(main in s for s in seen), all(not s for s in seen))
+"""
+
+
+@pytest.mark.parametrize(("alive", "method", "warm"),
+                         [("none", "fork", True), ("thread", "forkserver", False)])
+def test_a_forking_pool_forks_warm_workers_only_when_safe(
+        tmp_path: Path, alive: str, method: str, warm: bool) -> None:
+    """A ``fork`` pool whose main process helps runs the last task itself, then forks
+    workers that hold what that task left in memory (compiled kernels in production);
+    with another thread alive in the main process it falls back to the forkserver, whose
+    workers start fresh.  Results are the same either way."""
+    import subprocess
+    import sys
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    script = tmp_path / "forked_pool.py"
+    script.write_text(_FORKED_POOL)
+    res = subprocess.run([sys.executable, str(script), alive], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [method, str(warm), str(not warm)]
+
+
+def test_fork_hazard_names_the_threads_that_make_forking_unsafe() -> None:
+    import threading
+
+    from na64.run.executors import fork_hazard
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, name="na64-test-busy", daemon=True)
+    t.start()
+    try:
+        reason = fork_hazard()
+        assert reason is not None
+        assert "na64-test-busy" in reason
+    finally:
+        stop.set()
+        t.join()
+    # from another thread than the main one, forking is never considered safe
+    box: list[str | None] = []
+    t = threading.Thread(target=lambda: box.append(fork_hazard()))
+    t.start()
+    t.join()
+    assert box[0] is not None
+    assert "main thread" in box[0]
+
+
+def test_make_executor_forks_its_pools_on_linux() -> None:
+    import sys
+
+    ex = make_executor("processes", 2)
+    assert isinstance(ex, ProcessExecutor)
+    assert ex.start_method == ("fork" if sys.platform.startswith("linux") else ex.start_method)
+    with pytest.raises(ValueError, match="start_method"):
+        ProcessExecutor(2, "threads")

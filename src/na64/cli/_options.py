@@ -206,7 +206,10 @@ def progress_bar(
     """A rich progress bar on ``console`` (stderr) showing events, rate and ETA.
 
     Yields a callback ``update(done, total)`` suitable for
-    :func:`na64.run.run_production`'s ``progress``; with ``quiet`` it does nothing.
+    :func:`na64.run.run_production`'s ``progress``; with ``quiet`` it does nothing.  The
+    bar is redrawn at each update, by no thread of its own: the production may fork its
+    workers from this process, which is safe only while no other thread runs
+    (:func:`na64.run.executors.fork_hazard`).
     """
     if quiet:
         yield lambda done, total: None
@@ -222,6 +225,7 @@ def progress_bar(
         TimeRemainingColumn(),
         console=console,
         transient=False,
+        auto_refresh=False,
     )
     state: dict[str, Any] = {}
 
@@ -230,12 +234,13 @@ def progress_bar(
             progress.start()  # only now: an early error leaves stderr clean
             state["task"] = progress.add_task(description, total=total, completed=done, rate="")
             state["first"] = done
+            progress.refresh()
             return
         task = state["task"]
         elapsed = progress.tasks[task].elapsed or 0.0
         new = done - state["first"]
         rate = f"{new / elapsed:,.0f} ev/s" if elapsed > 0 and new > 0 else ""
-        progress.update(task, completed=done, total=total, rate=rate)
+        progress.update(task, completed=done, total=total, rate=rate, refresh=True)
 
     try:
         yield update

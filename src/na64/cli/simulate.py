@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
             rounding = storage_precision(DEFAULT_SIMULATE_PRECISION)
         ex = executor_from_options(executor, workers, scheduler)
         if isinstance(ex, ProcessExecutor):
-            ex.start()  # the workers' server imports the pipeline while the setup is read
+            ex.start()  # a forkserver imports the pipeline while the setup is read
         source = DetectorSource.from_options(setup, beam, energy, core=core,
                                              reconstruct=reconstruct)
         provenance = make_provenance(

@@ -10,7 +10,8 @@ ones).
   profiling, tiny runs).
 * :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method (``spawn`` where forkserver does not exist), ``workers``
-  processes, one task at a time each.  Workers ignore Ctrl-C (the main process decides
+  processes, one task at a time each; the pools of :func:`make_executor` fork their
+  workers from this process instead, where that is safe (see :class:`ProcessExecutor`).  Workers ignore Ctrl-C (the main process decides
   and stops them) and exit as soon as the main process is gone, even after ``kill -9``:
   each holds the read end of a pipe whose only write end lives in the main process.
 * :class:`DaskExecutor` uses :mod:`dask.distributed`: a :class:`~distributed.LocalCluster`
@@ -42,9 +43,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -55,12 +58,15 @@ from typing import Any, Literal, Protocol, TypeVar
 from ..errors import InputError
 from . import interrupts
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DaskExecutor",
     "Executor",
     "ExecutorKind",
     "LocalExecutor",
     "ProcessExecutor",
+    "fork_hazard",
     "make_executor",
 ]
 
@@ -86,7 +92,8 @@ FORKSERVER_PRELOAD: tuple[str, ...] = ("na64.run._kernel_preload",)
 _STOP_GRACE = 2.0
 
 
-def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICENESS) -> None:
+def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICENESS,
+                 inherited: Connection | None = None) -> None:
     """Worker initializer: one thread, lower priority, Ctrl-C left to the parent, dies with it.
 
     Parameters
@@ -99,7 +106,14 @@ def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICE
         that is as soon as the main process closes it or dies (even by ``SIGKILL``): an
         orphaned worker never goes on writing chunks.  The forkserver, which exits when its
         last worker does, goes with them.
+    inherited
+        The pipe's write end, in a worker forked from the main process (which inherits it
+        with every other descriptor): closed here, or the worker would keep its own
+        lifeline open.
     """
+    if inherited is not None:
+        with contextlib.suppress(OSError):
+            inherited.close()
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
     with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
@@ -109,9 +123,67 @@ def _worker_init(lifeline: Connection | None = None, niceness: int = WORKER_NICE
     # (saves its checkpoint, stops the workers); a worker must not die half-way on its own.
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked in a worker forked by the pool
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if lifeline is not None:
         threading.Thread(target=_exit_with_parent, args=(lifeline,), name="na64-lifeline",
                          daemon=True).start()
+
+
+def fork_hazard() -> str | None:
+    """Why forking this process now would be unsafe, or ``None`` when it is safe.
+
+    A forked child holds only the thread that forked: a lock another thread held at that
+    moment (a console being written, a queue being fed) stays locked in the child for
+    good, and numba's thread pool does not survive a fork.  Safe therefore means: called
+    from the main thread, no other Python thread alive, numba's parallel thread pool not
+    launched.  (NumPy's BLAS threads are prepared for fork by the library itself.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return "not called from the main thread"
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        return f"other threads run ({', '.join(sorted(others))})"
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and getattr(parallel, "_is_initialized", False):
+        return "numba's thread pool is running"
+    return None
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while the block runs (from the main thread; elsewhere do nothing).
+
+    Processes started meanwhile inherit the ignored signal: a Ctrl-C in a terminal reaches
+    the whole process group, and a worker must not die of it before its initializer runs.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while the block runs (where POSIX signal masks exist).
+
+    A Ctrl-C meanwhile stays pending and is delivered when the block ends: this process
+    loses none.  A process forked meanwhile starts with SIGINT blocked and nothing pending;
+    :func:`_worker_init` ignores the signal, then unblocks it.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - Windows
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
 
 
 def _ensure_forkserver() -> None:
@@ -125,14 +197,8 @@ def _ensure_forkserver() -> None:
     """
     from multiprocessing import forkserver
 
-    if threading.current_thread() is not threading.main_thread():
+    with _sigint_ignored():
         forkserver.ensure_running()
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _exit_with_parent(lifeline: Connection) -> None:
@@ -251,8 +317,14 @@ class ProcessExecutor(_Base):
     workers
         Number of worker processes (>= 1).
     start_method
-        ``"forkserver"`` (default where available) or ``"spawn"``.  ``fork`` is not
-        offered: it is unsafe with threads (numba, dask, BLAS) in the parent.
+        ``"forkserver"`` (default where available), ``"spawn"`` or ``"fork"``.  With
+        ``"fork"`` the workers are forked from this process when the pool starts and
+        begin with everything it has imported and compiled (no start-up of their own);
+        that is done only when :func:`fork_hazard` finds it safe at that moment (no other
+        thread, numba's thread pool not launched), the pool falling back to
+        ``forkserver`` otherwise.  A forking pool whose main process helps
+        (``main_helps``, :meth:`map_helping`) runs one task here before it forks, so that
+        the workers inherit the compiled kernels that task loaded.
     niceness
         Added to the workers' nice value (default :data:`WORKER_NICENESS`, so that the
         main process keeps its share of the CPU; 0 for workers whose results the main
@@ -282,11 +354,12 @@ class ProcessExecutor(_Base):
                  preload_main: bool = True) -> None:
         if workers < 1:
             raise InputError("--workers", f"must be >= 1, got {workers}")
+        methods = multiprocessing.get_all_start_methods()
         if start_method is None:
-            methods = multiprocessing.get_all_start_methods()
-            start_method = "forkserver" if "forkserver" in methods else "spawn"
-        if start_method not in ("forkserver", "spawn"):
-            raise ValueError(f"start_method must be 'forkserver' or 'spawn', got {start_method!r}")
+            start_method = _fallback_method()
+        if start_method not in ("fork", "forkserver", "spawn") or start_method not in methods:
+            raise ValueError(f"start_method must be one of {', '.join(methods)} "
+                             f"(fork, forkserver or spawn), got {start_method!r}")
         self.workers = workers
         self.start_method = start_method
         self.niceness = int(niceness)
@@ -294,6 +367,8 @@ class ProcessExecutor(_Base):
         self.preload = (("__main__",) if preload_main else ()) + tuple(preload)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
+        #: start method of the running pool (``"fork"`` may have fallen back); None before
+        self.method_used: str | None = None
 
     def start(self) -> None:
         """Begin starting the worker processes' server now, without waiting for it.
@@ -301,27 +376,46 @@ class ProcessExecutor(_Base):
         With the ``forkserver`` method the server imports the preloaded modules (one to
         two seconds) before it can fork the first worker.  Called early, e.g. while the
         caller reads its setup, that time overlaps with the caller's own; otherwise the
-        first task starts it.  Does nothing for ``spawn`` or once the server runs.
+        first task starts it.  Does nothing for ``spawn``, for ``fork`` (whose workers need
+        no server) or once the server runs.
         """
-        if self.start_method != "forkserver":
-            return
+        if self.start_method == "forkserver":
+            self._start_forkserver()
+
+    def _start_forkserver(self) -> None:
         multiprocessing.get_context("forkserver").set_forkserver_preload(list(self.preload))
         _ensure_forkserver()
 
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            ctx = multiprocessing.get_context(self.start_method)
-            # the forkserver (started once per process, at the first pool or by start())
-            # imports what every worker needs, so that each forked worker starts with it
-            self.start()
-            reader, writer = ctx.Pipe(duplex=False)  # the writer never leaves this process
+            method = self.start_method
+            if method == "fork":
+                hazard = fork_hazard()
+                if hazard is not None:
+                    method = _fallback_method()
+                    log.debug("not forking the workers (%s): using %s", hazard, method)
+            if method == "forkserver":
+                # the forkserver (started once per process, at the first pool or by
+                # start()) imports what every worker needs; each forked worker starts with it
+                self._start_forkserver()
+            ctx = multiprocessing.get_context(method)
+            reader, writer = ctx.Pipe(duplex=False)  # the writer stays in this process
             self._lifeline = (reader, writer)
+            # (a forked worker inherits the writer with every descriptor and closes it)
+            initargs: tuple[Any, ...] = (reader, self.niceness, writer if method == "fork" else None)
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=ctx,
                 initializer=_worker_init,
-                initargs=(reader, self.niceness),
+                initargs=initargs,
             )
+            self.method_used = method
+            if method == "fork":
+                # a forking pool forks all its workers at its first submission: do it now,
+                # while the process is known to be safe to fork (and with SIGINT blocked,
+                # as the workers then are until their initializer ignores it)
+                with _sigint_blocked():
+                    self._pool.submit(_no_op)
         return self._pool
 
     def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> cf.Future[R]:
@@ -352,12 +446,12 @@ class ProcessExecutor(_Base):
         started are cancelled and the running ones' workers are stopped (their results
         would be lost anyway); a later call starts a new pool.
         """
-        pool = self._get_pool()
         completed = False
         try:
             if self.main_helps:
-                yield from self._map_helping(pool, fn, items)
+                yield from self._map_helping(fn, items)
             else:
+                pool = self._get_pool()
                 futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
                 pending = set(futures)
                 while pending:
@@ -380,14 +474,14 @@ class ProcessExecutor(_Base):
         """
         completed = False
         try:
-            yield from self._map_helping(self._get_pool(), fn, items, until_warm)
+            yield from self._map_helping(fn, items, until_warm)
             completed = True
         finally:
             if not completed:
                 self.terminate()
 
-    def _map_helping(self, pool: cf.ProcessPoolExecutor, fn: Callable[[T], R],
-                     items: Sequence[T], until_warm: bool = True) -> Iterator[tuple[int, R]]:
+    def _map_helping(self, fn: Callable[[T], R], items: Sequence[T],
+                     until_warm: bool = True) -> Iterator[tuple[int, R]]:
         """The main process runs tasks from the back of the list until every worker has
         returned once (or, with ``until_warm`` false, until none is left).
 
@@ -395,11 +489,17 @@ class ProcessExecutor(_Base):
         with this process; the pool is refilled from the front as tasks complete.  A pool
         whose workers are not started yet is fed from a thread: submitting the first task
         waits for the first worker (a fresh forkserver imports the preloaded modules first,
-        one to two seconds), in which this process already runs tasks.
+        one to two seconds), in which this process already runs tasks.  A forking pool
+        not started yet is started after this process has run the last task (see the class).
         """
         lock = threading.Lock()
         front = 0
         back = len(items)
+        if (self._pool is None and self.start_method == "fork" and back > 1
+                and fork_hazard() is None):
+            back -= 1
+            yield back, fn(items[back])
+        pool = self._get_pool()
         futures: dict[cf.Future[R], int] = {}
         queued = 0  # tasks taken from the front and not yet returned
         returned = 0
@@ -534,6 +634,15 @@ class ProcessExecutor(_Base):
             self.terminate()
 
 
+def _no_op() -> None:
+    """A task that does nothing (submitted to make a forking pool fork its workers)."""
+
+
+def _fallback_method() -> str:
+    """``forkserver`` where it exists, else ``spawn``."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 def _close_lifeline(lifeline: tuple[Connection, Connection] | None) -> None:
     """Close both ends of a pool's lifeline: its workers see end of file and exit."""
     for conn in lifeline or ():
@@ -623,6 +732,14 @@ class DaskExecutor(_Base):
             self._cluster = None
 
 
+def _default_pool_method() -> str:
+    """The start method of :func:`make_executor`'s pools: ``fork`` on Linux (used when safe,
+    see :class:`ProcessExecutor`), else the forkserver or spawn."""
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return _fallback_method()
+
+
 def make_executor(
     kind: str = "local", workers: int | None = None, scheduler: str | None = None, *,
     preload_main: bool = True,
@@ -645,7 +762,8 @@ def make_executor(
     -------
     Executor
         For ``"processes"`` a :class:`ProcessExecutor` whose main process helps while the
-        workers start (``main_helps``).
+        workers start (``main_helps``), and which forks its workers from this process on
+        Linux when that is safe.
 
     Raises
     ------
@@ -664,5 +782,6 @@ def make_executor(
         return LocalExecutor()
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
     if kind == "processes":
-        return ProcessExecutor(n, main_helps=True, preload_main=preload_main)
+        return ProcessExecutor(n, _default_pool_method(), main_helps=True,
+                               preload_main=preload_main)
     return DaskExecutor(n, scheduler)
