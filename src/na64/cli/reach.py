@@ -69,7 +69,7 @@ reach_app = typer.Typer(
 
 def _overlay(spec: str) -> tuple[str, np.ndarray, np.ndarray]:
     """``FILE.csv`` or ``FILE.csv:label`` -> (label, masses [MeV], values)."""
-    from ..plots.limits import read_overlay_csv
+    from ..io.curves import read_overlay_csv
 
     path, _, label = spec.partition("::") if "::" in spec else (spec, "", "")
     if not label and ":" in spec and not Path(spec).exists():

@@ -385,7 +385,7 @@ def published_overlays(result: ReachResult) -> list[tuple[str, np.ndarray, np.nd
     (within 5%) match the result's, as plot overlays in the model's reporting unit."""
     from importlib import resources
 
-    from ..plots.limits import read_overlay_csv
+    from ..io.curves import read_overlay_csv
 
     out = []
     for name, model, energy, eot, label in _PUBLISHED:

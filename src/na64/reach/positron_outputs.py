@@ -247,7 +247,7 @@ def published_overlays(result: PositronResult) -> list[tuple[str, np.ndarray, np
     the result's energies, for the dark photon."""
     from importlib import resources
 
-    from ..plots.limits import read_overlay_csv
+    from ..io.curves import read_overlay_csv
 
     if result.config.signal.model != "dark-photon":
         return []

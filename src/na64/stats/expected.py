@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from ..errors import InputError
 from ._checks import MAX_COUNT, check_cl, check_nonneg, check_sigma_b, check_sigma_s_rel
@@ -35,7 +35,7 @@ __all__ = [
 BAND_KEYS: tuple[str, ...] = ("m2", "m1", "median", "p1", "p2")
 #: Cumulative probabilities of the bands, ``Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2)``.
 BAND_PROBABILITIES: dict[str, float] = {
-    key: float(norm.cdf(z)) for key, z in zip(BAND_KEYS, (-2.0, -1.0, 0.0, 1.0, 2.0), strict=True)
+    key: float(ndtr(z)) for key, z in zip(BAND_KEYS, (-2.0, -1.0, 0.0, 1.0, 2.0), strict=True)
 }
 #: Exposures of the NA64 projections: electrons on target (EOT) at the H4 line and
 #: muons on target (MOT) at M2.

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import gammaln, xlogy
+from scipy.special import betainc, gammaln, ndtri, pdtr, pdtrc, xlogy
 
 from ._checks import NEGLIGIBLE_REL
 
@@ -139,25 +140,100 @@ def logcdf(
 _HUGE_COUNT = 2**62
 
 
-@functools.lru_cache(maxsize=4096)
-def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
-    """The smallest-ish count ``N`` with ``P(k > N) < tail`` for one component (exact quantile).
+def _smallest(holds: Callable[[int], bool], guess: float) -> int:
+    """The smallest ``n >= 0`` at which the monotone predicate ``holds`` (false below it,
+    true from it on), bracketed by doubling steps from ``guess`` and then bisected:
+    O(log |n - guess|) evaluations.  :data:`_HUGE_COUNT` when it does not hold below that."""
+    n = min(max(math.floor(guess), 0) if math.isfinite(guess) else 0, _HUGE_COUNT)
+    step = 1
+    if holds(n):
+        hi, lo = n, n - 1
+        while lo >= 0 and holds(lo):
+            hi, lo = lo, lo - step
+            step *= 2
+        lo = max(lo, -1)
+    else:
+        lo, hi = n, n + 1
+        while not holds(hi):
+            if hi >= _HUGE_COUNT:
+                return _HUGE_COUNT
+            lo, hi = hi, min(hi + step, _HUGE_COUNT)
+            step *= 2
+    # holds(hi); lo < hi and (lo == -1 or not holds(lo))
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if holds(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
-    Memoised (a pure function of three floats): a limit, its root search and its expected
-    band ask for the same ranges many times, and scipy's quantile costs ~0.1–0.2 ms.
+
+def _normal_guess(z: float, mean: float, var: float) -> float:
+    """Quantile guess ``mean + z sqrt(var) + (z**2 - 1)/6``: the normal quantile with the
+    first (Poisson) skewness correction of the Cornish-Fisher expansion (Abramowitz &
+    Stegun 26.2.50 with all cumulants equal to the mean); a starting point only."""
+    if not math.isfinite(z):
+        return mean
+    return mean + z * math.sqrt(var) + (z * z - 1.0) / 6.0
+
+
+def _count_quantile(p: float, mean: float, rel: float, *, upper: bool = False) -> int:
+    """Exact quantile of the count of one component (Poisson for ``rel = 0``, else the
+    negative binomial of shape ``r = 1/rel**2`` and mean ``mean``; cf.
+    :func:`log_pmf_component`).
+
+    ``upper=False``: the smallest ``n`` with ``P(k <= n) >= p``.  ``upper=True``: the
+    smallest ``n`` with ``P(k > n) <= p``, from the survival function itself (exact for
+    tails far below the double-precision resolution of ``1 - p``).
+
+    The distribution functions are the regularised incomplete gamma and beta functions:
+    ``P(k <= n) = Q(n + 1, mean)`` (Poisson) and ``I_q(r, n + 1)`` with ``q = r/(r + mean)``,
+    ``P(k > n) = I_{1-q}(n + 1, r)`` (negative binomial; Abramowitz & Stegun 26.4.21,
+    26.5.24-26.5.26).
     """
     if mean <= 0.0:
         return 0
-    from scipy.stats import nbinom, poisson
-
-    if sd_rel < NEGLIGIBLE_REL:
-        q = poisson.isf(tail, mean)
+    if rel == 0.0:
+        var = mean
+        if upper:
+            def holds(n: int) -> bool:
+                return bool(pdtrc(n, mean) <= p)
+        else:
+            def holds(n: int) -> bool:
+                return bool(pdtr(n, mean) >= p)
     else:
-        r = 1.0 / (sd_rel * sd_rel)
-        q = nbinom.isf(tail, r, r / (r + mean))
-    # scipy gives nan far beyond double-precision counts (e.g. a Poisson mean of 1e14): such a
-    # range is "too long to tabulate", which the callers test against their limits
-    return int(q) + 1 if np.isfinite(q) and q < _HUGE_COUNT else _HUGE_COUNT
+        r = 1.0 / (rel * rel)
+        var = mean + mean * mean * rel * rel
+        q, q_c = r / (r + mean), mean / (r + mean)
+        if upper:
+            def holds(n: int) -> bool:
+                return bool(betainc(n + 1.0, r, q_c) <= p)
+        else:
+            def holds(n: int) -> bool:
+                return bool(betainc(r, n + 1.0, q) >= p)
+    if not upper and p >= 1.0:
+        return _HUGE_COUNT
+    if not upper and p <= 0.0:
+        return 0
+    z = float(ndtri(1.0 - p)) if upper else float(ndtri(p))
+    return _smallest(holds, _normal_guess(z, mean, var))
+
+
+@functools.lru_cache(maxsize=4096)
+def _upper_count(mean: float, sd_rel: float, tail: float) -> int:
+    """The smallest count ``N`` with ``P(k > N) < tail`` for one component, plus one (exact
+    quantile of the survival function).
+
+    Memoised (a pure function of three floats): a limit, its root search and its expected
+    band ask for the same ranges many times.
+    """
+    if mean <= 0.0:
+        return 0
+    q = _count_quantile(tail, mean, sd_rel if sd_rel >= NEGLIGIBLE_REL else 0.0, upper=True)
+    # a count beyond double precision (e.g. a Poisson mean of 1e14) is "too long to
+    # tabulate", which the callers test against their limits
+    return q + 1 if q < _HUGE_COUNT else _HUGE_COUNT
 
 
 def count_range(s: float, b: float, sigma_b: float, sigma_s_rel: float, *,
@@ -176,44 +252,12 @@ def background_ppf(p: float, b: float, sigma_b: float) -> int:
     ``P(k <= n) >= p`` for the Poisson (σ_b = 0) or Gamma-Poisson (negative binomial with
     shape 1/rel², the same mixture as :func:`log_pmf_component`) distribution of mean ``b``.
 
-    Exact and O(1) in ``b`` and ``sigma_b`` (no table: a background of 1e9 ± 1e12 events
-    costs nothing).
+    Exact and O(log b) in the counts (no table: a background of 1e9 ± 1e12 events costs
+    nothing); ``2**62`` for ``p >= 1``.
     """
     if b <= 0.0:
         return 0
-    from scipy.stats import nbinom, poisson
-
-    rel = _bkg_rel(b, sigma_b)
-    if rel == 0.0:
-        q = poisson.ppf(p, b)
-        if not np.isfinite(q):
-            return _poisson_ppf_large(p, b)
-    else:
-        r = 1.0 / (rel * rel)
-        q = nbinom.ppf(p, r, r / (r + b))
-    return int(q) if np.isfinite(q) else int(np.iinfo(np.int64).max // 2)
-
-
-def _poisson_ppf_large(p: float, b: float) -> int:
-    """The Poisson ``p`` quantile where scipy's ppf gives nan (means >~ 1e11).
-
-    Start from the Cornish-Fisher expansion ``b + z sqrt(b) + (z**2 - 1)/6`` (the first
-    skewness correction of the normal quantile ``z``; Abramowitz & Stegun 26.2.50 with the
-    Poisson cumulants all equal to ``b``) and step to the exact smallest ``n`` with
-    ``P(k <= n) >= p`` using the Poisson cdf, which stays accurate there.
-    """
-    from scipy.stats import norm, poisson
-
-    z = float(norm.ppf(p))
-    n = max(math.floor(b + z * math.sqrt(b) + (z * z - 1.0) / 6.0), 0)
-    for _ in range(1000):  # the expansion is off by O(1/sqrt(b)): a step or two
-        if poisson.cdf(n, b) < p:
-            n += 1
-        elif n > 0 and poisson.cdf(n - 1, b) >= p:
-            n -= 1
-        else:
-            break
-    return n
+    return _count_quantile(p, b, _bkg_rel(b, sigma_b))
 
 
 @functools.lru_cache(maxsize=256)
