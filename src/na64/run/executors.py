@@ -50,6 +50,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from types import FrameType, TracebackType
@@ -414,7 +415,11 @@ class ProcessExecutor(_Base):
                 # a forking pool forks all its workers at its first submission: do it now,
                 # while the process is known to be safe to fork (and with SIGINT blocked,
                 # as the workers then are until their initializer ignores it)
-                with _sigint_blocked():
+                with _sigint_blocked(), warnings.catch_warnings():
+                    # Python >= 3.12 warns of any thread at a fork, the BLAS library's
+                    # included, which prepares itself for fork (fork_hazard checked the rest)
+                    warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork",
+                                            category=DeprecationWarning)
                     self._pool.submit(_no_op)
         return self._pool
 
