@@ -51,3 +51,29 @@ def test_cli_start_does_not_import_the_physics_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_statistics_and_published_curves_need_neither_matplotlib_nor_scipy_stats():
+    """A ``--from-samples`` run (selection and statistics only) must not pay for the
+    plotting stack or scipy.stats (~1 s of imports): the expected bands' quantiles and the
+    published curves it compares with are read without them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from importlib import resources\n"
+        "import na64.reach, na64.reach.samples, na64.reach.outputs\n"
+        "from na64.io.curves import read_overlay_csv\n"
+        "from na64.stats.expected import expected_limits\n"
+        "from na64.stats.limits import upper_limit\n"
+        "lim = expected_limits(0.5, 0.2)\n"
+        "assert 2.0 < upper_limit(0, 0.5, 0.2) < 3.0 and lim['median'] > 0\n"
+        "path = resources.files('na64') / 'data' / 'published' / 'na64_invisible_2019.csv'\n"
+        "assert len(read_overlay_csv(str(path))[0]) > 2\n"
+        "print(sorted(m for m in ('matplotlib', 'mplhep', 'scipy.stats') if m in sys.modules))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
