@@ -806,7 +806,10 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             ) -> tuple[_Showers, FloatArray]:
     """Ionization of charged tracks between depths ``l_from`` and ``l_stop`` (lambda); for
     muons also the catastrophic losses, returned as EM showers.  Also returns the true
-    energy each track lost to ionization (to be removed from a shower that follows).
+    energy each track lost to ionization (to be removed from a shower that follows).  The
+    ionization losses of a track add up to at most its kinetic energy: a slow track ranges
+    out (the radiative losses of a muon are drawn at its incoming energy and not counted
+    against it).
 
     With ``exit_loss`` (one entry per track), the energy each track loses in the sections
     that end before ``z_exit`` (absolute z, mm), ionization and catastrophic losses, is
@@ -817,6 +820,10 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         return _empty_showers(), lost_all
     moving = energy > mass * (1.0 + 1e-6)
     l_stop = np.where(moving, l_stop, -np.inf)
+    # kinetic energy each track still has to lose: a slow track ranges out (its losses in
+    # a section are drawn at its incoming energy; where they exceed what is left, the
+    # section's deposit is scaled down to it and the track deposits nothing further)
+    t_left = np.maximum(energy - mass, 0.0)
     for s in stack.sections:
         span = s.l1 - s.l0
         if span <= 0:
@@ -862,7 +869,12 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             f_mip = np.where(den > 0, act_mean / np.where(den > 0, den, 1.0),
                              det.active_thickness / det.layer_thickness)
             calibrated = body / det.electron_sampling_fraction + knock
-            lost_sec = np.minimum(body / f_mip + knock, e)
+            lost_raw = body / f_mip + knock
+            lost_sec = np.minimum(lost_raw, t_left[hit])
+            short = lost_raw > lost_sec
+            if short.any():
+                calibrated[short] *= lost_sec[short] / lost_raw[short]
+            t_left[hit] -= lost_sec
             lost_all[hit] += lost_sec
             before_exit = exit_loss is not None and s.z1 <= z_exit
             if before_exit:
@@ -912,7 +924,8 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                 # counter (it crosses it or stops); the rest escapes
                 cap = muon.mean_dedx(mat, e[sel], float(mval)) * mat_thick[sel]
                 de[sel] = body + np.minimum(knock, cap)
-            de = np.minimum(de, e)
+            de = np.minimum(de, t_left[hit])
+            t_left[hit] -= de
             _accumulate(out[s.output], (r, np.full(r.size, s.index)), de)
             lost_all[hit] += de
             if exit_loss is not None and s.z1 <= z_exit:

@@ -241,7 +241,8 @@ def count_range(s: float, b: float, sigma_b: float, sigma_s_rel: float, *,
     """``(N_s, N_b)``: the last counts of the signal and background tables of
     :func:`pmf_table` (each component's ``1 - tail/2`` quantile), without building them.
 
-    O(1) in the counts; :data:`_HUGE_COUNT` stands for a range beyond any table.
+    A few evaluations of the distribution functions (no table); :data:`_HUGE_COUNT`
+    stands for a range beyond any table.
     """
     return (_upper_count(s, sigma_s_rel, 0.5 * tail),
             _upper_count(b, _bkg_rel(b, sigma_b), 0.5 * tail))
