@@ -51,7 +51,7 @@ __all__ = [
     "load_beamline",
 ]
 
-BeamParticle = Literal["e-", "e+", "mu-", "mu+", "pi-"]
+BeamParticle = Literal["e-", "e+", "mu-", "mu+", "pi-", "pi+", "K-", "K+", "p", "pbar"]
 AdmixtureParticle = Literal["e-", "e+", "mu-", "mu+", "pi-", "pi+", "K-", "K+", "p", "pbar"]
 
 

@@ -72,7 +72,9 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[str, typer.Option("--seed", help="Root seed (integer >= 0); chunk i "
                         "uses child i of numpy SeedSequence(seed).")] = "1",
         beam: Annotated[str | None, typer.Option("--beam", help="Beam particle: e-, e+, mu-, "
-                        "mu+, pi- \\[default: the setup's].")] = None,
+                        "mu+, pi-, pi+, K-, K+, p, pbar (an admixture of the setup's beam "
+                        "that becomes the primary leaves the admixtures) \\[default: the "
+                        "setup's].")] = None,
         energy: Annotated[str | None, typer.Option("--energy", help="Beam energy, e.g. 100GeV "
                           "(bare number: GeV) \\[default: the setup's].")] = None,
         core: Annotated[bool, typer.Option("--beam-core", help="Only the Gaussian core of the "

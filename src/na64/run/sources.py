@@ -29,7 +29,7 @@ else:  # pragma: no cover
 __all__ = ["BEAM_PARTICLES", "DetectorSource", "read_setup_text"]
 
 #: Beam particles a setup can be run with (the H4/M2 primaries of :mod:`na64.beam`).
-BEAM_PARTICLES = ("e-", "e+", "mu-", "mu+", "pi-")
+BEAM_PARTICLES = ("e-", "e+", "mu-", "mu+", "pi-", "pi+", "K-", "K+", "p", "pbar")
 
 
 def read_setup_text(name_or_path: str | Path, *, field: str = "setup") -> tuple[str, str]:

@@ -28,8 +28,7 @@ import math
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
-from scipy.special import xlogy
-from scipy.stats import norm
+from scipy.special import log_ndtr, ndtr, xlogy
 
 __all__ = ["cls_asymptotic", "upper_limit_asymptotic"]
 
@@ -150,14 +149,15 @@ def cls_asymptotic(s: float, n_obs: float, b: float, sigma_b: float, sigma_s_rel
     q_a = max(2.0 * (asimov.profiled_nll(s) - asimov.nll(0.0, beta0, 1.0)), 1e-300)
     sq, sqa = math.sqrt(q), math.sqrt(q_a)
     if q <= q_a:
-        clsb = float(norm.sf(sq))
-        clb = float(norm.cdf(sqa - sq))
+        clsb = float(ndtr(-sq))
+        clb = float(ndtr(sqa - sq))
     else:
         # both tails can underflow (q_A -> 0: an Asimov data set without sensitivity): the
         # ratio in logs, which tends to exp(-q/2) there
         with np.errstate(invalid="ignore", over="ignore"):
-            log_cls = float(norm.logsf((q + q_a) / (2.0 * sqa))
-                            - norm.logsf((q - q_a) / (2.0 * sqa)))
+            # log of the normal survival function, log Phi(-x)
+            log_cls = float(log_ndtr(-(q + q_a) / (2.0 * sqa))
+                            - log_ndtr(-(q - q_a) / (2.0 * sqa)))
         if not math.isfinite(log_cls):
             # both arguments overflow (q_A ~ 0): the difference of the squared arguments is
             # q, so the ratio is its limit exp(-q/2)
