@@ -108,7 +108,7 @@ def test_response_is_finite_and_conserves_energy(
         if not k.startswith("true_"):
             assert np.all(v >= 0), k
             total += v.reshape(n, -1).sum(axis=1)
-    if abs(pdg) in (11, 22) or abs(pdg) in (211, 321, 2212, 2112, 130):
+    if abs(pdg) in (11, 22, 13) or abs(pdg) in (211, 321, 2212, 2112, 130):
         # MIP tracks are calibrated with 1/(e/mip), which can exceed the true loss by a
         # factor <= 1/0.6 on a MIP-scale deposit: allow 2 GeV + 1e-9 relative
         assert np.all(total <= energy * (1 + 1e-9) + 2 * GeV)
@@ -136,6 +136,22 @@ def test_a_slow_charged_hadron_ranges_out(name: str, pdg: int, mass: float,
         # the shower at the end of the track has at most the hadron's total energy; e/mip
         # calibration of the track can overshoot its true loss by <= 1/0.6 (see above)
         assert np.all(total <= energy + kinetic / 0.6 + 1e-6), (name, pdg, total.max())
+
+
+@pytest.mark.parametrize("name", sorted(SETUPS))
+@pytest.mark.parametrize("energy", [2.1 * GeV, 4.6 * GeV, 46.0 * GeV])
+def test_a_muon_loses_no_more_than_its_energy(name: str, energy: float) -> None:
+    """A muon's ionization and radiative losses, drawn section by section at its incoming
+    energy, are held to the kinetic energy it has left (before, a 2.1 GeV muon could leave
+    4.2 GeV in the tungsten calorimeter of the visible setup)."""
+    n = 64
+    p = {"pdg": np.full(n, 13), "energy": np.full(n, energy)}
+    for seed in range(6):
+        dep = deposit(SETUPS[name], p, np.random.default_rng(seed))
+        total = sum(v.reshape(n, -1).sum(axis=1) for k, v in dep.items()
+                    if not k.startswith("true_"))
+        # the EM-scale calibration of the ionization (1/(e/mip), see above) may overshoot
+        assert np.all(total <= energy + 2 * GeV), (name, seed, total.max())
 
 
 def test_visible_decay_pair_in_one_event() -> None:

@@ -807,9 +807,9 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
     """Ionization of charged tracks between depths ``l_from`` and ``l_stop`` (lambda); for
     muons also the catastrophic losses, returned as EM showers.  Also returns the true
     energy each track lost to ionization (to be removed from a shower that follows).  The
-    ionization losses of a track add up to at most its kinetic energy: a slow track ranges
-    out (the radiative losses of a muon are drawn at its incoming energy and not counted
-    against it).
+    ionization and radiative losses of a track add up to at most its kinetic energy: a slow
+    track ranges out.  (A muon's losses are drawn at its incoming energy in every section;
+    those of a section that would exceed what the track has left are scaled down to it.)
 
     With ``exit_loss`` (one entry per track), the energy each track loses in the sections
     that end before ``z_exit`` (absolute z, mm), ionization and catastrophic losses, is
@@ -903,10 +903,22 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                 e_loss = np.concatenate([l_soft, l_hard])
                 where = np.concatenate([w_soft, w_hard])
                 if parent.size:
+                    # the section's radiative losses of a track are scaled down to the
+                    # kinetic energy its ionization left (drawn at the incoming energy,
+                    # they could add up to more than the track has)
+                    hits = np.flatnonzero(hit)
+                    total = np.bincount(parent, weights=e_loss, minlength=hits.size)
+                    left = t_left[hits]
+                    over = total > left
+                    if over.any():
+                        scale = np.ones(hits.size)
+                        scale[over] = left[over] / total[over]
+                        e_loss = e_loss * scale[parent]
+                    t_left[hits] -= np.minimum(total, left)
                     pos = f0[parent] + where * f[parent]
                     t0 = s.t0 + pos * (s.t1 - s.t0)
                     l0 = s.l0 + pos * (s.l1 - s.l0)
-                    h = np.flatnonzero(hit)[parent]
+                    h = hits[parent]
                     sh_parts.append(_Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]))
                     if before_exit:
                         np.add.at(exit_loss, h, e_loss)  # type: ignore[arg-type]
