@@ -11,9 +11,10 @@ ones).
 * :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method (``spawn`` where forkserver does not exist), ``workers``
   processes, one task at a time each; the pools of :func:`make_executor` fork their
-  workers from this process instead, where that is safe (see :class:`ProcessExecutor`).  Workers ignore Ctrl-C (the main process decides
-  and stops them) and exit as soon as the main process is gone, even after ``kill -9``:
-  each holds the read end of a pipe whose only write end lives in the main process.
+  workers from this process instead, where that is safe (see :class:`ProcessExecutor`).
+  Workers ignore Ctrl-C (the main process decides and stops them) and exit as soon as the
+  main process is gone, even after ``kill -9``: each holds the read end of a pipe whose
+  only write end lives in the main process.
 * :class:`DaskExecutor` uses :mod:`dask.distributed`: a :class:`~distributed.LocalCluster`
   of ``workers`` single-threaded worker processes, or an existing scheduler at
   ``tcp://host:port``.
@@ -403,7 +404,8 @@ class ProcessExecutor(_Base):
             reader, writer = ctx.Pipe(duplex=False)  # the writer stays in this process
             self._lifeline = (reader, writer)
             # (a forked worker inherits the writer with every descriptor and closes it)
-            initargs: tuple[Any, ...] = (reader, self.niceness, writer if method == "fork" else None)
+            initargs: tuple[Any, ...] = (reader, self.niceness,
+                                         writer if method == "fork" else None)
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=ctx,
