@@ -64,3 +64,37 @@ def test_an_unknown_species_names_the_choices() -> None:
     with pytest.raises(InputError, match="K-, K\\+, p, pbar") as info:
         DetectorSource.from_options("na64e_2016_2018", "kaon")
     assert info.value.field == "--beam"
+
+
+def test_admixtures_are_kept_or_dropped_explicitly() -> None:
+    """The shipped NA64e beam carries pi- and K- admixtures (~1%): kept by default, none
+    with ``admixtures=False`` (the primary alone, its momentum tail kept)."""
+    kept = DetectorSource.from_options("na64e_2016_2018")(20000, np.random.default_rng(1))
+    alone = DetectorSource.from_options("na64e_2016_2018", admixtures=False)(
+        20000, np.random.default_rng(1))
+    hadrons = np.isin(np.asarray(kept["beam_parent_pdg"]), (-211, -321))
+    assert 0.002 < hadrons.mean() < 0.05
+    assert np.all(np.asarray(alone["beam_parent_pdg"]) == 11)
+    # a default source keeps the identity it had before the option (resumable checkpoints)
+    assert "admixtures" not in DetectorSource.from_options("na64e_2016_2018").describe()
+    assert DetectorSource.from_options("na64e_2016_2018",
+                                       admixtures=False).describe()["admixtures"] is False
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--admixtures", "maybe"], "must be keep or drop"),
+    (["--admixtures", "keep", "--beam-core"], "contradicts --beam-core"),
+])
+def test_cli_admixture_option_errors(tmp_path: Path, args: list[str], message: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        main(["simulate", "--events", "10", "--executor", "local", "--quiet", "--out",
+              str(tmp_path / "x.parquet"), *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--admixtures" in err
+    assert message in err
+    assert not (tmp_path / "x.parquet").exists()

@@ -80,6 +80,10 @@ def register(app: typer.Typer) -> None:
         core: Annotated[bool, typer.Option("--beam-core", help="Only the Gaussian core of the "
                         "primary particle: no low-energy tail, no admixtures (the EOT sample "
                         "of a search).")] = False,
+        admixtures: Annotated[str, typer.Option("--admixtures", help="keep: the admixtures "
+                              "of the setup's beam (hadrons, muons) are simulated with the "
+                              "primary particle; drop: the primary alone, with its "
+                              "low-energy tail.")] = "keep",
         reconstruct: Annotated[bool, typer.Option("--reconstruct", help="Also write the "
                                "reconstructed columns (ecal_energy, shower_chi2, p_in, ...); "
                                "na64 select computes them when absent.")] = False,
@@ -137,7 +141,15 @@ def register(app: typer.Typer) -> None:
         ex = executor_from_options(executor, workers, scheduler)
         if isinstance(ex, ProcessExecutor):
             ex.start()  # a forkserver imports the pipeline while the setup is read
+        mix = admixtures.strip().lower()
+        if mix not in ("keep", "drop"):
+            raise InputError("--admixtures", f"must be keep or drop, got {admixtures!r}")
+        given = ctx.get_parameter_source("admixtures")
+        if core and mix == "keep" and given is not None and given.name != "DEFAULT":
+            raise InputError("--admixtures", "keep contradicts --beam-core (the Gaussian core "
+                                             "of the primary particle alone)")
         source = DetectorSource.from_options(setup, beam, energy, core=core,
+                                             admixtures=mix == "keep",
                                              reconstruct=reconstruct)
         provenance = make_provenance(
             seed=seed_value, n_events=n_events, setup_name=source.setup_name,

@@ -53,11 +53,12 @@ def read_setup_text(name_or_path: str | Path, *, field: str = "setup") -> tuple[
 
 @functools.lru_cache(maxsize=4)
 def _setup(toml_text: str, particle: str | None, energy: float | None,
-           core: bool = False) -> Any:
+           core: bool = False, admixtures: bool = True) -> Any:
     """Parse and validate the setup once per worker process; apply the beam overrides.
 
     A beam particle that the setup lists as an admixture of its beam becomes the primary
-    and leaves the admixtures; with ``core`` there are no admixtures and no tail at all.
+    and leaves the admixtures; without ``admixtures`` the beam has none (its tail stays);
+    with ``core`` there are no admixtures and no tail at all.
     """
     from ..detector.setup import setup_from_dict
 
@@ -67,8 +68,9 @@ def _setup(toml_text: str, particle: str | None, energy: float | None,
         beam["particle"] = particle
         beam["admixtures"] = [a for a in beam.get("admixtures", ())
                               if not (isinstance(a, dict) and a.get("particle") == particle)]
-    if core:
+    if core or not admixtures:
         beam["admixtures"] = []
+    if core:
         beam.pop("tail", None)
     if energy is not None:
         beam["energy"] = f"{energy / MeV!r}MeV"
@@ -96,6 +98,9 @@ class DetectorSource:
         Simulate only the Gaussian core of the primary particle (no tail, no admixtures).
     reconstruct
         Also write the reconstructed columns (:data:`na64.pipeline.RECO_COLUMNS`).
+    admixtures
+        Keep the admixtures of the setup's beam (``False``: the primary particle alone,
+        with its momentum tail).
     """
 
     setup_name: str
@@ -104,13 +109,15 @@ class DetectorSource:
     energy: float | None = None
     core: bool = False
     reconstruct: bool = False
+    admixtures: bool = True
 
     @classmethod
     def from_options(
         cls, setup: str, beam: str | None = None, energy: str | float | None = None, *,
-        core: bool = False, reconstruct: bool = False,
+        core: bool = False, reconstruct: bool = False, admixtures: bool = True,
     ) -> DetectorSource:
-        """Build and validate a source from command-line values (``--setup --beam --energy``).
+        """Build and validate a source from command-line values (``--setup --beam --energy
+        --beam-core --admixtures``).
 
         Raises
         ------
@@ -126,9 +133,9 @@ class DetectorSource:
             if not 0 < e <= 1 * TeV:
                 raise InputError("--energy", f"must be in (0, 1 TeV], got {e / GeV:g} GeV")
         name, text = read_setup_text(setup, field="--setup")
-        source = cls(name, text, beam, e, core, reconstruct)
+        source = cls(name, text, beam, e, core, reconstruct, admixtures)
         try:
-            resolved = _setup(text, beam, e, core)
+            resolved = _setup(text, beam, e, core, admixtures)
         except InputError as exc:
             if exc.field.startswith("beam.energy") and e is not None:
                 raise InputError("--energy", exc.message) from None
@@ -140,7 +147,7 @@ class DetectorSource:
 
     def setup(self) -> Any:
         """The validated :class:`na64.detector.Setup` with the beam overrides applied."""
-        return _setup(self.setup_toml, self.particle, self.energy, self.core)
+        return _setup(self.setup_toml, self.particle, self.energy, self.core, self.admixtures)
 
     def __call__(self, n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Simulate ``n_events`` events with :func:`na64.pipeline.simulate_events`."""
@@ -159,6 +166,9 @@ class DetectorSource:
             "energy_MeV": self.energy,
             "core": self.core,
             "reconstruct": self.reconstruct,
+            # (recorded only when dropped: a run checkpointed before the option existed
+            # keeps its identity)
+            **({} if self.admixtures else {"admixtures": False}),
         }
 
 
