@@ -10,11 +10,12 @@ import pytest
 
 from na64.cli import main
 from na64.detector import hadron
+from na64.detector.setup import list_setups
 from na64.errors import InputError
 from na64.io.events import read_provenance
 from na64.run.sources import BEAM_PARTICLES, DetectorSource
 
-SETUPS = ("na64e_2016_2018", "na64e_visible_2018", "na64mu_2022")
+SETUPS = list_setups()
 
 
 @pytest.mark.parametrize("setup", SETUPS)
