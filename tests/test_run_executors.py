@@ -249,3 +249,32 @@ def test_make_executor_forks_its_pools_on_linux() -> None:
     assert ex.start_method == ("fork" if sys.platform.startswith("linux") else ex.start_method)
     with pytest.raises(ValueError, match="start_method"):
         ProcessExecutor(2, "threads")
+
+
+_ONE_TASK = """
+import os
+from na64.run.executors import ProcessExecutor
+
+def task(x):
+    return x * x, os.getpid()
+
+if __name__ == "__main__":
+    with ProcessExecutor(2, "fork", main_helps=True) as ex:
+        got = dict(ex.map_unordered(task, [7]))
+        print(got[0] == (49, os.getpid()), ex.worker_pids() == [], ex.method_used)
+"""
+
+
+def test_a_forking_pool_with_one_task_runs_it_here_and_starts_no_worker(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    script = tmp_path / "one_task.py"
+    script.write_text(_ONE_TASK)
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["True", "True", "None"]

@@ -502,10 +502,11 @@ class ProcessExecutor(_Base):
         lock = threading.Lock()
         front = 0
         back = len(items)
-        if (self._pool is None and self.start_method == "fork" and back > 1
-                and fork_hazard() is None):
+        if self._pool is None and self.start_method == "fork" and back and fork_hazard() is None:
             back -= 1
             yield back, fn(items[back])
+            if not back:  # that was the only task: no pool needed
+                return
         pool = self._get_pool()
         futures: dict[cf.Future[R], int] = {}
         queued = 0  # tasks taken from the front and not yet returned
