@@ -76,7 +76,7 @@ def test_admixtures_are_kept_or_dropped_explicitly() -> None:
     hadrons = np.isin(np.asarray(kept["beam_parent_pdg"]), (-211, -321))
     assert 0.002 < hadrons.mean() < 0.05
     assert np.all(np.asarray(alone["beam_parent_pdg"]) == 11)
-    # a default source keeps the identity it had before the option (resumable checkpoints)
+    # a default source's identity has no admixtures key (its checkpoints stay resumable)
     assert "admixtures" not in DetectorSource.from_options("na64e_2016_2018").describe()
     assert DetectorSource.from_options("na64e_2016_2018",
                                        admixtures=False).describe()["admixtures"] is False

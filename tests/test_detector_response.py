@@ -123,9 +123,9 @@ def test_response_is_finite_and_conserves_energy(
 def test_a_slow_charged_hadron_ranges_out(name: str, pdg: int, mass: float,
                                           kinetic: float) -> None:
     """A charged hadron whose kinetic energy is below its ionization loss over the
-    calorimeters stops: its track deposits at most that energy (before, the loss of every
-    section was drawn at the incoming energy with no budget, and a kaon of 0.3 MeV kinetic
-    energy left ~100 GeV in the ECAL through the 1/beta^2 of the Bethe formula)."""
+    calorimeters stops: its track deposits at most that energy.  (Each section's loss is
+    drawn at the incoming energy; without the budget, the 1/beta^2 of the Bethe formula
+    would make a kaon of 0.3 MeV kinetic energy leave ~100 GeV in the ECAL.)"""
     n = 50
     energy = mass + kinetic
     p = {"pdg": np.full(n, pdg), "energy": np.full(n, energy)}
@@ -142,8 +142,8 @@ def test_a_slow_charged_hadron_ranges_out(name: str, pdg: int, mass: float,
 @pytest.mark.parametrize("energy", [2.1 * GeV, 4.6 * GeV, 46.0 * GeV])
 def test_a_muon_loses_no_more_than_its_energy(name: str, energy: float) -> None:
     """A muon's ionization and radiative losses, drawn section by section at its incoming
-    energy, are held to the kinetic energy it has left (before, a 2.1 GeV muon could leave
-    4.2 GeV in the tungsten calorimeter of the visible setup)."""
+    energy, are held to the kinetic energy it has left (without that, a 2.1 GeV muon can
+    leave 4.2 GeV in the tungsten calorimeter of the visible setup)."""
     n = 64
     p = {"pdg": np.full(n, 13), "energy": np.full(n, energy)}
     for seed in range(6):

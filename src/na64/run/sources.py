@@ -166,8 +166,8 @@ class DetectorSource:
             "energy_MeV": self.energy,
             "core": self.core,
             "reconstruct": self.reconstruct,
-            # (recorded only when dropped: a run checkpointed before the option existed
-            # keeps its identity)
+            # (recorded only when dropped: a default source's identity has no such key,
+            # so that its checkpoints stay resumable by versions without the option)
             **({} if self.admixtures else {"admixtures": False}),
         }
 
