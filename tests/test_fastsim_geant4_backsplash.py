@@ -27,7 +27,12 @@ import pytest
 from scipy.stats import chi2
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample, read_veto_reference
+from na64.detector.observables import (
+    fastsim_sample,
+    read_veto_reference,
+    veto_cut_chi2_term,
+    veto_reference_layout,
+)
 from na64.units import GeV
 
 DATA = Path(__file__).parent / "data" / "g4_pion_backsplash.csv"
@@ -36,11 +41,8 @@ EVENTS = 20000
 
 
 ROWS = read_veto_reference(DATA)
-#: the veto cut of the table's "max" rows (every counter below it), MeV
-(THRESHOLD,) = {float(r["x_MeV"]) for r in ROWS if r["counter"] == "max"}
-ENERGIES = sorted({float(r["energy_GeV"]) for r in ROWS})
-BINS = sorted({(float(r["z_lo_mm"]), float(r["z_hi_mm"])) for r in ROWS
-               if math.isfinite(float(r["z_hi_mm"]))})
+#: the veto cut of the table's "max" rows (every counter below it, MeV), energies, bins
+THRESHOLD, ENERGIES, BINS = veto_reference_layout(ROWS)
 
 
 @cache
@@ -85,8 +87,7 @@ def test_veto_cut_by_depth_of_the_interaction(e_gev: float) -> None:
             continue
         sel = (z >= lo) & (z < hi)
         q = float(quiet[sel].mean())
-        var = max(p * (1 - p), 1.0 / n) / n + max(q * (1 - q), 1.0 / sel.sum()) / sel.sum()
-        chi += (q - p) ** 2 / var
+        chi += veto_cut_chi2_term(p, n, q, int(sel.sum()))
         lines.append(f"[{lo:g},{hi:g}) na64 {q:.3f} Geant4 {p:.3f} of {n}")
     assert chi < chi2.ppf(0.999, len(lines)), f"chi2 {chi:.1f}: " + "; ".join(lines)
 

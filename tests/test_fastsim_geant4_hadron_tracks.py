@@ -20,7 +20,6 @@ shallowest and more of the 20-30 cm ones), are a strict expected failure.
 from __future__ import annotations
 
 import itertools
-import math
 from functools import cache
 from pathlib import Path
 
@@ -29,7 +28,12 @@ import pytest
 from scipy.stats import chi2
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample, read_veto_reference
+from na64.detector.observables import (
+    fastsim_sample,
+    read_veto_reference,
+    veto_cut_chi2_term,
+    veto_reference_layout,
+)
 from na64.units import GeV
 
 DATA = Path(__file__).parent / "data" / "g4_pion_ecal_leakage.csv"
@@ -38,11 +42,8 @@ EVENTS = 20000
 
 
 ROWS = read_veto_reference(DATA)
-#: the veto cut of the table's "max" rows (every counter below it), MeV
-(THRESHOLD,) = {float(r["x_MeV"]) for r in ROWS if r["counter"] == "max"}
-ENERGIES = sorted({float(r["energy_GeV"]) for r in ROWS})
-BINS = sorted({(float(r["z_lo_mm"]), float(r["z_hi_mm"])) for r in ROWS
-               if math.isfinite(float(r["z_hi_mm"]))})
+#: the veto cut of the table's "max" rows (every counter below it, MeV), energies, bins
+THRESHOLD, ENERGIES, BINS = veto_reference_layout(ROWS)
 #: the bins where the counters see the shower's tail (the fitted ones)
 TAIL_BINS = [b for b in BINS if b[1] <= 300.0]
 
@@ -65,8 +66,7 @@ def _quiet(e_gev: float, lo: float, hi: float) -> tuple[float, int, float, int]:
 
 
 def _chi2(pairs: list[tuple[float, int, float, int]]) -> float:
-    return sum((q - p) ** 2 / (max(p * (1 - p), 1 / n) / n + max(q * (1 - q), 1 / m) / m)
-               for p, n, q, m in pairs)
+    return sum(veto_cut_chi2_term(*pair) for pair in pairs)
 
 
 def test_the_table_covers_the_energies_and_depths() -> None:

@@ -44,31 +44,38 @@ _P = st.one_of(st.sampled_from(sorted(BAND_PROBABILITIES.values())), st.floats(1
 _REL = st.one_of(st.just(0.0), st.floats(1e-5, 30.0))
 
 
+def _count_distribution(b: float, rel: float):  # type: ignore[no-untyped-def]
+    """``(cdf, sf, reference)`` of the count of mean ``b``: a Poisson for rel below 1e-6
+    (as :func:`na64.stats.marginal._bkg_rel` treats it), else the negative binomial of
+    shape r = 1/rel²: its distribution function and survival function from the
+    regularised incomplete gamma and beta functions (Abramowitz & Stegun 26.4.21,
+    26.5.24-26.5.26), exact where scipy.stats' survival function of a negative binomial
+    is off by ~1e-7 (~1e9 counts); and scipy.stats' frozen distribution, the independent
+    implementation of the quantiles."""
+    from scipy.special import betainc, pdtr, pdtrc
+    from scipy.stats import nbinom, poisson
+
+    if rel < 1e-6:
+        return (lambda k: float(pdtr(k, b)), lambda k: float(pdtrc(k, b)), poisson(b))
+    r = 1.0 / rel**2
+    return (lambda k: float(betainc(r, k + 1.0, r / (r + b))),
+            lambda k: float(betainc(k + 1.0, r, b / (r + b))), nbinom(r, r / (r + b)))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.floats(-3.0, 9.0), _REL, _P)
 def test_quantiles_are_exact_and_equal_scipy_stats(log_b, rel, p):
-    """The quantile is the first count whose distribution function reaches ``p`` (the
-    regularised incomplete gamma and beta functions), and equals scipy.stats' Poisson and
-    negative binomial quantiles, an independent implementation, below 1e5 counts (above,
-    their continuous inverses are off by a few counts)."""
-    from scipy.special import betainc, pdtr
-    from scipy.stats import nbinom, poisson
-
+    """The quantile is the first count whose distribution function reaches ``p``, and
+    equals scipy.stats' Poisson and negative binomial quantiles, an independent
+    implementation, below 1e5 counts (above, their continuous inverses are off by a few
+    counts)."""
     b = 10.0**log_b
+    cdf, _, ref = _count_distribution(b, rel)
     n = background_ppf(p, b, rel * b)
-    if rel < 1e-6:
-        def cdf(k: int) -> float:
-            return float(pdtr(k, b))
-        ref = poisson.ppf(p, b)
-    else:
-        r = 1.0 / rel**2
-        def cdf(k: int) -> float:
-            return float(betainc(r, k + 1.0, r / (r + b)))
-        ref = nbinom.ppf(p, r, r / (r + b))
     assert cdf(n) >= p
     assert n == 0 or cdf(n - 1) < p
     if n < 1e5:
-        assert n == int(ref)
+        assert n == int(ref.ppf(p))
 
 
 @settings(max_examples=200, deadline=None)
@@ -78,23 +85,12 @@ def test_table_ranges_are_exact_tail_quantiles(log_b, rel):
     the tail (exact, from the complement itself); equal to scipy.stats' inverse survival
     function below 1e4 counts (above, a Poisson's is computed from 1 - tail, which double
     precision does not resolve)."""
-    from scipy.special import betainc, pdtrc
-    from scipy.stats import nbinom, poisson
-
     from na64.stats.marginal import _upper_count
 
     b, tail = 10.0**log_b, 0.5e-12
+    _, sf, ref = _count_distribution(b, rel)
     n = _upper_count(b, rel, tail) - 1
-    if rel < 1e-6:
-        def sf(k: int) -> float:
-            return float(pdtrc(k, b))
-        ref = poisson.isf(tail, b)
-    else:
-        r = 1.0 / rel**2
-        def sf(k: int) -> float:
-            return float(betainc(k + 1.0, r, b / (r + b)))
-        ref = nbinom.isf(tail, r, r / (r + b))
     assert sf(n) <= tail
     assert n == 0 or sf(n - 1) > tail
     if n < 1e4:
-        assert n == int(ref)
+        assert n == int(ref.isf(tail))

@@ -41,6 +41,7 @@ import argparse
 import csv
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -327,8 +328,19 @@ def _parse_runs(items: list[str]) -> dict[float, list[Path]]:
     return runs
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fit_script(description: str, *, table_path: Path, block: str,
+               make: Callable[[dict[float, list[Path]]], list[dict[str, object]]],
+               made_by: str, fit_table: Callable[[list[dict[str, object]]], dict[str, float]],
+               shipped_values: Callable[[Setup], dict[str, float]],
+               with_values: Callable[[Setup, dict[str, float]], Setup],
+               absolute: dict[str, float]) -> int:
+    """The command line of a veto-table fit (this script's and ``fit_hadron_tracks.py``'s):
+    ``--runs`` remakes the reference table with ``make``, then the table is fitted, the
+    constants printed as the ``[block]`` of the setup file and the reference compared with
+    the simulation (:func:`report`); ``--check`` exits with 1 when a shipped constant
+    differs from the fit by more than 15%, or by more than ``absolute[name]`` for the
+    constants listed there."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--runs", nargs="*", default=None, metavar="GEV:PATH",
                     help="raw runs or the reference's .npz, to remake the table first")
     ap.add_argument("--check", action="store_true",
@@ -336,26 +348,22 @@ def main() -> int:
     args = ap.parse_args()
     if args.runs:
         runs = _parse_runs(args.runs)
-        write_table(make_table(runs), runs, TABLE)
-        print(f"wrote {TABLE}")
-    table = read_table()
-    values = fit(table)
-    print(f"{SETUP}.toml:\n[veto.backsplash]")
-    print(f"hits = {values['hits']:.4g}")
-    print(f"energy_exponent = {values['energy_exponent']:.4g}")
-    print(f"attenuation_lambda = {values['attenuation_lambda']:.4g}")
-    print(f"transmission = {values['transmission']:.4g}")
-    print(f'hit_energy = "{values["hit_energy_MeV"]:.4g}MeV"')
-    print(f"hit_shape = {values['hit_shape']:.4g}")
-    print(f"shower_spread = {values['shower_spread']:.4g}")
+        write_table(make(runs), runs, table_path, made_by=made_by)
+        print(f"wrote {table_path}")
+    table = read_table(table_path)
+    values = fit_table(table)
+    print(f"{SETUP}.toml:\n[{block}]")
+    for name, v in values.items():
+        if name in ("chi2", "ndf"):
+            continue
+        print(f'{name[:-4]} = "{v:.4g}MeV"' if name.endswith("_MeV") else f"{name} = {v:.4g}")
     print(f"# chi2 = {values['chi2']:.1f} for {values['ndf']:.0f} degrees of freedom")
     setup = load_setup(SETUP)
-    report(table, setup if shipped(setup) else with_backsplash(setup, values))
+    have = shipped_values(setup)
+    report(table, setup if have else with_values(setup, values))
     if args.check:
-        have = shipped(setup)
-        absolute = {"energy_exponent", "transmission", "shower_spread"}
         bad = [k for k in have
-               if not (abs(have[k] - values[k]) <= 0.05 if k in absolute
+               if not (abs(have[k] - values[k]) <= absolute[k] if k in absolute
                        else math.isclose(have[k], values[k], rel_tol=0.15))]
         if bad or not have:
             print(f"shipped values differ from the fit: {bad or 'no table'} "
@@ -363,6 +371,14 @@ def main() -> int:
             return 1
         print("shipped values agree with the fit")
     return 0
+
+
+def main() -> int:
+    return fit_script(
+        __doc__.splitlines()[0], table_path=TABLE, block="veto.backsplash", make=make_table,
+        made_by="validation/fit_backsplash.py --runs", fit_table=fit, shipped_values=shipped,
+        with_values=with_backsplash,
+        absolute={"energy_exponent": 0.05, "transmission": 0.05, "shower_spread": 0.05})
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ and a half (the grid: 1260 points).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 import sys
@@ -51,17 +50,10 @@ from pydantic import ValidationError
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_backsplash import (
-    THRESHOLD,
-    _parse_runs,
-    make_table,
-    read_table,
-    report,
-    write_table,
-)
+from fit_backsplash import THRESHOLD, fit_script, make_table
 
 from na64.detector import load_setup
-from na64.detector.observables import fastsim_sample
+from na64.detector.observables import fastsim_sample, veto_cut_chi2_term
 from na64.detector.response import hadron_track_deposits
 from na64.detector.setup import HadronTracks, Setup
 from na64.units import GeV
@@ -154,9 +146,8 @@ def chi2_terms(table: list[dict[str, object]], bases: dict[float, _Base],
             else:
                 q = float(np.mean(veto[m, int(str(r["counter"]))] < THRESHOLD))
             p, k = float(r["cdf"]), int(r["n"])  # type: ignore[arg-type]
-            var = max(p * (1 - p), 1.0 / k) / k + max(q * (1 - q), 1.0 / m.sum()) / m.sum()
             label = f"{e:g} GeV [{lo:g},{hi:g}) {r['counter']}"
-            out.append((label, (q - p) ** 2 / var))
+            out.append((label, veto_cut_chi2_term(p, k, q, int(m.sum()))))
     return out
 
 
@@ -199,36 +190,11 @@ def fit(table: list[dict[str, object]], setup: Setup | None = None) -> dict[str,
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", nargs="*", default=None, metavar="GEV:PATH",
-                    help="raw runs or the reference's .npz, to remake the table first")
-    ap.add_argument("--check", action="store_true",
-                    help="exit 1 when a shipped value differs from the fit")
-    args = ap.parse_args()
-    if args.runs:
-        runs = _parse_runs(args.runs)
-        write_table(make_table(runs, Z_BINS), runs, TABLE,
-                    made_by="validation/fit_hadron_tracks.py --runs")
-        print(f"wrote {TABLE}")
-    table = read_table(TABLE)
-    values = fit(table)
-    print(f"{SETUP}.toml:\n[veto.hadron_tracks]")
-    print(f"visible_fraction = {values['visible_fraction']:.4g}")
-    print(f'hit_energy = "{values["hit_energy_MeV"]:.4g}MeV"')
-    print(f"hit_shape = {values['hit_shape']:.4g}")
-    print(f"shower_spread = {values['shower_spread']:.4g}")
-    print(f"# chi2 = {values['chi2']:.1f} for {values['ndf']:.0f} degrees of freedom")
-    setup = load_setup(SETUP)
-    report(table, setup if shipped(setup) else with_tracks(setup, values))
-    if args.check:
-        have = shipped(setup)
-        bad = [k for k in have
-               if not (abs(have[k] - values[k]) <= 0.1 if k == "shower_spread"
-                       else abs(have[k] - values[k]) <= 0.15 * abs(values[k]))]
-        if not have or bad:
-            print("shipped values differ from the fit: " + (", ".join(bad) or "none shipped"))
-            return 1
-    return 0
+    return fit_script(
+        __doc__.splitlines()[0], table_path=TABLE, block="veto.hadron_tracks",
+        make=lambda runs: make_table(runs, Z_BINS),
+        made_by="validation/fit_hadron_tracks.py --runs", fit_table=fit,
+        shipped_values=shipped, with_values=with_tracks, absolute={"shower_spread": 0.1})
 
 
 if __name__ == "__main__":

@@ -65,6 +65,8 @@ __all__ = [
     "reference_tolerance",
     "target_observables",
     "truncated_mean_rms",
+    "veto_cut_chi2_term",
+    "veto_reference_layout",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -336,6 +338,25 @@ def read_veto_reference(path: str | Path) -> list[dict[str, Any]]:
              "z_hi_mm": float(r["z_hi_mm"]), "counter": r["counter"],
              "x_MeV": float(r["x_MeV"]), "cdf": float(r["cdf"]), "n": int(r["n"])}
             for r in csv.DictReader(lines)]
+
+
+def veto_reference_layout(rows: list[dict[str, Any]]
+                          ) -> tuple[float, list[float], list[tuple[float, float]]]:
+    """``(threshold, energies, bins)`` of the rows of :func:`read_veto_reference`: the veto
+    cut of the ``"max"`` rows (MeV; one value), the beam energies (GeV) and the depth bins
+    ``(z_lo, z_hi)`` (mm; the rows of all events, ``z_hi = inf``, left out), sorted."""
+    (threshold,) = {r["x_MeV"] for r in rows if r["counter"] == "max"}
+    energies = sorted({r["energy_GeV"] for r in rows})
+    bins = sorted({(r["z_lo_mm"], r["z_hi_mm"]) for r in rows if math.isfinite(r["z_hi_mm"])})
+    return threshold, energies, bins
+
+
+def veto_cut_chi2_term(p: float, n: int, q: float, m: int) -> float:
+    """``(q - p)² / (σ_p² + σ_q²)`` of two pass fractions, ``p`` of ``n`` and ``q`` of ``m``
+    events, with binomial variances ``p(1 - p)/n`` floored at ``1/n²`` (a fraction of 0 or 1
+    keeps an error of one event)."""
+    var = max(p * (1.0 - p), 1.0 / n) / n + max(q * (1.0 - q), 1.0 / m) / m
+    return (q - p) ** 2 / var
 
 
 def read_reference_cells(path: str | Path) -> dict[str, dict[str, NDArray[np.generic]]]:

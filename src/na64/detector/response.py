@@ -748,9 +748,9 @@ def backsplash_mean_hits(setup: Setup, stack: Stack, l0: FloatArray,
 def _shower_factor(spread: float, n: int, rng: np.random.Generator) -> FloatArray:
     """``n`` Gamma factors of mean 1 and relative spread ``spread`` (ones, drawing nothing,
     for a spread too small to be told from 0: shape 1/spread² would overflow)."""
-    shape = 1.0 / spread**2 if spread > 1e-6 else math.inf
-    if not math.isfinite(shape):
+    if spread <= 1e-6:
         return np.ones(n)
+    shape = 1.0 / spread**2
     return np.asarray(rng.gamma(shape, 1.0 / shape, n), dtype=float)
 
 
@@ -820,9 +820,7 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         return _empty_showers(), lost_all
     moving = energy > mass * (1.0 + 1e-6)
     l_stop = np.where(moving, l_stop, -np.inf)
-    # kinetic energy each track still has to lose: a slow track ranges out (its losses in
-    # a section are drawn at its incoming energy; where they exceed what is left, the
-    # section's deposit is scaled down to it and the track deposits nothing further)
+    # the kinetic energy each track still has to lose (see the docstring)
     t_left = np.maximum(energy - mass, 0.0)
     for s in stack.sections:
         span = s.l1 - s.l0
@@ -942,7 +940,7 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             lost_all[hit] += de
             if exit_loss is not None and s.z1 <= z_exit:
                 exit_loss[hit] += de
-    return _concat(sh_parts), np.minimum(lost_all, energy)
+    return _concat(sh_parts), lost_all  # (at most the kinetic energy: t_left)
 
 
 def _misses(stack: Stack, name: str, x: FloatArray, y: FloatArray, tx: FloatArray,

@@ -194,30 +194,23 @@ def _count_quantile(p: float, mean: float, rel: float, *, upper: bool = False) -
     """
     if mean <= 0.0:
         return 0
-    if rel == 0.0:
-        var = mean
-        if upper:
-            def holds(n: int) -> bool:
-                return bool(pdtrc(n, mean) <= p)
-        else:
-            def holds(n: int) -> bool:
-                return bool(pdtr(n, mean) >= p)
-    else:
-        r = 1.0 / (rel * rel)
-        var = mean + mean * mean * rel * rel
-        q, q_c = r / (r + mean), mean / (r + mean)
-        if upper:
-            def holds(n: int) -> bool:
-                return bool(betainc(n + 1.0, r, q_c) <= p)
-        else:
-            def holds(n: int) -> bool:
-                return bool(betainc(r, n + 1.0, q) >= p)
     if not upper and p >= 1.0:
         return _HUGE_COUNT
     if not upper and p <= 0.0:
         return 0
+    r = 1.0 / (rel * rel) if rel > 0.0 else math.inf
+
+    def below(n: int) -> float:  # P(k <= n), or P(k > n) for the upper quantile
+        if r == math.inf:
+            return float(pdtrc(n, mean) if upper else pdtr(n, mean))
+        return float(betainc(n + 1.0, r, mean / (r + mean)) if upper
+                     else betainc(r, n + 1.0, r / (r + mean)))
+
+    def holds(n: int) -> bool:
+        return below(n) <= p if upper else below(n) >= p
+
     z = float(ndtri(1.0 - p)) if upper else float(ndtri(p))
-    return _smallest(holds, _normal_guess(z, mean, var))
+    return _smallest(holds, _normal_guess(z, mean, mean + mean * mean * rel * rel))
 
 
 @functools.lru_cache(maxsize=4096)
