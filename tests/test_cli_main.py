@@ -77,3 +77,50 @@ def test_statistics_and_published_curves_need_neither_matplotlib_nor_scipy_stats
                          check=False)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def _modules_after_kernel_call(prelude: str) -> str:
+    """Run one of na64's numba kernels in a fresh interpreter after ``prelude``; print
+    whether awkward was imported and numba's extension flag."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"{prelude}\n"
+        "import numpy as np\n"
+        "from na64.detector.lateral import deposit_lateral\n"
+        "import numba, numba.core.entrypoints as ep\n"
+        "f = numba.njit(cache=False)(lambda x: 2.0 * x)\n"
+        "assert f(np.float64(1.5)) == 3.0\n"
+        "print('awkward' in sys.modules, ep._already_initialized)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+def test_command_line_processes_skip_numba_extensions():
+    """na64's command line marks numba's extension entry points as loaded before numba is
+    imported: a kernel call then does not import awkward (whose numba extension na64's
+    kernels do not use, ~0.2-0.35 s of each process); a library user's process, which has
+    not called ``skip_extensions``, still loads them."""
+    import importlib.metadata
+
+    skipped = _modules_after_kernel_call(
+        "from na64._numba_extensions import skip_extensions\n"
+        "skip_extensions(); skip_extensions()\n"
+        "assert sum(type(f).__name__ == '_MarkOnImport' for f in sys.meta_path) == 1")
+    assert skipped == "False True"
+    through_main = _modules_after_kernel_call(
+        "import contextlib, io\n"
+        "from na64.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--version'])")
+    assert through_main == "False True"
+    has_awkward_extension = any(
+        ep.value.startswith("awkward") for ep in
+        importlib.metadata.entry_points(group="numba_extensions"))
+    if has_awkward_extension:  # awkward is a dependency: installed with na64
+        assert _modules_after_kernel_call("") == "True True"

@@ -18,6 +18,7 @@ from typing import Any
 import click
 import typer
 
+from .._numba_extensions import skip_extensions
 from .._version import __version__
 from ..errors import InputError
 
@@ -290,6 +291,7 @@ def os_error_line(exc: OSError, ctx: Any = None) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``na64`` console script."""
+    skip_extensions()  # na64's kernels need no other package's numba extension
     try:
         rc = app(args=argv, prog_name="na64", standalone_mode=False)
     except InputError as exc:

@@ -2,16 +2,18 @@
 
 :class:`na64.run.executors.ProcessExecutor` starts its workers with the ``forkserver``
 method.  The forkserver imports this module when it starts, so every worker it forks
-begins with the event pipeline imported and numba's extension entry points loaded, instead
-of each worker doing it on its own core before its first task
-(:mod:`na64.run._kernel_preload` also loads the simulation's compiled kernels).  Nothing
+begins with the event pipeline imported, instead of each worker doing it on its own core
+before its first task (:mod:`na64.run._kernel_preload` also loads the simulation's compiled
+kernels).  The workers run na64's tasks, whose kernels need no other package's numba
+extension: numba's extension entry points are marked as loaded without being loaded
+(:mod:`na64._numba_extensions`).  Nothing
 here starts a thread: the forkserver stays safe to fork.
 """
 
 from __future__ import annotations
 
-import numba.core.entrypoints
+from .._numba_extensions import skip_extensions
 
-from . import production, sources  # noqa: F401  (imported for the workers)
+skip_extensions()
 
-numba.core.entrypoints.init_all()
+from . import production, sources  # noqa: E402, F401  (imported for the workers)

@@ -42,7 +42,12 @@ LATER_MODULES: tuple[str, ...] = (
 
 
 def _preload(modules: tuple[str, ...]) -> int:
-    """Import ``modules`` in the worker (its first task); the number imported."""
+    """Import ``modules`` in the worker (its first task); the number imported.  The worker
+    runs na64's tasks only: numba's extension entry points are skipped
+    (:mod:`na64._numba_extensions`)."""
+    from .._numba_extensions import skip_extensions
+
+    skip_extensions()
     for name in modules:
         importlib.import_module(name)
     return len(modules)
