@@ -21,6 +21,19 @@ def _private_table_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         yield
 
 
+@pytest.fixture(autouse=True)
+def _na64_logger_restored() -> Iterator[None]:
+    """Every test leaves the "na64" logger as it found it: a command run in process sets it
+    up for a terminal (its own handler, no propagation), which would hide the records of
+    later tests from ``caplog``."""
+    logger = logging.getLogger("na64")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:] = saved[0]
+    logger.setLevel(saved[1])
+    logger.propagate = saved[2]
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
     """Run ``na64 ARGS`` in process; returns (exit code, stdout, stderr)."""

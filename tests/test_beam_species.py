@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from na64.cli import main
 from na64.detector import hadron
 from na64.detector.setup import list_setups
 from na64.errors import InputError
 from na64.io.events import read_provenance
 from na64.run.sources import BEAM_PARTICLES, DetectorSource
+
+CliRunner = Callable[[list[str]], tuple[int, str, str]]  # the ``cli`` fixture (conftest.py)
 
 SETUPS = list_setups()
 
@@ -49,15 +51,11 @@ def test_protons_interact_at_the_nuclear_length_and_mesons_beyond_it() -> None:
     assert _interacting_in_target("pbar") == pytest.approx(p, abs=0.03)
 
 
-def test_cli_simulates_a_kaon_beam(tmp_path: Path) -> None:
+def test_cli_simulates_a_kaon_beam(tmp_path: Path, cli: CliRunner) -> None:
     out = tmp_path / "k.parquet"
-    try:
-        main(["simulate", "--beam", "K-", "--events", "100", "--chunk-size", "100",
-              "--executor", "local", "--out", str(out), "--quiet"])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    assert code == 0
+    code, _, err = cli(["simulate", "--beam", "K-", "--events", "100", "--chunk-size", "100",
+                        "--executor", "local", "--out", str(out), "--quiet"])
+    assert code == 0, err
     assert read_provenance(out)["beam_particle"] == "K-"
 
 
@@ -87,15 +85,10 @@ def test_admixtures_are_kept_or_dropped_explicitly() -> None:
     (["--admixtures", "keep", "--beam-core"], "contradicts --beam-core"),
 ])
 def test_cli_admixture_option_errors(tmp_path: Path, args: list[str], message: str,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        main(["simulate", "--events", "10", "--executor", "local", "--quiet", "--out",
-              str(tmp_path / "x.parquet"), *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+                                     cli: CliRunner) -> None:
+    code, _, err = cli(["simulate", "--events", "10", "--executor", "local", "--quiet",
+                        "--out", str(tmp_path / "x.parquet"), *args])
     assert code == 2
-    err = capsys.readouterr().err
     assert "--admixtures" in err
     assert message in err
     assert not (tmp_path / "x.parquet").exists()

@@ -195,7 +195,7 @@ def test_bad_event_column() -> None:
 def test_leakage_hits_of_electron_showers_in_veto_and_hcal() -> None:
     # The veto counters and the first HCAL module receive the compound-Poisson hits of the
     # setup's leakage tables: the mean deposit scales with the shower energy (hits per GeV
-    # x mean hit energy), and an electron shower that misses nothing else leaves no hit in
+    # x mean hit energy, times (E / 100 GeV)^(p - 1) with the table's energy exponent), and an electron shower that misses nothing else leaves no hit in
     # the later HCAL modules beyond its profile tail.  (Without the hadron showers of hard
     # photo-nuclear interactions, which add to both: the next test.)
     setup = SETUPS["na64e_2016_2018"].with_hard_photonuclear(False)
@@ -208,7 +208,8 @@ def test_leakage_hits_of_electron_showers_in_veto_and_hcal() -> None:
         dep = deposit(setup, {"pdg": np.full(n, 11), "energy": np.full(n, e_gev * GeV)},
                       np.random.default_rng(int(e_gev)))
         lk = setup.veto.leakage
-        expected = e_gev * np.array(lk.hits_per_gev) * lk.hit_energy
+        expected = (e_gev * (e_gev / 100.0) ** (lk.energy_exponent - 1.0)
+                    * np.array(lk.hits_per_gev) * lk.hit_energy)
         # the profile tail adds < 0.1 MeV per counter; 20000 events: 2% statistical error
         np.testing.assert_allclose(dep["veto"].mean(axis=0), expected, rtol=0.05, atol=0.1)
         hl = setup.hcal.leakage

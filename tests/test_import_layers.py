@@ -2,7 +2,8 @@
 
 Layers, low to high (a module may import its own layer and the ones below):
 
-0. ``_version``, ``errors``, ``units``, ``constants``, ``materials``, ``config``, ``cache``
+0. ``_version``, ``errors``, ``units``, ``constants``, ``materials``, ``config``, ``cache``,
+   ``_numba_extensions``
 1. ``physics``, ``models``, ``stats`` (``models`` uses ``physics``, never the reverse)
 2. ``beam``, ``detector``
 3. ``generate``
@@ -28,7 +29,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "na64"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_version", "errors", "units", "constants", "materials", "config", "cache"),
+    ("_version", "errors", "units", "constants", "materials", "config", "cache",
+     "_numba_extensions"),
     ("physics", "models", "stats"),
     ("beam", "detector"),
     ("generate",),
