@@ -146,10 +146,12 @@ def invisible(
     """
     # a worker beside this process, started first so that its imports overlap this
     # process' own: it estimates the background while the signal is simulated here
-    # (in-process runs) and renders the N-1 figure beside the limit figures
+    # (in-process runs) and renders the N-1 figure beside the limit figures.  A
+    # --from-samples run keeps its search in this process: without figures the worker
+    # would have nothing to do, and its start-up would only compete with this process
     from ..run.side import SideJobs
 
-    with SideJobs() as side:
+    with SideJobs(enabled=from_samples is None or plots) as side:
         from ..reach.config import RunConfig, load_analysis
         from ..reach.invisible import run_invisible
         from ..reach.outputs import reserve_output, write_outputs
