@@ -74,6 +74,11 @@ def main() -> None:
         1e-3,
     )
     _report(
+        "upper_limit cls, n=1e9, b=1e9+-1e3 (bounded: no table over the counts)",
+        _best_of(lambda: upper_limit(10**9, 1e9, 1e3), repeat=3),
+        1.0,
+    )
+    _report(
         "upper_limit bayes, n=5, b=3+-1, sigma_s=0.1",
         _best_of(lambda: upper_limit(5, 3.0, 1.0, sigma_s_rel=0.1, method="bayes"), number=200),
         1e-3,

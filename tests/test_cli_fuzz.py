@@ -26,7 +26,6 @@ import math
 import re
 import signal
 import tempfile
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -558,15 +557,12 @@ def test_upper_limit_of_huge_counts_is_bounded() -> None:
     from na64.stats import upper_limit
 
     tracemalloc.start()
-    start = time.perf_counter()
     s_up = upper_limit(10**9, 1e9, 1e3)
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert math.isfinite(s_up)
     assert 1.28 * math.sqrt(1e9) < s_up < 3.0 * math.sqrt(1e9 + 1e6)  # ~1.65 sqrt(b)
-    assert elapsed < 1.0
-    assert peak < 100e6
+    assert peak < 100e6  # no table over the counts (its time: benchmarks/bench_stats.py)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ a silent zero.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -178,14 +177,11 @@ def limit_inputs(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None)
 @given(kwargs=limit_inputs())
-def test_upper_limit_finite_nonnegative_and_fast(kwargs: dict[str, Any]) -> None:
-    start = time.perf_counter()
+def test_upper_limit_finite_nonnegative(kwargs: dict[str, Any]) -> None:
     s_up = upper_limit(**kwargs)
-    elapsed = time.perf_counter() - start
     assert isinstance(s_up, float)
     assert math.isfinite(s_up)
     assert s_up >= 0.0
-    assert elapsed < 5.0  # well under a second alone; the margin is for a loaded machine
 
 
 BAD_LIMIT_ARGUMENTS: list[tuple[str, object]] = [
