@@ -39,27 +39,31 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("na64 ")
 
 
-def test_cli_start_does_not_import_the_physics_stack():
-    """``na64 --help`` must not pay for numba kernels or the detector simulation (about 1 s
-    of imports): those are imported by the command that uses them."""
+def _fresh_interpreter(code: str) -> str:
+    """Run ``code`` in a new Python process; its standard output, stripped (the test fails
+    with its standard error if it fails)."""
     import subprocess
     import sys
 
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+def test_cli_start_does_not_import_the_physics_stack():
+    """``na64 --help`` must not pay for numba kernels or the detector simulation (about 1 s
+    of imports): those are imported by the command that uses them."""
     code = ("import sys, na64.cli; "
             "print(sorted(m for m in ('numba', 'scipy.stats', 'na64.detector', "
             "'na64.physics.dark_brem', 'na64.reach') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "[]"
+    assert _fresh_interpreter(code) == "[]"
 
 
 def test_statistics_and_published_curves_need_neither_matplotlib_nor_scipy_stats():
     """A ``--from-samples`` run (selection and statistics only) must not pay for the
     plotting stack or scipy.stats (~1 s of imports): the expected bands' quantiles and the
     published curves it compares with are read without them."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from importlib import resources\n"
@@ -73,18 +77,12 @@ def test_statistics_and_published_curves_need_neither_matplotlib_nor_scipy_stats
         "assert len(read_overlay_csv(str(path))[0]) > 2\n"
         "print(sorted(m for m in ('matplotlib', 'mplhep', 'scipy.stats') if m in sys.modules))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == "[]"
+    assert _fresh_interpreter(code) == "[]"
 
 
 def _modules_after_kernel_call(prelude: str) -> str:
     """Run one of na64's numba kernels in a fresh interpreter after ``prelude``; print
     whether awkward was imported and numba's extension flag."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         f"{prelude}\n"
@@ -95,10 +93,7 @@ def _modules_after_kernel_call(prelude: str) -> str:
         "assert f(np.float64(1.5)) == 3.0\n"
         "print('awkward' in sys.modules, ep._already_initialized)\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert res.returncode == 0, res.stderr
-    return res.stdout.strip()
+    return _fresh_interpreter(code)
 
 
 def test_command_line_processes_skip_numba_extensions():
