@@ -20,7 +20,9 @@ tuned constant reset) and fits, in this order:
    pre-shower fractions, the photo-nuclear loss from the containment, the sampling term
    from the resolution, the shower-width fluctuation from the central-cell fraction's
    spread (iterated twice); the spreads are fitted to the cores (16-84% half-widths) of
-   the distributions, whose tails the hard photo-nuclear interactions make;
+   the distributions, whose tails the hard photo-nuclear interactions make; then the
+   growth of the lateral fluctuations as the energy falls, from the same cores of Geant4
+   positrons of 70 and 40 GeV (``tests/data/g4_em_cores.csv``);
 5. leakage hits of EM showers in the veto counters and the first HCAL module (on top of
    the hadron showers of hard photo-nuclear interactions), and (after step 6) the growth of
    the veto's hits with the shower energy, from the Geant4 positrons of 70 and 40 GeV
@@ -514,6 +516,46 @@ def fit_lateral(base: Setup, e: dict[str, np.ndarray], t: Tuned, f_sc: float) ->
              f"{sh['radius_fluctuation']:.4f}")
 
 
+#: The cores of the EM shower spreads at 40, 70 (Geant4 positrons) and 100 GeV:
+#: ``tests/data/g4_em_cores.csv`` (``validation/g4_em_cores.py``).
+CORES_TABLE = ROOT / "tests" / "data" / "g4_em_cores.csv"
+
+
+def _cc_core(setup: Setup, e_gev: float, seed: int) -> float:
+    """16-84% half-width of the central-cell fraction of 20000 fast-simulated positrons."""
+    s = fastsim_sample(setup, "e+", e_gev * GeV, 20000, seed)
+    cal = s.ecal.sum(axis=(1, 2, 3))
+    cc = s.ecal[:, :, 3, 3].sum(axis=1) / cal
+    return _half_width(cc)
+
+
+def fit_fluctuation_energy(base: Setup, t: Tuned, path: Path = CORES_TABLE) -> None:
+    """The exponent kappa with which the lateral fluctuations of step 4 (fitted at 100 GeV)
+    grow as the shower energy falls, (E / 100 GeV)^-kappa: chi2 of the cores of the
+    central-cell fraction of the Geant4 positrons of 70 and 40 GeV, on a grid of kappa with
+    the same showers at every point, refined by a parabola through the three lowest
+    points.  Statistics of the soft particles far from the axis alone predict 1/2."""
+    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+    ref = {float(r["energy_GeV"]): (float(r["value"]), float(r["stat_error"]))
+           for r in csv.DictReader(rows)
+           if r["particle"] == "e+" and r["observable"] == "central_cell_fraction_core"}
+
+    def chi2(kappa: float) -> float:
+        t.shower["fluctuation_energy_exponent"] = kappa
+        setup = build(base, t)
+        return sum(((_cc_core(setup, e, 400 + int(e)) - v) / err) ** 2
+                   for e, (v, err) in ref.items())
+
+    grid = np.round(np.arange(0.0, 1.001, 0.1), 2)
+    values = np.array([chi2(float(k)) for k in grid])
+    i = int(np.clip(np.argmin(values), 1, grid.size - 2))
+    a, b, _ = np.polyfit(grid[i - 1:i + 2], values[i - 1:i + 2], 2)
+    best = float(np.clip(-b / (2 * a), grid[i - 1], grid[i + 1])) if a > 0 else float(grid[i])
+    t.shower["fluctuation_energy_exponent"] = best
+    _say(f"[4b] lateral fluctuations x (E/100 GeV)^-{best:.3f} (chi2 on the grid: "
+         + ", ".join(f"{k:.1f}: {v:.1f}" for k, v in zip(grid, values, strict=True)) + ")")
+
+
 # --------------------------------------------------------------------------------------
 # 5: leakage hits
 # --------------------------------------------------------------------------------------
@@ -898,7 +940,7 @@ def toml_blocks(t: Tuned) -> str:
     for k in ("ln_t_shift", "ln_alpha_shift", "sigma_ln_t_scale", "sigma_ln_alpha_scale", "rho",
               "core_radius_scale", "tail_radius_scale", "tail_growth_scale", "core_weight_scale",
               "lateral_age_coupling", "radius_fluctuation", "axis_fluctuation",
-              "nuclear_loss_mean",
+              "fluctuation_energy_exponent", "nuclear_loss_mean",
               "nuclear_loss_sd"):
         lines.append(f"{k} = {_fmt(sh[k])}")
     lines.append("sampling_age = [" + ", ".join(_fmt(v) for v in sh["sampling_age"]) + "]")
@@ -990,6 +1032,7 @@ def main(argv: list[str] | None = None) -> int:
     fit_sampling_age(base, arrays["e-"], a, b, t)
     fit_widths(base, arrays["e-"], t)
     fit_lateral(base, arrays["e-"], t, f_sc)
+    fit_fluctuation_energy(base, t)
     fit_leakage(base, arrays["e-"], t)
     fit_muons(base, arrays["mu-"], t, f_sc)
     fit_leakage_energy_exponent(base, t)

@@ -42,6 +42,11 @@ __all__ = ["GflashTuning", "LongitudinalParams", "lateral_parameters", "longitud
 
 FloatArray = NDArray[np.float64]
 
+#: Shower energy at which the fluctuation constants of :class:`GflashTuning` hold, and the
+#: lowest energy their scaling with E follows (below it the factor stays).
+FLUCTUATION_E_REF = 100.0 * GeV
+FLUCTUATION_E_MIN = 1.0 * GeV
+
 
 @dataclass(frozen=True)
 class GflashTuning:
@@ -78,6 +83,12 @@ class GflashTuning:
         Fraction of the shower energy lost to photo-nuclear reactions (binding energy,
         escaping neutrons), Gamma-distributed per shower with this mean and standard
         deviation; 0 for none.
+    fluctuation_energy_exponent
+        kappa >= 0: ``radius_fluctuation`` and ``axis_fluctuation`` are the values of a
+        100 GeV shower, and a shower of energy E has them times (E / 100 GeV)^(-kappa)
+        (:meth:`fluctuation_scale`); 0: the same at every energy.  The lateral spread of
+        one shower is that of its few soft particles far from the axis, whose number
+        grows as E: their statistics alone give kappa = 1/2.
     """
 
     ln_t_shift: float = 0.0
@@ -95,6 +106,15 @@ class GflashTuning:
     sampling_age: tuple[float, float, float, float] | None = None
     nuclear_loss_mean: float = 0.0
     nuclear_loss_sd: float = 0.0
+    fluctuation_energy_exponent: float = 0.0
+
+    def fluctuation_scale(self, energy: FloatArray) -> FloatArray | float:
+        """(E / 100 GeV)^(-kappa) for showers of ``energy`` (MeV), at least 1 GeV: the
+        factor of the fluctuations at that energy (1.0 for kappa = 0)."""
+        if self.fluctuation_energy_exponent == 0.0:
+            return 1.0
+        e = np.maximum(np.asarray(energy, dtype=float), FLUCTUATION_E_MIN)
+        return np.asarray((e / FLUCTUATION_E_REF) ** (-self.fluctuation_energy_exponent))
 
 
 #: The published parametrisation, without corrections.

@@ -398,12 +398,15 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
     if tuning.nuclear_loss_mean > 0.0:
         sh = replace(sh, energy=sh.energy * (1.0 - em.sample_nuclear_loss(
             sh.energy.size, tuning.nuclear_loss_mean, tuning.nuclear_loss_sd, rng)))
-    width = (np.exp(tuning.radius_fluctuation * rng.standard_normal(sh.energy.size))
+    # the lateral fluctuations of 100 GeV showers, scaled to each shower's energy
+    fluct = tuning.fluctuation_scale(sh.energy)
+    width = (np.exp(tuning.radius_fluctuation * fluct * rng.standard_normal(sh.energy.size))
              if tuning.radius_fluctuation > 0.0 else None)
     profiles = _profiles(stack, sh, lp.alpha, lp.beta, "t", None, "em", width,
                          None if lp.coupling == 1.0 else lp.lateral_age)
     if tuning.axis_fluctuation > 0.0:
-        profiles = [_displaced(pr, tuning.axis_fluctuation, rng)
+        axis = tuning.axis_fluctuation * np.reshape(fluct, (-1, 1))
+        profiles = [_displaced(pr, axis, rng)
                     if pr.name == setup.target_name else pr for pr in profiles]
     profiles = _to_next_met(profiles, stack, sh)
     veto = setup.veto
@@ -472,10 +475,12 @@ def _to_next_met(profiles: list[_Profile], stack: Stack, sh: _Showers,
     return out
 
 
-def _displaced(pr: _Profile, scale: float, rng: np.random.Generator) -> _Profile:
-    """The profile with the axis of each slice displaced by a Gaussian of ``scale`` times
-    the slice's tail radius in x and in y: individual showers are not azimuthally
-    symmetric, the few soft particles of their outer parts spread unevenly."""
+def _displaced(pr: _Profile, scale: float | FloatArray, rng: np.random.Generator
+               ) -> _Profile:
+    """The profile with the axis of each slice displaced by a Gaussian of ``scale`` (a
+    number, or one per shower as an (m, 1) column) times the slice's tail radius in x and
+    in y: individual showers are not azimuthally symmetric, the few soft particles of
+    their outer parts spread unevenly."""
     if pr.r_tail is None:
         return pr
     z = rng.standard_normal((2, *pr.r_tail.shape)) * (scale * pr.r_tail)

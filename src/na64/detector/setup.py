@@ -128,6 +128,7 @@ class ShowerTuning(StrictModel):
     sampling_age: tuple[float, float, float, float] | None = None
     nuclear_loss_mean: float = Field(0.0, ge=0.0, le=0.1)
     nuclear_loss_sd: float = Field(0.0, ge=0.0, le=0.1)
+    fluctuation_energy_exponent: float = Field(0.0, ge=0.0, le=1.0)
     #: Hard photo-nuclear interactions (shower photons above
     #: :data:`na64.detector.photonuclear.K_MIN`) simulated one by one as hadron showers in
     #: the target calorimeter; the softer ones are the nuclear loss above.  Physics, not a
