@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 
@@ -21,17 +22,27 @@ def _private_table_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         yield
 
 
-@pytest.fixture(autouse=True)
-def _na64_logger_restored() -> Iterator[None]:
-    """Every test leaves the "na64" logger as it found it: a command run in process sets it
-    up for a terminal (its own handler, no propagation), which would hide the records of
-    later tests from ``caplog``."""
+@contextlib.contextmanager
+def _logger_kept() -> Iterator[None]:
+    """Put the "na64" logger back as it was: a command run in process sets it up for a
+    terminal (its own handler, no propagation), which would hide later records from
+    ``caplog``."""
     logger = logging.getLogger("na64")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:] = saved[0]
-    logger.setLevel(saved[1])
-    logger.propagate = saved[2]
+    try:
+        yield
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]
+
+
+@pytest.fixture(autouse=True)
+def _na64_logger_restored() -> Iterator[None]:
+    """Every test leaves the "na64" logger as it found it (also one that calls the command
+    line's ``main`` directly)."""
+    with _logger_kept():
+        yield
 
 
 @pytest.fixture
@@ -39,19 +50,14 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
     """Run ``na64 ARGS`` in process; returns (exit code, stdout, stderr)."""
 
     def run(args: list[str]) -> tuple[int, str, str]:
-        # the command sets up the "na64" logger for a terminal (its own handler, no
-        # propagation); put it back afterwards so that later tests' caplog sees records
-        logger = logging.getLogger("na64")
-        saved = (list(logger.handlers), logger.level, logger.propagate)
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        finally:
-            logger.handlers[:] = saved[0]
-            logger.setLevel(saved[1])
-            logger.propagate = saved[2]
+        # the logger is put back after each command, so that the rest of the same test
+        # sees its records in caplog
+        with _logger_kept():
+            try:
+                main(args)
+                code = 0
+            except SystemExit as exc:
+                code = int(exc.code or 0)
         out, err = capsys.readouterr()
         return code, out, err
 

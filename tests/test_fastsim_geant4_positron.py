@@ -17,7 +17,6 @@ rows of 70 and 40 GeV (``validation/fit_fastsim.py``).
 
 from __future__ import annotations
 
-import csv
 import math
 from functools import cache
 from pathlib import Path
@@ -28,8 +27,11 @@ import pytest
 from na64.detector import load_setup
 from na64.detector.observables import (
     ReferenceRow,
+    core_half_width,
+    em_spread_samples,
     fastsim_sample,
     observables,
+    read_reference_rows,
     reference_tolerance,
 )
 from na64.units import GeV
@@ -41,12 +43,8 @@ N_SIGMA_MC = 3.0
 
 
 def _table() -> dict[tuple[int, str], tuple[float, float, int]]:
-    lines = [ln for ln in DATA.read_text().splitlines() if ln and not ln.startswith("#")]
-    out = {}
-    for r in csv.DictReader(lines):
-        out[(int(float(r["energy_GeV"])), r["observable"])] = (
-            float(r["value"]), float(r["stat_error"]), int(r["n_events"]))
-    return out
+    return {(round(r.energy_gev), r.observable): (r.value, r.stat_error, r.n_events)
+            for r in read_reference_rows(DATA)}
 
 
 TABLE = _table()
@@ -92,35 +90,18 @@ def test_positron_observable_within_tolerance(energy: int, name: str) -> None:
 #: the rare hard photo-nuclear interactions do not set.  The lateral fluctuations' growth
 #: below 100 GeV is fitted to the central-cell rows of 70 and 40 GeV
 #: (``validation/fit_fastsim.py``, step 4).
-def _reference_rows(path: Path) -> list[ReferenceRow]:
-    lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
-    return [ReferenceRow(r["particle"], float(r["energy_GeV"]), float(r["offset_mm"]),
-                         r["observable"], float(r["value"]), float(r["stat_error"]),
-                         int(r["n_events"]), r["notes"]) for r in csv.DictReader(lines)]
-
-
-CORES = _reference_rows(Path(__file__).parent / "data" / "g4_em_cores.csv")
+CORES = read_reference_rows(Path(__file__).parent / "data" / "g4_em_cores.csv")
 
 
 @cache
 def _cores(particle: str, energy: int) -> dict[str, tuple[float, float]]:
     s = fastsim_sample(SETUP, particle, energy * GeV, 20000, seed=5000 + energy)
-    cal = s.ecal.sum(axis=(1, 2, 3))
-    assert s.ecal_deposit is not None
-    per_event = {"central_cell_fraction_core": s.ecal[:, :, 3, 3].sum(axis=1) / cal,
-                 "ps_fraction_core": s.ecal[:, 0].sum(axis=(1, 2)) / cal,
-                 "containment_core": s.ecal_deposit / (energy * GeV)}
     rng = np.random.default_rng(1)
     out = {}
-    for name, x in per_event.items():
-        boots = [_half_width(x[rng.integers(0, x.size, x.size)]) for _ in range(20)]
-        out[name] = (_half_width(x), float(np.std(boots)))
+    for name, x in em_spread_samples(s).items():
+        boots = [core_half_width(x[rng.integers(0, x.size, x.size)]) for _ in range(20)]
+        out[name] = (core_half_width(x), float(np.std(boots)))
     return out
-
-
-def _half_width(x: np.ndarray) -> float:
-    q16, q84 = np.quantile(x, [0.16, 0.84])
-    return 0.5 * float(q84 - q16)
 
 
 @pytest.mark.parametrize("row", CORES, ids=lambda r: f"{r.particle}{r.energy_gev:g}-{r.observable}")

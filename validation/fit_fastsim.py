@@ -52,6 +52,7 @@ import itertools
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -65,10 +66,13 @@ from scipy.stats import poisson
 
 from na64.detector import deposit, em, hadron, load_setup, muon
 from na64.detector.observables import (
+    core_half_width,
     depth_quantiles_layers,
+    em_spread_samples,
     fastsim_sample,
     most_probable,
     observables,
+    read_reference_rows,
     read_reference_table,
     truncated_mean_rms,
 )
@@ -346,12 +350,6 @@ def _unweighted_sum(base: Setup, t: Tuned, n: int, seed: int) -> np.ndarray:
         t.shower.update(sh)
 
 
-def _half_width(x: np.ndarray) -> float:
-    """Half the distance between the 16% and 84% quantiles (the sigma of a Gaussian)."""
-    q16, q84 = np.quantile(x, [0.16, 0.84])
-    return 0.5 * float(q84 - q16)
-
-
 def _asymmetry_rms(cells: np.ndarray) -> float:
     """RMS of (E(4,3) - E(2,3))/E and of (E(3,4) - E(3,2))/E (both sections), averaged."""
     c = cells.sum(axis=1)
@@ -398,8 +396,8 @@ def fit_lateral(base: Setup, e: dict[str, np.ndarray], t: Tuned, f_sc: float) ->
     # spreads as the half-width of the central 68%: the RMS of 500 showers is set by the
     # few with a hard photo-nuclear interaction (its bootstrap error is ~10%), the core
     # is not (the same within 2% in 2000 more showers of the reference program)
-    g4_cc_core = _half_width(g4_cells[:, :, 3, 3].sum(axis=1) / tot_all)
-    g4_core = _half_width(g4_tot)
+    g4_cc_core = core_half_width(g4_cells[:, :, 3, 3].sum(axis=1) / tot_all)
+    g4_core = core_half_width(g4_tot)
     g4_asym = _asymmetry_rms(g4_cells)
     t.shower.setdefault("lateral_age_coupling", 0.1)
     t.ecal_sampling = t.ecal_sampling or 0.08
@@ -457,7 +455,7 @@ def fit_lateral(base: Setup, e: dict[str, np.ndarray], t: Tuned, f_sc: float) ->
 
         def core_excess(sd: float) -> float:
             t.shower["nuclear_loss_sd"] = sd
-            return _half_width(_unweighted_sum(base, t, 4000, 8) / E_BEAM) - g4_core
+            return core_half_width(_unweighted_sum(base, t, 4000, 8) / E_BEAM) - g4_core
 
         # the Gamma's core widens with sd only up to sd ~ mean (beyond, most showers
         # lose less than the mean): the root below that
@@ -501,7 +499,7 @@ def fit_lateral(base: Setup, e: dict[str, np.ndarray], t: Tuned, f_sc: float) ->
             s = build(base, t)
             c = _smeared(s, _deposit(s, 11, 4000, 11)["ecal"], 12)
             tot = c.sum(axis=(1, 2, 3))
-            return _half_width(c[:, :, 3, 3].sum(axis=1) / tot) - g4_cc_core
+            return core_half_width(c[:, :, 3, 3].sum(axis=1) / tot) - g4_cc_core
 
         t.shower["radius_fluctuation"] = (0.0 if rms_excess(0.0) >= 0 else
                                           brentq(rms_excess, 0.0, 0.5, xtol=2e-4))
@@ -524,9 +522,20 @@ CORES_TABLE = ROOT / "tests" / "data" / "g4_em_cores.csv"
 def _cc_core(setup: Setup, e_gev: float, seed: int) -> float:
     """16-84% half-width of the central-cell fraction of 20000 fast-simulated positrons."""
     s = fastsim_sample(setup, "e+", e_gev * GeV, 20000, seed)
-    cal = s.ecal.sum(axis=(1, 2, 3))
-    cc = s.ecal[:, :, 3, 3].sum(axis=1) / cal
-    return _half_width(cc)
+    return core_half_width(em_spread_samples(s)["central_cell_fraction_core"])
+
+
+def _grid_minimum(chi2: Callable[[float], float], start: float, stop: float, step: float
+                  ) -> tuple[float, str]:
+    """The minimum of ``chi2`` on the grid ``start, start + step, ... stop``, refined by a
+    parabola through the three lowest points (kept within them), and the grid's values as
+    text for the report."""
+    grid = np.round(np.arange(start, stop + 0.5 * step, step), 6)
+    values = np.array([chi2(float(x)) for x in grid])
+    i = int(np.clip(np.argmin(values), 1, grid.size - 2))
+    a, b, _ = np.polyfit(grid[i - 1:i + 2], values[i - 1:i + 2], 2)
+    best = float(np.clip(-b / (2 * a), grid[i - 1], grid[i + 1])) if a > 0 else float(grid[i])
+    return best, ", ".join(f"{x:g}: {v:.1f}" for x, v in zip(grid, values, strict=True))
 
 
 def fit_fluctuation_energy(base: Setup, t: Tuned, path: Path = CORES_TABLE) -> None:
@@ -535,10 +544,8 @@ def fit_fluctuation_energy(base: Setup, t: Tuned, path: Path = CORES_TABLE) -> N
     central-cell fraction of the Geant4 positrons of 70 and 40 GeV, on a grid of kappa with
     the same showers at every point, refined by a parabola through the three lowest
     points.  Statistics of the soft particles far from the axis alone predict 1/2."""
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
-    ref = {float(r["energy_GeV"]): (float(r["value"]), float(r["stat_error"]))
-           for r in csv.DictReader(rows)
-           if r["particle"] == "e+" and r["observable"] == "central_cell_fraction_core"}
+    ref = {r.energy_gev: (r.value, r.stat_error) for r in read_reference_rows(path)
+           if r.particle == "e+" and r.observable == "central_cell_fraction_core"}
 
     def chi2(kappa: float) -> float:
         t.shower["fluctuation_energy_exponent"] = kappa
@@ -546,14 +553,9 @@ def fit_fluctuation_energy(base: Setup, t: Tuned, path: Path = CORES_TABLE) -> N
         return sum(((_cc_core(setup, e, 400 + int(e)) - v) / err) ** 2
                    for e, (v, err) in ref.items())
 
-    grid = np.round(np.arange(0.0, 1.001, 0.1), 2)
-    values = np.array([chi2(float(k)) for k in grid])
-    i = int(np.clip(np.argmin(values), 1, grid.size - 2))
-    a, b, _ = np.polyfit(grid[i - 1:i + 2], values[i - 1:i + 2], 2)
-    best = float(np.clip(-b / (2 * a), grid[i - 1], grid[i + 1])) if a > 0 else float(grid[i])
+    best, listing = _grid_minimum(chi2, 0.0, 1.0, 0.1)
     t.shower["fluctuation_energy_exponent"] = best
-    _say(f"[4b] lateral fluctuations x (E/100 GeV)^-{best:.3f} (chi2 on the grid: "
-         + ", ".join(f"{k:.1f}: {v:.1f}" for k, v in zip(grid, values, strict=True)) + ")")
+    _say(f"[4b] lateral fluctuations x (E/100 GeV)^-{best:.3f} (chi2 on the grid: {listing})")
 
 
 # --------------------------------------------------------------------------------------
@@ -637,10 +639,8 @@ def fit_leakage_energy_exponent(base: Setup, t: Tuned, path: Path = POSITRON_TAB
     three lowest points.  Escape out of the back of a calorimeter of fixed depth predicts
     p = 1 + 1/lambda for a tail attenuation length lambda ~ 3.4 X0 (1.29); the counters
     also receive lateral leakage, which grows as E."""
-    rows = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
-    ref = {(int(float(r["energy_GeV"])), r["observable"]): (float(r["value"]),
-                                                            float(r["stat_error"]))
-           for r in csv.DictReader(rows) if r["particle"] == "e+"}
+    ref = {(round(r.energy_gev), r.observable): (r.value, r.stat_error)
+           for r in read_reference_rows(path) if r.particle == "e+"}
     names = ("veto_sum_mean_MeV", "p_veto_gt_1MeV")
     assert t.veto_leakage is not None
 
@@ -656,14 +656,9 @@ def fit_leakage_energy_exponent(base: Setup, t: Tuned, path: Path = POSITRON_TAB
                        for n in names)
         return out
 
-    grid = np.round(np.arange(1.0, 1.61, 0.05), 2)
-    values = np.array([chi2(float(p)) for p in grid])
-    i = int(np.clip(np.argmin(values), 1, grid.size - 2))
-    a, b, _ = np.polyfit(grid[i - 1:i + 2], values[i - 1:i + 2], 2)
-    best = float(np.clip(-b / (2 * a), grid[i - 1], grid[i + 1])) if a > 0 else float(grid[i])
+    best, listing = _grid_minimum(chi2, 1.0, 1.6, 0.05)
     t.veto_leakage["energy_exponent"] = best
-    _say(f"[6b] veto leakage energy exponent {best:.3f} (chi2 on the grid: "
-         + ", ".join(f"{p:.2f}: {v:.1f}" for p, v in zip(grid, values, strict=True)) + ")")
+    _say(f"[6b] veto leakage energy exponent {best:.3f} (chi2 on the grid: {listing})")
 
 
 # --------------------------------------------------------------------------------------

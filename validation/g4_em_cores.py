@@ -7,8 +7,8 @@ Usage::
 Reads per-event arrays of the Geant4 program of ``../shared/g4ref`` (the ``events/*.npz``
 of its ``analyse.py``: ECAL cells and layer deposits of ``na64e_2016_2018``, pencil beam at
 the centre of cell (3, 3)) and writes, per configuration, the 16-84% half-width of the
-per-event central-cell fraction, pre-shower fraction and containment (Pb+Sc deposit / E),
-with bootstrap errors (400 resamplings), as a reference table in the layout of
+per-event central-cell fraction, pre-shower fraction and containment (Pb+Sc deposit / E;
+:func:`na64.detector.observables.em_spread_samples`), with bootstrap errors (400 resamplings), as a reference table in the layout of
 ``tests/data/g4_na64e_100GeV.csv`` (default ``tests/data/g4_em_cores.csv``).  The half-width
 is the spread of the bulk of the showers: unlike the RMS it is not set by the few showers
 with a hard photo-nuclear interaction (one in ~40 at 100 GeV), so that a few hundred
@@ -25,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from na64.detector.observables import CENTRAL_CELL, geant4_sample
+from na64.detector.observables import core_half_width, em_spread_samples, geant4_sample
 from na64.units import GeV
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Sc sampling fraction of the 100 GeV electrons of the reference (the tests' calibration)
 F_SC = 0.111778
+#: notes of the rows, per observable of :func:`na64.detector.observables.em_spread_samples`
 OBSERVABLES = {
     "central_cell_fraction_core": "16-84% half-width of the per-event central-cell fraction",
     "ps_fraction_core": "16-84% half-width of the per-event pre-shower fraction",
@@ -38,35 +39,17 @@ OBSERVABLES = {
 }
 
 
-def half_width(x: np.ndarray) -> float:
-    """Half the distance between the 16% and 84% quantiles."""
-    q16, q84 = np.quantile(x, [0.16, 0.84])
-    return 0.5 * float(q84 - q16)
-
-
-def per_event(arrays: dict[str, np.ndarray], particle: str, energy: float
-              ) -> dict[str, np.ndarray]:
-    """The per-event fractions of one configuration (names of :data:`OBSERVABLES`)."""
-    s = geant4_sample(arrays, particle, energy, F_SC)
-    cal = s.ecal.sum(axis=(1, 2, 3))
-    iy, ix = CENTRAL_CELL
-    assert s.ecal_deposit is not None
-    return {"central_cell_fraction_core": s.ecal[:, :, iy, ix].sum(axis=1) / cal,
-            "ps_fraction_core": s.ecal[:, 0].sum(axis=(1, 2)) / cal,
-            "containment_core": s.ecal_deposit / energy}
-
-
 def rows(spec: str, n_boot: int = 400) -> list[list[object]]:
     """Table rows of one ``PARTICLE:ENERGY_GEV:PATH`` configuration."""
     particle, e_gev, path = spec.split(":", 2)
     with np.load(path) as f:
         arrays = {k: f[k] for k in f.files}
-    values = per_event(arrays, particle, float(e_gev) * GeV)
+    values = em_spread_samples(geant4_sample(arrays, particle, float(e_gev) * GeV, F_SC))
     rng = np.random.default_rng(1)
     out: list[list[object]] = []
     for name, x in values.items():
-        boots = [half_width(x[rng.integers(0, x.size, x.size)]) for _ in range(n_boot)]
-        out.append([particle, f"{float(e_gev):g}", 0, name, f"{half_width(x):.6g}",
+        boots = [core_half_width(x[rng.integers(0, x.size, x.size)]) for _ in range(n_boot)]
+        out.append([particle, f"{float(e_gev):g}", 0, name, f"{core_half_width(x):.6g}",
                     f"{np.std(boots):.3g}", x.size, OBSERVABLES[name]])
     return out
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammainc, gammaincinv
 
 from ..units import GeV
@@ -51,15 +51,18 @@ __all__ = [
     "NOT_SIMULATED",
     "ReferenceRow",
     "Sample",
+    "core_half_width",
     "depth_quantiles_gamma",
     "depth_quantiles_layers",
     "digitise_reference",
+    "em_spread_samples",
     "fastsim_sample",
     "fastsim_target_sample",
     "geant4_sample",
     "most_probable",
     "observables",
     "read_reference_cells",
+    "read_reference_rows",
     "read_reference_table",
     "read_veto_reference",
     "reference_tolerance",
@@ -122,18 +125,43 @@ def reference_tolerance(value: float, stat_error: float, mc_error: float = 0.0,
             + n_sigma_mc * mc_error)
 
 
-def read_reference_table(path: str | Path) -> dict[tuple[str, str], ReferenceRow]:
-    """The reference table (CSV with ``#`` comment lines and the columns particle,
-    energy_GeV, offset_mm, observable, value, stat_error, n_events, notes), keyed by
-    (particle, observable)."""
+def read_reference_rows(path: str | Path) -> list[ReferenceRow]:
+    """Every row of a reference table (CSV with ``#`` comment lines and the columns
+    particle, energy_GeV, offset_mm, observable, value, stat_error, n_events, notes), in
+    file order; a table may hold several energies of one particle."""
     with Path(path).open(encoding="utf-8") as fh:
         lines = [line for line in fh if not line.startswith("#")]
-    out: dict[tuple[str, str], ReferenceRow] = {}
-    for r in csv.DictReader(lines):
-        row = ReferenceRow(r["particle"], float(r["energy_GeV"]), float(r["offset_mm"]),
-                           r["observable"], float(r["value"]), float(r["stat_error"]),
-                           int(r["n_events"]), r.get("notes", ""))
-        out[(row.particle, row.observable)] = row
+    return [ReferenceRow(r["particle"], float(r["energy_GeV"]), float(r["offset_mm"]),
+                         r["observable"], float(r["value"]), float(r["stat_error"]),
+                         int(r["n_events"]), r.get("notes", "")) for r in csv.DictReader(lines)]
+
+
+def read_reference_table(path: str | Path) -> dict[tuple[str, str], ReferenceRow]:
+    """The rows of a one-energy reference table (:func:`read_reference_rows`), keyed by
+    (particle, observable)."""
+    return {(row.particle, row.observable): row for row in read_reference_rows(path)}
+
+
+def core_half_width(x: ArrayLike) -> float:
+    """Half the distance between the 16% and 84% quantiles of ``x``: the sigma of a
+    Gaussian, and the spread of the bulk of a distribution whose few far outliers (the
+    showers with a hard photo-nuclear interaction) set its RMS."""
+    q16, q84 = np.quantile(np.asarray(x, dtype=float), [0.16, 0.84])
+    return 0.5 * float(q84 - q16)
+
+
+def em_spread_samples(s: Sample) -> dict[str, FloatArray]:
+    """The per-event quantities whose cores (:func:`core_half_width`) are the
+    ``*_core`` observables of an EM shower sample: ``central_cell_fraction_core`` (the
+    central cell's share of the calibrated ECAL signal), ``ps_fraction_core`` (the
+    pre-shower's share) and, with the absorber deposit, ``containment_core`` (Pb+Sc
+    deposit over the beam energy)."""
+    cal = s.ecal.sum(axis=(1, 2, 3))
+    iy, ix = CENTRAL_CELL
+    out = {"central_cell_fraction_core": s.ecal[:, :, iy, ix].sum(axis=1) / cal,
+           "ps_fraction_core": s.ecal[:, 0].sum(axis=(1, 2)) / cal}
+    if s.ecal_deposit is not None:
+        out["containment_core"] = s.ecal_deposit / s.energy
     return out
 
 
