@@ -61,14 +61,6 @@ _HARD_TAIL = (
 EXPECTED_OUTSIDE = {
     ("mu-", "p_ecal_gt_5GeV"): _HARD_TAIL.format(5, "0.011", "0.0085 +- 0.0007"),
     ("mu-", "p_ecal_gt_10GeV"): _HARD_TAIL.format(10, "0.0059", "0.0036 +- 0.0004"),
-    ("mu-", "veto_counter_mean_MeV"): (
-        "the mean veto signal of muons is carried by the few radiative losses near the end of "
-        "the ECAL whose showers reach the veto: Geant4 (20000 muons) 6.97 +- 0.19 MeV, na64 "
-        "5.4 MeV; the most probable value agrees (3.56 and 3.55 MeV).  Geant4's muons with 1-2 "
-        "GeV in the ECAL leave 10.7 MeV on average in the first counter, na64's 5.7: a shower "
-        "that starts in the last radiation lengths reaches the counter with the Gamma profile's "
-        "energy per X0 of plastic, about a tenth of what the charged particles crossing the "
-        "counter deposit ((X0 dE/dx) of plastic against that of the ECAL)"),
 }
 
 
