@@ -734,9 +734,10 @@ def fit_muons(base: Setup, mu: dict[str, np.ndarray], t: Tuned, f_sc: float) -> 
          f"knock-on threshold {t.hcal_delta_ray_threshold:.3f} MeV")
 
 
-#: Geant4 muons through the same calorimeters, 20000 per energy: the mean signal of the
-#: first veto counter, which the few radiative losses near the end of the ECAL make (the
-#: 1000 muons of the reference hold too few of them): (table, particle, energy in GeV)
+#: Geant4 muons through the same calorimeters (60000 of 100 GeV, 20000 of 160 GeV): the
+#: mean signal of the first veto counter, which the few radiative losses near the end of
+#: the ECAL make (the 1000 muons of the reference hold too few of them): (table, particle,
+#: energy in GeV)
 MUON_TABLES = ((ROOT / "tests" / "data" / "g4_na64e_muon_100GeV.csv", "mu-", 100.0),
                (ROOT / "tests" / "data" / "g4_na64_muon_160GeV.csv", "mu+", 160.0))
 
@@ -751,7 +752,7 @@ def fit_muon_veto(base: Setup, mu: dict[str, np.ndarray], t: Tuned) -> None:
     ionisation, its knock-ons, the showers of the losses); they also stand for what
     reaches the counters from a pion crossing the ECAL.  The response is then fitted, on a
     grid refined by a parabola (the same muons at every point), to the mean signal of the
-    first counter of 20000 Geant4 muons of 100 and 160 GeV: its excess over the 1000
+    first counter of 60000 and 20000 Geant4 muons of 100 and 160 GeV: its excess over the 1000
     muons' comes from the rare radiative losses in the last radiation lengths, whose
     showers cross the counters."""
     assert t.veto_leakage is not None
