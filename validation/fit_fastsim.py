@@ -24,27 +24,29 @@ tuned constant reset) and fits, in this order:
    growth of the lateral fluctuations as the energy falls, from the same cores of Geant4
    positrons of 70 and 40 GeV (``tests/data/g4_em_cores.csv``);
 5. leakage hits of EM showers in the veto counters and the first HCAL module (on top of
-   the hadron showers of hard photo-nuclear interactions), and (after step 6) the growth of
-   the veto's hits with the shower energy, from the Geant4 positrons of 70 and 40 GeV
-   (``tests/data/g4_na64e_positron.csv``);
+   the hadron showers of hard photo-nuclear interactions), from the reference's electrons;
 6. muons: the knock-on threshold of the ECAL and HCAL absorbers and the radiative-loss
-   spectrum, from the signal distributions; the particles accompanying a muon into the
-   veto counters, from the counters' signal distributions, then the counters' response
-   to the EM showers crossing them, from the mean signal of the first counter of 20000
-   Geant4 muons of 100 and 160 GeV (and step 5 again with that response);
+   spectrum, from the signal distributions;
 7. hadrons: the lateral profile (core and tail radii, core weight, the width of the
    electromagnetic part) from the central-cell and 3x3 fractions of the ECAL signal of
-   showering pions of 5-100 GeV; the meson interaction length and its energy dependence, the charge-exchange
-   probability, the profile scales and their energy dependence, e/h of ECAL and HCAL, the
-   EM-fraction fluctuations and the cluster energy of the hadronic part, from the mean ECAL
-   and HCAL energies of 100 GeV pions against the depth of their first interaction and the
-   mean ECAL and HCAL signals, P(HCAL < 1 GeV) and P(HCAL > 0.3 GeV) of 2-50 GeV pions
-   (``tests/data/g4_em_hadronic.csv``).
+   showering pions of 5-100 GeV; the meson interaction length and its energy dependence,
+   the charge-exchange probability, the profile scales and their energy dependence, e/h of
+   ECAL and HCAL, the EM-fraction fluctuations and the cluster energy of the hadronic
+   part, from the mean ECAL and HCAL energies of 100 GeV pions against the depth of their
+   first interaction and the mean ECAL and HCAL signals, P(HCAL < 1 GeV) and P(HCAL > 0.3
+   GeV) of 2-50 GeV pions (``tests/data/g4_em_hadronic.csv``);
+8. the veto counters, last (what they see of EM showers includes the hadron showers of
+   their photo-nuclear interactions, with the hadron model of step 7): step 5 again; the
+   particles accompanying a muon into the counters, from their signal distributions, then
+   the counters' response to the EM showers crossing them, from the mean signal of the
+   first counter of 60000 and 20000 Geant4 muons of 100 and 160 GeV; step 5 again with
+   that response; the growth of the veto's hits with the shower energy, from the Geant4
+   positrons of 70 and 40 GeV (``tests/data/g4_na64e_positron.csv``).
 
 It prints the fitted values as the TOML blocks of ``na64e_2016_2018.toml`` and the module
 constants, and the reference observables with the fitted simulation.  ``--check`` exits
 with 1 when a shipped value differs from the fit by more than the fit's reproducibility
-(the tolerance printed with it).  Takes about 5 minutes on one core.
+(the tolerance printed with it).  Takes about 10 minutes on one core.
 """
 
 from __future__ import annotations
@@ -725,10 +727,6 @@ def fit_muons(base: Setup, mu: dict[str, np.ndarray], t: Tuned, f_sc: float) -> 
                   options={"xatol": 1e-2, "fatol": 0.05, "maxiter": 60,
                            "initial_simplex": _simplex(np.array([best]), 0.1)})
     hcal_obj(float(r1.x[0]))
-    fit_muon_veto(base, mu, t)
-    _say(f"[6] veto: {t.veto_leakage['hits_per_track']:.4f} particles per muon, "
-         f"{t.veto_leakage['track_hit_energy']:.3f} MeV per counter, shape "
-         f"{t.veto_leakage['track_hit_shape']:.3f}")
     _say(f"[6] ECAL knock-on threshold {t.ecal_delta_ray_threshold:.3f} MeV, radiative "
          f"components {tuple(tuple(round(v, 5) for v in c) for c in t.radiative)}; HCAL "
          f"knock-on threshold {t.hcal_delta_ray_threshold:.3f} MeV")
@@ -795,7 +793,10 @@ def fit_muon_veto(base: Setup, mu: dict[str, np.ndarray], t: Tuned) -> None:
 
     best, listing = _grid_minimum(chi2, 1.0, 10.0, 0.5)
     t.veto_em_response = best
-    _say(f"[6] veto EM response {best:.3f} (chi2 on the grid: {listing})")
+    _say(f"[6] veto: {t.veto_leakage['hits_per_track']:.4f} particles per muon, "
+         f"{t.veto_leakage['track_hit_energy']:.3f} MeV per counter, shape "
+         f"{t.veto_leakage['track_hit_shape']:.3f}; EM response {best:.3f} (chi2 on the "
+         f"grid: {listing})")
 
 
 # --------------------------------------------------------------------------------------
@@ -1081,10 +1082,14 @@ def main(argv: list[str] | None = None) -> int:
     fit_fluctuation_energy(base, t)
     fit_leakage(base, arrays["e-"], t)
     fit_muons(base, arrays["mu-"], t, f_sc)
-    fit_leakage(base, arrays["e-"], t)  # again, with the counters' EM response of step 6
-    fit_leakage_energy_exponent(base, t)
     fit_hadron_lateral(base, t)
     fit_hadrons(base, arrays["pi-"], t, f_sc)
+    # the veto counters last: what they see of EM showers includes the hadron showers of
+    # photo-nuclear interactions and charge exchange, with the hadron model of step 7
+    fit_leakage(base, arrays["e-"], t)
+    fit_muon_veto(base, arrays["mu-"], t)
+    fit_leakage(base, arrays["e-"], t)  # again, with the counters' EM response
+    fit_leakage_energy_exponent(base, t)
     print("\n# ---- na64e_2016_2018.toml ----")
     print(toml_blocks(t))
     print("\n# ---- module constants ----")
