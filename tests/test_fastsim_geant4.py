@@ -13,8 +13,7 @@ statistical error if that is larger, widened by three standard errors of the tes
 sample cannot make the test fail.  The tuned constants that make this true are in the setup
 file and in na64.detector.hadron / .muon, fitted by validation/fit_fastsim.py.
 
-Every observable of the reference is within its tolerance; one found outside after a
-change would go to ``EXPECTED_OUTSIDE`` as a strict expected failure with its reason.
+The observable that remains outside is an expected failure (strict): see its reason.
 """
 
 from __future__ import annotations
@@ -53,7 +52,16 @@ E_BEAM = 100.0 * GeV
 EVENTS = {"e-": 6000, "pi-": 20000, "mu-": 20000}
 N_SIGMA_MC = 3.0
 
-EXPECTED_OUTSIDE: dict[tuple[str, str], str] = {}
+EXPECTED_OUTSIDE = {
+    ("mu-", "veto_counter_mean_MeV"): (
+        "the mean veto signal of muons is carried by the few radiative losses near the end of "
+        "the ECAL whose showers reach the veto: Geant4 (60000 muons) 6.91 +- 0.10 MeV, na64 "
+        "5.4-5.5 MeV; the most probable value agrees (3.56 and 3.55 MeV).  A shower that "
+        "starts in the last radiation lengths reaches the counter with the Gamma profile's "
+        "energy per X0 of plastic, about a tenth of what the charged particles crossing it "
+        "deposit; scaling that share to fit the mean (x5.9) makes the veto reject 4 points "
+        "more muons than Geant4 (validation/README.md)"),
+}
 
 
 @cache

@@ -24,29 +24,24 @@ tuned constant reset) and fits, in this order:
    growth of the lateral fluctuations as the energy falls, from the same cores of Geant4
    positrons of 70 and 40 GeV (``tests/data/g4_em_cores.csv``);
 5. leakage hits of EM showers in the veto counters and the first HCAL module (on top of
-   the hadron showers of hard photo-nuclear interactions), from the reference's electrons;
+   the hadron showers of hard photo-nuclear interactions), and (after step 6) the growth of
+   the veto's hits with the shower energy, from the Geant4 positrons of 70 and 40 GeV
+   (``tests/data/g4_na64e_positron.csv``);
 6. muons: the knock-on threshold of the ECAL and HCAL absorbers and the radiative-loss
    spectrum, from the signal distributions;
 7. hadrons: the lateral profile (core and tail radii, core weight, the width of the
    electromagnetic part) from the central-cell and 3x3 fractions of the ECAL signal of
-   showering pions of 5-100 GeV; the meson interaction length and its energy dependence,
-   the charge-exchange probability, the profile scales and their energy dependence, e/h of
-   ECAL and HCAL, the EM-fraction fluctuations and the cluster energy of the hadronic
-   part, from the mean ECAL and HCAL energies of 100 GeV pions against the depth of their
-   first interaction and the mean ECAL and HCAL signals, P(HCAL < 1 GeV) and P(HCAL > 0.3
-   GeV) of 2-50 GeV pions (``tests/data/g4_em_hadronic.csv``);
-8. the veto counters, last (what they see of EM showers includes the hadron showers of
-   their photo-nuclear interactions, with the hadron model of step 7): step 5 again; the
-   particles accompanying a muon into the counters, from their signal distributions, then
-   the counters' response to the EM showers crossing them, from the mean signal of the
-   first counter of 60000 and 20000 Geant4 muons of 100 and 160 GeV; step 5 again with
-   that response; the growth of the veto's hits with the shower energy, from the Geant4
-   positrons of 70 and 40 GeV (``tests/data/g4_na64e_positron.csv``).
+   showering pions of 5-100 GeV; the meson interaction length and its energy dependence, the charge-exchange
+   probability, the profile scales and their energy dependence, e/h of ECAL and HCAL, the
+   EM-fraction fluctuations and the cluster energy of the hadronic part, from the mean ECAL
+   and HCAL energies of 100 GeV pions against the depth of their first interaction and the
+   mean ECAL and HCAL signals, P(HCAL < 1 GeV) and P(HCAL > 0.3 GeV) of 2-50 GeV pions
+   (``tests/data/g4_em_hadronic.csv``).
 
 It prints the fitted values as the TOML blocks of ``na64e_2016_2018.toml`` and the module
 constants, and the reference observables with the fitted simulation.  ``--check`` exits
 with 1 when a shipped value differs from the fit by more than the fit's reproducibility
-(the tolerance printed with it).  Takes about 10 minutes on one core.
+(the tolerance printed with it).  Takes about 5 minutes on one core.
 """
 
 from __future__ import annotations
@@ -119,7 +114,6 @@ class Tuned:
     ecal_e_over_h: float = 1.2
     hcal_e_over_h: float = 1.4
     veto_leakage: dict[str, Any] | None = None
-    veto_em_response: float = 1.0
     hcal_leakage: dict[str, Any] | None = None
     meson_lambda_scale: float = 1.0
     charge_exchange: float = 0.0
@@ -172,8 +166,7 @@ def build(base: Setup, t: Tuned) -> Setup:
     hcal = base.hcal.model_copy(update={
         "delta_ray_threshold": t.hcal_delta_ray_threshold, "e_over_h": t.hcal_e_over_h,
         "leakage": _leakage(t.hcal_leakage)})
-    veto = base.veto.model_copy(update={"leakage": _leakage(t.veto_leakage),
-                                        "em_response": t.veto_em_response})
+    veto = base.veto.model_copy(update={"leakage": _leakage(t.veto_leakage)})
     return base.model_copy(update={"ecal": ecal, "hcal": hcal, "veto": veto})
 
 
@@ -189,9 +182,8 @@ def _leakage(values: dict[str, Any] | None) -> Leakage | None:
                    energy_exponent=values.get("energy_exponent", 1.0))
 
 
-def _deposit(setup: Setup, pdg: int, n: int, seed: int, energy: float = E_BEAM
-             ) -> dict[str, np.ndarray]:
-    return deposit(setup, {"pdg": np.full(n, pdg), "energy": np.full(n, energy)},
+def _deposit(setup: Setup, pdg: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    return deposit(setup, {"pdg": np.full(n, pdg), "energy": np.full(n, E_BEAM)},
                    np.random.default_rng(seed))
 
 
@@ -583,10 +575,7 @@ def _compound_cdf(x: np.ndarray, base: np.ndarray, nu: float, d: float, k: float
 
 def fit_leakage(base: Setup, e: dict[str, np.ndarray], t: Tuned) -> None:
     """Hits per GeV, mean hit energy and shape for each veto counter (common energy and
-    shape) and for the first HCAL module, from the reference's deposit distributions (the
-    particles accompanying muons, fitted in step 6, are kept when refitting)."""
-    tracks = {k: v for k, v in (t.veto_leakage or {}).items()
-              if k in ("hits_per_track", "track_hit_energy", "track_hit_shape")}
+    shape) and for the first HCAL module, from the reference's deposit distributions."""
     t.veto_leakage, t.hcal_leakage = None, None
     # the base: EM showers with their hard photo-nuclear interactions, whose rare hadron
     # showers make the far tails; its means from 20000 showers (those of a few hundred
@@ -616,7 +605,7 @@ def fit_leakage(base: Setup, e: dict[str, np.ndarray], t: Tuned) -> None:
                               np.r_[np.log([10.0] * n_c), np.log([20.0, 20.0])])).x
     t.veto_leakage = {"hits_per_gev": tuple(float(math.exp(v)) for v in p[:n_c]),
                       "hit_energy": float(math.exp(p[n_c])),
-                      "hit_shape": float(math.exp(p[n_c + 1])), **tracks}
+                      "hit_shape": float(math.exp(p[n_c + 1]))}
     # HCAL: the deposit (Fe + Sc) of all modules, its distribution up to the 95% quantile
     # (the mean is not fitted: it is set by the showers with a hard photo-nuclear
     # interaction, one in ~40, so that 500 showers fix it to ~20%: 0.000148 E in the
@@ -727,38 +716,13 @@ def fit_muons(base: Setup, mu: dict[str, np.ndarray], t: Tuned, f_sc: float) -> 
                   options={"xatol": 1e-2, "fatol": 0.05, "maxiter": 60,
                            "initial_simplex": _simplex(np.array([best]), 0.1)})
     hcal_obj(float(r1.x[0]))
-    _say(f"[6] ECAL knock-on threshold {t.ecal_delta_ray_threshold:.3f} MeV, radiative "
-         f"components {tuple(tuple(round(v, 5) for v in c) for c in t.radiative)}; HCAL "
-         f"knock-on threshold {t.hcal_delta_ray_threshold:.3f} MeV")
-
-
-#: Geant4 muons through the same calorimeters (60000 of 100 GeV, 20000 of 160 GeV): the
-#: mean signal of the first veto counter, which the few radiative losses near the end of
-#: the ECAL make (the 1000 muons of the reference hold too few of them): (table, particle,
-#: energy in GeV)
-MUON_TABLES = ((ROOT / "tests" / "data" / "g4_na64e_muon_100GeV.csv", "mu-", 100.0),
-               (ROOT / "tests" / "data" / "g4_na64_muon_160GeV.csv", "mu+", 160.0))
-
-
-def fit_muon_veto(base: Setup, mu: dict[str, np.ndarray], t: Tuned) -> None:
-    """The particles that accompany a muon out of the ECAL into the veto counters
-    (``hits_per_track`` particles of Gamma-distributed energy, the same in every counter),
-    then the counters' response to the EM showers that cross them (``[veto] em_response``).
-
-    The accompanying particles are fitted with the response 1 to the distribution of each
-    counter's signal of the reference's 1000 muons and its mean (the bulk: the track's
-    ionisation, its knock-ons, the showers of the losses); they also stand for what
-    reaches the counters from a pion crossing the ECAL.  The response is then fitted, on a
-    grid refined by a parabola (the same muons at every point), to the mean signal of the
-    first counter of 60000 and 20000 Geant4 muons of 100 and 160 GeV: its excess over the 1000
-    muons' comes from the rare radiative losses in the last radiation lengths, whose
-    showers cross the counters."""
+    # particles accompanying the muon out of the ECAL into the veto counters
     assert t.veto_leakage is not None
-    t.veto_em_response = 1.0
     t.veto_leakage.update(hits_per_track=0.0, track_hit_energy=None)
     v_base = _deposit(build(base, t), 13, 3000, 17)["veto"][:1000]
     v_g4 = mu["veto_sc"].astype(float)
     vpts = np.percentile(v_g4, [10, 25, 50, 75, 90, 95], axis=0).mean(axis=1)
+
     v_err = v_g4.std(axis=0) / math.sqrt(v_g4.shape[0])
 
     def veto_res(p: np.ndarray) -> np.ndarray:
@@ -776,27 +740,12 @@ def fit_muon_veto(base: Setup, mu: dict[str, np.ndarray], t: Tuned) -> None:
     t.veto_leakage.update(hits_per_track=float(math.exp(q[0])),
                           track_hit_energy=float(math.exp(q[1])),
                           track_hit_shape=float(math.exp(q[2])))
-    means = []
-    for path, particle, e_gev in MUON_TABLES:
-        row = next(r for r in read_reference_rows(path)
-                   if r.particle == particle and r.observable == "veto_counter_mean_MeV")
-        means.append((-13 if particle == "mu+" else 13, e_gev, row.value, row.stat_error))
-
-    def chi2(response: float) -> float:
-        t.veto_em_response = response
-        setup = build(base, t)
-        out = 0.0
-        for pdg, e_gev, value, err in means:
-            v = _deposit(setup, pdg, 20000, 18, e_gev * GeV)["veto"][:, 0]
-            out += ((v.mean() - value) ** 2 / (err**2 + v.var() / v.size))
-        return float(out)
-
-    best, listing = _grid_minimum(chi2, 1.0, 10.0, 0.5)
-    t.veto_em_response = best
     _say(f"[6] veto: {t.veto_leakage['hits_per_track']:.4f} particles per muon, "
          f"{t.veto_leakage['track_hit_energy']:.3f} MeV per counter, shape "
-         f"{t.veto_leakage['track_hit_shape']:.3f}; EM response {best:.3f} (chi2 on the "
-         f"grid: {listing})")
+         f"{t.veto_leakage['track_hit_shape']:.3f}")
+    _say(f"[6] ECAL knock-on threshold {t.ecal_delta_ray_threshold:.3f} MeV, radiative "
+         f"components {tuple(tuple(round(v, 5) for v in c) for c in t.radiative)}; HCAL "
+         f"knock-on threshold {t.hcal_delta_ray_threshold:.3f} MeV")
 
 
 # --------------------------------------------------------------------------------------
@@ -991,7 +940,7 @@ def toml_blocks(t: Tuned) -> str:
         lines.append(f"{k} = {_fmt(sh[k])}")
     lines.append("sampling_age = [" + ", ".join(_fmt(v) for v in sh["sampling_age"]) + "]")
     vl, hl = t.veto_leakage or {}, t.hcal_leakage or {}
-    lines += ["", "[veto]", f"em_response = {_fmt(t.veto_em_response)}", "", "[veto.leakage]",
+    lines += ["", "[veto.leakage]",
               "hits_per_gev = [" + ", ".join(_fmt(v) for v in vl["hits_per_gev"]) + "]",
               f'hit_energy = "{_fmt(vl["hit_energy"])}MeV"', f"hit_shape = {_fmt(vl['hit_shape'])}",
               f"hits_per_track = {_fmt(vl['hits_per_track'])}",
@@ -1024,7 +973,6 @@ def shipped(base: Setup) -> Tuned:
         hcal_delta_ray_threshold=h.delta_ray_threshold, ecal_e_over_h=e.e_over_h,
         hcal_e_over_h=h.e_over_h,
         veto_leakage=v.leakage.model_dump() if v.leakage else None,
-        veto_em_response=v.em_response,
         hcal_leakage=h.leakage.model_dump() if h.leakage else None,
         **{key: getattr(module, name) for key, (module, name) in MODULE_CONSTANTS.items()})
 
@@ -1082,14 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
     fit_fluctuation_energy(base, t)
     fit_leakage(base, arrays["e-"], t)
     fit_muons(base, arrays["mu-"], t, f_sc)
+    fit_leakage_energy_exponent(base, t)
     fit_hadron_lateral(base, t)
     fit_hadrons(base, arrays["pi-"], t, f_sc)
-    # the veto counters last: what they see of EM showers includes the hadron showers of
-    # photo-nuclear interactions and charge exchange, with the hadron model of step 7
-    fit_leakage(base, arrays["e-"], t)
-    fit_muon_veto(base, arrays["mu-"], t)
-    fit_leakage(base, arrays["e-"], t)  # again, with the counters' EM response
-    fit_leakage_energy_exponent(base, t)
     print("\n# ---- na64e_2016_2018.toml ----")
     print(toml_blocks(t))
     print("\n# ---- module constants ----")

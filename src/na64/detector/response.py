@@ -410,48 +410,12 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
                     if pr.name == setup.target_name else pr for pr in profiles]
     profiles = _to_next_met(profiles, stack, sh)
     veto = setup.veto
-    if veto is not None:
-        # a thin counter sees the shower's charged particles crossing it (Veto.em_response);
-        # with replaces_profile, the showers starting in the target leave it the hits of
-        # leakage_deposits instead of the profile's tail
-        replaced = (in_target if veto.leakage is not None and veto.leakage.replaces_profile
-                    else np.zeros(in_target.shape, dtype=bool))
-        if veto.em_response != 1.0:
-            profiles = _counter_response(
-                profiles, np.where(replaced, 1.0, veto.em_response)[:, None])
-        if replaced.any():
-            keep = ~replaced[:, None]
-            profiles = [replace(pr, energy=pr.energy * keep) if isinstance(pr.detector, Veto)
-                        else pr for pr in profiles]
+    if veto is not None and veto.leakage is not None and veto.leakage.replaces_profile:
+        # the counters receive the hits of leakage_deposits instead of the profile's tail
+        keep = ~in_target[:, None]
+        profiles = [replace(pr, energy=pr.energy * keep) if isinstance(pr.detector, Veto)
+                    else pr for pr in profiles]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
-
-
-def _counter_response(profiles: list[_Profile], factor: FloatArray | float) -> list[_Profile]:
-    """The veto counters' shares of EM showers times ``factor`` (:attr:`Veto.em_response`),
-    energy conserved: what a counter takes beyond the profile's share is energy the
-    shower's particles leave there instead of further downstream, so it is taken from the
-    calorimeter slices behind the counters (in proportion); a shower with less left
-    behind them gives the counters only that much more."""
-    counters = [i for i, pr in enumerate(profiles) if isinstance(pr.detector, Veto)]
-    if not counters:
-        return profiles
-    out = list(profiles)
-    share = {i: out[i].energy for i in counters}
-    extra = {i: share[i] * factor - share[i] for i in counters}
-    wanted = sum(e.sum(axis=1) for e in extra.values())
-    z_back = max(float(out[i].z_mid.max()) for i in counters)
-    behind = [i for i, pr in enumerate(out)
-              if i not in share and pr.energy.shape[1] and float(pr.z_mid.min()) > z_back]
-    left = sum((out[i].energy.sum(axis=1) for i in behind), np.zeros(wanted.shape))
-    taken = np.minimum(np.maximum(wanted, 0.0), left)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        keep = np.where(left > 0.0, 1.0 - taken / left, 1.0)
-        given = np.where(wanted > 0.0, taken / wanted, 0.0)
-    for i in behind:
-        out[i] = replace(out[i], energy=out[i].energy * keep[:, None])
-    for i in counters:
-        out[i] = replace(out[i], energy=share[i] + extra[i] * given[:, None])
-    return out
 
 
 def _photonuclear(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,

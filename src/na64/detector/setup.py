@@ -586,22 +586,6 @@ class Veto(StrictModel):
         Gaussian noise per counter (energy).
     photoelectrons_per_mev
         Light yield; Poisson photo-statistics on the deposit.
-    em_response
-        Energy a counter takes from an EM shower crossing it, relative to the Gamma
-        profile's energy over the counter's thickness in radiation lengths of its own
-        material (1: that energy).  The profile is the energy deposited per X0 of the
-        dense absorber the shower developed in, i.e. the number of its charged particles
-        times (X0 dE/dx) of that absorber; a thin low-Z counter behind it is crossed by
-        the same particles, each leaving dE/dx of plastic, so it sees about
-        (X0 dE/dx)_counter / (X0 dE/dx)_absorber times more, times the absorber's e/mip:
-        8.3 for plastic behind the NA64 ECAL (X0 dE/dx at minimum ionisation, PDG 2024
-        Eq. 34.5; e/mip 0.80).  The counters' extra energy is taken from the calorimeter
-        slices behind them (the particles lose it in the plastic instead).  It matters for showers that start in the last radiation
-        lengths before the counters (a muon's radiative losses).  It applies to EM showers,
-        not to the EM part of hadron showers, whose counters' signal the ``hadron_tracks``
-        table describes with the profile's share as it is (the average profile of pi0s
-        produced all along a hadron cascade, not one shower's tail); the shipped value is
-        fitted to Geant4 (``validation/fit_fastsim.py``).
     leakage
         Hits from particles escaping the target's EM showers (:class:`Leakage`, one rate
         per counter), ``None`` for none.
@@ -619,7 +603,6 @@ class Veto(StrictModel):
     material: MaterialName = "Sc"
     noise: Energy = Field(0.0, ge=0.0, le=0.1 * GeV, description="[0, 100 MeV]")
     photoelectrons_per_mev: float = Field(10.0, gt=0.0, le=1.0e5, description="(0, 1e5]")
-    em_response: float = Field(1.0, gt=0.0, le=100.0, description="(0, 100]")
     leakage: Leakage | None = None
     backsplash: Backsplash | None = None
     hadron_tracks: HadronTracks | None = None
