@@ -25,6 +25,28 @@ physics, its stepping action also writing the photo-nuclear interactions)::
         e-_100_s701.bin e-_100_s702.bin --particle e- --energy 100 --bootstrap 400 \
         --out tests/data/g4_na64e_electron_100GeV.csv
 
+``tests/data/g4_na64e_muon_100GeV.csv``, three runs of 20000 μ− (the first alone was the
+table's earlier version, which a rerun reproduces exactly)::
+
+    bin/g4ref --particle mu- --p 100 --n 20000 --seed 111 --out mum_100_s111.bin
+    bin/g4ref --particle mu- --p 100 --n 20000 --seed 1302 --out mum_100_s1302.bin
+    bin/g4ref --particle mu- --p 100 --n 20000 --seed 1303 --out mum_100_s1303.bin
+    python validation/g4_reference_table.py mum_100_s111.bin mum_100_s1302.bin \
+        mum_100_s1303.bin --particle mu- --energy 100 --out tests/data/g4_na64e_muon_100GeV.csv
+
+and the 70 and 40 GeV rows of ``tests/data/g4_na64e_positron.csv`` (all but
+``sampling_fraction_sc``, which stays that of the 400-shower runs; the 100 GeV rows are
+those of the shared positron reference), the runs of seeds 202 and 203 of that reference
+pooled with the 1000 and 1500 showers of ``g4_em_cores.py``, each energy's table written
+with ``--out`` and its rows put in place of the file's rows of that energy::
+
+    bin/g4ref --particle e+ --p 70 --n 400 --seed 202 --out ep70_s202.bin
+    bin/g4ref --particle e+ --p 40 --n 400 --seed 203 --out ep40_s203.bin
+    python validation/g4_reference_table.py ep70_s202.bin e+_70_s902.bin --particle e+ \
+        --energy 70 --out ep70.csv
+    python validation/g4_reference_table.py ep40_s203.bin e+_40_s901.bin --particle e+ \
+        --energy 40 --out ep40.csv
+
 The raw records (34 MB for 20000 muons) are not kept in the repository.  What the
 invisible-mode selection needs of each event (ECAL, HCAL and veto cells, the primary's end)
 is, with ``--events-out``: ``tests/data/g4_na64e_calorimeter_events.npz`` holds the 2500
