@@ -52,6 +52,12 @@ E_BEAM = 100.0 * GeV
 EVENTS = {"e-": 6000, "pi-": 20000, "mu-": 20000}
 N_SIGMA_MC = 3.0
 
+_HARD_TAIL = (
+    "muon losses above 5 and 10 GeV, sampled from the brems, pair and photo-nuclear cross "
+    "sections: na64 P(E_ECAL > 5, 10 GeV) = 0.0102-0.0114 and 0.0050-0.0055 in samples of "
+    "60000-100000 muons, Geant4 0.0092 +- 0.0004 and 0.0040 +- 0.0003 (60000 mu-); a run of "
+    "20000 mu+ of the same simulation gives 0.0103 and 0.0050 and the 160 GeV mu+ agree "
+    "(test_fastsim_geant4_muon160.py), so na64 is 10-30% above the mu- reference only")
 EXPECTED_OUTSIDE = {
     ("mu-", "veto_counter_mean_MeV"): (
         "the mean veto signal of muons is carried by the few radiative losses near the end of "
@@ -61,6 +67,8 @@ EXPECTED_OUTSIDE = {
         "energy per X0 of plastic, about a tenth of what the charged particles crossing it "
         "deposit; scaling that share to fit the mean (x5.9) makes the veto reject 4 points "
         "more muons than Geant4 (validation/README.md)"),
+    ("mu-", "p_ecal_gt_5GeV"): _HARD_TAIL,
+    ("mu-", "p_ecal_gt_10GeV"): _HARD_TAIL,
 }
 
 

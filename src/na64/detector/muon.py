@@ -336,13 +336,18 @@ def sample_catastrophic(
 
 #: Losses of a muon above this energy are sampled from the cross sections of
 #: :mod:`na64.physics.muon_interactions` (:func:`sample_hard_losses`), those below from
-#: the fitted power laws of :data:`RADIATIVE_COMPONENTS`.
-HARD_LOSS_ENERGY = 2.0 * GeV
+#: the fitted power laws of :data:`RADIATIVE_COMPONENTS`.  At 0.5 GeV every loss that the
+#: ECAL sees as a shower of its own above the muon's ionization signal (most probable
+#: ~0.45 GeV on the electron scale) has the spectrum of the cross sections, which the
+#: fitted power laws only approximate in shape.
+HARD_LOSS_ENERGY = 0.5 * GeV
 #: Processes of the hard losses: their products are electromagnetic (brems, pairs) or
 #: hadronic (photo-nuclear; deposited as an EM shower here, an over-estimate of its
 #: visible energy by at most e/h).  Knock-on electrons are :func:`sample_delta_rays`'.
 HARD_PROCESSES = ("brems", "pair", "photonuclear")
-_HARD_NODES = np.geomspace(1.02 * HARD_LOSS_ENERGY, 2.0e6 * MeV, 48)
+#: Muon energies of the tabulated hard-loss spectra (the cross sections hold from 1 GeV;
+#: a slower muon has no hard losses, the power laws give its losses below its energy).
+_HARD_NODES = np.geomspace(max(1.02 * HARD_LOSS_ENERGY, 1.0 * GeV), 2.0e6 * MeV, 64)
 
 
 @lru_cache(maxsize=32)
@@ -441,4 +446,4 @@ def _rowwise_search(cdf: FloatArray, rows: NDArray[np.int64], u: FloatArray
 #: Geant4 11.4 reference by ``validation/fit_fastsim.py``.  In the detector response they
 #: give the losses below :data:`HARD_LOSS_ENERGY` only (``v_upper``); the harder ones come
 #: from the cross sections (:func:`sample_hard_losses`).
-RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 2.012, 0.000649))
+RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 1.984, 0.000786))
