@@ -59,14 +59,6 @@ _HARD_TAIL = (
     "20000 mu+ of the same simulation gives 0.0103 and 0.0050 and the 160 GeV mu+ agree "
     "(test_fastsim_geant4_muon160.py), so na64 is 10-30% above the mu- reference only")
 EXPECTED_OUTSIDE = {
-    ("mu-", "veto_counter_mean_MeV"): (
-        "the mean veto signal of muons is carried by the few radiative losses near the end of "
-        "the ECAL whose showers reach the veto: Geant4 (60000 muons) 6.91 +- 0.10 MeV, na64 "
-        "5.7 MeV; the most probable value agrees (3.56 and 3.59 MeV).  A shower that "
-        "starts in the last radiation lengths reaches the counter with the Gamma profile's "
-        "energy per X0 of plastic, about a tenth of what the charged particles crossing it "
-        "deposit; scaling that share to fit the mean (x5.9) makes the veto reject 4 points "
-        "more muons than Geant4 (validation/README.md)"),
     ("mu-", "p_ecal_gt_5GeV"): _HARD_TAIL,
     ("mu-", "p_ecal_gt_10GeV"): _HARD_TAIL,
 }

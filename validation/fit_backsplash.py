@@ -26,7 +26,10 @@ the pion's first interaction in the HCAL, the empirical distribution function of
 counter's deposit at :data:`POINTS` and the fraction of events with every counter below
 10 MeV; and per energy the fraction of all pions with every counter below 10 MeV.
 
-Step 2: the six constants are fitted to that table by least squares.  The fast simulation
+Step 2: first the particles that accompany a pion out of the ECAL, the ``hadron_*`` track
+hits of ``[veto.leakage]`` (:func:`fit_tracks`), from the pions that interact 110-200 cm
+deep, beyond the albedo's reach; then, with them, the albedo's constants are fitted to
+that table by least squares.  The fast simulation
 runs once per energy without the albedo; the albedo's distribution is then added
 analytically (a compound Poisson-Gamma sum on top of each simulated event's own deposit),
 so the fit is deterministic.  ``--check`` exits with 1 when a shipped value differs from
@@ -144,14 +147,75 @@ def read_table(path: Path = TABLE) -> list[dict[str, object]]:
 # step 2: the fit
 # --------------------------------------------------------------------------------------
 def with_backsplash(setup: Setup, values: dict[str, float] | None) -> Setup:
-    """``setup`` with the albedo constants ``values`` (``None``: without albedo)."""
+    """``setup`` with the albedo constants ``values`` (``None``: without albedo), and with
+    the hadrons' track hits of ``values`` when it has them (:func:`with_tracks`)."""
     assert setup.veto is not None
     bs = None if values is None else Backsplash(
         hits=values["hits"], energy_exponent=values["energy_exponent"],
         attenuation_lambda=values["attenuation_lambda"], transmission=values["transmission"],
         hit_energy=f"{values['hit_energy_MeV']}MeV", hit_shape=values["hit_shape"],
         shower_spread=values["shower_spread"])
-    return setup.model_copy(update={"veto": setup.veto.model_copy(update={"backsplash": bs})})
+    out = setup.model_copy(update={"veto": setup.veto.model_copy(update={"backsplash": bs})})
+    if values is not None and "hadron_hits_per_track" in values:
+        out = with_tracks(out, values)
+    return out
+
+
+def with_tracks(setup: Setup, values: dict[str, float]) -> Setup:
+    """``setup`` with the particles that accompany a hadron crossing the ECAL
+    (``hadron_hits_per_track``, ``hadron_track_hit_energy_MeV``, ``hadron_track_hit_shape``
+    of the ``[veto.leakage]`` table)."""
+    assert setup.veto is not None
+    assert setup.veto.leakage is not None
+    lk = setup.veto.leakage.model_copy(update={
+        "hadron_hits_per_track": values["hadron_hits_per_track"],
+        "hadron_track_hit_energy": values["hadron_track_hit_energy_MeV"] * MeV,
+        "hadron_track_hit_shape": values["hadron_track_hit_shape"]})
+    return setup.model_copy(update={"veto": setup.veto.model_copy(update={"leakage": lk})})
+
+
+#: the bin of the deepest interactions, whose albedo does not reach the counters: what the
+#: counters see there accompanies the pion out of the ECAL
+TRACK_BIN = (1100.0, 2000.0)
+
+
+def fit_tracks(table: list[dict[str, object]], setup: Setup) -> dict[str, float]:
+    """The particles that accompany a pion crossing the ECAL: N ~ Poisson(nu), the same
+    Gamma(N k, d/k) deposit in every counter (:func:`na64.detector.response.track_leakage_deposits`),
+    fitted to the rows of :data:`TRACK_BIN` at every energy: pions simulated without the
+    albedo and without these hits, the hits added analytically."""
+    rows = [r for r in table if float(r["z_lo_mm"]) == TRACK_BIN[0]]  # type: ignore[arg-type]
+    energies = sorted({float(r["energy_GeV"]) for r in rows})  # type: ignore[arg-type]
+    bare = with_tracks(with_backsplash(setup, None), {
+        "hadron_hits_per_track": 0.0, "hadron_track_hit_energy_MeV": 1.0,
+        "hadron_track_hit_shape": 1.0})
+    bases = {e: _Base(bare, e, N_BASE, 2000 + int(e)) for e in energies}
+
+    def residuals(q: np.ndarray) -> np.ndarray:
+        nu, d, k = (math.exp(v) for v in q)
+        compound = _Compound(d, k, nu)
+        out = []
+        for r in rows:
+            b = bases[float(r["energy_GeV"])]  # type: ignore[arg-type]
+            m = (b.z >= TRACK_BIN[0]) & (b.z < TRACK_BIN[1])
+            v = b.veto[m]
+            mu = np.full(v.shape[0], nu)
+            if r["counter"] == "max":
+                model = float(compound(mu, THRESHOLD - v.max(axis=1)).mean())
+            else:
+                c = int(str(r["counter"]))
+                model = float(compound(mu, float(r["x_MeV"]) - v[:, c]).mean())  # type: ignore[arg-type]
+            emp = float(r["cdf"])  # type: ignore[arg-type]
+            out.append((model - emp) / _error(emp, int(r["n"])))  # type: ignore[call-overload]
+        return np.array(out)
+
+    res = least_squares(residuals, np.log([0.5, 2.0, 0.5]),
+                        bounds=(np.log([1e-3, 0.1, 0.02]), np.log([5.0, 50.0, 20.0])))
+    nu, d, k = (float(math.exp(v)) for v in res.x)
+    print(f"# hadron track hits: chi2 {float(np.sum(res.fun**2)):.1f} for "
+          f"{res.fun.size - 3} degrees of freedom")
+    return {"hadron_hits_per_track": nu, "hadron_track_hit_energy_MeV": d,
+            "hadron_track_hit_shape": k}
 
 
 class _Base:
@@ -252,6 +316,8 @@ def _error(p: float, n: int) -> float:
 def fit(table: list[dict[str, object]], setup: Setup | None = None) -> dict[str, float]:
     """The albedo constants fitted to the binned rows of ``table``."""
     setup = setup or load_setup(SETUP)
+    tracks = fit_tracks(table, setup)
+    setup = with_tracks(setup, tracks)
     energies = sorted({float(r["energy_GeV"]) for r in table})  # type: ignore[arg-type]
     bases = {e: _Base(setup, e, N_BASE, 1000 + int(e)) for e in energies}
     binned = [r for r in table if math.isfinite(float(r["z_hi_mm"]))]  # type: ignore[arg-type]
@@ -283,6 +349,7 @@ def fit(table: list[dict[str, object]], setup: Setup | None = None) -> dict[str,
     hi = np.array([p[3] for p in PARAMS])
     res = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", diff_step=1e-3)
     values = unpack(res.x)
+    values.update(tracks)
     values["chi2"] = float(np.sum(res.fun**2))
     values["ndf"] = float(res.fun.size - len(PARAMS))
     return values
@@ -294,10 +361,17 @@ def shipped(setup: Setup | None = None) -> dict[str, float]:
     bs = setup.veto.backsplash if setup.veto is not None else None
     if bs is None:
         return {}
-    return {"hits": bs.hits, "energy_exponent": bs.energy_exponent,
-            "attenuation_lambda": bs.attenuation_lambda, "transmission": bs.transmission,
-            "hit_energy_MeV": bs.hit_energy, "hit_shape": bs.hit_shape,
-            "shower_spread": bs.shower_spread}
+    out = {"hits": bs.hits, "energy_exponent": bs.energy_exponent,
+           "attenuation_lambda": bs.attenuation_lambda, "transmission": bs.transmission,
+           "hit_energy_MeV": bs.hit_energy, "hit_shape": bs.hit_shape,
+           "shower_spread": bs.shower_spread}
+    lk = setup.veto.leakage if setup.veto is not None else None
+    if lk is not None and lk.hadron_hits_per_track is not None:
+        assert lk.hadron_track_hit_energy is not None
+        out.update(hadron_hits_per_track=lk.hadron_hits_per_track,
+                   hadron_track_hit_energy_MeV=lk.hadron_track_hit_energy / MeV,
+                   hadron_track_hit_shape=lk.hadron_track_hit_shape)
+    return out
 
 
 def report(table: list[dict[str, object]], setup: Setup, n: int = 20000) -> None:
@@ -353,10 +427,16 @@ def fit_script(description: str, *, table_path: Path, block: str,
     table = read_table(table_path)
     values = fit_table(table)
     print(f"{SETUP}.toml:\n[{block}]")
+    extra = {k: v for k, v in values.items() if k.startswith("hadron_")}
     for name, v in values.items():
-        if name in ("chi2", "ndf"):
+        if name in ("chi2", "ndf") or name in extra:
             continue
         print(f'{name[:-4]} = "{v:.4g}MeV"' if name.endswith("_MeV") else f"{name} = {v:.4g}")
+    if extra:
+        print("[veto.leakage]")
+        for name, v in extra.items():
+            print(f'{name[:-4]} = "{v:.4g}MeV"' if name.endswith("_MeV")
+                  else f"{name} = {v:.4g}")
     print(f"# chi2 = {values['chi2']:.1f} for {values['ndf']:.0f} degrees of freedom")
     setup = load_setup(SETUP)
     have = shipped_values(setup)

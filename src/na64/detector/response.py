@@ -47,9 +47,21 @@ from .lateral import deposit_lateral, deposit_lateral_block
 from .setup import Calorimeter, Setup, Veto
 from .stack import Section, Stack, build_stack
 
-__all__ = ["EM_PDG", "HADRON_PDG", "MUON_PDG", "MeanEMShower", "deposit", "exit_z",
-           "leakage_deposits",
-           "mean_em_deposit", "response", "smear", "track_leakage_deposits"]
+__all__ = [
+    "EM_PDG",
+    "HADRON_PDG",
+    "MUON_PDG",
+    "MeanEMShower",
+    "counter_particle_factor",
+    "counter_particles",
+    "deposit",
+    "exit_z",
+    "leakage_deposits",
+    "mean_em_deposit",
+    "response",
+    "smear",
+    "track_leakage_deposits",
+]
 
 Events = dict[str, NDArray[np.generic]]
 FloatArray = NDArray[np.float64]
@@ -410,12 +422,105 @@ def _em_showers(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Sho
                     if pr.name == setup.target_name else pr for pr in profiles]
     profiles = _to_next_met(profiles, stack, sh)
     veto = setup.veto
+    if veto is not None and veto.shower_particles is not None and in_target.any():
+        profiles = counter_particles(profiles, setup, in_target, rng)
     if veto is not None and veto.leakage is not None and veto.leakage.replaces_profile:
         # the counters receive the hits of leakage_deposits instead of the profile's tail
         keep = ~in_target[:, None]
         profiles = [replace(pr, energy=pr.energy * keep) if isinstance(pr.detector, Veto)
                     else pr for pr in profiles]
     _deposit_profiles(out, stack, profiles, sh.rows, sh.x, sh.y, sh.tx, sh.ty)
+
+
+#: Shape of the Gamma distribution of one shower particle's deposit in a counter around
+#: its minimum-ionising mean (assumed: the Landau spread of a few MeV in centimetres of
+#: plastic and the spread of path lengths of particles crossing at angles).
+COUNTER_PARTICLE_SHAPE = 3.0
+
+
+def counter_particle_factor(setup: Setup) -> tuple[float, float]:
+    """(factor, deposit per particle) of :func:`counter_particles` for ``setup``'s target
+    and veto counters, the factor without the counters' acceptance
+    (:attr:`~na64.detector.setup.Veto.shower_particles`).
+
+    Deep in a shower the charged particles crossing a plane number about dE/dt / (X0
+    dE/dx)_T (the energy deposited per radiation length over what one minimum-ionising
+    particle loses in one, PDG 2024 Sec. 34.5), and the shower's energy is seen on the
+    electron scale, e/mip of the target.  Each crossing particle leaves (dE/dx)_c d in a
+    counter of thickness d, so the counter sees, on average, factor = (X0 dE/dx)_c / (X0
+    dE/dx)_T × (e/mip)_T times the profile's energy over its own thickness in radiation
+    lengths.  dE/dx: minimum-ionising (βγ = 3.5, PDG 2024 Eq. 34.5); the target's per layer
+    (Σ t_i dE/dx_i over Σ t_i / X0_i)."""
+    from ..materials import get_material
+
+    assert setup.veto is not None
+    tgt = setup.target
+    e_mip = math.hypot(1.0, 3.5) * M_MU
+    counter = get_material(setup.veto.material)
+    dedx_c = float(muon.mean_dedx(counter, e_mip, M_MU))
+    layers = [(m, d) for m, d in ((tgt.absorber_material, tgt.absorber_thickness),
+                                  (tgt.active_material, tgt.active_thickness)) if d > 0]
+    x0_dedx_t = (sum(d * float(muon.mean_dedx(m, e_mip, M_MU)) for m, d in layers)
+                 / sum(d / m.X0 for m, d in layers))
+    factor = counter.X0 * dedx_c / x0_dedx_t * tgt.e_over_mip
+    return factor, dedx_c * setup.veto.thickness
+
+
+def counter_particles(profiles: list[_Profile], setup: Setup, in_target: NDArray[np.bool_],
+                      rng: np.random.Generator) -> list[_Profile]:
+    """The veto counters' shares of the EM showers ``in_target`` as crossing particles.
+
+    The Gamma profile continued into a thin counter gives it the energy per radiation
+    length of its own material, a fixed small share of every shower.  What crosses it is a
+    number of charged particles: N ~ Poisson(a × factor × share / ε), ε the deposit of one
+    and a the counters' acceptance (:func:`counter_particle_factor`,
+    :attr:`~na64.detector.setup.Veto.shower_particles`), each leaving a Gamma-distributed
+    deposit of mean ε (shape :data:`COUNTER_PARTICLE_SHAPE`); the mean is a × factor ×
+    share, and a shower whose
+    tail reaches the counter with a fraction of a particle most often leaves nothing.  Energy
+    is conserved where it can be: what the counters see beyond the profile's share is taken
+    from the calorimeter slices behind them as far as they hold it, what they see less is
+    added to them.  Where the profile's tail behind the counters holds less than the
+    particles leave (a tail of one or two particles, a few MeV; its fluctuations are not in
+    the mean profile) the counters keep their deposit."""
+    factor, per_particle = counter_particle_factor(setup)
+    assert setup.veto is not None
+    assert setup.veto.shower_particles is not None
+    factor *= setup.veto.shower_particles
+    rows = np.flatnonzero(in_target)
+    out = list(profiles)
+    counters = [i for i, pr in enumerate(out) if isinstance(pr.detector, Veto)]
+    if not counters or rows.size == 0:
+        return out
+    deposits = {}
+    for i in counters:
+        share = out[i].energy[rows]
+        n = rng.poisson(np.maximum(share, 0.0) * (factor / per_particle))
+        dep = np.zeros(share.shape)
+        hit = n > 0
+        if hit.any():
+            k = COUNTER_PARTICLE_SHAPE
+            dep[hit] = rng.gamma(n[hit] * k, per_particle / k)
+        deposits[i] = dep
+    # energy conserved: what the counters see beyond the profile's share is taken from the
+    # calorimeter slices behind them (in proportion), what they see less goes on to them
+    extra = sum(deposits[i].sum(axis=1) - out[i].energy[rows].sum(axis=1) for i in counters)
+    z_back = max(float(out[i].z_mid.max()) for i in counters)
+    behind = [i for i, pr in enumerate(out) if i not in deposits and pr.energy.shape[1]
+              and float(pr.z_mid.min()) > z_back]
+    left = sum((out[i].energy[rows].sum(axis=1) for i in behind), np.zeros(rows.size))
+    taken = np.minimum(extra, left)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep = np.where(left > 0.0, 1.0 - taken / left, 1.0)
+    for i in behind:
+        energy = out[i].energy.copy()
+        energy[rows] *= keep[:, None]
+        out[i] = replace(out[i], energy=energy)
+    for i in counters:
+        energy = out[i].energy.copy()
+        energy[rows] = deposits[i]
+        out[i] = replace(out[i], energy=energy)
+    return out
 
 
 def _photonuclear(out: dict[str, FloatArray], setup: Setup, stack: Stack, sh: _Showers,
@@ -538,7 +643,8 @@ def _leakage_scale(gev: FloatArray, exponent: float) -> FloatArray:
 
 
 def track_leakage_deposits(out: dict[str, FloatArray], setup: Setup,
-                           rows: NDArray[np.int64], rng: np.random.Generator) -> None:
+                           rows: NDArray[np.int64], rng: np.random.Generator,
+                           *, hadron: bool = False) -> None:
     """Add to the veto counters the particles that accompany charged tracks (rows) out of
     the target calorimeter.
 
@@ -548,20 +654,24 @@ def track_leakage_deposits(out: dict[str, FloatArray], setup: Setup,
     last CSDA range R(T) of the absorber, so about xi' int R(T)/T^2 dT of them per track,
     a few tenths for lead.  The N ~ Poisson(``hits_per_track``) accompanying particles
     cross all the counters behind: each counter receives the same Gamma(N k,
-    ``track_hit_energy``/k) deposit (k = ``track_hit_shape``).
+    ``track_hit_energy``/k) deposit (k = ``track_hit_shape``); for hadrons (``hadron``)
+    the ``hadron_*`` values of the table when it has them.
     """
     veto = setup.veto
     if rows.size == 0 or veto is None or veto.leakage is None or "veto" not in out:
         return
     lk = veto.leakage
-    if lk.hits_per_track <= 0.0 or lk.track_hit_energy is None:
+    nu, energy, k = lk.hits_per_track, lk.track_hit_energy, lk.track_hit_shape
+    if hadron and lk.hadron_hits_per_track is not None:
+        nu, energy, k = (lk.hadron_hits_per_track, lk.hadron_track_hit_energy,
+                         lk.hadron_track_hit_shape)
+    if nu <= 0.0 or energy is None:
         return
-    n = rng.poisson(lk.hits_per_track, rows.size)
+    n = rng.poisson(nu, rows.size)
     hit = n > 0
     if not hit.any():
         return
-    k = lk.track_hit_shape
-    dep = rng.gamma(n[hit] * k, lk.track_hit_energy / k)
+    dep = rng.gamma(n[hit] * k, energy / k)
     for i in range(veto.counters):
         np.add.at(out["veto"][:, i], rows[hit], dep)
 
@@ -1144,6 +1254,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             out["true_exit_energy"][rows_l[order]] = e_l[order]
             out["true_exit_pdg"][rows_l[order]] = np.where(e_l[order] > 0, pdg_l[order], 0)
     exiting: list[NDArray[np.int64]] = []
+    exiting_hadrons: list[NDArray[np.int64]] = []
     albedo: list[_Showers] = []
     crossing: list[tuple[NDArray[np.int64], FloatArray]] = []
     target_l1 = stack.l_edges[_target_sections(stack)]
@@ -1165,7 +1276,7 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         _, lost = _tracks(out, stack, event[ic], energy[ic], masses[c], x[ic], y[ic], tx[ic],
                           ty[ic], l_start[ic], np.minimum(l_int[c], l_end), False, rng)
         e_had[ic] = np.maximum(e_had[ic] - lost, 0.0)
-        exiting.append(event[ic][(l_start[ic] < target_l1) & (l_int[c] > target_l1)])
+        exiting_hadrons.append(event[ic][(l_start[ic] < target_l1) & (l_int[c] > target_l1)])
         ii = idx[interacts]
         li = l_int[interacts]
         ti = stack.convert(li, "l", "t")
@@ -1181,8 +1292,15 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             ii, ti, li = ii[~cex], ti[~cex], li[~cex]
         had = _Showers(event[ii], e_had[ii], ti, li, x[ii], y[ii], tx[ii], ty[ii])
         _hadron_showers(out, setup, stack, had, rng, albedo, crossing)
-    if exiting:
-        track_leakage_deposits(out, setup, np.concatenate(exiting), rng)
+    lk = setup.veto.leakage if setup.veto is not None else None
+    if lk is not None and lk.hadron_hits_per_track is not None:
+        if exiting:
+            track_leakage_deposits(out, setup, np.concatenate(exiting), rng)
+        if exiting_hadrons:
+            track_leakage_deposits(out, setup, np.concatenate(exiting_hadrons), rng,
+                                   hadron=True)
+    elif exiting or exiting_hadrons:
+        track_leakage_deposits(out, setup, np.concatenate(exiting + exiting_hadrons), rng)
     _em_showers(out, setup, stack, _concat(showers), rng)
     if albedo or crossing:
         # two streams of their own, spawned last (the photo-nuclear showers' stream keeps

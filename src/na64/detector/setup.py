@@ -158,7 +158,10 @@ class Leakage(StrictModel):
     particles accompany every charged track that leaves the target (knock-ons and pairs of
     its last radiation lengths) and cross all counters, each leaving a Gamma-distributed
     energy of mean ``track_hit_energy`` and shape ``track_hit_shape``, the same in every
-    counter (:func:`na64.detector.response.track_leakage_deposits`).
+    counter (:func:`na64.detector.response.track_leakage_deposits`).  ``hadron_hits_per_track``,
+    ``hadron_track_hit_energy`` and ``hadron_track_hit_shape``: the same for a hadron that
+    crosses the target without an inelastic interaction (its knock-ons, and the recoils and
+    de-excitation of its elastic and quasi-elastic scattering); ``None``: a muon's.
 
     ``energy_exponent`` p makes the number of hits grow as E^p instead of E: the mean
     hits are ``hits_per_gev × E/GeV × (E/100 GeV)^(p − 1)`` (``hits_per_gev`` is then the
@@ -190,6 +193,9 @@ class Leakage(StrictModel):
     hits_per_track: float = Field(0.0, ge=0.0, le=100.0)
     track_hit_energy: Energy | None = Field(None, gt=0.0, le=1.0 * GeV)
     track_hit_shape: float = Field(1.0, gt=0.0, le=100.0)
+    hadron_hits_per_track: float | None = Field(None, ge=0.0, le=100.0)
+    hadron_track_hit_energy: Energy | None = Field(None, gt=0.0, le=1.0 * GeV)
+    hadron_track_hit_shape: float = Field(1.0, gt=0.0, le=100.0)
 
     @field_validator("hits_per_gev")
     @classmethod
@@ -595,6 +601,13 @@ class Veto(StrictModel):
     hadron_tracks
         The particles of hadron showers crossing the counters (:class:`HadronTracks`),
         ``None`` for the profile's share of each counter.
+    shower_particles
+        ``None``: a counter receives the Gamma profile's energy over its own thickness in
+        radiation lengths of every EM shower.  A number a in (0, 2]: the counters see an EM
+        shower that starts in the target as the charged particles crossing them, a Poisson
+        number with a times the mean that the profile at the target's back gives, each
+        leaving a minimum-ionising deposit (:func:`na64.detector.response.counter_particles`;
+        a < 1: particles that leave the target but miss or stop before the counter).
     """
 
     z: Length = Field(ge=-1.0e5, le=1.0e6, description="mm [-100 m, 1 km]")
@@ -606,6 +619,7 @@ class Veto(StrictModel):
     leakage: Leakage | None = None
     backsplash: Backsplash | None = None
     hadron_tracks: HadronTracks | None = None
+    shower_particles: float | None = Field(None, gt=0.0, le=2.0, description="(0, 2]")
 
     @model_validator(mode="after")
     def _one_rate_per_counter(self) -> Veto:
