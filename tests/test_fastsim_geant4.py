@@ -13,7 +13,7 @@ statistical error if that is larger, widened by three standard errors of the tes
 sample cannot make the test fail.  The tuned constants that make this true are in the setup
 file and in na64.detector.hadron / .muon, fitted by validation/fit_fastsim.py.
 
-The observable that remains outside is an expected failure (strict): see its reason.
+The observables that remain outside are expected failures (strict): see their reason.
 """
 
 from __future__ import annotations

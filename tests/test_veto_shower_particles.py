@@ -7,16 +7,21 @@ import numpy as np
 import pytest
 
 from na64.detector import load_setup
-from na64.detector.response import _Profile, counter_particle_factor, counter_particles
+from na64.detector.response import (
+    COUNTER_PARTICLE_SHAPE,
+    _Profile,
+    counter_particle_factor,
+    counter_particles,
+)
 
 
 def test_factor_from_the_tabulated_minimum_ionisation() -> None:
     # (X0 dE/dx) of polystyrene over that of the 1.5 mm Pb + 1.5 mm plastic layers, times
-    # the ECAL's e/mip, from the PDG tables' minimum dE/dx and X0 (Pb: 1.122 MeV cm2/g,
-    # 11.35 g/cm3, X0 5.612 mm; polystyrene: 2.052 MeV cm2/g, 1.06 g/cm3, X0 413 mm):
-    # 89.8 MeV / 8.25 MeV x 0.7969 = 8.68, and 4.35 MeV per particle in 20 mm.  na64 takes
-    # dE/dx at beta gamma = 3.5 of its own materials: 6% covers that and the scintillator's
-    # density and composition.
+    # the ECAL's e/mip, from the minimum dE/dx and X0 of the PDG's Atomic and Nuclear
+    # Properties tables (Pb: 1.122 MeV cm2/g, 11.35 g/cm3, X0 5.612 mm; polystyrene: 2.052
+    # MeV cm2/g, 1.06 g/cm3, X0 413 mm): 89.8 MeV / 8.25 MeV x 0.7969 = 8.68, and 4.35 MeV
+    # per particle in 20 mm.  na64 takes dE/dx at beta gamma = 3.5 of its own materials: 6%
+    # covers that and the scintillator's density and composition.
     setup = load_setup("na64e_2016_2018")
     factor, per_particle = counter_particle_factor(setup)
     pb, sc = 1.122 * 1.135, 2.052 * 0.106  # MeV/mm
@@ -57,7 +62,7 @@ def test_mean_is_the_accepted_share_and_small_shares_mostly_give_nothing(share: 
     # energy conserved: the counter's excess comes from the slices behind it
     np.testing.assert_allclose(dep + out[1].energy[:, 0], share + 1000.0, rtol=1e-12)
     # mean of a compound Poisson sum: 4 standard errors
-    sd = np.sqrt(mean / per_particle * per_particle**2 * (1 + 1 / 3.0))
+    sd = np.sqrt(mean / per_particle * per_particle**2 * (1 + 1 / COUNTER_PARTICLE_SHAPE))
     assert dep.mean() == pytest.approx(mean, abs=4 * sd / np.sqrt(n))
     # no particle with probability exp(-mean / per_particle)
     p0 = np.exp(-mean / per_particle)

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from ..constants import M_E, M_K, M_MU, M_P, M_PI
 from ..errors import InputError
+from ..materials import get_material
 from ..units import GeV
 from . import em, hadron, muon, photonuclear
 from ._gamma import gamma_cdf_pair
@@ -449,20 +450,15 @@ def counter_particle_factor(setup: Setup) -> tuple[float, float]:
     electron scale, e/mip of the target.  Each crossing particle leaves (dE/dx)_c d in a
     counter of thickness d, so the counter sees, on average, factor = (X0 dE/dx)_c / (X0
     dE/dx)_T × (e/mip)_T times the profile's energy over its own thickness in radiation
-    lengths.  dE/dx: minimum-ionising (βγ = 3.5, PDG 2024 Eq. 34.5); the target's per layer
-    (Σ t_i dE/dx_i over Σ t_i / X0_i)."""
-    from ..materials import get_material
-
+    lengths.  dE/dx: minimum-ionising (βγ = 3.5, PDG 2024 Eq. 34.5); the target's averaged
+    over a layer, with its effective X0 (:attr:`~na64.detector.setup.Calorimeter.X0`)."""
     assert setup.veto is not None
     tgt = setup.target
     e_mip = math.hypot(1.0, 3.5) * M_MU
     counter = get_material(setup.veto.material)
     dedx_c = float(muon.mean_dedx(counter, e_mip, M_MU))
-    layers = [(m, d) for m, d in ((tgt.absorber_material, tgt.absorber_thickness),
-                                  (tgt.active_material, tgt.active_thickness)) if d > 0]
-    x0_dedx_t = (sum(d * float(muon.mean_dedx(m, e_mip, M_MU)) for m, d in layers)
-                 / sum(d / m.X0 for m, d in layers))
-    factor = counter.X0 * dedx_c / x0_dedx_t * tgt.e_over_mip
+    dedx_t = sum(f * float(muon.mean_dedx(m, e_mip, M_MU)) for m, f in tgt.layer_fractions)
+    factor = counter.X0 * dedx_c / (tgt.X0 * dedx_t) * tgt.e_over_mip
     return factor, dedx_c * setup.veto.thickness
 
 
@@ -476,9 +472,8 @@ def counter_particles(profiles: list[_Profile], setup: Setup, in_target: NDArray
     and a the counters' acceptance (:func:`counter_particle_factor`,
     :attr:`~na64.detector.setup.Veto.shower_particles`), each leaving a Gamma-distributed
     deposit of mean ε (shape :data:`COUNTER_PARTICLE_SHAPE`); the mean is a × factor ×
-    share, and a shower whose
-    tail reaches the counter with a fraction of a particle most often leaves nothing.  Energy
-    is conserved where it can be: what the counters see beyond the profile's share is taken
+    share, and a shower whose tail reaches the counter with a fraction of a particle most
+    often leaves nothing.  Energy is conserved where it can be: what the counters see beyond the profile's share is taken
     from the calorimeter slices behind them as far as they hold it, what they see less is
     added to them.  Where the profile's tail behind the counters holds less than the
     particles leave (a tail of one or two particles, a few MeV; its fluctuations are not in
@@ -1038,8 +1033,6 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
         else:
             mat_thick = (s.z1 - s.z0) * f
             de = np.empty_like(e)
-            from ..materials import get_material
-
             mat = get_material(det.material)
             for mval in np.unique(m):
                 sel = m == mval
