@@ -12,8 +12,6 @@ statistical error if that is larger, widened by three standard errors of the tes
 (its Monte Carlo error, from the same estimator) so that the statistical scatter of the
 sample cannot make the test fail.  The tuned constants that make this true are in the setup
 file and in na64.detector.hadron / .muon, fitted by validation/fit_fastsim.py.
-
-The observables that remain outside are expected failures (strict): see their reason.
 """
 
 from __future__ import annotations
@@ -52,17 +50,6 @@ E_BEAM = 100.0 * GeV
 EVENTS = {"e-": 6000, "pi-": 20000, "mu-": 20000}
 N_SIGMA_MC = 3.0
 
-_HARD_TAIL = (
-    "muon losses above 5 and 10 GeV, sampled from the brems, pair and photo-nuclear cross "
-    "sections: na64 P(E_ECAL > 5, 10 GeV) = 0.0102-0.0114 and 0.0050-0.0055 in samples of "
-    "60000-100000 muons, Geant4 0.0092 +- 0.0004 and 0.0040 +- 0.0003 (60000 mu-); a run of "
-    "20000 mu+ of the same simulation gives 0.0103 and 0.0050 and the 160 GeV mu+ agree "
-    "(test_fastsim_geant4_muon160.py), so na64 is 10-30% above the mu- reference only")
-EXPECTED_OUTSIDE = {
-    ("mu-", "p_ecal_gt_5GeV"): _HARD_TAIL,
-    ("mu-", "p_ecal_gt_10GeV"): _HARD_TAIL,
-}
-
 
 @cache
 def _fast(particle: str) -> dict[str, tuple[float, float]]:
@@ -76,10 +63,7 @@ def _cases() -> list[object]:
     for p, name in TABLE:
         if name in NOT_SIMULATED:
             continue
-        marks = []
-        if (p, name) in EXPECTED_OUTSIDE:
-            marks.append(pytest.mark.xfail(strict=True, reason=EXPECTED_OUTSIDE[(p, name)]))
-        cases.append(pytest.param(p, name, id=f"{p}-{name}", marks=marks))
+        cases.append(pytest.param(p, name, id=f"{p}-{name}"))
     return cases
 
 

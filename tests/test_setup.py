@@ -179,8 +179,8 @@ def test_beam_and_beamline_are_validated_with_beam_models(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ("hits_per_gev = [0.0396", "hits_per_gev = [-0.0396", "veto.leakage.hits_per_gev"),
-        ("rho = 0.581", "rho = 1.5", "ecal.shower.rho"),
+        ("hits_per_gev = [0.0", "hits_per_gev = [-0.0", "veto.leakage.hits_per_gev"),
+        ("rho = 0.", "rho = 1.5", "ecal.shower.rho"),
         ("core_radius_scale = ", "core_radius_scale = -", "ecal.shower.core_radius_scale"),
         ("sampling_age = [", "sampling_age = [0.9, ", "ecal.shower.sampling_age"),
     ],

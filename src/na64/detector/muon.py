@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import math
 from functools import lru_cache
+from typing import Literal, overload
 
 import numpy as np
 from hepunits import g
@@ -172,7 +173,7 @@ def sample_ionization(
 
 def sample_ionization_parts(
     mat: Material, thickness: ArrayLike, energy: ArrayLike, rng: np.random.Generator,
-    mass: float = M_MU,
+    mass: float = M_MU, t_upper: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Sample ionization losses (MeV) in a layer: Landau body plus knock-on tail.
 
@@ -184,6 +185,10 @@ def sample_ionization_parts(
     A sum of thin layers is sampled as one layer of the summed thickness (the Landau law is
     stable under convolution with xi additive, consistent with the x ln x scaling of
     Eq. 34.12).
+
+    With ``t_upper`` the knock-ons stop there (T_cut unchanged): those above it are
+    sampled as hard losses (:func:`sample_hard_losses`, ``knock_on``), so that the two
+    together keep the Bethe mean.
 
     Returns
     -------
@@ -205,6 +210,8 @@ def sample_ionization_parts(
     excess = mean_dedx(mat, e, mass) * x - mean_body
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         tcut = np.where(excess > 0, tmax * np.exp(-excess / np.maximum(xi, 1e-300)), tmax)
+        if t_upper is not None:
+            tmax = np.minimum(tmax, t_upper)
         rate = np.where((excess > 0) & (tcut < tmax), xi * (1.0 / tcut - 1.0 / tmax), 0.0)
     rate = np.nan_to_num(np.minimum(rate, 1e3), nan=0.0, posinf=0.0)
     n = rng.poisson(rate)
@@ -221,10 +228,10 @@ def sample_ionization_parts(
 
 def sample_delta_rays(
     mat: Material, thickness: ArrayLike, energy: ArrayLike, rng: np.random.Generator,
-    t_min: float, mass: float = M_MU,
+    t_min: float, mass: float = M_MU, t_upper: float | None = None,
 ) -> FloatArray:
-    """Summed kinetic energy (MeV) of the knock-on electrons above ``t_min`` produced in a
-    layer.
+    """Summed kinetic energy (MeV) of the knock-on electrons above ``t_min`` (and below
+    ``t_upper``, if given: see :func:`sample_ionization_parts`) produced in a layer.
 
     Their number follows the Rutherford spectrum of PDG 2024 Eq. (34.6) for beta -> 1,
     dN/dT = xi/T^2 on [t_min, T_max] (xi of :func:`landau_xi`, T_max of Eq. 34.4), i.e.
@@ -237,6 +244,8 @@ def sample_delta_rays(
     xi = landau_xi(mat, x, e, mass)
     gamma, bg2, _ = _kinematics(e, mass)
     tmax = _tmax(gamma, bg2, mass)
+    if t_upper is not None:
+        tmax = np.minimum(tmax, t_upper)
     rate = np.where(tmax > t_min, xi * (1.0 / t_min - 1.0 / np.maximum(tmax, t_min)), 0.0)
     n = rng.poisson(np.minimum(rate, 1e4))
     out = np.zeros(e.shape)
@@ -341,53 +350,76 @@ def sample_catastrophic(
 #: ~0.45 GeV on the electron scale) has the spectrum of the cross sections, which the
 #: fitted power laws only approximate in shape.
 HARD_LOSS_ENERGY = 0.5 * GeV
-#: Processes of the hard losses: their products are electromagnetic (brems, pairs) or
-#: hadronic (photo-nuclear; deposited as an EM shower here, an over-estimate of its
-#: visible energy by at most e/h).  Knock-on electrons are :func:`sample_delta_rays`'.
-HARD_PROCESSES = ("brems", "pair", "photonuclear")
+#: Processes of the hard losses: their products are electromagnetic (brems, pairs,
+#: knock-on electrons) or hadronic (photo-nuclear; deposited as an EM shower here, an
+#: over-estimate of its visible energy by at most e/h).  A knock-on electron above
+#: :data:`HARD_LOSS_ENERGY` is a shower starting where it is made, like a photon, not a
+#: deposit of the layer: :func:`sample_ionization_parts` and :func:`sample_delta_rays` stop
+#: there (``t_upper``) when the hard losses are sampled.
+HARD_PROCESSES = ("brems", "pair", "photonuclear", "knock_on")
 #: Muon energies of the tabulated hard-loss spectra (the cross sections hold from 1 GeV;
 #: a slower muon has no hard losses, the power laws give its losses below its energy).
 _HARD_NODES = np.geomspace(max(1.02 * HARD_LOSS_ENERGY, 1.0 * GeV), 2.0e6 * MeV, 64)
 
 
 @lru_cache(maxsize=32)
-def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _hard_table(material: Material) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(macroscopic rate of losses above :data:`HARD_LOSS_ENERGY` per mm, loss-energy
-    grid, cumulative distribution) at the energies of ``_HARD_NODES``; computed once per
-    material and kept in the on-disk table cache (:func:`na64.cache.cached_arrays`)."""
+    grid, cumulative distribution, each process's share of the spectrum on the grid) at
+    the energies of ``_HARD_NODES``; computed once per material and kept in the on-disk
+    table cache (:func:`na64.cache.cached_arrays`)."""
     key = {"material": dataclasses.asdict(material), "nodes": _HARD_NODES.tolist(),
-           "loss_energy": HARD_LOSS_ENERGY, "processes": list(HARD_PROCESSES), "points": 256}
+           "loss_energy": HARD_LOSS_ENERGY, "processes": list(HARD_PROCESSES), "points": 256,
+           "shares": True}
     t = cached_arrays("muon-hard-loss", key, functools.partial(_compute_hard_table, material))
-    return t["rate"], t["grid"], t["cdf"]
+    return t["rate"], t["grid"], t["cdf"], t["share"]
 
 
 def _compute_hard_table(material: Material) -> dict[str, FloatArray]:
-    """The arrays of :func:`_hard_table` (``rate``, ``grid``, ``cdf``)."""
+    """The arrays of :func:`_hard_table` (``rate``, ``grid``, ``cdf``, ``share``)."""
     from ..physics import muon_interactions as mi
 
     m = 256
     rate = np.zeros(_HARD_NODES.size)
     grid = np.zeros((_HARD_NODES.size, m))
     cdf = np.zeros((_HARD_NODES.size, m))
+    share = np.zeros((_HARD_NODES.size, m, len(HARD_PROCESSES)))
     for k, e in enumerate(_HARD_NODES):
         v_lo = HARD_LOSS_ENERGY / e
         v_hi = max(mi.v_max(p, float(e), max(z for z, _, _ in material.atoms_per_volume()))
                    for p in HARD_PROCESSES)
         v = np.geomspace(v_lo, max(v_hi, v_lo * (1 + 1e-9)), m)
-        dens = sum((mi.macroscopic_dsigma_dv(proc, material, float(e), v)
-                    for proc in HARD_PROCESSES), np.zeros(m))
+        each = np.array([mi.macroscopic_dsigma_dv(proc, material, float(e), v)
+                         for proc in HARD_PROCESSES])
+        dens = each.sum(axis=0)
         seg = 0.5 * (dens[1:] + dens[:-1]) * np.diff(v)
         c = np.concatenate([[0.0], np.cumsum(seg)])
         rate[k] = c[-1]
         grid[k] = v * e
         cdf[k] = c / c[-1] if c[-1] > 0 else np.linspace(0.0, 1.0, m)
-    return {"rate": rate, "grid": grid, "cdf": cdf}
+        share[k] = np.where(dens > 0, each / np.where(dens > 0, dens, 1.0), 0.0).T
+    return {"rate": rate, "grid": grid, "cdf": cdf, "share": share}
+
+
+@overload
+def sample_hard_losses(
+    layers: tuple[tuple[Material, FloatArray], ...], energy: FloatArray,
+    rng: np.random.Generator, *, with_process: Literal[False] = ...,
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray]: ...
+
+
+@overload
+def sample_hard_losses(
+    layers: tuple[tuple[Material, FloatArray], ...], energy: FloatArray,
+    rng: np.random.Generator, *, with_process: Literal[True],
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.int64]]: ...
 
 
 def sample_hard_losses(
     layers: tuple[tuple[Material, FloatArray], ...], energy: FloatArray,
-    rng: np.random.Generator,
-) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    rng: np.random.Generator, *, with_process: bool = False,
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray] | tuple[
+        NDArray[np.int64], FloatArray, FloatArray, NDArray[np.int64]]:
     """Sample a muon's losses above :data:`HARD_LOSS_ENERGY` in ``layers`` (material, path
     in mm per track) from the bremsstrahlung, pair-production and photo-nuclear cross
     sections of :mod:`na64.physics.muon_interactions` (Kelner-Kokoulin-Petrukhin,
@@ -400,14 +432,17 @@ def sample_hard_losses(
     -------
     parent, lost_energy, depth_fraction
         As :func:`sample_catastrophic`.
+    process
+        With ``with_process``: the index into :data:`HARD_PROCESSES` of each loss, drawn
+        from the processes' shares of the spectrum at its energy.
     """
     e = np.asarray(energy, dtype=float)
     ln_nodes = np.log(_HARD_NODES)
     ln_e = np.log(np.maximum(e, 1e-300))
     above = e > _HARD_NODES[0]
-    parents, losses = [], []
+    parents, losses, procs = [], [], []
     for material, path in layers:
-        rate, grid, cdf = _hard_table(material)
+        rate, grid, cdf, share = _hard_table(material)
         mean = np.where(above, np.interp(ln_e, ln_nodes, rate), 0.0) * np.asarray(path, float)
         n = rng.poisson(np.maximum(mean, 0.0))
         parent = np.repeat(np.arange(e.size), n)
@@ -424,10 +459,19 @@ def sample_hard_losses(
         eps = g0 * (g1 / g0) ** t
         parents.append(parent)
         losses.append(np.minimum(eps, e[parent]))
+        if with_process:
+            w = share[k, j - 1] * (1.0 - t)[:, None] + share[k, j] * t[:, None]
+            c = np.cumsum(w, axis=1)
+            procs.append(np.minimum(np.sum(c < (rng.random(parent.size) * c[:, -1])[:, None],
+                                           axis=1), len(HARD_PROCESSES) - 1))
     if not parents:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+        return (*empty, np.zeros(0, dtype=np.int64)) if with_process else empty
     parent = np.concatenate(parents)
-    return parent, np.concatenate(losses), rng.random(parent.size)
+    where = rng.random(parent.size)
+    if with_process:
+        return parent, np.concatenate(losses), where, np.concatenate(procs).astype(np.int64)
+    return parent, np.concatenate(losses), where
 
 
 def _rowwise_search(cdf: FloatArray, rows: NDArray[np.int64], u: FloatArray
@@ -446,4 +490,4 @@ def _rowwise_search(cdf: FloatArray, rows: NDArray[np.int64], u: FloatArray
 #: Geant4 11.4 reference by ``validation/fit_fastsim.py``.  In the detector response they
 #: give the losses below :data:`HARD_LOSS_ENERGY` only (``v_upper``); the harder ones come
 #: from the cross sections (:func:`sample_hard_losses`).
-RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 1.984, 0.000786))
+RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 2.121, 0.001003))

@@ -69,6 +69,9 @@ FloatArray = NDArray[np.float64]
 
 EM_PDG = frozenset({11, 22})
 MUON_PDG = frozenset({13})
+#: Mean depth (X0) at which a high-energy photon converts: the pair-production mean free
+#: path 9/7 X0 (PDG 2024 Review 34, Eq. (34.31): sigma = 7/9 A / (X0 N_A)).
+PHOTON_CONVERSION_X0 = 9.0 / 7.0
 #: |pdg| of hadrons with a mass used for ionization; neutral ones (n, K0L) do not ionize.
 HADRON_PDG: dict[int, float] = {211: M_PI, 321: M_K, 2212: M_P, 2112: M_P, 130: M_K}
 _NEUTRAL_HADRONS = frozenset({2112, 130})
@@ -958,17 +961,21 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
             # hard ones of the active layers shower and are counted at the EM scale.
             body = np.empty_like(e)
             knock = np.zeros_like(e)
+            # a muon's knock-ons above HARD_LOSS_ENERGY are hard losses, showers of their own
+            t_up = muon.HARD_LOSS_ENERGY if radiative else None
             for mval in np.unique(m):
                 sel = m == mval
                 b_act, k_act = muon.sample_ionization_parts(det.active_material, d_act[sel],
-                                                            e[sel], rng, mass=float(mval))
+                                                            e[sel], rng, mass=float(mval),
+                                                            t_upper=t_up)
                 if det.delta_ray_threshold is None:
                     _, k_abs = muon.sample_ionization_parts(det.absorber_material, d_abs[sel],
-                                                            e[sel], rng, mass=float(mval))
+                                                            e[sel], rng, mass=float(mval),
+                                                            t_upper=t_up)
                 else:
                     k_abs = muon.sample_delta_rays(det.absorber_material, d_abs[sel], e[sel],
                                                    rng, det.delta_ray_threshold,
-                                                   mass=float(mval))
+                                                   mass=float(mval), t_upper=t_up)
                 body[sel] = b_act
                 knock[sel] = k_act + k_abs
             act_mean = muon.mean_dedx(det.active_material, e, M_MU) * det.active_thickness
@@ -1005,11 +1012,18 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                 # HARD_LOSS_ENERGY from the cross sections
                 p_soft, l_soft, w_soft = muon.sample_catastrophic(
                     b_rho_x, e, rng, v_upper=muon.HARD_LOSS_ENERGY / np.maximum(e, 1e-300))
-                p_hard, l_hard, w_hard = muon.sample_hard_losses(
-                    ((det.absorber_material, d_abs), (det.active_material, d_act)), e, rng)
+                p_hard, l_hard, w_hard, proc = muon.sample_hard_losses(
+                    ((det.absorber_material, d_abs), (det.active_material, d_act)), e, rng,
+                    with_process=True)
                 parent = np.concatenate([p_soft, p_hard])
                 e_loss = np.concatenate([l_soft, l_hard])
                 where = np.concatenate([w_soft, w_hard])
+                # a bremsstrahlung photon showers where it converts, an exponential
+                # depth of mean 9/7 X0 behind its emission (the high-energy limit of the
+                # pair-production cross section, PDG 2024 Eq. (34.31))
+                delay = np.zeros(parent.size)
+                brems = np.flatnonzero(proc == muon.HARD_PROCESSES.index("brems"))
+                delay[p_soft.size + brems] = rng.exponential(PHOTON_CONVERSION_X0, brems.size)
                 if parent.size:
                     # the section's radiative losses of a track are scaled down to the
                     # kinetic energy its ionization left (drawn at the incoming energy,
@@ -1026,6 +1040,10 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                     pos = f0[parent] + where * f[parent]
                     t0 = s.t0 + pos * (s.t1 - s.t0)
                     l0 = s.l0 + pos * (s.l1 - s.l0)
+                    late = delay > 0
+                    if late.any():
+                        t0 = np.where(late, t0 + delay, t0)
+                        l0 = np.where(late, stack.convert(t0, "t", "l"), l0)
                     h = hits[parent]
                     sh_parts.append(_Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]))
                     if before_exit:
