@@ -6,8 +6,9 @@ ECAL of NA64μ is the NA64 ECAL (150 layers of 1.5 mm Pb + 1.5 mm plastic) and i
 modules are the NA64 modules (48 × 25 mm Fe + 4 mm plastic), so the muon's signals in them
 check ``na64mu_2022`` as well as ``na64e_2016_2018`` at the NA64μ beam energy (the tuning
 was made with 100 GeV muons).  ``na64mu_2022`` has no veto counters (its VHCAL is not in
-the reference) and its HCAL stands 15 m downstream instead of 0.7 m (the few secondaries
-of the ECAL that reach the reference's first module are within the tolerance of its mean).
+the reference) and its HCAL stands 15 m downstream instead of 0.7 m, out of reach of the
+ECAL's secondaries: its first module's mean is compared with the reference's second
+module (``REFERENCE_ROW``).
 
 Tolerance as in ``test_fastsim_geant4.py``: 5% or the reference's statistical error,
 widened by three Monte Carlo standard errors of the test sample.
@@ -37,6 +38,13 @@ N_SIGMA_MC = 3.0
 SETUPS = ("na64e_2016_2018", "na64mu_2022")
 
 EXPECTED_OUTSIDE: dict[tuple[str, str], str] = {}
+
+#: Rows compared with another row of the reference in a setup whose geometry differs from
+#: the reference's: the first HCAL module of na64mu_2022 stands 15 m behind the ECAL, where
+#: the ECAL's secondaries that add ~4 MeV to the mean of the reference's first module (0.7 m
+#: behind it; Geant4 81.1 MeV against 76.8 in module 1) do not reach it, so it sees the
+#: muon alone, as the reference's second module does.
+REFERENCE_ROW = {("na64mu_2022", "hcal_per_module_mean_MeV_m0"): "hcal_per_module_mean_MeV_m1"}
 
 
 @cache
@@ -74,7 +82,7 @@ def _names(setup: str) -> set[str]:
 
 @pytest.mark.parametrize(("setup", "name"), _cases())
 def test_muon_observable_within_tolerance(setup: str, name: str) -> None:
-    row = TABLE[("mu+", name)]
+    row = TABLE[("mu+", REFERENCE_ROW.get((setup, name), name))]
     value, mc_err = _fast(setup)[name]
     assert math.isfinite(value)
     tolerance = reference_tolerance(row.value, row.stat_error, mc_err, N_SIGMA_MC)

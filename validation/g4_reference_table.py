@@ -47,6 +47,13 @@ with ``--out`` and its rows put in place of the file's rows of that energy::
     python validation/g4_reference_table.py ep40_s203.bin e+_40_s901.bin --particle e+ \
         --energy 40 --out ep40.csv
 
+and ``tests/data/g4_na64e_gamma_50GeV.csv``, 1000 photons of 50 GeV::
+
+    bin/g4ref --particle gamma --p 50 --n 500 --seed 301 --out gamma_50_s301.bin
+    bin/g4ref --particle gamma --p 50 --n 500 --seed 302 --out gamma_50_s302.bin
+    python validation/g4_reference_table.py gamma_50_s301.bin gamma_50_s302.bin \
+        --particle gamma --energy 50 --bootstrap 200 --out tests/data/g4_na64e_gamma_50GeV.csv
+
 The raw records (34 MB for 20000 muons) are not kept in the repository.  What the
 invisible-mode selection needs of each event (ECAL, HCAL and veto cells, the primary's end)
 is, with ``--events-out``: ``tests/data/g4_na64e_calorimeter_events.npz`` holds the 2500
@@ -105,7 +112,7 @@ def _electron_notes() -> dict[tuple[str, str], ReferenceRow]:
 
 
 def _note(name: str, particle: str) -> str:
-    if particle in ("e-", "e+"):
+    if particle in ("e-", "e+", "gamma"):
         row = _electron_notes().get(("e-", name))
         # the table's note without its counts ("; 0 of 500 events; ...")
         return row.notes.split("; ")[0] if row is not None else name

@@ -76,6 +76,7 @@ from numpy.typing import NDArray
 from scipy.linalg import expm
 from scipy.special import gammainc
 
+from ..detector.em import pair_spectrum, sample_pair_fraction
 from ..units import GeV, MeV, mm
 from .base import (
     ZERO_PASS_BOUND,
@@ -121,13 +122,6 @@ def brems_spectrum(y: FloatArray | float) -> FloatArray:
     return np.where((yy > 0) & (yy <= 1.0), 4.0 / 3.0 - 4.0 / 3.0 * yy + yy * yy, 0.0)
 
 
-def pair_spectrum(x: FloatArray | float) -> FloatArray:
-    """dN/dx per radiation length of pair production with the electron taking the fraction
-    x, complete screening: 1 − 4/3 x(1 − x) (PDG 2024 Eq. 34.30); integrates to 7/9."""
-    xx = np.asarray(x, dtype=float)
-    return np.where((xx >= 0) & (xx <= 1.0), 1.0 - 4.0 / 3.0 * xx * (1.0 - xx), 0.0)
-
-
 def bethe_heitler_density(u: FloatArray | float, t: FloatArray | float) -> FloatArray:
     """Bethe–Heitler density of the energy fraction u = E/E0 an electron keeps after t
     radiation lengths: [ln(1/u)]^(bt−1)/Γ(bt), b = 4/3 (Bethe & Heitler 1934; Tsai, Rev.
@@ -140,17 +134,6 @@ def bethe_heitler_density(u: FloatArray | float, t: FloatArray | float) -> Float
     a = BH_B * np.where(ok, tt, 1.0)
     s = -np.log(np.where(ok, uu, 0.5))
     return np.where(ok, np.exp((a - 1.0) * np.log(s) - gammaln(a)), 0.0)
-
-
-def sample_pair_fraction(n: int, rng: np.random.Generator) -> FloatArray:
-    """Energy fraction of the electron of n pairs, from :func:`pair_spectrum` (rejection on
-    a uniform proposal: the spectrum is between 2/3 and 1)."""
-    out = np.empty(0)
-    while out.size < n:
-        x = rng.random(2 * (n - out.size) + 16)
-        keep = rng.random(x.size) < pair_spectrum(x)
-        out = np.concatenate([out, x[keep]])
-    return out[:n]
 
 
 # ------------------------------------------------------------------------------ primary term

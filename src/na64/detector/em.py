@@ -37,10 +37,34 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..units import GeV
 
-__all__ = ["GflashTuning", "LongitudinalParams", "lateral_parameters", "longitudinal_parameters",
-           "sample_nuclear_loss", "sampling_vs_age"]
+__all__ = ["PHOTON_CONVERSION_X0", "GflashTuning", "LongitudinalParams", "lateral_parameters",
+           "longitudinal_parameters", "pair_spectrum", "sample_nuclear_loss",
+           "sample_pair_fraction", "sampling_vs_age"]
 
 FloatArray = NDArray[np.float64]
+
+#: Mean depth (X0) at which a high-energy photon converts: the pair-production mean free
+#: path 9/7 X0 (PDG 2024 Review 34, Eq. (34.31): sigma = 7/9 A / (X0 N_A)).
+PHOTON_CONVERSION_X0 = 9.0 / 7.0
+
+
+def pair_spectrum(x: ArrayLike) -> FloatArray:
+    """dN/dx per radiation length of pair production with the electron taking the fraction
+    x, complete screening: 1 − 4/3 x(1 − x) (PDG 2024 Eq. 34.30); integrates to 7/9."""
+    xx = np.asarray(x, dtype=float)
+    return np.asarray(np.where((xx >= 0) & (xx <= 1.0), 1.0 - 4.0 / 3.0 * xx * (1.0 - xx), 0.0))
+
+
+def sample_pair_fraction(n: int, rng: np.random.Generator) -> FloatArray:
+    """Energy fraction of the electron of ``n`` pairs, from :func:`pair_spectrum` (rejection
+    on a uniform proposal: the spectrum is between 2/3 and 1)."""
+    out = np.empty(0)
+    while out.size < n:
+        x = rng.random(2 * (n - out.size) + 16)
+        keep = rng.random(x.size) < pair_spectrum(x)
+        out = np.concatenate([out, x[keep]])
+    return out[:n]
+
 
 #: Shower energy at which the fluctuation constants of :class:`GflashTuning` hold, and the
 #: lowest energy their scaling with E follows (below it the factor stays).

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammainc, gammaincinv
 
-from ..units import GeV
+from ..units import GeV, MeV
 from . import em
 from .response import deposit, smear
 from .setup import Calorimeter, Setup
@@ -308,13 +308,13 @@ def depth_quantiles_layers(layer_deposit: NDArray[np.floating], x0_per_layer: fl
     return np.array([np.interp(quantiles, f, depth) for f in frac])
 
 
-def depth_quantiles_gamma(alpha: FloatArray, beta: FloatArray, depth_end: float,
+def depth_quantiles_gamma(alpha: FloatArray, beta: FloatArray, depth_end: float | FloatArray,
                           quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> FloatArray:
-    """The same depths for Gamma profiles (alpha, beta in 1/X0) truncated at ``depth_end``:
-    P(alpha, beta t_q) = q P(alpha, beta depth_end)."""
+    """The same depths for Gamma profiles (alpha, beta in 1/X0) truncated at ``depth_end``
+    (one for all, or one per profile): P(alpha, beta t_q) = q P(alpha, beta depth_end)."""
     a = np.asarray(alpha, float)
     b = np.asarray(beta, float)
-    inside = gammainc(a, b * depth_end)
+    inside = gammainc(a, b * np.asarray(depth_end, float))
     return np.stack([gammaincinv(a, q * inside) / b for q in quantiles], axis=1)
 
 
@@ -460,7 +460,7 @@ def fastsim_sample(setup: Setup, particle: str, energy: float, n: int, seed: int
     hcal = dep["hcal"]
     depth_q = None
     if particle in ("e-", "e+", "gamma"):
-        depth_q = fastsim_depth_quantiles(setup, energy, n, rng)
+        depth_q = fastsim_depth_quantiles(setup, energy, n, rng, photon=particle == "gamma")
     return Sample(
         particle=particle, energy=float(energy), ecal=ecal,
         ecal_deposit=ecal_deposit, hcal=hcal,
@@ -471,15 +471,46 @@ def fastsim_sample(setup: Setup, particle: str, energy: float, n: int, seed: int
     )
 
 
-def fastsim_depth_quantiles(setup: Setup, energy: float, n: int, rng: np.random.Generator
-                            ) -> FloatArray:
+def fastsim_depth_quantiles(setup: Setup, energy: float, n: int, rng: np.random.Generator,
+                            *, photon: bool = False) -> FloatArray:
     """Depths holding 10/50/90% of the ECAL deposit of ``n`` fast-simulated electron
-    showers (their Gamma profiles truncated at the end of the ECAL), in X0."""
+    showers (their Gamma profiles truncated at the end of the ECAL), in X0; with
+    ``photon``, of photon showers: the two electron showers of the pair it converts into
+    at an exponential depth of mean :data:`~na64.detector.em.PHOTON_CONVERSION_X0`
+    (:func:`na64.detector.response.deposit`), the depths where the pair's summed profile
+    holds those fractions (bisection)."""
     cal = setup.target
-    lp = em.longitudinal_parameters(
-        np.full(n, float(energy)), rng, z_eff=cal.z_eff, critical_energy=cal.critical_energy,
-        sampling_frequency=cal.sampling_frequency, e_hat=cal.e_hat, tuning=cal.gflash)
-    return depth_quantiles_gamma(lp.alpha, lp.beta, cal.length / cal.X0)
+    end = cal.length / cal.X0
+
+    def profiles(e: FloatArray) -> tuple[FloatArray, FloatArray]:
+        lp = em.longitudinal_parameters(
+            e, rng, z_eff=cal.z_eff, critical_energy=cal.critical_energy,
+            sampling_frequency=cal.sampling_frequency, e_hat=cal.e_hat, tuning=cal.gflash)
+        return np.asarray(lp.alpha), np.asarray(lp.beta)
+
+    if not photon:
+        a, b = profiles(np.full(n, float(energy)))
+        return depth_quantiles_gamma(a, b, end)
+    t_conv = np.minimum(rng.exponential(em.PHOTON_CONVERSION_X0, n), end)
+    x = em.sample_pair_fraction(n, rng)
+    e1, e2 = np.maximum(x * energy, 1.0 * MeV), np.maximum((1.0 - x) * energy, 1.0 * MeV)
+    (a1, b1), (a2, b2) = profiles(e1), profiles(e2)
+
+    def cdf(t: FloatArray) -> FloatArray:
+        d = np.maximum(t - t_conv[:, None], 0.0)
+        return (x[:, None] * gammainc(a1[:, None], b1[:, None] * d)
+                + (1.0 - x[:, None]) * gammainc(a2[:, None], b2[:, None] * d))
+
+    q = np.array([0.1, 0.5, 0.9])
+    target = q[None, :] * cdf(np.full((n, 1), end))
+    lo = np.repeat(t_conv[:, None], q.size, axis=1)
+    hi = np.full((n, q.size), end)
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        below = cdf(mid.reshape(n, -1)) < target
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
 
 
 def _sampling_smear(cells: FloatArray, cal: Calorimeter, rng: np.random.Generator) -> FloatArray:

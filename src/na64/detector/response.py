@@ -69,9 +69,6 @@ FloatArray = NDArray[np.float64]
 
 EM_PDG = frozenset({11, 22})
 MUON_PDG = frozenset({13})
-#: Mean depth (X0) at which a high-energy photon converts: the pair-production mean free
-#: path 9/7 X0 (PDG 2024 Review 34, Eq. (34.31): sigma = 7/9 A / (X0 N_A)).
-PHOTON_CONVERSION_X0 = 9.0 / 7.0
 #: |pdg| of hadrons with a mass used for ionization; neutral ones (n, K0L) do not ionize.
 HADRON_PDG: dict[int, float] = {211: M_PI, 321: M_K, 2212: M_P, 2112: M_P, 130: M_K}
 _NEUTRAL_HADRONS = frozenset({2112, 130})
@@ -1018,12 +1015,9 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                 parent = np.concatenate([p_soft, p_hard])
                 e_loss = np.concatenate([l_soft, l_hard])
                 where = np.concatenate([w_soft, w_hard])
-                # a bremsstrahlung photon showers where it converts, an exponential
-                # depth of mean 9/7 X0 behind its emission (the high-energy limit of the
-                # pair-production cross section, PDG 2024 Eq. (34.31))
-                delay = np.zeros(parent.size)
-                brems = np.flatnonzero(proc == muon.HARD_PROCESSES.index("brems"))
-                delay[p_soft.size + brems] = rng.exponential(PHOTON_CONVERSION_X0, brems.size)
+                # a bremsstrahlung photon showers as the pair it converts into
+                photon = np.concatenate([np.zeros(p_soft.size, dtype=bool),
+                                         proc == muon.HARD_PROCESSES.index("brems")])
                 if parent.size:
                     # the section's radiative losses of a track are scaled down to the
                     # kinetic energy its ionization left (drawn at the incoming energy,
@@ -1040,12 +1034,10 @@ def _tracks(out: dict[str, FloatArray], stack: Stack, rows: NDArray[np.int64], e
                     pos = f0[parent] + where * f[parent]
                     t0 = s.t0 + pos * (s.t1 - s.t0)
                     l0 = s.l0 + pos * (s.l1 - s.l0)
-                    late = delay > 0
-                    if late.any():
-                        t0 = np.where(late, t0 + delay, t0)
-                        l0 = np.where(late, stack.convert(t0, "t", "l"), l0)
                     h = hits[parent]
-                    sh_parts.append(_Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]))
+                    sh_parts.append(_photon_pairs(
+                        _Showers(rows[h], e_loss, t0, l0, x[h], y[h], tx[h], ty[h]), photon,
+                        stack, rng))
                     if before_exit:
                         np.add.at(exit_loss, h, e_loss)  # type: ignore[arg-type]
         else:
@@ -1095,11 +1087,33 @@ def _empty_showers() -> _Showers:
     return _Showers(np.zeros(0, dtype=np.int64), z, z, z, z, z, z, z)
 
 
+def _photon_pairs(sh: _Showers, photon: NDArray[np.bool_], stack: Stack,
+                  rng: np.random.Generator) -> _Showers:
+    """``sh`` with each photon (``photon``, a mask) replaced by the pair it converts into:
+    at an exponential depth of mean :data:`~na64.detector.em.PHOTON_CONVERSION_X0` beyond
+    the photon's start (PDG 2024 Eq. 34.31), the electron taking the fraction x of the
+    energy from the complete-screening spectrum (Eq. 34.30, :func:`em.sample_pair_fraction`),
+    the positron the rest: two electron showers from there (beyond the stack: lost)."""
+    if not photon.any():
+        return sh
+    p = np.flatnonzero(photon)
+    t = sh.t0[p] + rng.exponential(em.PHOTON_CONVERSION_X0, p.size)
+    ell = stack.convert(t, "t", "l")
+    x = em.sample_pair_fraction(p.size, rng)
+    keep = np.flatnonzero(~photon)
+    rest = _Showers(*(getattr(sh, f)[keep] for f in _SHOWER_FIELDS))
+    pairs = [_Showers(sh.rows[p], sh.energy[p] * share, t, ell, sh.x[p], sh.y[p], sh.tx[p],
+                      sh.ty[p]) for share in (x, 1.0 - x)]
+    return _concat([rest, *pairs])
+
+
+_SHOWER_FIELDS = ("rows", "energy", "t0", "l0", "x", "y", "tx", "ty")
+
+
 def _concat(parts: list[_Showers]) -> _Showers:
     if not parts:
         return _empty_showers()
-    return _Showers(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                      ("rows", "energy", "t0", "l0", "x", "y", "tx", "ty")))
+    return _Showers(*(np.concatenate([getattr(p, f) for p in parts]) for f in _SHOWER_FIELDS))
 
 
 # --------------------------------------------------------------------------------------
@@ -1124,7 +1138,10 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         ``force_cex`` (bool): a charged pion marked so whose first interaction falls in
         the setup gives it to a charge exchange (an EM shower of its whole energy)
         instead of the probability :data:`~na64.detector.hadron.CHARGE_EXCHANGE_PROBABILITY`
-        — a forced step whose probability the caller carries as an event weight.
+        — a forced step whose probability the caller carries as an event weight;
+        ``converted`` (bool): a photon marked so showers from ``z_start`` as it is (the
+        radiation of an electron, many photons); any other photon converts into a pair
+        first, at an exponential depth of mean 9/7 X0 beyond ``z_start``.
     rng
         Random generator (shower fluctuations, interaction depths, energy losses).
 
@@ -1159,6 +1176,10 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
                  else np.zeros(n, dtype=bool))
     if force_cex.shape != (n,):
         raise InputError("particles.force_cex", f"must be a 1-d array of {n} booleans")
+    converted = (np.asarray(particles["converted"], dtype=bool) if "converted" in particles
+                 else np.zeros(n, dtype=bool))
+    if converted.shape != (n,):
+        raise InputError("particles.converted", f"must be a 1-d array of {n} booleans")
     stack = build_stack(setup)
     event, n_out = _event_rows(particles, n)
     depth = stack.sections[-1].z1 - stack.target_z
@@ -1219,8 +1240,11 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             # in the thin counters on the way are neglected)
             ahead = born[z_abs[born] < z_exit]
             leaving.append((event[ahead], energy[ahead], pdg[ahead]))
-        showers.append(_Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx],
-                                y[idx], tx[idx], ty[idx]))
+        # a photon showers as its pair, unless it is marked as converted (its shower
+        # starts at z_start: e.g. the radiation of an electron, not one photon)
+        showers.append(_photon_pairs(
+            _Showers(event[idx], e_shower[idx], t_start[idx], l_start[idx], x[idx], y[idx],
+                     tx[idx], ty[idx]), (apdg[idx] == 22) & ~converted[idx], stack, rng))
     # muons: tracks from z_start to the end; a beam muon that gave e_invisible to an
     # invisible particle at z_start inside the target first crosses the target up to
     # z_start with its full energy, then goes on with energy - e_invisible

@@ -88,6 +88,7 @@ def signal_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndar
         "y": beam["y"] - ky * z_start,
         "z_start": z_start,
         "e_invisible": e_inv,
+        "converted": np.zeros(n, dtype=bool),
         "event": np.arange(n, dtype=np.int64),
     })
     # photons radiated by the primary before the emission point
@@ -101,6 +102,8 @@ def signal_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndar
         "ty": beam["ty"][rad],
         "z_start": 0.5 * z_start[rad],
         "e_invisible": np.zeros(rad.size),
+        # the shower of many photons, from z_start (not one photon's conversion)
+        "converted": np.ones(rad.size, dtype=bool),
         "event": rad.astype(np.int64),
     }
     return {k: np.concatenate([np.asarray(electron[k]), photons[k]]) for k in photons}, e_inv

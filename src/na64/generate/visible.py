@@ -226,6 +226,8 @@ def decay_particles(truth: Mapping[str, np.ndarray], beam: Mapping[str, np.ndarr
                                      daughters["plus_" + col]])
     parts["z_start"] = np.concatenate([np.asarray(calo["z_start"]), z_d, z_d])
     parts["e_invisible"] = np.concatenate([np.asarray(calo["e_invisible"]), np.zeros(2 * n)])
+    parts["converted"] = np.concatenate([np.asarray(calo["converted"]),
+                                         np.zeros(2 * n, dtype=bool)])
     parts["event"] = np.concatenate([np.asarray(calo["event"]), rows, rows])
     sep = np.hypot((pair["tx1"] - pair["tx2"]) * (z_high - z_d),
                    (pair["ty1"] - pair["ty2"]) * (z_high - z_d))

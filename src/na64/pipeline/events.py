@@ -53,7 +53,7 @@ MAX_EVENTS = 10_000_000
 
 #: Columns of the particles handed to the detector response.
 _CALO_INPUT = ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "z_stop",
-               "force_cex", "event")
+               "force_cex", "converted", "event")
 
 
 class EventPipeline:

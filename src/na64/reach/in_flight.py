@@ -359,6 +359,8 @@ def _idm_group(pipeline: Any, truth: Events, beam: Events, energy: float, model:
     pair = pair_particles(chain, x_p, y_p, z_p, z_d, channel=channel)  # type: ignore[arg-type]
     cal = {k: np.concatenate([np.asarray(calo[k]), np.asarray(pair[k])])
            for k in ("pdg", "energy", "x", "y", "tx", "ty", "z_start", "e_invisible", "event")}
+    cal["converted"] = np.concatenate([np.asarray(calo["converted"]),
+                                       np.zeros(np.asarray(pair["pdg"]).size, dtype=bool)])
     dec = {"e_x": chain["chi2_energy"], "escape_length": (z_end - z_p) * slope,
            "distance": chi2_flight_distance(chain, z_p, z_d), "jacobian": jac}
     return pipeline.events(beam, rng, calorimeter=cal), dec
