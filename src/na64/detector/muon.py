@@ -10,6 +10,9 @@ Sources
   hbar omega_p = 28.816 sqrt(rho <Z/A>) eV, and Eq. (34.12) the Landau-Vavilov most probable
   loss Delta_p = xi [ln(2 m c^2 beta^2 gamma^2/I) + ln(xi/I) + j - beta^2 - delta], j = 0.200,
   xi = (K/2) <Z/A> z^2 x/beta^2 (x in g/cm^2); the Landau FWHM is 4.018 xi (Sec. 34.2.9).
+* Multiple scattering: the Highland width of the projected angle, PDG 2024 Eq. (34.16),
+  with the log term of the whole path for a path in parts, and the correlated projected
+  displacement and angle at the end of a slab, Eqs. (34.18)-(34.21).
 * Radiative losses <-dE/dx>_rad = b(E) E (PDG Sec. 34.6); b is obtained from the muon
   critical energy E_mu_c of each element (PDG Atomic and Nuclear Properties tables,
   pdg.lbl.gov/2024/AtomicNuclearProperties) through a(E_mu_c) = b E_mu_c, where a is the
@@ -47,6 +50,7 @@ __all__ = [
     "sample_hard_losses",
     "sample_ionization",
     "sample_ionization_parts",
+    "scatter_through",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -491,3 +495,69 @@ def _rowwise_search(cdf: FloatArray, rows: NDArray[np.int64], u: FloatArray
 #: give the losses below :data:`HARD_LOSS_ENERGY` only (``v_upper``); the harder ones come
 #: from the cross sections (:func:`sample_hard_losses`).
 RADIATIVE_COMPONENTS: tuple[tuple[float, float, float], ...] = ((0.35, 1, 0.001), (0.65, 2.121, 0.001003))
+
+
+def scatter_through(segments: list[tuple[FloatArray, FloatArray, FloatArray]], end: float,
+                    x0: float, mass: float, rng: np.random.Generator
+                    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Multiple scattering of charged tracks crossing a slab in parts, as changes of the
+    straight line they leave it on.
+
+    Parameters
+    ----------
+    segments
+        ``(start, stop, energy)`` per part of the path (depths in mm along the slab, the
+        total energy on that part), arrays of one value per track; a part with
+        ``stop <= start`` adds nothing.
+    end
+        Depth of the slab's back face (mm), where the line is taken.
+    x0
+        Radiation length of the slab (mm; an effective one for a layered slab).
+    mass
+        Mass of the tracks (MeV).
+    rng
+        Random generator: two standard normals per part and view.
+
+    Returns
+    -------
+    (dx, dtx, dy, dty)
+        Changes of the outgoing line ``x(z) = x + tx z`` (z from the slab's front face) in
+        each projection.
+
+    Notes
+    -----
+    Part i of length l_i at momentum p_i scatters by the Highland width (PDG 2024 Eq.
+    34.16) theta_i = 13.6 MeV / (beta p_i) sqrt(l_i/X0) (1 + 0.038 ln(L/X0 beta^-2)), the
+    log term taken for the whole path L (the PDG's advice for a path in parts); its end
+    moves by l_i theta_i (z1/sqrt(12) + z2/2) and its direction by theta_i z2 (Eqs.
+    34.18-34.21: z1, z2 independent standard normals, correlation sqrt(3)/2).  The
+    displacement at the back face adds each part's angle over the rest of the path.
+    """
+    parts = [(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+              np.asarray(e, dtype=float)) for a, b, e in segments]
+    n = parts[0][0].size if parts else 0
+    lengths = [np.maximum(b - a, 0.0) for a, b, _ in parts]
+    total = np.sum(lengths, axis=0) if parts else np.zeros(0)
+    out = []
+    for _view in range(2):
+        pos = np.zeros(n)
+        ang = np.zeros(n)
+        for (_, b, e), ell in zip(parts, lengths, strict=True):
+            # a track at rest (E <= m) scatters by nothing here: it does not leave
+            moving = (e > mass * (1.0 + 1e-9)) & (ell > 0)
+            p = np.sqrt(np.where(moving, e * e - mass * mass, 1.0))
+            beta2 = p * p / (p * p + mass * mass)
+            log_term = np.log(np.where(moving, total / x0, 1.0) / beta2)
+            # capped at 1 rad, where the small-angle description has long stopped holding
+            theta0 = np.where(moving, np.minimum(
+                13.6 * MeV / (np.sqrt(beta2) * p) * np.sqrt(ell / x0)
+                * np.maximum(1.0 + 0.038 * log_term, 0.0), 1.0), 0.0)
+            z1 = rng.standard_normal(n)
+            z2 = rng.standard_normal(n)
+            d_ang = theta0 * z2
+            pos = pos + ell * theta0 * (z1 / math.sqrt(12.0) + 0.5 * z2) \
+                + d_ang * np.maximum(end - b, 0.0)
+            ang = ang + d_ang
+        # the line through (end, pos) with slope ang, written at the front face
+        out += [pos - ang * end, ang]
+    return out[0], out[1], out[2], out[3]

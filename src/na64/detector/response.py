@@ -93,6 +93,11 @@ class _Showers:
     ty: FloatArray
 
 
+#: The line (face intercepts and slopes) on which the particle of ``true_exit_energy``
+#: leaves the target, with its multiple scattering there (:func:`deposit`).
+_EXIT_LINE = ("true_exit_x", "true_exit_tx", "true_exit_y", "true_exit_ty")
+
+
 def exit_z(setup: Setup) -> float:
     """Depth (mm from the target face) of the first station of a spectrometer downstream of
     the target (:func:`na64.beam.tracking.downstream_spectrometers`), ``inf`` without one:
@@ -1153,7 +1158,10 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
         interaction of a hadron, -1 if none; in a setup with a spectrometer behind the
         target (:func:`exit_z`), ``true_exit_energy`` and ``true_exit_pdg``: energy (0 if
         none) and code of the most energetic muon reaching its first station, after its
-        ionization and radiative losses on the way.
+        ionization and radiative losses on the way, and ``true_exit_x``, ``true_exit_tx``,
+        ``true_exit_y``, ``true_exit_ty``: the straight line it leaves the target on
+        (``x + tx z``, z from the target face; its own line, kinked by a signal emission,
+        plus the multiple scattering of the target, :func:`na64.detector.muon.scatter_through`).
     """
     if "pdg" not in particles:
         raise InputError("particles.pdg", "required column is missing")
@@ -1209,8 +1217,10 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
 
     showers: list[_Showers] = []
     z_exit = stack.target_z + exit_z(setup)
-    # particles reaching the spectrometer behind the target: (row, energy, pdg)
-    leaving: list[tuple[NDArray[np.int64], FloatArray, NDArray[np.int64]]] = []
+    # particles reaching the spectrometer behind the target: (row, energy, pdg, line), the
+    # line (x, tx, y, ty) on which they leave, written at the target face
+    leaving: list[tuple[NDArray[np.int64], FloatArray, NDArray[np.int64],
+                        tuple[FloatArray, FloatArray, FloatArray, FloatArray]]] = []
     # electromagnetic particles: a shower from z_start; a beam electron that gave
     # e_invisible to an invisible particle at z_start inside the target first crosses
     # the target up to z_start as a track.
@@ -1239,7 +1249,8 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             # an e+- born before the spectrometer behind the target crosses it (its losses
             # in the thin counters on the way are neglected)
             ahead = born[z_abs[born] < z_exit]
-            leaving.append((event[ahead], energy[ahead], pdg[ahead]))
+            leaving.append((event[ahead], energy[ahead], pdg[ahead],
+                            (x[ahead], tx[ahead], y[ahead], ty[ahead])))
         # a photon showers as its pair, unless it is marked as converted (its shower
         # starts at z_start: e.g. the radiation of an electron, not one photon)
         showers.append(_photon_pairs(
@@ -1276,18 +1287,33 @@ def deposit(setup: Setup, particles: dict[str, NDArray[np.generic]],
             reach = (z_start[idx] + stack.target_z < z_exit) & (z_stop[idx] + stack.target_z
                                                                  >= z_exit)
             e_exit = np.where(reach, np.maximum(e_after - exit_loss, 0.0), 0.0)
-            leaving.append((event[idx], e_exit, pdg[idx]))
+            # the line it leaves on: its own (after the kink of an emission) plus the
+            # multiple scattering in the target before and after the emission point; a
+            # stream of its own, so that the losses' random numbers stay the same
+            length = setup.target.length
+            zs = np.clip(z_start[idx], 0.0, length)
+            d = muon.scatter_through(
+                [(np.zeros(idx.size), np.where(emits, zs, 0.0), energy[idx]),
+                 (zs, np.full(idx.size, length), e_after)],
+                length, setup.target.X0, M_MU, rng.spawn(1)[0])
+            leaving.append((event[idx], e_exit, pdg[idx],
+                            (x[idx] + d[0], tx[idx] + d[1], y[idx] + d[2], ty[idx] + d[3])))
     if measured:
         # one particle per event leaves towards the spectrometer: the most energetic
         out["true_exit_energy"] = np.zeros(n_out)
         out["true_exit_pdg"] = np.zeros(n_out, dtype=np.int64)
+        for key in _EXIT_LINE:
+            out[key] = np.zeros(n_out)
         if leaving:
-            rows_l = np.concatenate([r for r, _, _ in leaving])
-            e_l = np.concatenate([e for _, e, _ in leaving])
-            pdg_l = np.concatenate([p for _, _, p in leaving])
+            rows_l = np.concatenate([r for r, _, _, _ in leaving])
+            e_l = np.concatenate([e for _, e, _, _ in leaving])
+            pdg_l = np.concatenate([p for _, _, p, _ in leaving])
             order = np.argsort(e_l, kind="stable")
             out["true_exit_energy"][rows_l[order]] = e_l[order]
             out["true_exit_pdg"][rows_l[order]] = np.where(e_l[order] > 0, pdg_l[order], 0)
+            for k, key in enumerate(_EXIT_LINE):
+                col = np.concatenate([line[k] for _, _, _, line in leaving])
+                out[key][rows_l[order]] = col[order]
     exiting: list[NDArray[np.int64]] = []
     exiting_hadrons: list[NDArray[np.int64]] = []
     albedo: list[_Showers] = []

@@ -159,8 +159,10 @@ class EventPipeline:
                    raw: Mapping[str, NDArray[Any]], rng: np.random.Generator) -> Columns:
         """Digitised spectrometers behind the target (the MS2 of NA64mu): the track of the
         particle leaving the target towards them (``true_exit_energy``, ``true_exit_pdg`` of
-        the detector response) on the incoming particle's line; no track where none
-        leaves."""
+        the detector response) on the line it leaves on (``true_exit_x``, ``true_exit_tx``,
+        ``true_exit_y``, ``true_exit_ty``: kinked by a signal emission, scattered in the
+        target), or the incoming particle's line where the response gives none; no track
+        where none leaves."""
         names = downstream_spectrometers(self.beamline)
         if not names:
             return {}
@@ -171,6 +173,8 @@ class EventPipeline:
         parts["pdg"] = np.where(pdg != 0, pdg, 13)
         parts["energy"] = np.asarray(raw.get("true_exit_energy", np.zeros(n)), dtype=float)
         for key in ("x", "y", "tx", "ty"):
+            if f"true_exit_{key}" in raw:
+                parts[key] = np.asarray(raw[f"true_exit_{key}"], dtype=float)
             parts.setdefault(key, np.zeros(n))
         out = self._spectrometers(parts, list(names), rng)
         if self.beamline.trigger:
