@@ -33,7 +33,6 @@ import math
 import numba
 import numpy as np
 from hepunits import MeV, tesla
-from scipy import special
 
 from ..constants import HBARC
 from ..errors import InputError
@@ -287,6 +286,8 @@ def srd_misid_probability(
     SR deposit of heavy particles is neglected.  Valid for any species; for electrons
     the bound is ~1 and useless.
     """
+    from scipy import special  # here: a simulation that does not call this skips its import
+
     srd = _require_srd(beamline)
     parts = {"pdg": np.array([pdg]), "energy": np.array([float(energy)])}
     half = 0.5 * srd.threshold / srd.sampling_fraction
