@@ -17,7 +17,10 @@ Column groups
 * **calorimeters and counters** (digitised, :class:`~na64.pipeline.DetectorResponse`): one
   cell array per detector of the setup (``ecal`` (n, 2, ny, nx), ``hcal`` (n, modules, 3,
   3), ``veto`` (n, counters), ``wcal``, ``vhcal``), and the truth of what entered them
-  (``true_pdg``, ``true_energy``, ``true_x``, ... , ``true_n_particles``).
+  (``true_pdg``, ``true_energy``, ``true_x``, ... , ``true_n_particles``); where the beam
+  line has a spectrometer behind the target, the particle that leaves towards it:
+  ``true_exit_energy``, ``true_exit_pdg`` and its line ``true_exit_x``, ``true_exit_tx``,
+  ``true_exit_y``, ``true_exit_ty`` (mm, rad; written at the target face).
 * **reconstruction** (:data:`RECO_COLUMNS`, :func:`~na64.pipeline.reconstruct`): the
   quantities a selection cuts on, computed from the digitised columns alone, so a file
   written without them can be reconstructed later.
