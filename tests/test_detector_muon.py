@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 from hepunits import g
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from na64.constants import M_MU
 from na64.detector import deposit, load_setup
@@ -280,3 +282,23 @@ def test_the_muon_leaves_the_target_on_its_scattered_line() -> None:
     out = deposit(setup, kinked, np.random.default_rng(9))
     assert np.median(out["true_exit_tx"]) == pytest.approx(0.02, abs=1e-3)
     assert out["true_exit_energy"].max() < 60 * GeV
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.floats(0, 500), b=st.floats(0, 500), c=st.floats(0, 500),
+       e1=st.floats(0, 1e7), e2=st.floats(0, 1e7), x0=st.floats(1e-3, 1e4),
+       mass=st.sampled_from([M_MU, 0.511 * MeV, 139.57 * MeV]),
+       seed=st.integers(0, 2**32 - 1))
+def test_scattering_is_finite_for_any_path(a: float, b: float, c: float, e1: float,
+                                           e2: float, x0: float, mass: float,
+                                           seed: int) -> None:
+    # any order of the part boundaries (an empty or reversed part adds nothing), energies
+    # from at rest to 10 TeV: finite changes; the 1 rad cap of each part's width keeps the
+    # angle a sum of two standard normals at most (|z| < 10 is a 1e-23 tail)
+    ones = np.ones(4)
+    out = scatter_through([(a * ones, b * ones, e1 * ones), (b * ones, c * ones, e2 * ones)],
+                          max(a, b, c), x0, mass, np.random.default_rng(seed))
+    for d in out:
+        assert np.all(np.isfinite(d))
+    assert np.all(np.abs(out[1]) <= 20.0)
+    assert np.all(np.abs(out[3]) <= 20.0)
