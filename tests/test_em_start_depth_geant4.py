@@ -2,7 +2,7 @@
 
 Reference: ``tests/data/g4_em_start_depth.csv`` (Geant4 11.4, 800 electrons of 20 GeV
 starting at 0, 10, 20 and 30 X0 and 400 of 50 GeV at 10 and 20 X0 inside the ECAL of
-``na64e_2016_2018``; the reference program of ``../shared/g4ref`` with the primary's start
+``na64e_2016_2018``; the project's Geant4 reference program with the primary's start
 moved; made by ``validation/g4_start_depth_reference.py``, see ``tests/data/README.md``).
 A signal's recoil electron showers from where the A' was emitted; the veto counters behind
 the ECAL see more of a shower the deeper it starts, and the analysis cuts on their largest

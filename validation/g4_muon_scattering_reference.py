@@ -27,14 +27,12 @@ hard radiative loss changes the momentum the scattering goes with).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from g4records import write_reference_csv
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "data" / "g4_muon_exit_line.csv"
@@ -120,18 +118,12 @@ def main() -> None:
                   f"{f[key] / g[key]:6.3f}")
         rows.append({"particle": meta["particle"], "p_GeV": p_gev, "seed": meta["seed"],
                      "n_events": meta["n_events"], **{k: f"{v:.6g}" for k, v in g.items()}})
-    header = (f"# made by validation/g4_muon_scattering_reference.py from "
-              f"{', '.join(p.name for p in args.raw)}: the line muons leave the NA64 ECAL "
-              "(150 x (1.5 mm Pb + 1.5 mm plastic)) on, Geant4 11.4 (WentzelVI + single "
-              "Coulomb scattering), muons losing < 2 x the median loss; widths of the central "
-              "98%, both views pooled\n")
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        fh.write(header)
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, args.out)
+    write_reference_csv(args.out, (
+        f"made by validation/g4_muon_scattering_reference.py from "
+        f"{', '.join(p.name for p in args.raw)}: the line muons leave the NA64 ECAL "
+        "(150 x (1.5 mm Pb + 1.5 mm plastic)) on, Geant4 11.4 (WentzelVI + single "
+        "Coulomb scattering), muons losing < 2 x the median loss; widths of the central "
+        "98%, both views pooled"), rows)
     print(f"wrote {args.out}")
 
 

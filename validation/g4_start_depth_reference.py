@@ -23,14 +23,12 @@ Each RAW.bin is a record file of the reference program (layout in its JSON side 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from g4records import write_reference_csv
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "data" / "g4_em_start_depth.csv"
@@ -103,17 +101,11 @@ def main() -> None:
                          "start_X0": f"{z / x0:.3f}", "observable": key, "value": f"{v:.6g}",
                          "stat_error": f"{err:.3g}", "n_showers": veto.shape[0],
                          "seed": meta["seed"]})
-    header = (f"# made by validation/g4_start_depth_reference.py from "
-              f"{', '.join(p.name for p in args.raw)}: Geant4 11.4 electrons starting at a "
-              "depth of the na64e_2016_2018 ECAL (the reference program of ../shared/g4ref "
-              "with the primary's start moved inside the ECAL), raw veto deposits (MeV)\n")
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        fh.write(header)
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, args.out)
+    write_reference_csv(args.out, (
+        f"made by validation/g4_start_depth_reference.py from "
+        f"{', '.join(p.name for p in args.raw)}: Geant4 11.4 electrons starting at a "
+        "depth of the na64e_2016_2018 ECAL (the reference program of ../shared/g4ref "
+        "with the primary's start moved inside the ECAL), raw veto deposits (MeV)"), rows)
     print(f"wrote {args.out}")
 
 

@@ -4,11 +4,16 @@ a JSON side file ``<file>.json``."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from na64.io.atomic import atomic_write_text
 
 
 def read_records(path: Path, dtype: type = np.float64) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -60,3 +65,14 @@ def ecal_sampling_fraction() -> float:
     from na64.detector.observables import read_reference_table
 
     return read_reference_table(REFERENCE_100GEV)[("e-", "sampling_fraction_sc")].value
+
+
+def write_reference_csv(path: Path, comment: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` (dicts with the same keys) as a CSV table with a one-line ``#``
+    comment naming its provenance, atomically (a temporary file renamed into place)."""
+    buf = io.StringIO()
+    buf.write(f"# {comment}\n")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
