@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..units import GeV
 
 __all__ = ["PHOTON_CONVERSION_X0", "GflashTuning", "LongitudinalParams", "lateral_parameters",
-           "longitudinal_parameters", "pair_spectrum", "sample_nuclear_loss",
+           "longitudinal_parameters", "pair_spectrum", "sample_conversion", "sample_nuclear_loss",
            "sample_pair_fraction", "sampling_vs_age"]
 
 FloatArray = NDArray[np.float64]
@@ -64,6 +64,14 @@ def sample_pair_fraction(n: int, rng: np.random.Generator) -> FloatArray:
         keep = rng.random(x.size) < pair_spectrum(x)
         out = np.concatenate([out, x[keep]])
     return out[:n]
+
+
+def sample_conversion(n: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+    """Where ``n`` photons convert and how they share their energy: the depth beyond their
+    start (X0), exponential of mean :data:`PHOTON_CONVERSION_X0` (PDG 2024 Eq. 34.31), and
+    the electron's energy fraction (:func:`sample_pair_fraction`), drawn in that order."""
+    depth = rng.exponential(PHOTON_CONVERSION_X0, n)
+    return depth, sample_pair_fraction(n, rng)
 
 
 #: Shower energy at which the fluctuation constants of :class:`GflashTuning` hold, and the

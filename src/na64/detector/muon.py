@@ -538,20 +538,22 @@ def scatter_through(segments: list[tuple[FloatArray, FloatArray, FloatArray]], e
     n = parts[0][0].size if parts else 0
     lengths = [np.maximum(b - a, 0.0) for a, b, _ in parts]
     total = np.sum(lengths, axis=0) if parts else np.zeros(0)
+    widths = []
+    for (_, _, e), ell in zip(parts, lengths, strict=True):
+        # a track at rest (E <= m) scatters by nothing here: it does not leave
+        moving = (e > mass * (1.0 + 1e-9)) & (ell > 0)
+        p = np.sqrt(np.where(moving, e * e - mass * mass, 1.0))
+        beta2 = p * p / (p * p + mass * mass)
+        log_term = np.log(np.where(moving, total / x0, 1.0) / beta2)
+        # capped at 1 rad, where the small-angle description has long stopped holding
+        widths.append(np.where(moving, np.minimum(
+            13.6 * MeV / (np.sqrt(beta2) * p) * np.sqrt(ell / x0)
+            * np.maximum(1.0 + 0.038 * log_term, 0.0), 1.0), 0.0))
     out = []
     for _view in range(2):
         pos = np.zeros(n)
         ang = np.zeros(n)
-        for (_, b, e), ell in zip(parts, lengths, strict=True):
-            # a track at rest (E <= m) scatters by nothing here: it does not leave
-            moving = (e > mass * (1.0 + 1e-9)) & (ell > 0)
-            p = np.sqrt(np.where(moving, e * e - mass * mass, 1.0))
-            beta2 = p * p / (p * p + mass * mass)
-            log_term = np.log(np.where(moving, total / x0, 1.0) / beta2)
-            # capped at 1 rad, where the small-angle description has long stopped holding
-            theta0 = np.where(moving, np.minimum(
-                13.6 * MeV / (np.sqrt(beta2) * p) * np.sqrt(ell / x0)
-                * np.maximum(1.0 + 0.038 * log_term, 0.0), 1.0), 0.0)
+        for (_, b, _), ell, theta0 in zip(parts, lengths, widths, strict=True):
             z1 = rng.standard_normal(n)
             z2 = rng.standard_normal(n)
             d_ang = theta0 * z2

@@ -491,8 +491,8 @@ def fastsim_depth_quantiles(setup: Setup, energy: float, n: int, rng: np.random.
     if not photon:
         a, b = profiles(np.full(n, float(energy)))
         return depth_quantiles_gamma(a, b, end)
-    t_conv = np.minimum(rng.exponential(em.PHOTON_CONVERSION_X0, n), end)
-    x = em.sample_pair_fraction(n, rng)
+    depth, x = em.sample_conversion(n, rng)
+    t_conv = np.minimum(depth, end)
     e1, e2 = np.maximum(x * energy, 1.0 * MeV), np.maximum((1.0 - x) * energy, 1.0 * MeV)
     (a1, b1), (a2, b2) = profiles(e1), profiles(e2)
 

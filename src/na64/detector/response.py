@@ -1097,14 +1097,15 @@ def _photon_pairs(sh: _Showers, photon: NDArray[np.bool_], stack: Stack,
     """``sh`` with each photon (``photon``, a mask) replaced by the pair it converts into:
     at an exponential depth of mean :data:`~na64.detector.em.PHOTON_CONVERSION_X0` beyond
     the photon's start (PDG 2024 Eq. 34.31), the electron taking the fraction x of the
-    energy from the complete-screening spectrum (Eq. 34.30, :func:`em.sample_pair_fraction`),
-    the positron the rest: two electron showers from there (beyond the stack: lost)."""
+    energy from the complete-screening spectrum (Eq. 34.30; both from
+    :func:`em.sample_conversion`), the positron the rest: two electron showers from there
+    (beyond the stack: lost)."""
     if not photon.any():
         return sh
     p = np.flatnonzero(photon)
-    t = sh.t0[p] + rng.exponential(em.PHOTON_CONVERSION_X0, p.size)
+    depth, x = em.sample_conversion(p.size, rng)
+    t = sh.t0[p] + depth
     ell = stack.convert(t, "t", "l")
-    x = em.sample_pair_fraction(p.size, rng)
     keep = np.flatnonzero(~photon)
     rest = _Showers(*(getattr(sh, f)[keep] for f in _SHOWER_FIELDS))
     pairs = [_Showers(sh.rows[p], sh.energy[p] * share, t, ell, sh.x[p], sh.y[p], sh.tx[p],
