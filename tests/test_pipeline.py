@@ -134,6 +134,14 @@ def test_reconstruct_needs_the_target_cells() -> None:
         reconstruct({"hcal": np.zeros((2, 3, 3, 3))}, SETUP)
 
 
+def test_reconstruct_refuses_cells_of_another_setup() -> None:
+    # 6 x 6 ECAL cells of na64e_2016_2018 reconstructed with na64mu_2022's 5 x 6 ECAL: one
+    # error naming the setup and both grids, not a broadcasting failure
+    ev = {"ecal": np.ones((2, 2, 6, 6)), "hcal": np.zeros((2, 3, 3, 3))}
+    with pytest.raises(InputError, match=r"setup: .*6 x 6.*5 x 6"):
+        reconstruct(ev, load_setup("na64mu_2022"))
+
+
 # ------------------------------------------------------------- simulate | select vs the search
 def _binomial_agree(k1: int, n1: int, k2: int, n2: int, z: float = 4.0) -> bool:
     p1, p2 = k1 / n1, k2 / n2

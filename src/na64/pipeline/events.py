@@ -364,6 +364,13 @@ def reconstruct(raw: Mapping[str, NDArray[Any]], setup: Setup) -> Columns:
         raise InputError("events", f"no {name!r} column: the events hold no cells of the "
                                    f"{name.upper()} of setup {setup.name!r}")
     cells = np.asarray(raw[name])
+    cal = getattr(setup, name)
+    grid = (len(cal.y_edges) - 1, len(cal.x_edges) - 1)
+    if cells.ndim != 4 or cells.shape[2:] != grid:
+        raise InputError("setup", f"the events' {name.upper()} cells are "
+                                  f"{' x '.join(map(str, cells.shape[2:][::-1]))}, setup "
+                                  f"{setup.name!r} has {grid[1]} x {grid[0]}: reconstruct "
+                                  "them with the setup they were simulated with")
     n = cells.shape[0]
     out: Columns = {
         "ecal_energy": reco.ecal_energy(cells),
